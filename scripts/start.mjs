@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: apply local D1 migrations, then serve the worker with `wrangler dev` on
+ * 127.0.0.1:$PORT (default 8787), offline and unattended.
+ *
+ * - Config comes from the environment: every var the worker reads (VLLM_URLS, VLLM_API_KEY,
+ *   VLLM_MODEL, and the other names in README "Configuration") is handed to wrangler through a
+ *   private env file (mode 0600, removed on exit), so secrets never appear in `ps`.
+ * - No telemetry, no network: WRANGLER_SEND_METRICS=false and CLOUDFLARE_CF_FETCH_ENABLED=false
+ *   (shared/notes/toolchain.md "Offline wrangler").
+ * - wrangler runs in its own process group; SIGINT/SIGTERM are forwarded to the whole group so
+ *   no workerd process is orphaned holding the port.
+ */
+import { spawn } from 'node:child_process'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const CONFIG_VAR = /^(VLLM_[A-Z_]+|MODEL_REVISION|MAX_[A-Z_]+|BACKEND_[A-Z_]+|CACHE_[A-Z_]+|TEMPLATES[A-Z_]*|FOLDING[A-Z_]*|FUSION[A-Z_]*|EXPERIMENT[A-Z_]*|API_KEYS[A-Z_]*|ADMIN_[A-Z_]+|RATE_[A-Z_]+|UPSTREAM_[A-Z_]+|FALLBACK[A-Z_]*|LOG_[A-Z_]+|STATS_[A-Z_]+)$/
+
+const port = process.env.PORT ?? '8787'
+if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+  console.error(`PORT must be a TCP port number (1-65535), got "${port}"`)
+  process.exit(2)
+}
+
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_LOG: process.env.WRANGLER_LOG ?? 'warn',
+  CI: process.env.CI ?? 'true', // non-interactive: never prompt
+}
+
+const tmpDir = join('.wrangler', 'tmp')
+mkdirSync(tmpDir, { recursive: true })
+const envFile = join(tmpDir, `start-${process.pid}.env`)
+const lines = Object.entries(process.env)
+  .filter(([k, v]) => CONFIG_VAR.test(k) && v !== undefined)
+  .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+writeFileSync(envFile, lines.join('\n') + '\n', { mode: 0o600 })
+const cleanup = () => rmSync(envFile, { force: true })
+
+function run(args, { group = false } = {}) {
+  return spawn('wrangler', args, { stdio: 'inherit', env, detached: group })
+}
+
+function wait(child) {
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+}
+
+const migrate = await wait(run(['d1', 'migrations', 'apply', 'DB', '--local']))
+if (migrate.code !== 0) {
+  cleanup()
+  console.error('applying local D1 migrations failed')
+  process.exit(migrate.code ?? 1)
+}
+
+const configured = lines.map((l) => l.split('=')[0]).filter((k) => k !== 'VLLM_API_KEY')
+console.log(
+  `rerank-edge: serving on http://127.0.0.1:${port} with ${
+    process.env.VLLM_URLS ? `vLLM at ${process.env.VLLM_URLS}` : 'the embedded lexical scorer (no VLLM_URLS set)'
+  }${configured.length ? ` (config: ${configured.join(', ')})` : ''}`
+)
+
+const dev = run(
+  [
+    'dev',
+    '--ip', '127.0.0.1',
+    '--port', port,
+    '--show-interactive-dev-session=false',
+    '--log-level', process.env.LOG_LEVEL ?? 'warn',
+    '--env-file', envFile,
+  ],
+  { group: true }
+)
+
+let stopping = false
+const stop = (signal) => {
+  if (stopping) return
+  stopping = true
+  try {
+    process.kill(-dev.pid, signal) // the whole group: wrangler and its workerd children
+  } catch {
+    /* already gone */
+  }
+  // Escalate if the group is still around after a grace period.
+  setTimeout(() => {
+    try {
+      process.kill(-dev.pid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  }, 5000).unref()
+}
+process.on('SIGINT', () => stop('SIGINT'))
+process.on('SIGTERM', () => stop('SIGTERM'))
+process.on('SIGHUP', () => stop('SIGTERM'))
+
+const result = await wait(dev)
+cleanup()
+process.exit(stopping ? 0 : (result.code ?? 1))

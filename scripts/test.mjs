@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: the whole suite (unit + workerd integration), then the closing line CI reads:
+ * `N passed, N failed` (shared/notes/toolchain.md "CI"). Test files that fail to load count as
+ * failures (vitest's own summary leaves them out); no report at all counts as one failure.
+ * Extra arguments are passed to vitest (e.g. `npm test -- --project unit`).
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+
+const report = '.vitest-report.json'
+rmSync(report, { force: true })
+
+const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)]
+const child = spawn('vitest', args, { stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' } })
+const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)))
+
+let passed = 0
+let failed = 0
+if (existsSync(report)) {
+  const r = JSON.parse(readFileSync(report, 'utf8'))
+  passed = r.numPassedTests ?? 0
+  failed = r.numFailedTests ?? 0
+  for (const file of r.testResults ?? []) {
+    // A file that failed to load has no assertion results but status "failed".
+    if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) failed++
+  }
+} else {
+  failed = 1
+}
+if (code !== 0 && failed === 0) failed = 1
+console.log(`\n${passed} passed, ${failed} failed`)
+process.exit(failed > 0 || code !== 0 ? 1 : 0)

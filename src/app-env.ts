@@ -1,0 +1,29 @@
+/**
+ * @module app-env
+ * The worker's bindings and per-request context variables. No logic.
+ */
+import type { Config } from './config'
+
+/** Bindings and vars the worker reads (wrangler.toml `[vars]`, secrets, KV, D1). */
+export interface Env {
+  // ── Variables (wrangler.toml [vars] or `npm start` --var) ──
+  /** Comma-separated vLLM base URLs; empty → the embedded lexical scorer serves. */
+  VLLM_URLS?: string
+  /** The served model name vLLM answers to. */
+  VLLM_MODEL?: string
+  [key: string]: unknown
+  // ── Secrets ──
+  /** Bearer token for vLLM; never returned or logged. */
+  VLLM_API_KEY?: string
+  // ── Bindings ──
+  SCORE_CACHE?: KVNamespace
+  DB?: D1Database
+}
+
+export interface AppVariables {
+  requestId: string
+  config: Config
+  startedAt: number
+}
+
+export type AppEnv = { Bindings: Env; Variables: AppVariables }

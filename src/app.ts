@@ -1,0 +1,64 @@
+/**
+ * @module app
+ * Builds the Hono app: global middleware, route mounts, and the one error handler that maps
+ * every failure to the JSON envelope of shared/notes/interface.md.
+ */
+import { Hono } from 'hono'
+import { cors } from 'hono/cors'
+import { HTTPException } from 'hono/http-exception'
+import type { AppEnv } from './app-env'
+import { BackendError } from './backends/backend-error'
+import { ConfigError, parseConfig } from './config'
+import { ApiError, toWireError } from './errors'
+import { requestContext } from './middleware/request-id'
+import { healthRoutes } from './routes/health'
+import { rerankRoutes } from './routes/rerank'
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+
+  app.use('*', requestContext())
+  app.use(
+    '*',
+    cors({
+      origin: '*',
+      exposeHeaders: ['Cache-Status', 'Server-Timing', 'X-Request-Id', 'Retry-After'],
+      maxAge: 86400,
+    })
+  )
+  app.use('*', async function loadConfig(c, next) {
+    c.set('config', parseConfig(c.env))
+    await next()
+  })
+
+  app.route('/', healthRoutes)
+  app.route('/', rerankRoutes)
+
+  app.notFound((c) => {
+    const err = new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)
+    return c.json(toWireError(err, c.get('requestId') ?? ''), 404)
+  })
+
+  app.onError((e, c) => {
+    const requestId = c.get('requestId') ?? ''
+    const err = toApiError(e)
+    if (err.status >= 500 && err.code === 'internal_error') {
+      console.error(JSON.stringify({ level: 'error', request_id: requestId, error: String(e), stack: e instanceof Error ? e.stack : undefined }))
+    }
+    for (const [k, v] of Object.entries(err.headers)) c.header(k, v)
+    return c.json(toWireError(err, requestId), err.status as 400)
+  })
+
+  return app
+}
+
+function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e
+  if (e instanceof BackendError) return e.toApiError()
+  if (e instanceof ConfigError) return new ApiError('internal_error', e.message)
+  if (e instanceof HTTPException) {
+    const code = e.status === 413 ? 'payload_too_large' : e.status === 401 ? 'unauthorized' : e.status >= 500 ? 'internal_error' : 'invalid_request'
+    return new ApiError(code, e.message || 'request rejected')
+  }
+  return new ApiError('internal_error', 'internal error')
+}

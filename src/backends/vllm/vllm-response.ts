@@ -1,0 +1,88 @@
+/**
+ * @module vllm-response
+ * Pure validation of a vLLM `/v1/rerank` reply. Trust nothing: the reply must be JSON, have one
+ * result per document sent, each index an integer in range and seen once, each
+ * `relevance_score` a finite number in [0, 1] (sigmoid(logit_yes − logit_no) lies in (0,1):
+ * shared/notes/vllm-qwen3-reranker.md §3.4). Anything else is a `BackendFault` (502), and
+ * nothing from such a reply is used or cached.
+ *
+ * Shapes: vLLM `vllm/entrypoints/pooling/score/protocol.py` RerankResponse (notes §2.2);
+ * unknown keys are ignored.
+ */
+
+export type BackendFault =
+  | { kind: 'timeout'; message: string }
+  | { kind: 'unreachable'; message: string }
+  | { kind: 'bad_reply'; message: string }
+  | { kind: 'status'; status: number; message: string }
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; fault: BackendFault }
+
+const bad = (message: string): Parsed<never> => ({ ok: false, fault: { kind: 'bad_reply', message } })
+
+export interface VllmRerankReply {
+  scores: number[]
+  promptTokens?: number
+}
+
+export function parseVllmRerankReply(text: string, documentCount: number): Parsed<VllmRerankReply> {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return bad('backend reply is not valid JSON')
+  }
+  if (typeof body !== 'object' || body === null) return bad('backend reply is not a JSON object')
+  const results = (body as { results?: unknown }).results
+  if (!Array.isArray(results)) return bad('backend reply has no results array')
+  if (results.length !== documentCount) {
+    return bad(`backend returned ${results.length} results for ${documentCount} documents`)
+  }
+  const scores = new Array<number>(documentCount).fill(Number.NaN)
+  const seen = new Uint8Array(documentCount)
+  for (const r of results as unknown[]) {
+    if (typeof r !== 'object' || r === null) return bad('backend result is not an object')
+    const { index, relevance_score: score } = r as { index?: unknown; relevance_score?: unknown }
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= documentCount) {
+      return bad(`backend returned an unknown index ${JSON.stringify(index) ?? 'undefined'}`)
+    }
+    if (seen[index]) return bad(`backend returned index ${index} twice`)
+    seen[index] = 1
+    if (typeof score !== 'number' || !Number.isFinite(score)) return bad(`backend returned a non-finite score for index ${index}`)
+    if (score < 0 || score > 1) return bad(`backend returned an out-of-range score ${score} for index ${index}`)
+    scores[index] = score
+  }
+  const usage = (body as { usage?: { prompt_tokens?: unknown; total_tokens?: unknown } }).usage
+  const tokens = usage?.prompt_tokens ?? usage?.total_tokens
+  return typeof tokens === 'number' && Number.isFinite(tokens)
+    ? { ok: true, value: { scores, promptTokens: tokens } }
+    : { ok: true, value: { scores } }
+}
+
+/**
+ * Summarises a non-2xx reply without echoing it: vLLM's nested `{"error":{"message","type",
+ * "code"}}` (≥ 0.10.1, PR #22099), the flat older shape, the 401 `{"error":"Unauthorized"}`,
+ * or an HTML page from a proxy. The message is cut short and stripped of anything that looks
+ * like a bearer token.
+ */
+export function describeErrorReply(status: number, contentType: string | null, text: string): string {
+  if ((contentType ?? '').includes('html') || /^\s*</u.test(text)) return `backend answered ${status} with an HTML page`
+  let message: string | undefined
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown }
+    if (typeof body.error === 'string') message = body.error
+    else if (typeof body.error === 'object' && body.error !== null) {
+      const m = (body.error as { message?: unknown }).message
+      if (typeof m === 'string') message = m
+    }
+    if (message === undefined && typeof body.message === 'string') message = body.message
+    if (message === undefined && typeof body.detail === 'string') message = body.detail
+  } catch {
+    message = undefined
+  }
+  const clean = (message ?? 'no error message')
+    .replace(/Bearer\s+\S+/giu, 'Bearer [redacted]')
+    .replace(/[\u0000-\u001f]+/gu, ' ')
+    .slice(0, 200)
+  return `backend answered ${status}: ${clean}`
+}

@@ -1,0 +1,95 @@
+/**
+ * @module config
+ * Parses the worker's string vars once per `env` object into a typed `Config` (zod).
+ * A bad var fails fast with a message naming it (never its value: it may be a secret).
+ */
+import { z } from 'zod'
+import type { Env } from './app-env'
+
+const int = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def)
+
+const urlList = z
+  .string()
+  .default('')
+  .transform((s, ctx) => {
+    const urls = s
+      .split(',')
+      .map((u) => u.trim().replace(/\/+$/u, ''))
+      .filter((u) => u.length > 0)
+    for (const u of urls) {
+      let ok = false
+      try {
+        const p = new URL(u)
+        ok = p.protocol === 'http:' || p.protocol === 'https:'
+      } catch {
+        ok = false
+      }
+      if (!ok) ctx.addIssue({ code: 'custom', message: `not an http(s) URL: ${u}` })
+    }
+    return urls
+  })
+
+const boolVar = (def: boolean) =>
+  z
+    .union([z.boolean(), z.string()])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? def : v === true || /^(1|true|yes|on)$/iu.test(String(v))))
+
+export const configSchema = z.object({
+  VLLM_URLS: urlList,
+  VLLM_API_KEY: z.string().default(''),
+  VLLM_MODEL: z.string().trim().min(1).default('qwen3-reranker-8b'),
+  /** Bumped by the operator when the served weights or vLLM scoring config change (cache keys). */
+  MODEL_REVISION: z.string().trim().min(1).default('1'),
+  /** max_model_len of the vLLM server: the whole formatted pair must fit (notes §2.4). */
+  MAX_MODEL_LEN: int(8192, 256, 131072),
+  MAX_DOCUMENTS: int(1000, 1, 10000),
+  MAX_QUERY_CHARS: int(8000, 1, 1_000_000),
+  MAX_INSTRUCTION_CHARS: int(2000, 1, 100_000),
+  MAX_DOCUMENT_CHARS: int(100_000, 1, 10_000_000),
+  MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+  /** Per-request deadline for the backend, in ms (504 past it). */
+  BACKEND_TIMEOUT_MS: int(15_000, 50, 300_000),
+  /** Pairs per upstream call; larger sets are split and sent concurrently. */
+  BACKEND_BATCH_SIZE: int(128, 1, 10_000),
+  /** Score cache TTL in seconds (KV minimum is 60). */
+  CACHE_TTL_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
+  /** Bytes of the in-isolate LRU tier. */
+  CACHE_MEMORY_BYTES: int(16 * 1024 * 1024, 0, 512 * 1024 * 1024),
+  CACHE_ENABLED: boolVar(true),
+})
+
+export type Config = z.output<typeof configSchema> & {
+  /** 'vllm' when VLLM_URLS is set, else the embedded lexical scorer. */
+  backend: 'vllm' | 'lexical'
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+const memo = new WeakMap<object, Config>()
+
+export function parseConfig(env: Env): Config {
+  const cached = memo.get(env)
+  if (cached) return cached
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key]
+    // Empty strings mean "unset" for everything but VLLM_URLS (where empty = lexical).
+    if (v !== undefined && v !== null && (v !== '' || key === 'VLLM_URLS')) raw[key] = v
+  }
+  const parsed = configSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const name = String(issue?.path[0] ?? 'config')
+    throw new ConfigError(`invalid configuration var ${name}: ${issue?.message ?? 'invalid'}`)
+  }
+  const config: Config = { ...parsed.data, backend: parsed.data.VLLM_URLS.length > 0 ? 'vllm' : 'lexical' }
+  memo.set(env, config)
+  return config
+}

@@ -1,0 +1,119 @@
+/**
+ * @module build-response
+ * Sorts scored documents and shapes the public response (Cohere/Jina/vLLM compatible:
+ * shared/notes/interface.md "Response"). Pure.
+ */
+import type { BackendKind } from '../backends/types'
+import type { NormalizedDocument } from './normalize-documents'
+
+export interface RerankResult {
+  index: number
+  relevance_score: number
+  document?: { text: string; id?: string }
+  explanation?: unknown
+}
+
+export interface RerankResponse {
+  id: string
+  model: string
+  results: RerankResult[]
+  usage: {
+    total_tokens: number
+    prompt_tokens?: number
+    search_units: number
+    pairs: number
+    pairs_scored: number
+    pairs_cached: number
+  }
+  meta: {
+    api_version: { version: string }
+    billed_units: { search_units: number }
+    backend: BackendKind
+    model: string
+    cache: { hits: number; misses: number }
+    instruction: string
+    instruction_source: string
+    template?: unknown
+    experiment?: unknown
+    truncated_documents?: number
+    warnings?: string[]
+  }
+}
+
+export interface BuildResponseInput {
+  id: string
+  model: string
+  backend: BackendKind
+  documents: readonly NormalizedDocument[]
+  /** Final scores (finite, in [0,1]) in request order. */
+  scores: readonly number[]
+  explanations?: readonly unknown[]
+  topN?: number
+  returnDocuments: boolean
+  hits: number
+  misses: number
+  promptTokens?: number
+  instruction: string
+  instructionSource: string
+  template?: unknown
+  experiment?: unknown
+  truncated: number
+  warnings: string[]
+}
+
+/** Cohere bills one search unit per query of up to 100 documents; cache hits are free. */
+export function searchUnits(pairsScored: number): number {
+  return Math.ceil(pairsScored / 100)
+}
+
+export function orderByScore(scores: readonly number[]): number[] {
+  const order = scores.map((_, i) => i)
+  // Ties broken by the caller's index so the order is deterministic.
+  order.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b)
+  return order
+}
+
+export function buildResponse(input: BuildResponseInput): RerankResponse {
+  const order = orderByScore(input.scores)
+  const n = input.topN && input.topN > 0 ? Math.min(input.topN, order.length) : order.length
+  const results: RerankResult[] = []
+  for (let r = 0; r < n; r++) {
+    const index = order[r] as number
+    const result: RerankResult = { index, relevance_score: input.scores[index] as number }
+    if (input.returnDocuments) {
+      const doc = input.documents[index] as NormalizedDocument
+      result.document = doc.id === undefined ? { text: doc.text } : { text: doc.text, id: doc.id }
+    }
+    if (input.explanations) result.explanation = input.explanations[index]
+    results.push(result)
+  }
+  const units = searchUnits(input.misses)
+  const tokens = input.promptTokens ?? 0
+  const response: RerankResponse = {
+    id: input.id,
+    model: input.model,
+    results,
+    usage: {
+      total_tokens: tokens,
+      search_units: units,
+      pairs: input.documents.length,
+      pairs_scored: input.misses,
+      pairs_cached: input.hits,
+    },
+    meta: {
+      api_version: { version: '2' },
+      billed_units: { search_units: units },
+      backend: input.backend,
+      model: input.model,
+      cache: { hits: input.hits, misses: input.misses },
+      instruction: input.instruction,
+      instruction_source: input.instructionSource,
+    },
+  }
+  if (input.promptTokens !== undefined) response.usage.prompt_tokens = input.promptTokens
+  if (input.template !== undefined) response.meta.template = input.template
+  if (input.experiment !== undefined) response.meta.experiment = input.experiment
+  if (input.truncated > 0) response.meta.truncated_documents = input.truncated
+  if (input.warnings.length > 0) response.meta.warnings = input.warnings
+  return response
+}

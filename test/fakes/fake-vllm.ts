@@ -1,0 +1,355 @@
+/**
+ * @module fake-vllm
+ * A protocol-faithful stand-in for `vllm serve Qwen/Qwen3-Reranker-* --runner pooling`.
+ *
+ * Wire shapes follow vLLM's source (shared/notes/vllm-qwen3-reranker.md §2):
+ *  - routes `POST /rerank`, `/v1/rerank`, `/v2/rerank` (vllm/entrypoints/pooling/score/api_router.py);
+ *  - the API key guards `/v1/*` only, and a failure is `401 {"error":"Unauthorized"}` (§2.6);
+ *  - errors are nested `{"error":{"message","type","param","code"}}` with the integer status (§2.5,
+ *    PR #22099); a wrong `model` is 404 NotFoundError; a pair over max_model_len is 400;
+ *  - the reply is `{id, model, usage:{prompt_tokens,total_tokens}, results:[{index, document:{text,
+ *    multi_modal}, relevance_score}]}` sorted by score, truncated to `top_n` (0 = all) (§2.2).
+ *
+ * Beyond vLLM it *checks the Qwen3 prompt format* with its own copy of the model card's strings:
+ * a query or document not in that format is rejected with 400 (a real server would silently score
+ * garbage, issue vllm#21681), so a formatting regression fails the tests loudly.
+ *
+ * Each test addresses its own isolated instance under `/i/<name>/…`, with its own recorded requests
+ * and misbehaviour mode, controlled through `/i/<name>/__control`, `/__requests`, `/__reset`.
+ * A GPU cost model (`msPerToken`, `msPerRequest`, `concurrency`) makes it usable for load tests.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+
+// Copied from the Qwen3-Reranker model card (QwenLM/Qwen3-Embedding README.md), not imported from
+// src/, so that this fake verifies the worker's formatter independently.
+export const QWEN3_PREFIX =
+  '<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct provided. Note that the answer can only be "yes" or "no".<|im_end|>\n<|im_start|>user\n'
+export const QWEN3_SUFFIX = '<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n'
+
+export type FakeMode =
+  | 'ok'
+  | 'slow' // answer after delayMs
+  | 'hang' // never answer
+  | 'error500' // vLLM InternalServerError body
+  | 'error503'
+  | 'html' // a proxy's HTML error page with status 502
+  | 'garbage' // 200 with a non-JSON body
+  | 'nan' // 200 with a NaN score (Python's json emits the bare token NaN)
+  | 'out_of_range' // 200 with a score of 1.7
+  | 'wrong_count' // 200 with one result missing
+  | 'unknown_index' // 200 with an index past the documents
+  | 'duplicate_index'
+  | 'reset' // destroy the socket without answering
+  | 'constant' // every score 0.5 (broken head, vllm#27857)
+
+export interface FakeControl {
+  mode: FakeMode
+  /** Delay for `slow` (and added to every reply when > 0 in `ok`). */
+  delayMs: number
+  /** How many requests the mode applies to before falling back to `ok`; -1 = forever. */
+  times: number
+  apiKey: string | null
+  servedModel: string
+  /** Max tokens of one formatted pair (≈ 4 chars per token here). */
+  maxModelLen: number
+}
+
+export interface RecordedRequest {
+  path: string
+  authorization: string | null
+  body: unknown
+  /** The instruction, query and raw document texts parsed back out of the Qwen3 format. */
+  parsed?: { instruction: string; query: string; documents: string[] }
+  /** The scores this fake computed, by document index (before any misbehaviour). */
+  scores?: number[]
+  at: number
+}
+
+interface Instance {
+  control: FakeControl
+  requests: RecordedRequest[]
+}
+
+export interface FakeVllmOptions {
+  port?: number
+  host?: string
+  /** GPU cost model: milliseconds per (approximate) token and per request; 0 = free. */
+  msPerToken?: number
+  msPerRequest?: number
+  /** How many requests the "GPU" runs at once; more wait in a queue. */
+  concurrency?: number
+  /** Record requests (tests) or not (load runs). */
+  record?: boolean
+}
+
+export interface FakeVllm {
+  url: string
+  close(): Promise<void>
+  instance(name: string): Instance
+}
+
+const defaultControl = (): FakeControl => ({
+  mode: 'ok',
+  delayMs: 0,
+  times: -1,
+  apiKey: null,
+  servedModel: 'qwen3-reranker-8b',
+  maxModelLen: 8192,
+})
+
+/** Approximate token count: ~4 chars per token for Latin text, 1 per CJK character. */
+export function approxTokens(text: string): number {
+  let cjk = 0
+  for (const ch of text) if (/[\u3040-\u9fff\uac00-\ud7af]/u.test(ch)) cjk++
+  return Math.ceil((text.length - cjk) / 4) + cjk
+}
+
+/** Parses the query half of the Qwen3 prompt; null when it is not in the model card's format. */
+export function parseQwen3Query(q: string): { instruction: string; query: string } | null {
+  if (!q.startsWith(QWEN3_PREFIX) || !q.endsWith('\n')) return null
+  const body = q.slice(QWEN3_PREFIX.length, -1)
+  const m = /^<Instruct>: ([\s\S]*?)\n<Query>: ([\s\S]*)$/u.exec(body)
+  if (!m) return null
+  return { instruction: m[1] ?? '', query: m[2] ?? '' }
+}
+
+export function parseQwen3Document(d: string): string | null {
+  if (!d.startsWith('<Document>: ') || !d.endsWith(QWEN3_SUFFIX)) return null
+  return d.slice('<Document>: '.length, d.length - QWEN3_SUFFIX.length)
+}
+
+const words = (s: string) =>
+  s
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 1)
+
+/**
+ * A deterministic stand-in "model": relevance grows with the share of query words found in the
+ * document, nudged by the instruction (documents containing a word of the instruction get a bonus)
+ * and a tiny content hash so that no two distinct documents tie. Always in (0, 1).
+ */
+export function fakeScore(instruction: string, query: string, doc: string): number {
+  const dw = new Set(words(doc))
+  const qw = words(query)
+  const overlap = qw.length === 0 ? 0 : qw.filter((w) => dw.has(w)).length / qw.length
+  const iw = words(instruction).filter((w) => w.length > 3)
+  const steer = iw.some((w) => dw.has(w)) ? 0.8 : 0
+  let h = 0x811c9dc5
+  for (const c of instruction + '\u0000' + query + '\u0000' + doc) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193)
+  const jitter = ((h >>> 0) % 1000) / 100000
+  const z = 6 * overlap - 3 + steer + jitter
+  return 1 / (1 + Math.exp(-z))
+}
+
+function vllmError(res: ServerResponse, status: number, type: string, message: string) {
+  send(res, status, { error: { message, type, param: null, code: status } })
+}
+
+function send(res: ServerResponse, status: number, body: unknown, raw = false) {
+  const text = raw ? String(body) : JSON.stringify(body)
+  res.writeHead(status, { 'content-type': raw ? 'text/html' : 'application/json' })
+  res.end(text)
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of req) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVllm> {
+  const instances = new Map<string, Instance>()
+  const instance = (name: string): Instance => {
+    let i = instances.get(name)
+    if (!i) {
+      i = { control: defaultControl(), requests: [] }
+      instances.set(name, i)
+    }
+    return i
+  }
+  const record = opts.record ?? true
+  const concurrency = opts.concurrency ?? Infinity
+  let running = 0
+  const queue: Array<() => void> = []
+  const acquire = async () => {
+    if (running < concurrency) {
+      running++
+      return
+    }
+    await new Promise<void>((r) => queue.push(r))
+    running++
+  }
+  const release = () => {
+    running--
+    queue.shift()?.()
+  }
+  const sockets = new Set<Socket>()
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) vllmError(res, 500, 'InternalServerError', String(e))
+    })
+  })
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://x')
+    let path = url.pathname
+    let name = 'default'
+    const m = /^\/i\/([^/]+)(\/.*)$/u.exec(path)
+    if (m) {
+      name = decodeURIComponent(m[1] ?? 'default')
+      path = m[2] ?? '/'
+    }
+    const inst = instance(name)
+    const raw = await readBody(req)
+
+    if (path === '/__control' && req.method === 'POST') {
+      const patch = JSON.parse(raw || '{}') as Partial<FakeControl>
+      inst.control = { ...inst.control, ...patch }
+      return send(res, 200, inst.control)
+    }
+    if (path === '/__requests') return send(res, 200, inst.requests)
+    if (path === '/__reset' && req.method === 'POST') {
+      inst.requests = []
+      inst.control = defaultControl()
+      return send(res, 200, { ok: true })
+    }
+    if (path === '/health' && req.method === 'GET') {
+      res.writeHead(200)
+      return res.end()
+    }
+    if (path === '/v1/models' && req.method === 'GET') {
+      return send(res, 200, { object: 'list', data: [{ id: inst.control.servedModel, object: 'model' }] })
+    }
+    if (!['/rerank', '/v1/rerank', '/v2/rerank'].includes(path)) {
+      return send(res, 404, { detail: 'Not Found' })
+    }
+    if (req.method !== 'POST') return send(res, 405, { detail: 'Method Not Allowed' })
+
+    const c = inst.control
+    // vLLM's AuthenticationMiddleware: only /v1 paths are guarded (notes §2.6).
+    if (c.apiKey !== null && path.startsWith('/v1') && req.headers.authorization !== `Bearer ${c.apiKey}`) {
+      return send(res, 401, { error: 'Unauthorized' })
+    }
+
+    let body: Record<string, unknown>
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>
+    } catch {
+      return vllmError(res, 400, 'Bad Request', 'JSON decode error')
+    }
+    const rec: RecordedRequest = {
+      path,
+      authorization: req.headers.authorization ?? null,
+      body,
+      at: Date.now(),
+    }
+    if (record) inst.requests.push(rec)
+
+    // Misbehaviour first, so that it applies whatever the body.
+    let mode = c.mode
+    if (mode !== 'ok' && c.times === 0) mode = 'ok'
+    if (mode !== 'ok' && c.times > 0) c.times--
+    if (mode === 'hang') return // never answer; the client must time out
+    if (mode === 'reset') return req.socket.destroy()
+    if (mode === 'slow' || c.delayMs > 0) await sleep(c.delayMs)
+    if (mode === 'error500') return vllmError(res, 500, 'InternalServerError', 'CUDA error: an illegal memory access')
+    if (mode === 'error503') return vllmError(res, 503, 'ServiceUnavailableError', 'The engine is overloaded')
+    if (mode === 'html') return send(res, 502, '<html><body><h1>502 Bad Gateway</h1></body></html>', true)
+    if (mode === 'garbage') {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      return res.end('{"results": [ {"index": 0, "relevance_')
+    }
+
+    const query = body.query
+    const documents = body.documents
+    if (typeof query !== 'string' || !Array.isArray(documents) || !documents.every((d) => typeof d === 'string')) {
+      return vllmError(res, 400, 'Bad Request', "Field required: 'query' (str) and 'documents' (list[str])")
+    }
+    if (body.model !== undefined && body.model !== null && body.model !== c.servedModel) {
+      return vllmError(res, 404, 'NotFoundError', `The model \`${String(body.model)}\` does not exist.`)
+    }
+    const pq = parseQwen3Query(query)
+    if (!pq) return vllmError(res, 400, 'BadRequestError', 'fake-vllm: query is not in the Qwen3-Reranker format')
+    const docs: string[] = []
+    for (const [i, d] of (documents as string[]).entries()) {
+      const pd = parseQwen3Document(d)
+      if (pd === null) {
+        return vllmError(res, 400, 'BadRequestError', `fake-vllm: documents[${i}] is not in the Qwen3-Reranker format`)
+      }
+      docs.push(pd)
+    }
+    rec.parsed = { ...pq, documents: docs }
+    if (body.truncate_prompt_tokens !== undefined && body.truncate_prompt_tokens !== null) {
+      // We never want vLLM's right truncation: it cuts the suffix (notes §2.4).
+      return vllmError(res, 400, 'BadRequestError', 'fake-vllm: truncate_prompt_tokens must not be used')
+    }
+    const qTokens = approxTokens(query)
+    let promptTokens = 0
+    for (const [i, d] of (documents as string[]).entries()) {
+      const t = qTokens + approxTokens(d)
+      if (t > c.maxModelLen) {
+        return vllmError(
+          res,
+          400,
+          'BadRequestError',
+          `This model's maximum context length is ${c.maxModelLen} tokens. However, documents[${i}] results in ${t} tokens.`
+        )
+      }
+      promptTokens += t
+    }
+
+    await acquire()
+    try {
+      const cost = (opts.msPerRequest ?? 0) + (opts.msPerToken ?? 0) * promptTokens
+      if (cost > 0) await sleep(cost)
+    } finally {
+      release()
+    }
+
+    let results = docs.map((d, index) => ({
+      index,
+      document: { text: (documents as string[])[index], multi_modal: null },
+      relevance_score: mode === 'constant' ? 0.5 : fakeScore(pq.instruction, pq.query, d),
+    }))
+    rec.scores = results.map((r) => r.relevance_score)
+    results.sort((a, b) => b.relevance_score - a.relevance_score)
+    const topN = typeof body.top_n === 'number' && body.top_n > 0 ? body.top_n : results.length
+    results = results.slice(0, topN)
+    const reply = {
+      id: `rerank-${Math.random().toString(16).slice(2)}`,
+      model: c.servedModel,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+      results,
+    }
+    if (mode === 'wrong_count') reply.results = results.slice(1)
+    if (mode === 'unknown_index' && results[0]) results[0].index = docs.length + 3
+    if (mode === 'duplicate_index' && results[0] && results[1]) results[1].index = results[0].index
+    if (mode === 'out_of_range' && results[0]) results[0].relevance_score = 1.7
+    let text = JSON.stringify(reply)
+    // Python's json.dumps writes NaN as a bare token, which JSON.parse rejects or a lenient client accepts.
+    if (mode === 'nan' && results[0]) text = text.replace(/"relevance_score":[0-9.e-]+/u, '"relevance_score":NaN')
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(text)
+  }
+
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve))
+  const addr = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${addr.port}`,
+    instance,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The official `cohere-ai` SDK (v8), unmodified, pointed at our base URL, gets correct parsed
+ * results from /v2/rerank (CohereClientV2) and /v1/rerank (CohereClient). Its `fetch` option
+ * routes the SDK's real HTTP requests into the worker.
+ */
+import { CohereClient, CohereClientV2 } from 'cohere-ai'
+import { describe, expect, it } from 'vitest'
+import { callWorker, fakeVllm } from './helpers'
+
+const DOCS = [
+  'Carson City is the capital city of the American state of Nevada.',
+  'Washington, D.C. is the capital of the United States.',
+  'Capital punishment has existed in the United States since before it was a country.',
+  'The Commonwealth of the Northern Mariana Islands has Saipan as its capital.',
+  'Bananas are yellow.',
+]
+
+function workerFetch(vars: Record<string, string>): typeof fetch {
+  return async (input, init) => {
+    const req = new Request(input as RequestInfo, init)
+    const url = new URL(req.url)
+    const body = req.method === 'POST' ? await req.text() : undefined
+    const headers: Record<string, string> = {}
+    req.headers.forEach((v, k) => (headers[k] = v))
+    return callWorker(url.pathname, undefined, {
+      method: req.method,
+      headers,
+      vars,
+      ...(body === undefined ? {} : { rawBody: body }),
+    })
+  }
+}
+
+describe('cohere-ai SDK', () => {
+  it('CohereClientV2.rerank parses our /v2/rerank reply', async () => {
+    const fake = fakeVllm('cohere-v2')
+    const client = new CohereClientV2({
+      token: 'any',
+      baseUrl: 'http://rerank.test',
+      fetch: workerFetch({ VLLM_URLS: fake.url }),
+    })
+    const res = await client.rerank({
+      model: 'rerank-v3.5',
+      query: 'What is the capital of the United States?',
+      documents: DOCS,
+      topN: 3,
+    })
+    expect(res.results).toHaveLength(3)
+    for (const r of res.results) {
+      expect(typeof r.index).toBe('number')
+      expect(typeof r.relevanceScore).toBe('number')
+    }
+    expect(res.results[0]?.index).toBe(1)
+    expect(res.id).toBeTruthy()
+    expect(res.meta?.billedUnits?.searchUnits).toBe(1)
+    const [req] = await fake.requests()
+    expect(req?.parsed?.query).toBe('What is the capital of the United States?')
+  })
+
+  it('CohereClient (v1).rerank parses our /v1/rerank reply with documents', async () => {
+    const client = new CohereClient({ token: 'any', baseUrl: 'http://rerank.test', fetch: workerFetch({ VLLM_URLS: '' }) })
+    const res = await client.rerank({ query: 'capital of Nevada', documents: DOCS, topN: 2, returnDocuments: true })
+    expect(res.results).toHaveLength(2)
+    expect(res.results[0]?.index).toBe(0)
+    expect(res.results[0]?.document?.text).toBe(DOCS[0])
+    expect(typeof res.results[0]?.relevanceScore).toBe('number')
+  })
+
+  it('SDK errors surface as the SDK typed errors with our message', async () => {
+    const client = new CohereClientV2({ token: 'any', baseUrl: 'http://rerank.test', fetch: workerFetch({ VLLM_URLS: '' }), maxRetries: 0 } as never)
+    await expect(client.rerank({ model: 'm', query: '', documents: ['a'] })).rejects.toMatchObject({ statusCode: 400 })
+  })
+})

@@ -1,0 +1,100 @@
+/**
+ * Shared helpers for workerd integration tests: call the real worker with real local
+ * bindings (KV, D1, Cache API) and a per-test fake vLLM instance.
+ */
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import worker from '../../src/index'
+import type { Env } from '../../src/app-env'
+
+export const testEnv = env as unknown as Env & { FAKE_VLLM_URL: string }
+
+export interface FakeInstance {
+  url: string
+  control(patch: Record<string, unknown>): Promise<void>
+  requests(): Promise<RecordedRequest[]>
+  reset(): Promise<void>
+}
+
+export interface RecordedRequest {
+  path: string
+  authorization: string | null
+  body: { model?: string; query: string; documents: string[]; [k: string]: unknown }
+  parsed?: { instruction: string; query: string; documents: string[] }
+  scores?: number[]
+}
+
+let counter = 0
+
+/** A fresh, isolated fake vLLM server instance (its own recorded requests and mode). */
+export function fakeVllm(name = 'test'): FakeInstance {
+  const url = `${testEnv.FAKE_VLLM_URL}/i/${name}-${Date.now().toString(36)}-${counter++}`
+  return {
+    url,
+    async control(patch) {
+      const r = await fetch(`${url}/__control`, { method: 'POST', body: JSON.stringify(patch) })
+      if (!r.ok) throw new Error(`fake control failed: ${r.status}`)
+    },
+    async requests() {
+      return (await (await fetch(`${url}/__requests`)).json()) as RecordedRequest[]
+    },
+    async reset() {
+      await fetch(`${url}/__reset`, { method: 'POST' })
+    },
+  }
+}
+
+export interface CallOptions {
+  method?: string
+  headers?: Record<string, string>
+  vars?: Record<string, string>
+  rawBody?: BodyInit | null
+}
+
+/** Calls the worker's fetch handler and waits for its `waitUntil` work to settle. */
+export async function callWorker(path: string, body?: unknown, options: CallOptions = {}): Promise<Response> {
+  const init: RequestInit = {
+    method: options.method ?? (body === undefined && options.rawBody === undefined ? 'GET' : 'POST'),
+    headers: { 'content-type': 'application/json', ...(options.headers ?? {}) },
+  }
+  if (options.rawBody !== undefined) init.body = options.rawBody
+  else if (body !== undefined) init.body = JSON.stringify(body)
+  const request = new Request(`http://rerank.test${path}`, init)
+  const ctx = createExecutionContext()
+  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, { ...testEnv, ...(options.vars ?? {}) }, ctx)
+  await waitOnExecutionContext(ctx)
+  return response
+}
+
+/** The union of the success and error wire shapes, loosely typed for assertions. */
+export interface WireJson {
+  id: string
+  model: string
+  results: Array<{ index: number; relevance_score: number; document?: { text: string; id?: string }; explanation?: Record<string, unknown> }>
+  usage: Record<string, number>
+  meta: {
+    backend: string
+    cache: { hits: number; misses: number }
+    instruction: string
+    warnings?: string[]
+    [k: string]: unknown
+  }
+  error: { code: string; message: string; field?: string }
+  request_id: string
+  [k: string]: unknown
+}
+
+export async function rerank(
+  body: unknown,
+  options: CallOptions & { path?: string } = {}
+): Promise<{ status: number; json: WireJson; headers: Headers; text: string }> {
+  const res = await callWorker(options.path ?? '/v1/rerank', body, options)
+  const text = await res.text()
+  let json: WireJson
+  try {
+    json = JSON.parse(text) as WireJson
+  } catch {
+    json = { __raw: text } as unknown as WireJson
+  }
+  return { status: res.status, json, headers: res.headers, text }
+}

@@ -1,0 +1,42 @@
+/**
+ * Two projects:
+ *  - `unit`: pure modules (src/**\/*.test.ts, test/unit/**) in plain Node, no workerd.
+ *  - `workers`: integration tests inside workerd through the real worker, with real
+ *    local KV / D1 / Cache API, against a fake vLLM server started in globalSetup.
+ */
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          environment: 'node',
+          include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(async ({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                FAKE_VLLM_URL: inject('fakeVllmUrl' as never) as string,
+                TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['./test/global-setup.ts'],
+          setupFiles: ['./test/apply-migrations.ts'],
+          testTimeout: 20_000,
+        },
+      },
+    ],
+  },
+})
