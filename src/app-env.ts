@@ -24,6 +24,15 @@ export interface AppVariables {
   requestId: string
   config: Config
   startedAt: number
+  /**
+   * Who is calling: the tenant of the API key (access control sets it), or 'public' when the
+   * deployment is open. The score cache is partitioned by it (tenant isolation).
+   */
+  tenant: string
+  /** The API key's id when one was presented (never the key itself). */
+  keyId: string | null
+  /** Scopes granted to the caller ('rerank', 'experiments', 'feedback'); all when open. */
+  scopes: ReadonlySet<string>
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables }

@@ -10,6 +10,8 @@ export type CacheMode = 'default' | 'no-cache' | 'no-store'
 export interface ScoreWithCacheDeps {
   scorer: PairScorer
   mode: CacheMode
+  /** Cache partition: the tenant, plus an optional caller-chosen namespace. */
+  namespace: string
   waitUntil: (p: Promise<unknown>) => void
 }
 

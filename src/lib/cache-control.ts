@@ -4,6 +4,22 @@
  * write) wins over `no-cache` (recompute, then overwrite), as in RFC 9111 §5.2.1.
  */
 import type { CacheMode } from '../cache/score-with-cache'
+import { ApiError } from '../errors'
+
+/**
+ * The cache partition for a call: always the tenant, plus an optional caller-chosen namespace
+ * (`X-Cache-Namespace`, like Portkey's `x-portkey-cache-namespace`) to keep workloads apart
+ * inside one tenant. Invalid namespaces are rejected rather than silently shared.
+ */
+export function cacheNamespace(tenant: string, header: string | null | undefined): string {
+  if (header === undefined || header === null || header === '') return tenant
+  if (!/^[A-Za-z0-9._:-]{1,64}$/u.test(header)) {
+    throw new ApiError('invalid_request', 'X-Cache-Namespace: expected 1-64 characters of A-Z a-z 0-9 . _ : -', {
+      field: 'X-Cache-Namespace',
+    })
+  }
+  return `${tenant}/${header}`
+}
 
 export function cacheModeFrom(header: string | null | undefined): CacheMode {
   if (!header) return 'default'

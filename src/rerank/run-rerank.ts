@@ -17,6 +17,8 @@ export interface RerankDeps {
   config: Config
   scorer: PairScorer
   cacheMode: CacheMode
+  /** Cache partition (tenant + optional caller namespace). */
+  namespace: string
   waitUntil: (p: Promise<unknown>) => void
   /** The request's clock (ms since epoch). */
   now: number
@@ -61,7 +63,7 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
   )
 
   const scored = await scoreWithCache(
-    { scorer, mode: deps.cacheMode, waitUntil: deps.waitUntil },
+    { scorer, mode: deps.cacheMode, namespace: deps.namespace, waitUntil: deps.waitUntil },
     { instruction: resolved.instruction, query: body.query, documents: rendered.texts },
     { deadline: deps.now + config.BACKEND_TIMEOUT_MS }
   )

@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
 import { scorerFor } from '../backends/create-scorer'
-import { cacheModeFrom } from '../lib/cache-control'
+import { cacheModeFrom, cacheNamespace } from '../lib/cache-control'
 import { readJsonObject } from '../lib/read-json-body'
 import { serverTiming } from '../lib/server-timing'
 import { zodToApiError } from '../lib/zod-error'
@@ -29,6 +29,7 @@ for (const path of Object.keys(RETURN_DOCUMENTS_DEFAULT)) {
         config,
         scorer: scorerFor(config),
         cacheMode: cacheModeFrom(c.req.header('cache-control')),
+        namespace: cacheNamespace(c.get('tenant'), c.req.header('x-cache-namespace')),
         waitUntil: (p) => c.executionCtx.waitUntil(p),
         now: c.get('startedAt'),
       },
