@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: runs every `bench/*.bench.ts` (each a script, not a test), in name order or
+ * only those named as arguments (`npm run bench -- cache-trace`). Each writes its section to
+ * `bench/results/<name>.md`; this script then assembles BENCHMARKS.md from all sections.
+ * Load runs are bounded and loopback-only.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+
+const only = process.argv.slice(2)
+const benches = readdirSync('bench')
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort()
+  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+
+let failed = 0
+for (const file of benches) {
+  console.log(`\n=== bench/${file} ===`)
+  const r = spawnSync('tsx', [`bench/${file}`], { stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' } })
+  if (r.status !== 0) {
+    failed++
+    console.error(`bench/${file} failed (exit ${r.status})`)
+  }
+}
+
+const sections = existsSync('bench/results')
+  ? readdirSync('bench/results').filter((f) => f.endsWith('.md')).sort()
+  : []
+const header = `# Benchmarks
+
+Every figure is measured on loopback on the development machine (2 cores, noisy), as a **ratio
+against a baseline measured in the same run**, as the median of several runs with the spread
+(min–max) in brackets. Each section names the command that produced it. Regenerate all with
+\`npm run bench\` (or one with \`npm run bench -- <name>\`).
+`
+writeFileSync(
+  'BENCHMARKS.md',
+  header + sections.map((f) => '\n' + readFileSync(`bench/results/${f}`, 'utf8').trim() + '\n').join('')
+)
+console.log(`\nBENCHMARKS.md assembled from ${sections.length} section(s)`)
+process.exit(failed ? 1 : 0)
