@@ -40,15 +40,57 @@ const lines = Object.entries(process.env)
 writeFileSync(envFile, lines.join('\n') + '\n', { mode: 0o600 })
 const cleanup = () => rmSync(envFile, { force: true })
 
-function run(args, { group = false } = {}) {
-  return spawn('wrangler', args, { stdio: 'inherit', env, detached: group })
+// The child we are running now (migrations, then the dev server), each in its own process group
+// so that a signal to the group reaches wrangler and every workerd it started.
+let current = null
+let stopping = false
+
+function run(args) {
+  current = spawn('wrangler', args, { stdio: 'inherit', env, detached: true })
+  return current
 }
 
 function wait(child) {
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
 }
 
+function stop(signal) {
+  if (stopping) return
+  stopping = true
+  const child = current
+  if (!child || child.exitCode !== null) {
+    cleanup()
+    process.exit(0)
+  }
+  try {
+    process.kill(-child.pid, signal) // the whole group: wrangler and its workerd children
+  } catch {
+    /* already gone */
+  }
+  // Escalate if the group is still around after a grace period.
+  setTimeout(() => {
+    try {
+      process.kill(-child.pid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  }, 5000).unref()
+}
+process.on('SIGINT', () => stop('SIGINT'))
+process.on('SIGTERM', () => stop('SIGTERM'))
+process.on('SIGHUP', () => stop('SIGTERM'))
+// If whoever started us dies without signalling us (npm killed by SIGKILL, a shell that does not
+// forward signals), we are re-parented: take the dev server down with us.
+const parent = process.ppid
+setInterval(() => {
+  if (process.ppid !== parent) stop('SIGTERM')
+}, 500).unref()
+
 const migrate = await wait(run(['d1', 'migrations', 'apply', 'DB', '--local']))
+if (stopping) {
+  cleanup()
+  process.exit(0)
+}
 if (migrate.code !== 0) {
   cleanup()
   console.error('applying local D1 migrations failed')
@@ -62,39 +104,14 @@ console.log(
   }${configured.length ? ` (config: ${configured.join(', ')})` : ''}`
 )
 
-const dev = run(
-  [
-    'dev',
-    '--ip', '127.0.0.1',
-    '--port', port,
-    '--show-interactive-dev-session=false',
-    '--log-level', process.env.LOG_LEVEL ?? 'warn',
-    '--env-file', envFile,
-  ],
-  { group: true }
-)
-
-let stopping = false
-const stop = (signal) => {
-  if (stopping) return
-  stopping = true
-  try {
-    process.kill(-dev.pid, signal) // the whole group: wrangler and its workerd children
-  } catch {
-    /* already gone */
-  }
-  // Escalate if the group is still around after a grace period.
-  setTimeout(() => {
-    try {
-      process.kill(-dev.pid, 'SIGKILL')
-    } catch {
-      /* gone */
-    }
-  }, 5000).unref()
-}
-process.on('SIGINT', () => stop('SIGINT'))
-process.on('SIGTERM', () => stop('SIGTERM'))
-process.on('SIGHUP', () => stop('SIGTERM'))
+const dev = run([
+  'dev',
+  '--ip', '127.0.0.1',
+  '--port', port,
+  '--show-interactive-dev-session=false',
+  '--log-level', process.env.LOG_LEVEL ?? 'warn',
+  '--env-file', envFile,
+])
 
 const result = await wait(dev)
 cleanup()
