@@ -1,0 +1,212 @@
+/**
+ * @module experiment-schema
+ * Request bodies of the admin API under `/v1/experiments` (create and update), and the variant
+ * shape stored as JSON in D1 `experiments.variants` (migrations/0002_experiments.sql).
+ *
+ * Every issue carries the path of the field it is about (`variants[1].template`,
+ * `variants[0].weight`), which `lib/zod-error.ts` turns into the wire `field`.
+ * Weights must sum to 1 within GrowthBook's own tolerance [0.99, 1.01] (growthbook-hash.ts):
+ * outside it GrowthBook silently falls back to equal weights, so the API refuses such weights
+ * instead of serving a split nobody configured.
+ */
+import { z } from 'zod'
+import { WEIGHT_SUM_MAX, WEIGHT_SUM_MIN } from './growthbook-hash'
+
+/** Default instruction limit, the default of Config `MAX_INSTRUCTION_CHARS`. */
+export const DEFAULT_MAX_INSTRUCTION_CHARS = 2000
+export const MIN_VARIANTS = 2
+export const MAX_VARIANTS = 10
+
+export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped'] as const
+export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number]
+
+const ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/u
+const VARIANT_KEY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9])?$/u
+
+/** Experiment id: a URL-safe slug; it is also the default hash seed, so it never changes. */
+export const experimentIdSchema = z
+  .string({ error: 'required: a string' })
+  .regex(
+    ID_PATTERN,
+    'must be a slug of 1 to 64 lowercase letters, digits or hyphens, starting and ending with a letter or digit'
+  )
+
+export interface ExperimentSchemaLimits {
+  maxInstructionChars?: number
+}
+
+function buildSchemas(limits: ExperimentSchemaLimits = {}) {
+  const maxInstruction = limits.maxInstructionChars ?? DEFAULT_MAX_INSTRUCTION_CHARS
+
+  const variant = z
+    .strictObject({
+      key: z
+        .string({ error: 'required: a string' })
+        .regex(
+          VARIANT_KEY_PATTERN,
+          'must be 1 to 64 letters, digits, hyphens or underscores, starting and ending with a letter or digit'
+        ),
+      weight: z
+        .number({ error: 'required: a number between 0 and 1' })
+        .min(0, 'must be ≥ 0')
+        .max(1, 'must be ≤ 1'),
+      instruction: z
+        .string({ error: 'must be a string' })
+        .trim()
+        .min(1, 'must not be empty')
+        .max(maxInstruction, `at most ${maxInstruction} characters`)
+        .optional(),
+      template: z
+        .string({ error: 'must be a template id (string)' })
+        .min(1, 'must not be empty')
+        .max(128, 'at most 128 characters')
+        .optional(),
+      template_vars: z
+        .record(
+          z.string().max(64, 'variable names have at most 64 characters'),
+          // A custom check, not z.union: lib/zod-error.ts words every union failure for documents.
+          z.custom<string | number | boolean>(
+            (v) =>
+              (typeof v === 'string' && v.length <= 10_000) ||
+              (typeof v === 'number' && Number.isFinite(v)) ||
+              typeof v === 'boolean',
+            { error: 'each template variable must be a string (at most 10000 characters), number or boolean' }
+          ),
+          { error: 'must be an object of template variables' }
+        )
+        .optional(),
+    })
+    .superRefine((v, ctx) => {
+      const hasInstruction = v.instruction !== undefined
+      const hasTemplate = v.template !== undefined
+      if (hasInstruction && hasTemplate) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['template'],
+          message: 'give either instruction or template, not both',
+        })
+      } else if (!hasInstruction && !hasTemplate) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['instruction'],
+          message: 'required: an instruction, or a template (with template_vars)',
+        })
+      }
+      if (v.template_vars !== undefined && !hasTemplate) {
+        ctx.addIssue({ code: 'custom', path: ['template_vars'], message: 'only allowed together with template' })
+      }
+    })
+
+  const variants = z
+    .array(variant, { error: 'required: an array of variants' })
+    .min(MIN_VARIANTS, `at least ${MIN_VARIANTS} variants (the first one is the control)`)
+    .max(MAX_VARIANTS, `at most ${MAX_VARIANTS} variants`)
+    .superRefine((list, ctx) => {
+      const seen = new Map<string, number>()
+      list.forEach((v, i) => {
+        const first = seen.get(v.key)
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'key'],
+            message: `duplicate variant key "${v.key}" (also variants[${first}].key)`,
+          })
+        } else seen.set(v.key, i)
+      })
+      const total = list.reduce((s, v) => s + v.weight, 0)
+      if (total < WEIGHT_SUM_MIN || total > WEIGHT_SUM_MAX) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message:
+            `the weights must sum to 1 (between ${WEIGHT_SUM_MIN} and ${WEIGHT_SUM_MAX}); ` +
+            `they sum to ${Number(total.toFixed(6))}`,
+        })
+      }
+    })
+
+  // Fields shared by create and update, without defaults: an update must not reset a field it
+  // does not mention.
+  const fields = {
+    name: z
+      .string({ error: 'required: a string' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(200, 'at most 200 characters'),
+    description: z.string({ error: 'must be a string' }).max(2000, 'at most 2000 characters'),
+    variants,
+    coverage: z
+      .number({ error: 'must be a number in (0, 1]' })
+      .gt(0, 'must be > 0 (to serve the control arm to everyone, stop the experiment)')
+      .max(1, 'must be ≤ 1'),
+    seed: z
+      .string({ error: 'must be a string or null' })
+      .min(1, 'must not be empty (use null for the experiment id)')
+      .max(128, 'at most 128 characters')
+      .nullable(),
+    hash_version: z.literal([1, 2], { error: 'must be 1 or 2 (GrowthBook hash version)' }),
+    status: z.enum(EXPERIMENT_STATUSES, { error: 'must be one of draft, running, stopped' }),
+  }
+
+  const create = z.strictObject({
+    id: experimentIdSchema,
+    name: fields.name,
+    description: fields.description.default(''),
+    variants: fields.variants,
+    coverage: fields.coverage.default(1),
+    seed: fields.seed.default(null),
+    hash_version: fields.hash_version.default(2),
+    status: fields.status.default('draft'),
+  })
+
+  const update = z
+    .strictObject({
+      name: fields.name.optional(),
+      description: fields.description.optional(),
+      variants: fields.variants.optional(),
+      coverage: fields.coverage.optional(),
+      seed: fields.seed.optional(),
+      hash_version: fields.hash_version.optional(),
+      status: fields.status.optional(),
+      /** The version the client last read; a different stored version means a concurrent edit (409). */
+      version: z
+        .number({ error: 'must be an integer ≥ 1' })
+        .int('must be an integer ≥ 1')
+        .min(1, 'must be an integer ≥ 1')
+        .optional(),
+    })
+    .superRefine((body, ctx) => {
+      const changed = Object.entries(body).filter(([k, v]) => k !== 'version' && v !== undefined)
+      if (changed.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: 'nothing to update: give at least one field to change',
+        })
+      }
+    })
+
+  return { variant, variants, create, update }
+}
+
+type Schemas = ReturnType<typeof buildSchemas>
+
+/** Schemas for a given instruction limit (pass Config.MAX_INSTRUCTION_CHARS). */
+export function experimentSchemas(limits: ExperimentSchemaLimits = {}): Schemas {
+  return buildSchemas(limits)
+}
+
+const defaults = buildSchemas()
+
+/** One arm: `{ key, weight, instruction }` or `{ key, weight, template, template_vars? }`. */
+export const experimentVariantSchema: Schemas['variant'] = defaults.variant
+/** 2–10 arms with unique keys and weights summing to 1; also parses the stored JSON column. */
+export const experimentVariantsSchema: Schemas['variants'] = defaults.variants
+/** `POST /v1/experiments` body. */
+export const experimentCreateSchema: Schemas['create'] = defaults.create
+/** Update body for `/v1/experiments/{id}` (every field optional, at least one). */
+export const experimentUpdateSchema: Schemas['update'] = defaults.update
+
+export type ExperimentVariant = z.output<Schemas['variant']>
+export type ExperimentCreate = z.output<Schemas['create']>
+export type ExperimentUpdate = z.output<Schemas['update']>

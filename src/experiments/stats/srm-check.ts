@@ -1,0 +1,61 @@
+/**
+ * @module srm-check
+ * Sample-ratio mismatch: Pearson's χ² goodness of fit of the units per arm against the configured
+ * weights, as GrowthBook's gbstats `check_srm` (packages/stats/gbstats/utils.py, MIT):
+ * e_i = w_i/Σw · Σo, χ² = Σ (o_i − e_i)²/e_i over arms with w_i > 0, p = χ²_sf(χ², k − 1),
+ * p = 1 when no unit was observed. GrowthBook's default alert threshold is p < 0.001.
+ * Pure: no I/O.
+ */
+import { chiSquareSf } from './distributions'
+
+export const SRM_THRESHOLD = 0.001
+
+export interface SrmResult {
+  chi2: number
+  /** k − 1, k the number of arms (gbstats counts every arm, zero-weight ones too). */
+  dof: number
+  p: number
+  /** p below the threshold: the split is not what was configured; distrust the arm comparison. */
+  mismatch: boolean
+  /** Expected units per arm under the configured weights. */
+  expected: number[]
+}
+
+/**
+ * @example srmCheck([5000, 5200], [0.5, 0.5]) // → { chi2: 3.9216, dof: 1, p: 0.0477, mismatch: false, ... }
+ */
+export function srmCheck(
+  observedCounts: readonly number[],
+  expectedWeights: readonly number[],
+  threshold = SRM_THRESHOLD
+): SrmResult {
+  const k = observedCounts.length
+  if (k < 2) throw new RangeError(`srmCheck needs at least 2 arms, got ${k}`)
+  if (expectedWeights.length !== k) {
+    throw new RangeError(`srmCheck: ${k} counts but ${expectedWeights.length} weights`)
+  }
+  let total = 0
+  for (const o of observedCounts) {
+    if (!Number.isFinite(o) || o < 0) throw new RangeError(`srmCheck: counts must be finite and ≥ 0, got ${o}`)
+    total += o
+  }
+  let totalWeight = 0
+  for (const w of expectedWeights) {
+    if (!Number.isFinite(w) || w < 0) throw new RangeError(`srmCheck: weights must be finite and ≥ 0, got ${w}`)
+    totalWeight += w
+  }
+  if (!(totalWeight > 0)) throw new RangeError('srmCheck: the weights sum to 0')
+
+  const expected = expectedWeights.map((w) => (w / totalWeight) * total)
+  const dof = k - 1
+  if (total === 0) return { chi2: 0, dof, p: 1, mismatch: false, expected }
+
+  let chi2 = 0
+  observedCounts.forEach((o, i) => {
+    const e = expected[i] as number
+    if ((expectedWeights[i] as number) <= 0) return
+    chi2 += ((o - e) * (o - e)) / e
+  })
+  const p = chiSquareSf(chi2, dof)
+  return { chi2, dof, p, mismatch: p < threshold, expected }
+}
