@@ -1,0 +1,220 @@
+/**
+ * gpu-backend/proxy/Caddyfile: only POST /v1/rerank and GET /health reach vLLM (vLLM's --api-key
+ * guards /v1/* only: shared/notes/vllm-qwen3-reranker.md §2.6). Checked twice: statically, by
+ * parsing the Caddyfile's block structure; and, where a `caddy` binary is installed, by running
+ * it in front of a vLLM stand-in and sending it the routes vLLM leaves open.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { GPU_DIR, hasCaddy, startCaddy, startFakeVllm, type FakeVllm, type RunningCaddy } from './support'
+
+interface Directive {
+  name: string
+  args: string[]
+  children: Directive[]
+}
+
+/** Tokenises one Caddyfile line: whitespace-separated words, "quoted" and `backtick` strings. */
+function words(line: string): string[] {
+  const out: string[] = []
+  const re = /`([^`]*)`|"((?:[^"\\]|\\.)*)"|(\S+)/gu
+  for (const m of line.matchAll(re)) out.push(m[1] ?? m[2] ?? m[3]!)
+  return out
+}
+
+/** The Caddyfile's block tree: a line ending in `{` opens a block, a lone `}` closes it. */
+function parseCaddyfile(text: string): Directive[] {
+  const root: Directive = { name: '<root>', args: [], children: [] }
+  const stack = [root]
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/(^|\s)#.*$/u, '').trim()
+    if (!line) continue
+    if (line === '}') {
+      stack.pop()
+      if (stack.length === 0) throw new Error('unbalanced }')
+      continue
+    }
+    const w = words(line)
+    const opens = w.at(-1) === '{'
+    if (opens) w.pop()
+    const d: Directive = { name: w[0] ?? '', args: w.slice(1), children: [] }
+    stack.at(-1)!.children.push(d)
+    if (opens) stack.push(d)
+  }
+  if (stack.length !== 1) throw new Error('unclosed {')
+  return root.children
+}
+
+function all(ds: Directive[], name: string): Directive[] {
+  return ds.flatMap((d) => [...(d.name === name ? [d] : []), ...all(d.children, name)])
+}
+
+const tree = parseCaddyfile(readFileSync(join(GPU_DIR, 'proxy', 'Caddyfile'), 'utf8'))
+
+describe('Caddyfile (static)', () => {
+  const global = tree.find((d) => d.name === '')
+  const site = tree.find((d) => d.name !== '')!
+
+  it('has a global block and one site, on :8080 unless SITE_ADDRESS says otherwise', () => {
+    expect(global).toBeDefined()
+    expect(tree).toHaveLength(2)
+    expect(site.name).toBe('{$SITE_ADDRESS::8080}')
+    expect(all([global!], 'admin')[0]?.args).toEqual(['off'])
+  })
+
+  it('uses only the expected directives at site level', () => {
+    const names = new Set(site.children.map((d) => d.name.startsWith('@') ? '@matcher' : d.name))
+    expect([...names].sort()).toEqual(['@matcher', 'handle', 'handle_errors', 'log', 'request_body'])
+  })
+
+  it('routes exactly POST /v1/rerank and GET /health to vLLM, each rewritten to its canonical path', () => {
+    const matchers = new Map(
+      site.children
+        .filter((d) => d.name.startsWith('@'))
+        .map((d) => [d.name, Object.fromEntries(d.children.map((c) => [c.name, c.args]))])
+    )
+    const routed = site.children
+      .filter((d) => d.name === 'handle' && all(d.children, 'reverse_proxy').length > 0)
+      .map((h) => {
+        expect(h.args).toHaveLength(1) // a named matcher, never a bare (catch-all) handle
+        const m = matchers.get(h.args[0]!)!
+        expect(Object.keys(m).sort()).toEqual(['method', 'path'])
+        const [path] = m.path!
+        expect(m.path).toHaveLength(1)
+        expect(path).not.toMatch(/\*/u) // exact path, no prefix wildcard
+        const rewrite = all(h.children, 'rewrite')
+        expect(rewrite.map((r) => r.args)).toEqual([['*', path]])
+        expect(all(h.children, 'reverse_proxy')[0]!.args).toEqual(['{$UPSTREAM:reranker:8000}'])
+        return `${m.method!.join(',')} ${path}`
+      })
+    expect(routed.sort()).toEqual(['GET /health', 'POST /v1/rerank'])
+    expect(all(tree, 'reverse_proxy')).toHaveLength(2)
+  })
+
+  it('answers everything else with an error and no upstream', () => {
+    const catchAll = site.children.filter((d) => d.name === 'handle' && d.args.length === 0)
+    expect(catchAll).toHaveLength(1)
+    expect(catchAll[0]!.children.map((c) => [c.name, ...c.args])).toEqual([['error', '404']])
+    const errors = site.children.find((d) => d.name === 'handle_errors')!
+    expect(all(errors.children, 'reverse_proxy')).toHaveLength(0)
+  })
+
+  it('limits the body size and bounds every timeout', () => {
+    expect(all(tree, 'max_size')[0]?.args).toEqual(['{$PROXY_MAX_BODY:16MB}'])
+    const timeouts = Object.fromEntries(all(tree, 'timeouts')[0]!.children.map((c) => [c.name, c.args[0]]))
+    expect(Object.keys(timeouts).sort()).toEqual(['idle', 'read_body', 'read_header', 'write'])
+    expect(all(tree, 'dial_timeout')).toHaveLength(2)
+    expect(all(tree, 'response_header_timeout')).toHaveLength(2)
+    // Caddy only logs credentials when told to.
+    expect(all(tree, 'log_credentials')).toHaveLength(0)
+  })
+
+  it('the static check can fail: a config that also forwards /rerank is caught', () => {
+    const leaky = parseCaddyfile(`{$SITE_ADDRESS::8080} {\n\thandle /rerank {\n\t\treverse_proxy reranker:8000\n\t}\n}\n`)
+    const routedWithoutMatcher = leaky[0]!.children.filter(
+      (d) => d.name === 'handle' && all(d.children, 'reverse_proxy').length > 0 && !d.args[0]?.startsWith('@')
+    )
+    expect(routedWithoutMatcher).toHaveLength(1)
+  })
+})
+
+describe.skipIf(!hasCaddy)('Caddyfile (running caddy in front of a vLLM stand-in)', () => {
+  const KEY = 'proxy-test-key-3c9a0e51b7'
+  let fake: FakeVllm
+  let caddy: RunningCaddy
+  const fixture = (name: string) => JSON.parse(readFileSync(join(GPU_DIR, 'fixtures', name), 'utf8')) as unknown
+
+  beforeAll(async () => {
+    fake = await startFakeVllm({ apiKey: KEY, servedModel: 'qwen3-reranker-8b', maxModelLen: 8192 })
+    caddy = await startCaddy(`127.0.0.1:${fake.port}`, { PROXY_MAX_BODY: '64KB' })
+  })
+  afterAll(async () => {
+    await caddy?.stop()
+    await fake?.close()
+  })
+
+  const post = (path: string, auth = true, body = '{"model":"qwen3-reranker-8b","query":"q","documents":["d"]}') =>
+    fetch(`${caddy.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${KEY}` } : {}) },
+      body,
+    })
+
+  it('forwards POST /v1/rerank (with and without the key, vLLM decides) and GET /health', async () => {
+    const ok = await post('/v1/rerank')
+    expect(ok.status).toBe(200)
+    expect(((await ok.json()) as { model: string }).model).toBe('qwen3-reranker-8b')
+    const noKey = await post('/v1/rerank', false)
+    expect(noKey.status).toBe(401)
+    expect(await noKey.json()).toEqual(fixture('error-401-unauthorized.json'))
+    expect((await fetch(`${caddy.url}/health`)).status).toBe(200)
+  })
+
+  it.each([
+    ['POST', '/rerank'],
+    ['POST', '/v2/rerank'],
+    ['POST', '/score'],
+    ['POST', '/v1/score'],
+    ['POST', '/pooling'],
+    ['POST', '/classify'],
+    ['POST', '/invocations'],
+    ['POST', '/tokenize'],
+    ['GET', '/metrics'],
+    ['GET', '/v1/models'],
+    ['GET', '/version'],
+    ['GET', '/v1/rerank'],
+    ['OPTIONS', '/v1/rerank'],
+    ['POST', '/health'],
+    ['POST', '/v1/rerank/'],
+    ['POST', '/v1/rerank/../../rerank'],
+    ['POST', '/v1/%2e%2e/rerank'],
+  ])('blocks %s %s with a 404 in vLLM error shape', async (method, path) => {
+    const before = fake.paths.length
+    const res = await fetch(`${caddy.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(method === 'POST' ? { body: '{"query":"q","documents":["d"]}' } : {}),
+    })
+    expect(res.status).toBe(404)
+    expect(await res.json()).toEqual(fixture('proxy-error-404.json'))
+    expect(fake.paths.length).toBe(before) // never reached vLLM
+  })
+
+  it('only ever lets vLLM see /v1/rerank or /health, whatever the spelling', async () => {
+    const before = fake.paths.length
+    for (const p of ['/V1/RERANK', '//v1/rerank', '/v1/./rerank', '/v1%2frerank', '/%2fv1/rerank', '/v1/%72erank']) {
+      await post(p)
+    }
+    await fetch(`${caddy.url}/HEALTH`)
+    const seen = new Set(fake.paths.slice(before))
+    expect([...seen].every((p) => p === '/v1/rerank' || p === '/health')).toBe(true)
+    expect(seen.size).toBeGreaterThan(0)
+  })
+
+  it('refuses a body over PROXY_MAX_BODY', async () => {
+    const before = fake.paths.length
+    const big = JSON.stringify({ query: 'q', documents: ['x'.repeat(200_000)] })
+    const res = await post('/v1/rerank', true, big)
+    expect(res.status).toBeGreaterThanOrEqual(400)
+    expect(res.status).not.toBe(401)
+    const body = (await res.json()) as { error: { type: string; code: number } }
+    expect(body.error.type).toBe('ProxyError')
+    expect(body.error.code).toBe(res.status)
+    // The upstream never gets a complete oversized body to score.
+    expect(fake.paths.length - before).toBeLessThanOrEqual(1)
+  })
+
+  it('keeps the bearer key out of its access log', async () => {
+    await post('/v1/rerank')
+    expect(caddy.log()).toContain('/v1/rerank')
+    expect(caddy.log()).not.toContain(KEY)
+  })
+
+  it('answers 502 in vLLM error shape when vLLM is down', async () => {
+    await fake.close()
+    const res = await fetch(`${caddy.url}/health`)
+    expect(res.status).toBe(502)
+    expect(await res.json()).toEqual(fixture('proxy-error-502.json'))
+  })
+})
