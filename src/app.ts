@@ -10,14 +10,24 @@ import type { AppEnv } from './app-env'
 import { BackendError } from './backends/backend-error'
 import { ConfigError, parseConfig } from './config'
 import { ApiError, toWireError } from './errors'
+import { accessLog } from './middleware/access-log'
+import { accessControl } from './middleware/auth'
+import { rateLimit } from './middleware/rate-limit'
 import { requestContext } from './middleware/request-id'
 import { healthRoutes } from './routes/health'
 import { rerankRoutes } from './routes/rerank'
+import { statsRoutes } from './routes/stats'
+import { docsRoutes } from './routes/docs'
+import { playgroundRoutes } from './routes/playground'
+import { templateRoutes } from './routes/templates'
+import { experimentRoutes } from './routes/experiments'
+import { feedbackRoutes } from './routes/feedback'
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
 
   app.use('*', requestContext())
+  app.use('*', accessLog())
   app.use(
     '*',
     cors({
@@ -30,9 +40,18 @@ export function createApp(): Hono<AppEnv> {
     c.set('config', parseConfig(c.env))
     await next()
   })
+  app.use('*', accessControl())
+  app.use('*', rateLimit())
 
   app.route('/', healthRoutes)
   app.route('/', rerankRoutes)
+  app.route('/', templateRoutes)
+  app.route('/', experimentRoutes)
+  app.route('/', feedbackRoutes)
+  app.route('/', statsRoutes)
+  app.route('/', playgroundRoutes)
+  // Reads app.routes per request, so every route mounted here (before or after) is documented.
+  app.route('/', docsRoutes(() => app.routes))
 
   app.notFound((c) => {
     const err = new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)

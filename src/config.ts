@@ -5,6 +5,8 @@
  */
 import { z } from 'zod'
 import type { Env } from './app-env'
+import { apiKeysVar } from './auth/api-keys'
+import { foldingVar } from './rerank/fold-documents'
 
 const int = (def: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(def)
@@ -53,11 +55,40 @@ export const configSchema = z.object({
   BACKEND_TIMEOUT_MS: int(15_000, 50, 300_000),
   /** Pairs per upstream call; larger sets are split and sent concurrently. */
   BACKEND_BATCH_SIZE: int(128, 1, 10_000),
+  /** When no upstream can serve: 'error' (503, default) or 'lexical' (the embedded scorer, flagged). */
+  FALLBACK: z.enum(['error', 'lexical']).default('error'),
+  /** Tries per upstream call, first included (retries only where safe: upstream-retry.ts). */
+  UPSTREAM_MAX_ATTEMPTS: int(3, 1, 10),
+  /** Per-attempt timeout in ms so a hung upstream can be retried elsewhere; 0 = the whole deadline. */
+  UPSTREAM_ATTEMPT_TIMEOUT_MS: int(0, 0, 300_000),
+  /** Consecutive failures that open an upstream's circuit breaker. */
+  UPSTREAM_BREAKER_FAILURES: int(5, 1, 1000),
+  /** First open period of a breaker before a half-open probe, ms (doubles on each failed probe). */
+  UPSTREAM_BREAKER_COOLDOWN_MS: int(5_000, 10, 600_000),
   /** Score cache TTL in seconds (KV minimum is 60). */
   CACHE_TTL_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
   /** Bytes of the in-isolate LRU tier. */
   CACHE_MEMORY_BYTES: int(16 * 1024 * 1024, 0, 512 * 1024 * 1024),
   CACHE_ENABLED: boolVar(true),
+  /** Hashed API keys (src/auth/api-keys.ts); empty → open access (tenant 'public', all scopes). */
+  API_KEYS: apiKeysVar,
+  /** Single-tenant deployments: every tenant reads and writes one cache partition. */
+  CACHE_SHARED: boolVar(false),
+  /** Open deployments only: rate-limit anonymous callers by CF-Connecting-IP. */
+  RATE_LIMIT_ANONYMOUS: boolVar(false),
+  /** One JSON access-log line per request (src/middleware/access-log.ts). */
+  LOG_REQUESTS: boolVar(true),
+  /**
+   * Operator template overrides: a JSON array of template definitions (templates/template.ts) that
+   * add templates or replace built-ins by id, each change with a new version. Also read from the
+   * optional TEMPLATES_KV namespace (key "templates:overrides"). Validated when a call needs the
+   * registry (a bad value: 500 naming it), so calls without templates keep working.
+   */
+  TEMPLATES: z.unknown().optional(),
+  /** Seconds an isolate reuses its read of TEMPLATES_KV (0: read on every template call). */
+  TEMPLATES_TTL_SECONDS: int(30, 0, 3600),
+  /** Metadata folding options (JSON, documents/fold.ts); unset: English, month dates, source, all fields. */
+  FOLDING: foldingVar,
 })
 
 export type Config = z.output<typeof configSchema> & {

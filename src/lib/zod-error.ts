@@ -28,9 +28,21 @@ export function zodToApiError(error: z.ZodError, prefix = ''): ApiError {
     if (best && best.path.length > 0) {
       path = [...path, ...best.path]
       message = best.message
-    } else {
+    } else if (path[0] === 'documents') {
       message = 'expected a string or an object with a "text" string'
+    } else {
+      // Say which shapes would have been accepted (e.g. time_decay.kind).
+      const expected = inner
+        ?.flat()
+        .map((i) => i.message)
+        .filter((m, k, all) => all.indexOf(m) === k)
+        .slice(0, 3)
+      message = expected && expected.length > 0 ? `expected one of: ${expected.join('; ')}` : message
     }
+  }
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as unknown as { keys?: string[] }).keys ?? []
+    message = `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k.slice(0, 64)}"`).join(', ')}`
   }
   if (issue.code === 'invalid_type' && /received undefined/u.test(message)) message = 'required'
   const field = formatPath(path, prefix)

@@ -35,6 +35,8 @@ export interface RerankResponse {
     instruction_source: string
     template?: unknown
     experiment?: unknown
+    /** How final scores were fused (weights, boost rules, time decay, the clock), when they were. */
+    fusion?: unknown
     truncated_documents?: number
     warnings?: string[]
   }
@@ -48,6 +50,8 @@ export interface BuildResponseInput {
   /** Final scores (finite, in [0,1]) in request order. */
   scores: readonly number[]
   explanations?: readonly unknown[]
+  /** Request indices in final order; default: by score, ties by index (orderByScore). */
+  order?: readonly number[]
   topN?: number
   returnDocuments: boolean
   hits: number
@@ -57,6 +61,7 @@ export interface BuildResponseInput {
   instructionSource: string
   template?: unknown
   experiment?: unknown
+  fusion?: unknown
   truncated: number
   warnings: string[]
 }
@@ -74,7 +79,7 @@ export function orderByScore(scores: readonly number[]): number[] {
 }
 
 export function buildResponse(input: BuildResponseInput): RerankResponse {
-  const order = orderByScore(input.scores)
+  const order = input.order ?? orderByScore(input.scores)
   const n = input.topN && input.topN > 0 ? Math.min(input.topN, order.length) : order.length
   const results: RerankResult[] = []
   for (let r = 0; r < n; r++) {
@@ -113,6 +118,7 @@ export function buildResponse(input: BuildResponseInput): RerankResponse {
   if (input.promptTokens !== undefined) response.usage.prompt_tokens = input.promptTokens
   if (input.template !== undefined) response.meta.template = input.template
   if (input.experiment !== undefined) response.meta.experiment = input.experiment
+  if (input.fusion !== undefined) response.meta.fusion = input.fusion
   if (input.truncated > 0) response.meta.truncated_documents = input.truncated
   if (input.warnings.length > 0) response.meta.warnings = input.warnings
   return response

@@ -1,19 +1,114 @@
 /**
  * @module resolve-instruction
- * Decides the instruction a call is scored under: a raw `instruction`, else the model card's
- * default. (Templates and experiments extend this.) Pure.
+ * Decides the instruction a call is scored under: a raw `instruction`, a `template` rendered with
+ * its `template_vars`, or the model card's default. Pure given the registry; the async helper
+ * loads the registry only when a template is named.
+ *
+ * Callers other than the rerank body (an experiment arm supplies `instruction` or `template` +
+ * `template_vars`) call the same functions with their own values and a `fieldPrefix`, so a bad
+ * arm is reported on the arm's field.
  */
 import { DEFAULT_INSTRUCTION } from '../backends/vllm/qwen3-prompt'
-import type { RerankBody } from '../schemas/rerank-request'
+import { badField } from '../errors'
+import type { FieldError } from '../scoring/field-error'
+import type { BoostRule } from '../scoring/business-score'
+import type { PartialFusionWeights } from '../scoring/fusion'
+import { resolveInstruction as resolveFromRegistry, type TemplateRegistry } from '../templates/registry'
+import type { VariableValue } from '../templates/variables'
+
+export interface InstructionInput {
+  instruction?: string | undefined
+  template?: string | undefined
+  template_vars?: unknown
+}
+
+/** `meta.template`: what rendered the instruction. */
+export interface TemplateMeta {
+  id: string
+  version: number
+  /** Every declared variable with the value used (defaults filled, values normalised). */
+  vars: Record<string, VariableValue>
+}
 
 export interface ResolvedInstruction {
   instruction: string
-  /** 'default' when the caller gave none (reported in logs and stats). */
-  source: 'default' | 'raw'
+  /** 'default' when the caller gave none (reported in `meta.instruction_source`, logs and stats). */
+  source: 'default' | 'raw' | 'template'
+  /** Present when source is 'template'. */
+  template?: TemplateMeta
+  /** The template's fusion defaults (weights, boost rules), when it declares any. */
+  fusionDefaults?: { fusion?: PartialFusionWeights | undefined; boosts?: BoostRule[] | undefined }
 }
 
-export function resolveInstruction(body: RerankBody): ResolvedInstruction {
-  const raw = body.instruction?.trim()
-  if (raw) return { instruction: raw, source: 'raw' }
+export interface ResolveOptions {
+  /** Prefix for error fields (`variants[1]` → `variants[1].template_vars.year`). Default: none. */
+  fieldPrefix?: string
+}
+
+/** Whether resolving `input` needs the template registry (so it is loaded only then). */
+export function needsTemplateRegistry(input: InstructionInput): boolean {
+  return input.template !== undefined
+}
+
+/**
+ * The instruction for `input`. Throws ApiError 400 naming the field: `instruction` with
+ * `template`, `template_vars` without `template`, an unknown `template` (listing the valid ids),
+ * a bad `template_vars.<name>` (saying what is expected). A blank `instruction` counts as absent
+ * (forms send ""), so it neither conflicts with a template nor replaces the default.
+ */
+export function resolveInstruction(
+  input: InstructionInput,
+  registry: TemplateRegistry | undefined,
+  options: ResolveOptions = {}
+): ResolvedInstruction {
+  const raw = input.instruction?.trim()
+  const instruction = raw === undefined || raw === '' ? undefined : raw
+  if (input.template !== undefined && registry === undefined) {
+    throw new Error('resolveInstruction: a template call needs the template registry')
+  }
+  const r = resolveFromRegistry(registry ?? EMPTY_REGISTRY, {
+    instruction,
+    template: input.template,
+    template_vars: input.template_vars,
+  })
+  if (!r.ok) throw fieldError(r.errors, options.fieldPrefix)
+  if (r.template !== undefined && r.render !== undefined && r.instruction !== undefined) {
+    const out: ResolvedInstruction = {
+      instruction: r.instruction,
+      source: 'template',
+      template: { id: r.render.template.id, version: r.render.template.version, vars: r.render.vars },
+    }
+    if (r.template.fusion !== undefined || r.template.boosts !== undefined) {
+      out.fusionDefaults = { fusion: r.template.fusion, boosts: r.template.boosts }
+    }
+    return out
+  }
+  if (instruction !== undefined) return { instruction, source: 'raw' }
   return { instruction: DEFAULT_INSTRUCTION, source: 'default' }
+}
+
+/** `resolveInstruction`, loading the registry only when `input` names a template. */
+export async function resolveInstructionWith(
+  input: InstructionInput,
+  loadRegistry: () => Promise<TemplateRegistry>,
+  options: ResolveOptions = {}
+): Promise<ResolvedInstruction> {
+  const registry = needsTemplateRegistry(input) ? await loadRegistry() : undefined
+  return resolveInstruction(input, registry, options)
+}
+
+const EMPTY_REGISTRY: TemplateRegistry = Object.freeze({ templates: new Map() })
+
+function fieldError(errors: readonly FieldError[], prefix: string | undefined) {
+  const first = errors[0] ?? { field: 'template', message: 'invalid' }
+  const field = prefix ? `${prefix}.${first.field}` : first.field
+  // Several bad variables: name the first as the field, list them all in the message.
+  const message =
+    errors.length > 1
+      ? `${first.message}; also ${errors
+          .slice(1)
+          .map((e) => `${prefix ? `${prefix}.` : ''}${e.field}: ${e.message}`)
+          .join('; ')}`
+      : first.message
+  return badField(field, message)
 }

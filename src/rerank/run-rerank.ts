@@ -1,17 +1,25 @@
 /**
  * @module run-rerank
- * The rerank pipeline: normalise → resolve the instruction → render documents → score
- * (through the cache) → sort and shape. Takes its dependencies explicitly; no Hono here.
+ * The rerank pipeline: normalise → resolve the instruction (raw, template or default) → fold
+ * metadata into the text → truncate → score (through the cache) → time decay and fusion (never
+ * cached) → sort and shape. Takes its dependencies explicitly; no Hono here.
  */
 import { BackendError } from '../backends/backend-error'
+import { fallbackScorerFor } from '../backends/create-scorer'
 import type { PairScorer } from '../backends/types'
 import type { Config } from '../config'
 import { scoreWithCache, type CacheMode } from '../cache/score-with-cache'
+import type { ScoreStore } from '../cache/score-store'
 import { KNOWN_FIELDS, type RerankBody } from '../schemas/rerank-request'
 import { buildResponse, type RerankResponse } from './build-response'
 import { normalizeDocuments } from './normalize-documents'
-import { renderDocuments } from './render-documents'
-import { resolveInstruction } from './resolve-instruction'
+import type { TemplateRegistry } from '../templates/registry'
+import { loadTemplateRegistry } from '../templates/template-source-store'
+import { applyRanking, orderPlain, planRanking } from './apply-fusion'
+import { foldDocuments, resolveFolding } from './fold-documents'
+import { documentTokenBudget, renderDocuments } from './render-documents'
+import { resolveInstructionWith } from './resolve-instruction'
+import { applyExperiment, scheduleExposure, type ExperimentDeps } from './apply-experiment'
 
 export interface RerankDeps {
   config: Config
@@ -20,8 +28,17 @@ export interface RerankDeps {
   /** Cache partition (tenant + optional caller namespace). */
   namespace: string
   waitUntil: (p: Promise<unknown>) => void
+  /** The score cache's shared edge tier (KV); null or absent: the isolate's memory only. */
+  scoreStore?: ScoreStore | null
   /** The request's clock (ms since epoch). */
   now: number
+  /**
+   * Loads the live template registry (built-ins + TEMPLATES var + TEMPLATES_KV); called only when
+   * the call names a template. Absent: built-ins + the TEMPLATES var.
+   */
+  templates?: () => Promise<TemplateRegistry>
+  /** D1 and tenant for `experiment` calls (apply-experiment.ts); absent: experiments unavailable. */
+  experiments?: ExperimentDeps
 }
 
 export interface RerankContext {
@@ -30,6 +47,8 @@ export interface RerankContext {
   returnDocumentsDefault: boolean
   /** Top-level keys of the raw body, for unknown-field warnings. */
   bodyKeys: readonly string[]
+  /** The `X-Rerank-User` header: the experiment unit id when the body has no `user`. */
+  unitHeader?: string | undefined
 }
 
 export interface RerankOutcome {
@@ -41,7 +60,8 @@ export interface RerankOutcome {
 const KNOWN = new Set<string>(KNOWN_FIELDS)
 
 export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankContext): Promise<RerankOutcome> {
-  const { config, scorer } = deps
+  const { config } = deps
+  let { scorer } = deps
   const warnings: string[] = []
   for (const key of ctx.bodyKeys) if (!KNOWN.has(key)) warnings.push(`unknown field "${key.slice(0, 64)}" ignored`)
   if (body.model !== undefined && body.model !== scorer.model && body.model !== config.VLLM_MODEL) {
@@ -52,21 +72,54 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
   }
 
   const documents = normalizeDocuments(body)
-  const resolved = resolveInstruction(body)
-  const rendered = renderDocuments(
-    resolved.instruction,
-    body.query,
-    documents.map((d) => d.text),
+  // An experiment call is scored under its arm's instruction or template (+ the call's template_vars).
+  const experiment = await applyExperiment(deps.experiments, body, ctx.unitHeader, deps.now)
+  if (experiment) warnings.push(...experiment.warnings)
+  const resolved = await resolveInstructionWith(
+    experiment ? experiment.input : body,
+    deps.templates ??
+      (() => loadTemplateRegistry({ config: config.TEMPLATES, kv: undefined, ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs: deps.now }))
+  )
+  // Validated before anything is scored: a bad `now` or unusable weights cost no backend call.
+  const ranking = planRanking(body, resolved.fusionDefaults, deps.now)
+  const renderOptions =
     body.max_tokens_per_doc === undefined
       ? { maxModelLen: config.MAX_MODEL_LEN }
       : { maxModelLen: config.MAX_MODEL_LEN, maxTokensPerDoc: body.max_tokens_per_doc }
+  // Metadata folding before truncation and scoring: the cache keys the folded text.
+  const folded = foldDocuments(
+    documents,
+    resolveFolding(config.FOLDING, body.folding),
+    documentTokenBudget(resolved.instruction, body.query, renderOptions)
   )
+  const rendered = renderDocuments(resolved.instruction, body.query, folded.texts, renderOptions)
 
-  const scored = await scoreWithCache(
-    { scorer, mode: deps.cacheMode, namespace: deps.namespace, waitUntil: deps.waitUntil },
-    { instruction: resolved.instruction, query: body.query, documents: rendered.texts },
-    { deadline: deps.now + config.BACKEND_TIMEOUT_MS }
-  )
+  const scoreWith = (s: PairScorer) =>
+    scoreWithCache(
+      {
+        scorer: s,
+        mode: deps.cacheMode,
+        namespace: deps.namespace,
+        waitUntil: deps.waitUntil,
+        config,
+        store: deps.scoreStore ?? null,
+        now: deps.now,
+      },
+      { instruction: resolved.instruction, query: body.query, documents: rendered.texts },
+      { deadline: deps.now + config.BACKEND_TIMEOUT_MS }
+    )
+  let scored: Awaited<ReturnType<typeof scoreWith>>
+  try {
+    scored = await scoreWith(scorer)
+  } catch (e) {
+    // No upstream could serve (every breaker open, or every attempt failed for capacity) and the
+    // operator chose FALLBACK=lexical: answer lexically, flagged, and never cached (kind 'lexical').
+    const fallback = fallbackScorerFor(e, config)
+    if (!fallback) throw e
+    scorer = fallback
+    warnings.push(`GPU backend unavailable (${(e as Error).message.slice(0, 160)}): scored by the embedded lexical scorer (FALLBACK=lexical), which ignores instructions`)
+    scored = await scoreWith(fallback)
+  }
   for (const s of scored.scores) {
     // Defence in depth: the backend layer validates, but a non-finite score must never leave.
     if (!Number.isFinite(s) || s < 0 || s > 1) {
@@ -74,23 +127,33 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
     }
   }
 
+  // Time decay and fusion after the cache, on every call: they depend on `now`, never cached.
+  const ranked = ranking === undefined ? undefined : applyRanking(ranking, documents, scored.scores)
+
   const topN = body.top_n ?? body.top_k
   const response = buildResponse({
     id: ctx.requestId,
     model: scorer.model,
     backend: scorer.kind,
     documents,
-    scores: scored.scores,
+    scores: ranked?.scores ?? scored.scores,
+    order: ranked?.order ?? orderPlain(documents, scored.scores),
+    ...(ranked?.explanations === undefined ? {} : { explanations: ranked.explanations }),
+    ...(ranked === undefined ? {} : { fusion: ranked.meta }),
     ...(topN === undefined ? {} : { topN }),
     returnDocuments: body.return_documents ?? ctx.returnDocumentsDefault,
     hits: scored.hits,
     misses: scored.misses,
     ...(scored.promptTokens === undefined ? {} : { promptTokens: scored.promptTokens }),
     instruction: resolved.instruction,
-    instructionSource: resolved.source,
-    truncated: rendered.truncated,
+    instructionSource: experiment ? 'experiment' : resolved.source,
+    ...(experiment ? { experiment: experiment.meta } : {}),
+    ...(resolved.template === undefined ? {} : { template: resolved.template }),
+    truncated: rendered.truncated + folded.truncated,
     warnings,
   })
+  // After the response (waitUntil): in-experiment calls record their exposure, never failing the call.
+  scheduleExposure(deps.experiments, experiment, { requestId: ctx.requestId, response, documents, now: deps.now }, deps.waitUntil)
   return {
     response,
     cacheStatus: scored.cacheStatus,

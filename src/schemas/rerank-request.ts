@@ -11,6 +11,10 @@
  */
 import { z } from 'zod'
 import type { Config } from '../config'
+import { parseIsoDate } from '../documents/iso-date'
+import { foldingOverrideSchema } from '../rerank/fold-documents'
+import { fusionSchema } from '../scoring/fusion'
+import { timeDecaySchema } from '../scoring/time-decay'
 
 const fieldValue = z.union([z.string().max(10_000), z.number().finite(), z.boolean()])
 
@@ -18,8 +22,17 @@ const fieldValue = z.union([z.string().max(10_000), z.number().finite(), z.boole
 export const isoDate = z
   .string()
   .max(64)
-  .refine((s) => /^\d{4}-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?$/u.test(s) && !Number.isNaN(Date.parse(s)), {
+  // The strict parser time decay and folding use (documents/iso-date.ts), not Date.parse: what is
+  // accepted here is exactly what can be decayed and folded, and no date depends on the host's zone.
+  .refine((s) => parseIsoDate(s) !== undefined, {
     message: 'expected an ISO-8601 date such as 2024-03-01 or 2024-03-01T12:00:00Z',
+  })
+  // Documentation only (GET /openapi.json): the refine above cannot be expressed in JSON Schema,
+  // so the document states the accepted forms of documents/iso-date.ts as a pattern.
+  .meta({
+    description: 'ISO-8601 date or date-time: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM]; no offset means UTC; calendar-valid.',
+    pattern: '^\\d{4}(?:-\\d{2}(?:-\\d{2}(?:[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?(?:Z|z|[+-]\\d{2}(?::?\\d{2})?)?)?)?)?$',
+    examples: ['2024-03-01', '2024-03-01T12:00:00Z'],
   })
 
 export const KNOWN_FIELDS = [
@@ -41,6 +54,7 @@ export const KNOWN_FIELDS = [
   'fusion',
   'explain',
   'now',
+  'folding',
 ] as const
 
 function buildSchema(config: Config) {
@@ -83,8 +97,10 @@ function buildSchema(config: Config) {
     template_vars: z.record(z.string().max(64), z.unknown()).optional(),
     experiment: z.string().max(128).optional(),
     user: z.string().max(256).optional(),
-    time_decay: z.unknown().optional(),
-    fusion: z.unknown().optional(),
+    time_decay: timeDecaySchema.optional(),
+    fusion: fusionSchema.optional(),
+    /** Per-call metadata folding options over the FOLDING config (rerank/fold-documents.ts). */
+    folding: foldingOverrideSchema.optional(),
     explain: z.boolean().optional(),
     now: isoDate.optional(),
   })

@@ -1,0 +1,160 @@
+/**
+ * @module apply-experiment
+ * The experiment step of the rerank pipeline: a call with `experiment` (and a unit id: `user` in
+ * the body, else the `X-Rerank-User` header) is assigned an arm (experiments/assign-variant.ts,
+ * GrowthBook-compatible), scored under that arm's instruction or template, and, when the unit is
+ * in the experiment, recorded as an exposure after the response (`waitUntil`: no added latency).
+ *
+ * Decisions (also in README "Experiments"):
+ *  - Unknown experiment id → 400 on `experiment` (the route exists; a body field names something
+ *    unknown, as an unknown `template` does). A malformed id is a 400 on the same field.
+ *  - `instruction` or `template` together with `experiment` → 400: the arm decides the instruction.
+ *    `template_vars` may come with it: they fill the variables of a template arm that the arm does
+ *    not set itself (the arm's own values win); an instruction arm ignores them (with a warning).
+ *  - Draft or stopped experiment, no unit id, or a unit outside coverage → the control arm (arm 0),
+ *    `in_experiment: false`, and no exposure (GrowthBook's rules; `reason` says which).
+ *  - The definition is cached per isolate for 5 s (experiment-cache.ts), so D1 is not read on
+ *    every call; a start or stop reaches other isolates within that time. If D1 fails, the last
+ *    definition is used for up to 5 minutes, else 503.
+ */
+import { ApiError, badField } from '../errors'
+import { assignVariant, type AssignmentReason } from '../experiments/assign-variant'
+import { ExperimentCache } from '../experiments/experiment-cache'
+import { getExperiment, type ExperimentRecord } from '../experiments/experiment-repo'
+import { experimentIdSchema } from '../experiments/experiment-schema'
+import { recordExposure, type Exposure } from '../experiments/exposure-repo'
+import type { RerankBody } from '../schemas/rerank-request'
+import type { RerankResponse } from './build-response'
+import type { NormalizedDocument } from './normalize-documents'
+import type { InstructionInput } from './resolve-instruction'
+
+/** The per-isolate definition cache (5 s), shared with the admin routes that invalidate it. */
+export const experimentCache = new ExperimentCache<ExperimentRecord>()
+
+const cacheKey = (tenant: string, id: string) => `${tenant}\u0000${id}`
+
+/** Called by the admin routes after a write, so this isolate serves the change at once. */
+export function forgetExperiment(tenant: string, id: string): void {
+  experimentCache.invalidate(cacheKey(tenant, id))
+}
+
+export const UNIT_HEADER = 'X-Rerank-User'
+const MAX_UNIT_CHARS = 256
+
+export interface ExperimentDeps {
+  db: D1Database | undefined
+  tenant: string
+}
+
+/** `meta.experiment`. */
+export interface ExperimentMeta {
+  id: string
+  /** The key of the arm served. */
+  variant: string
+  variant_index: number
+  /** True when the call counts in the experiment (an exposure is recorded). */
+  in_experiment: boolean
+  reason: AssignmentReason
+}
+
+export interface AppliedExperiment {
+  meta: ExperimentMeta
+  /** The arm's instruction, or template + variables, resolved like a body's. */
+  input: InstructionInput
+  unitId: string
+  warnings: string[]
+}
+
+/** The experiment step, or null when the call names no experiment. */
+export async function applyExperiment(
+  deps: ExperimentDeps | undefined,
+  body: RerankBody,
+  unitHeader: string | undefined,
+  now: number
+): Promise<AppliedExperiment | null> {
+  if (body.experiment === undefined) return null
+  const id = experimentIdSchema.safeParse(body.experiment)
+  if (!id.success) throw badField('experiment', id.error.issues[0]?.message ?? 'not an experiment id')
+  if (body.instruction !== undefined && body.instruction.trim() !== '') {
+    throw badField('instruction', 'not allowed together with "experiment": the experiment arm decides the instruction')
+  }
+  if (body.template !== undefined) {
+    throw badField('template', 'not allowed together with "experiment": the experiment arm decides the template')
+  }
+  if (unitHeader !== undefined && unitHeader.length > MAX_UNIT_CHARS) {
+    throw badField(UNIT_HEADER, `at most ${MAX_UNIT_CHARS} characters`)
+  }
+  const unitId = body.user ?? unitHeader ?? ''
+
+  const db = deps?.db
+  if (!db) throw new ApiError('internal_error', 'experiments need the D1 binding "DB", which this deployment lacks')
+  const tenant = deps.tenant
+  let experiment: ExperimentRecord | null
+  try {
+    experiment = await experimentCache.get(cacheKey(tenant, id.data), now, () => getExperiment(db, tenant, id.data))
+  } catch (err) {
+    throw new ApiError('backend_unavailable', 'the experiment store (D1) is unavailable; try again', { cause: err })
+  }
+  if (experiment === null) throw badField('experiment', `unknown experiment ${JSON.stringify(id.data)}`)
+
+  const assignment = assignVariant(experiment, unitId)
+  const variant = experiment.variants[assignment.variantIndex]
+  if (!variant) throw new ApiError('internal_error', `experiment ${experiment.id} has no arm ${assignment.variantIndex}`)
+
+  const warnings: string[] = []
+  if (assignment.reason === 'empty_unit') {
+    warnings.push(`experiment "${experiment.id}": no unit id ("user" or ${UNIT_HEADER}); served the control arm, recorded no exposure`)
+  }
+  let input: InstructionInput
+  if (variant.template !== undefined) {
+    const vars = body.template_vars === undefined ? variant.template_vars : { ...body.template_vars, ...(variant.template_vars ?? {}) }
+    input = vars === undefined ? { template: variant.template } : { template: variant.template, template_vars: vars }
+  } else {
+    input = { instruction: variant.instruction }
+    if (body.template_vars !== undefined) {
+      warnings.push(`template_vars ignored: arm "${variant.key}" of experiment "${experiment.id}" uses a fixed instruction`)
+    }
+  }
+
+  return {
+    meta: {
+      id: experiment.id,
+      variant: variant.key,
+      variant_index: assignment.variantIndex,
+      in_experiment: assignment.inExperiment,
+      reason: assignment.reason,
+    },
+    input,
+    unitId,
+    warnings,
+  }
+}
+
+/** The served document ids, rank 1 first: each document's `id`, else its request index. */
+export function rankedIds(response: RerankResponse, documents: readonly NormalizedDocument[]): string[] {
+  return response.results.map((r) => documents[r.index]?.id ?? String(r.index))
+}
+
+/**
+ * Schedules the exposure write after the response, for calls in the experiment. The write never
+ * fails the call (exposure-repo.ts `recordExposure` retries, then logs the exposure).
+ */
+export function scheduleExposure(
+  deps: ExperimentDeps | undefined,
+  applied: AppliedExperiment | null,
+  call: { requestId: string; response: RerankResponse; documents: readonly NormalizedDocument[]; now: number },
+  waitUntil: (p: Promise<unknown>) => void
+): void {
+  if (!applied?.meta.in_experiment || !deps) return
+  const exposure: Exposure = {
+    tenant: deps.tenant,
+    requestId: call.requestId,
+    experimentId: applied.meta.id,
+    variantKey: applied.meta.variant,
+    variantIndex: applied.meta.variant_index,
+    unitId: applied.unitId,
+    rankedIds: rankedIds(call.response, call.documents),
+    createdAt: new Date(call.now).toISOString(),
+  }
+  waitUntil(recordExposure(deps.db, exposure))
+}

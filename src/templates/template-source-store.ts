@@ -1,0 +1,93 @@
+/**
+ * @module templates/template-source-store
+ * Loads the live template registry for a request: the `TEMPLATES` var plus, when the optional
+ * `TEMPLATES_KV` binding exists, the JSON value at its key `templates:overrides` (format: a JSON
+ * array of template definitions, as for the var; see template-source.ts for the layering).
+ *
+ * Why a dedicated KV namespace and not the score cache's: SCORE_CACHE holds disposable, expiring,
+ * tenant-partitioned data that may be purged at any time (a MODEL_REVISION bump, reclaiming space);
+ * templates are product configuration that must survive that, and whoever may write configuration
+ * is not whoever may flush a cache. The binding is optional: without it the var alone applies.
+ *
+ * The KV value is read at most once per `TEMPLATES_TTL_SECONDS` per isolate (default 30 s; KV is
+ * itself eventually consistent for up to 60 s, developers.cloudflare.com/kv/concepts/how-kv-works),
+ * so a request does not pay a KV read; concurrent requests share one read. A failed read reuses the
+ * last value this isolate read, if any. The parsed registry is memoised on the sources' text, so an
+ * unchanged configuration is parsed once.
+ *
+ * A bad override fails closed: every call that needs the registry (a `template` call,
+ * `GET /v1/templates`) answers 500 naming the source and the bad path, rather than silently serving
+ * an older template under a newer name; calls that use no template are unaffected.
+ */
+import { ApiError } from '../errors'
+import type { TemplateRegistry } from './registry'
+import {
+  TEMPLATE_OVERRIDES_KV_KEY,
+  TEMPLATES_KV_BINDING,
+  TemplateSourceError,
+  buildTemplateRegistry,
+} from './template-source'
+
+export interface TemplateStoreInput {
+  /** The `TEMPLATES` var as configured (JSON text or parsed JSON), or undefined. */
+  config: unknown
+  /** The `TEMPLATES_KV` binding, if the worker has one (anything else is ignored). */
+  kv: unknown
+  /** How long this isolate reuses a KV read, in seconds (0: read on every call). */
+  ttlSeconds: number
+  /** The request's clock (ms since the epoch). */
+  nowMs: number
+}
+
+interface KvEntry {
+  fetchedAt: number
+  pending: Promise<string | null>
+  /** The last value read successfully, for when a later read fails. */
+  last: { value: string | null } | undefined
+}
+
+const kvReads = new WeakMap<object, KvEntry>()
+
+/** The registry for this request (module doc). Throws ApiError 500 for a bad override source. */
+export async function loadTemplateRegistry(input: TemplateStoreInput): Promise<TemplateRegistry> {
+  const kv = isKvNamespace(input.kv) ? input.kv : undefined
+  const kvValue = kv === undefined ? null : await readOverrides(kv, input.ttlSeconds, input.nowMs)
+  try {
+    return buildTemplateRegistry({ config: input.config, kv: kvValue })
+  } catch (e) {
+    if (e instanceof TemplateSourceError) {
+      throw new ApiError('internal_error', `${e.message}; fix the configuration (templates are unavailable until then)`, { cause: e })
+    }
+    throw e
+  }
+}
+
+async function readOverrides(kv: KVNamespace, ttlSeconds: number, nowMs: number): Promise<string | null> {
+  let entry = kvReads.get(kv)
+  if (entry === undefined || nowMs - entry.fetchedAt >= ttlSeconds * 1000 || nowMs < entry.fetchedAt) {
+    const previous: KvEntry | undefined = entry
+    const next: KvEntry = { fetchedAt: nowMs, pending: kv.get(TEMPLATE_OVERRIDES_KV_KEY, 'text'), last: previous?.last }
+    next.pending.then(
+      (value) => {
+        next.last = { value }
+      },
+      () => undefined
+    )
+    entry = next
+    kvReads.set(kv, entry)
+  }
+  try {
+    return await entry.pending
+  } catch (e) {
+    if (entry.last !== undefined) return entry.last.value
+    // Do not keep a failed read: the next call tries again.
+    if (kvReads.get(kv) === entry) kvReads.delete(kv)
+    throw new ApiError('internal_error', `could not read template overrides from ${TEMPLATES_KV_BINDING} ("${TEMPLATE_OVERRIDES_KV_KEY}")`, {
+      cause: e,
+    })
+  }
+}
+
+function isKvNamespace(x: unknown): x is KVNamespace {
+  return typeof x === 'object' && x !== null && typeof (x as { get?: unknown }).get === 'function'
+}
