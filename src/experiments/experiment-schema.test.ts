@@ -31,6 +31,11 @@ describe('experimentCreateSchema', () => {
     expect(r.variants).toHaveLength(2)
   })
 
+  it('accepts a string[] template variable (templates declare that type)', () => {
+    const body = { ...valid, variants: [valid.variants[0], { ...valid.variants[1], template_vars: { glossary: ['a', 'b'] } }] }
+    expect(experimentCreateSchema.safeParse(body).success).toBe(true)
+  })
+
   it('accepts weights within GrowthBook tolerance (sum 0.9999)', () => {
     const body = { ...valid, variants: [{ ...valid.variants[0], weight: 0.4 }, { ...valid.variants[1], weight: 0.5999 }] }
     expect(experimentCreateSchema.safeParse(body).success).toBe(true)

@@ -65,12 +65,17 @@ function buildSchemas(limits: ExperimentSchemaLimits = {}) {
         .record(
           z.string().max(64, 'variable names have at most 64 characters'),
           // A custom check, not z.union: lib/zod-error.ts words every union failure for documents.
-          z.custom<string | number | boolean>(
+          z.custom<string | number | boolean | string[]>(
             (v) =>
               (typeof v === 'string' && v.length <= 10_000) ||
               (typeof v === 'number' && Number.isFinite(v)) ||
-              typeof v === 'boolean',
-            { error: 'each template variable must be a string (at most 10000 characters), number or boolean' }
+              typeof v === 'boolean' ||
+              // Templates declare `string[]` variables too (templates/variables.ts VARIABLE_TYPES).
+              (Array.isArray(v) && v.length <= 100 && v.every((x) => typeof x === 'string' && x.length <= 10_000)),
+            {
+              error:
+                'each template variable must be a string (at most 10000 characters), number or boolean, or an array of up to 100 strings',
+            }
           ),
           { error: 'must be an object of template variables' }
         )

@@ -1,0 +1,115 @@
+/**
+ * @module exposure-repo
+ * D1 I/O for `exposures` (migrations/0003_experiments_by_tenant.sql): one row per rerank call
+ * served inside an experiment.
+ *
+ * The rerank path writes it after the response (`executionCtx.waitUntil`), so the write adds no
+ * latency, and through `recordExposure`, which never throws: a failing D1 write must not fail a
+ * call that was already answered. It retries transient failures, and if every attempt fails it
+ * logs the whole exposure as one structured line (`exposure_write_failed`) so it can be replayed
+ * from the logs. `INSERT OR IGNORE` on (tenant, request_id) makes retries and replays idempotent;
+ * a caller that reuses its own `X-Request-Id` for two calls gets the first call's exposure only.
+ */
+
+export interface Exposure {
+  tenant: string
+  requestId: string
+  experimentId: string
+  variantKey: string
+  variantIndex: number
+  unitId: string
+  /** Served document ids, rank 1 first. */
+  rankedIds: readonly string[]
+  /** ISO-8601, the request's clock. */
+  createdAt: string
+}
+
+export interface StoredExposure {
+  request_id: string
+  experiment_id: string
+  variant_key: string
+  variant_index: number
+  unit_id: string
+  ranked_ids: string[]
+  created_at: string
+}
+
+/** Inserts the exposure; false when one with this request id already existed. Throws on D1 errors. */
+export async function insertExposure(db: D1Database, e: Exposure): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `INSERT OR IGNORE INTO exposures
+         (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
+    )
+    .bind(e.tenant, e.requestId, e.experimentId, e.variantKey, e.variantIndex, e.unitId, JSON.stringify(e.rankedIds), e.createdAt)
+    .run()
+  return result.meta.changes > 0
+}
+
+export interface RecordOptions {
+  /** Tries in all, first included. */
+  attempts?: number
+  /** Waits before the 2nd, 3rd… try, ms. */
+  backoffMs?: readonly number[]
+  sleep?: (ms: number) => Promise<void>
+  log?: (line: string) => void
+}
+
+/** A constraint failure (e.g. the experiment was deleted meanwhile) will fail again: no retry. */
+function isPermanent(err: unknown): boolean {
+  return /constraint|SQLITE_CONSTRAINT|no such table/iu.test(String(err))
+}
+
+/**
+ * Writes the exposure with retries; resolves in every case (to whether a row was written now),
+ * logging the exposure when it could not be stored.
+ */
+export async function recordExposure(db: D1Database | undefined, e: Exposure, options: RecordOptions = {}): Promise<boolean> {
+  const attempts = options.attempts ?? 3
+  const backoff = options.backoffMs ?? [50, 250]
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+  const log = options.log ?? ((line: string) => console.error(line))
+  let lastError: unknown = new Error('the D1 binding DB is not configured')
+  if (db) {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        return await insertExposure(db, e)
+      } catch (err) {
+        lastError = err
+        if (isPermanent(err) || attempt === attempts) break
+        await sleep(backoff[Math.min(attempt - 1, backoff.length - 1)] ?? 0)
+      }
+    }
+  }
+  log(
+    JSON.stringify({
+      level: 'error',
+      msg: 'exposure_write_failed',
+      error: String(lastError).slice(0, 300),
+      exposure: {
+        tenant: e.tenant,
+        request_id: e.requestId,
+        experiment_id: e.experimentId,
+        variant_key: e.variantKey,
+        variant_index: e.variantIndex,
+        unit_id: e.unitId,
+        ranked_ids: e.rankedIds,
+        created_at: e.createdAt,
+      },
+    })
+  )
+  return false
+}
+
+export async function getExposure(db: D1Database, tenant: string, requestId: string): Promise<StoredExposure | null> {
+  const row = await db
+    .prepare(
+      `SELECT request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at
+       FROM exposures WHERE tenant = ?1 AND request_id = ?2`
+    )
+    .bind(tenant, requestId)
+    .first<Omit<StoredExposure, 'ranked_ids'> & { ranked_ids: string }>()
+  if (!row) return null
+  return { ...row, ranked_ids: JSON.parse(row.ranked_ids) as string[] }
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest'
+import { feedbackBodySchema, planFeedback } from './feedback-schema'
+
+const parse = (v: unknown) => feedbackBodySchema.parse(v)
+
+describe('feedback body', () => {
+  it('normalises integer ids to strings and `conversion: true` to 1', () => {
+    expect(parse({ request_id: 'r-1', clicks: [3, 'a'], conversion: true })).toEqual({ request_id: 'r-1', clicks: ['3', 'a'], conversion: 1 })
+  })
+
+  it('needs something to record', () => {
+    expect(feedbackBodySchema.safeParse({ request_id: 'r', clicks: [] }).success).toBe(false)
+  })
+})
+
+describe('planFeedback', () => {
+  const ranked = ['d2', 'd0', '7', 'd0']
+  it('records each click and grade with the rank it was served at (first occurrence)', () => {
+    const plan = planFeedback(parse({ request_id: 'r', clicks: ['d0', '7'], grades: { d2: 3 }, conversion: 4 }), ranked)
+    expect(plan).toEqual({
+      ok: true,
+      rows: [
+        { kind: 'click', docId: 'd0', rank: 2, grade: null, value: null },
+        { kind: 'click', docId: '7', rank: 3, grade: null, value: null },
+        { kind: 'grade', docId: 'd2', rank: 1, grade: 3, value: null },
+        { kind: 'conversion', docId: null, rank: null, grade: null, value: 4 },
+      ],
+    })
+  })
+
+  it('names the first id that was not served', () => {
+    expect(planFeedback(parse({ request_id: 'r', clicks: ['d0', 'x'] }), ranked)).toMatchObject({ ok: false, field: 'clicks[1]' })
+    expect(planFeedback(parse({ request_id: 'r', grades: { y: 1 } }), ranked)).toMatchObject({ ok: false, field: 'grades.y' })
+  })
+})

@@ -1,0 +1,264 @@
+/**
+ * @module report
+ * The experiment report (`GET /v1/experiments/{id}/report`) from per-arm aggregates
+ * (report-repo.ts). Pure: statistics only, the clock passed in.
+ *
+ * Unit of analysis: the exposure (one served ranking). Per arm:
+ *  - CTR@1, a proportion: exposures whose rank-1 result was clicked / exposures;
+ *  - MRR of clicks: mean over exposures of 1/rank of the best-ranked click (0 without a click);
+ *  - nDCG@10 from graded feedback: mean over the exposures that have grades (trec_eval ndcg_cut_10
+ *    with linear gain; ranking-metrics.ts);
+ *  - conversion rate, a proportion: exposures with a conversion / exposures, and the total value.
+ * Each treatment arm is compared with the control (arm 0) by GrowthBook's frequentist engine
+ * (stats/welch-test.ts: Welch t-test, Welch–Satterthwaite dof, delta-method relative lift, 95%
+ * intervals), or its sequential (always-valid) test when asked (stats/sequential-test.ts).
+ * Sample-ratio mismatch: χ² of the distinct units per arm against the configured weights
+ * (stats/srm-check.ts, GrowthBook's check_srm, which counts users per variation). Units, not
+ * exposures, because assignment is per unit: an arm whose users search more often has more
+ * exposures without any fault in the split.
+ */
+import type { ExperimentRecord } from './experiment-repo'
+import type { ArmAggregate } from './report-repo'
+import { armFromCounts, armFromSums, armFromValues, type ArmStat } from './stats/arm-stat'
+import { studentTQuantile } from './stats/distributions'
+import { DEFAULT_SEQUENTIAL_TUNING, SEQUENTIAL_METHOD, SEQUENTIAL_METHOD_LABEL, sequentialTest } from './stats/sequential-test'
+import { SRM_THRESHOLD, srmCheck } from './stats/srm-check'
+import { WELCH_METHOD, WELCH_METHOD_LABEL, welchTest, type ComparisonResult, type Effect } from './stats/welch-test'
+
+export const REPORT_METRICS = ['ctr_at_1', 'mrr', 'ndcg_at_10', 'conversion_rate'] as const
+export type ReportMetric = (typeof REPORT_METRICS)[number]
+
+export const METRIC_LABELS: Record<ReportMetric, string> = {
+  ctr_at_1: 'CTR@1',
+  mrr: 'MRR of clicks',
+  ndcg_at_10: 'nDCG@10 (graded)',
+  conversion_rate: 'Conversion rate',
+}
+
+export type ReportMethod = 'welch' | 'sequential'
+
+export interface ReportOptions {
+  method?: ReportMethod
+  alpha?: number
+  /** Sequential test only: N*, the anticipated total sample size. */
+  tuning?: number
+  generatedAt: string
+}
+
+export interface ArmMetric {
+  /** Exposures the mean is over (graded exposures for nDCG). */
+  n: number
+  mean: number
+  variance: number
+  /** 1 − α interval of the arm's mean (t with n − 1 dof), null when n < 2. */
+  ci: [number, number] | null
+}
+
+export interface ReportArm {
+  key: string
+  index: number
+  weight: number
+  control: boolean
+  exposures: number
+  units: number
+  clicked_exposures: number
+  top1_clicks: number
+  graded_exposures: number
+  conversions: number
+  conversion_value: number
+  metrics: Record<ReportMetric, ArmMetric>
+}
+
+export interface ReportEffect {
+  estimate: number
+  se: number
+  ci: [number, number]
+  p_value: number
+}
+
+export interface MetricComparison {
+  /** Treatment − control, and (treatment − control) / |control|. */
+  absolute: ReportEffect | null
+  relative: ReportEffect | null
+  dof: number | null
+  /** p < α for the relative lift. */
+  significant: boolean
+  /** Why no test could be computed: too_few_units, zero_variance, baseline_zero. */
+  error: string | null
+}
+
+export interface ReportComparison {
+  variant: string
+  variant_index: number
+  control: string
+  metrics: Record<ReportMetric, MetricComparison>
+}
+
+export interface ExperimentReport {
+  experiment: {
+    id: string
+    name: string
+    status: ExperimentRecord['status']
+    coverage: number
+    started_at: string | null
+    stopped_at: string | null
+    version: number
+  }
+  generated_at: string
+  method: {
+    id: string
+    name: string
+    alpha: number
+    confidence_level: number
+    unit_of_analysis: 'exposure'
+    sequential_tuning?: number
+  }
+  totals: { exposures: number; units: number }
+  arms: ReportArm[]
+  comparisons: ReportComparison[]
+  srm: {
+    basis: 'units'
+    observed: number[]
+    expected: number[]
+    weights: number[]
+    chi2: number
+    dof: number
+    p_value: number
+    threshold: number
+    mismatch: boolean
+  }
+  notes: string[]
+}
+
+function armStats(a: ArmAggregate): Record<ReportMetric, ArmStat> {
+  return {
+    ctr_at_1: armFromCounts({ n: a.exposures, x: a.top1Clicked }),
+    mrr: armFromSums({ n: a.exposures, sum: a.rrSum, sumSquares: a.rrSumSq }),
+    ndcg_at_10: armFromValues(a.ndcgValues),
+    conversion_rate: armFromCounts({ n: a.exposures, x: a.converted }),
+  }
+}
+
+function armMetric(s: ArmStat, alpha: number): ArmMetric {
+  let ci: [number, number] | null = null
+  if (s.n >= 2) {
+    const half = studentTQuantile(1 - alpha / 2, s.n - 1) * Math.sqrt(Math.max(0, s.variance) / s.n)
+    ci = [s.mean - half, s.mean + half]
+  }
+  return { n: s.n, mean: s.mean, variance: s.variance, ci }
+}
+
+function effect(e: Effect | null): ReportEffect | null {
+  return e === null ? null : { estimate: e.estimate, se: e.se, ci: e.ci, p_value: e.pValue }
+}
+
+function comparison(r: ComparisonResult): MetricComparison {
+  return {
+    absolute: effect(r.absolute),
+    relative: effect(r.relative),
+    dof: r.dof,
+    significant: r.relative !== null && r.relative.pValue < r.alpha,
+    error: r.error,
+  }
+}
+
+export function buildExperimentReport(
+  experiment: ExperimentRecord,
+  aggregates: readonly ArmAggregate[],
+  options: ReportOptions
+): ExperimentReport {
+  const alpha = options.alpha ?? 0.05
+  const method = options.method ?? 'welch'
+  const tuning = options.tuning ?? DEFAULT_SEQUENTIAL_TUNING
+  const stats = aggregates.map(armStats)
+
+  const arms: ReportArm[] = experiment.variants.map((v, i) => {
+    const a = aggregates[i] as ArmAggregate
+    const s = stats[i] as Record<ReportMetric, ArmStat>
+    return {
+      key: v.key,
+      index: i,
+      weight: v.weight,
+      control: i === 0,
+      exposures: a.exposures,
+      units: a.units,
+      clicked_exposures: a.clicked,
+      top1_clicks: a.top1Clicked,
+      graded_exposures: a.ndcgValues.length,
+      conversions: a.converted,
+      conversion_value: a.conversionValue,
+      metrics: {
+        ctr_at_1: armMetric(s.ctr_at_1, alpha),
+        mrr: armMetric(s.mrr, alpha),
+        ndcg_at_10: armMetric(s.ndcg_at_10, alpha),
+        conversion_rate: armMetric(s.conversion_rate, alpha),
+      },
+    }
+  })
+
+  const control = stats[0] as Record<ReportMetric, ArmStat>
+  const test = (a: ArmStat, b: ArmStat) => (method === 'sequential' ? sequentialTest(a, b, { alpha, tuning }) : welchTest(a, b, { alpha }))
+  const comparisons: ReportComparison[] = arms.slice(1).map((arm) => {
+    const s = stats[arm.index] as Record<ReportMetric, ArmStat>
+    const metrics = {} as Record<ReportMetric, MetricComparison>
+    for (const m of REPORT_METRICS) metrics[m] = comparison(test(control[m], s[m]))
+    return { variant: arm.key, variant_index: arm.index, control: arms[0]?.key ?? '', metrics }
+  })
+
+  const weights = experiment.variants.map((v) => v.weight)
+  const observed = arms.map((a) => a.units)
+  const srm = srmCheck(observed, weights, SRM_THRESHOLD)
+
+  const notes: string[] = []
+  if (srm.mismatch) {
+    notes.push(
+      `Sample-ratio mismatch (χ² p = ${srm.p.toPrecision(3)} < ${SRM_THRESHOLD}): units per arm do not follow the configured weights; ` +
+        'the comparison is not trustworthy until the cause is found (a bug in assignment, lost exposures, bots).'
+    )
+  }
+  if (arms.some((a) => a.exposures < 2)) notes.push('An arm has fewer than 2 exposures: no test can be computed yet.')
+  if (method === 'sequential') {
+    notes.push('Sequential intervals and p-values stay valid however often the report is looked at; they are wider than Welch’s.')
+  } else {
+    notes.push('Fixed-horizon test: decide the sample size in advance; looking repeatedly and stopping at the first p < α inflates false positives (use ?method=sequential).')
+  }
+
+  return {
+    experiment: {
+      id: experiment.id,
+      name: experiment.name,
+      status: experiment.status,
+      coverage: experiment.coverage,
+      started_at: experiment.started_at,
+      stopped_at: experiment.stopped_at,
+      version: experiment.version,
+    },
+    generated_at: options.generatedAt,
+    method: {
+      id: method === 'sequential' ? SEQUENTIAL_METHOD : WELCH_METHOD,
+      name: method === 'sequential' ? SEQUENTIAL_METHOD_LABEL : WELCH_METHOD_LABEL,
+      alpha,
+      confidence_level: 1 - alpha,
+      unit_of_analysis: 'exposure',
+      ...(method === 'sequential' ? { sequential_tuning: tuning } : {}),
+    },
+    totals: {
+      exposures: arms.reduce((s, a) => s + a.exposures, 0),
+      units: arms.reduce((s, a) => s + a.units, 0),
+    },
+    arms,
+    comparisons,
+    srm: {
+      basis: 'units',
+      observed,
+      expected: srm.expected,
+      weights,
+      chi2: srm.chi2,
+      dof: srm.dof,
+      p_value: srm.p,
+      threshold: SRM_THRESHOLD,
+      mismatch: srm.mismatch,
+    },
+    notes,
+  }
+}

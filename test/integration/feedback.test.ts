@@ -1,0 +1,124 @@
+/**
+ * `POST /v1/feedback` through the real worker and local D1: feedback joins the exposure of an
+ * experimental rerank call by request id; bad bodies, unknown request ids and documents that were
+ * not served get 4xx naming the field.
+ */
+import { describe, expect, it } from 'vitest'
+import { fakeVllm, rerank } from './helpers'
+import { api, createExperiment, db, twoArms } from './experiments-helpers'
+
+const DOCS = [
+  { id: 'p1', text: 'How to reset a password in the admin console.' },
+  { id: 'p2', text: 'Password policy for administrators.' },
+  { text: 'The cafeteria menu for next week.' },
+]
+
+interface FeedbackReply {
+  request_id: string
+  experiment: string
+  variant: string
+  recorded: { clicks: number; grades: number; conversions: number }
+}
+
+async function exposedCall(experiment: string, user: string, headers: Record<string, string> = {}) {
+  const fake = fakeVllm(`fb-${experiment}`)
+  const r = await rerank({ query: 'reset password admin', documents: DOCS, experiment, user }, { vars: { VLLM_URLS: fake.url }, headers })
+  expect(r.status).toBe(200)
+  return r
+}
+
+describe('POST /v1/feedback', () => {
+  it('records clicks, grades and a conversion joined to the exposure, with the rank each document was served at', async () => {
+    await createExperiment({ id: 'fb-join', name: 'Feedback join', variants: twoArms() })
+    const call = await exposedCall('fb-join', 'unit-1')
+    const served = call.json.results.map((r) => DOCS[r.index]?.id ?? String(r.index))
+    const second = served[1] as string
+    const res = await api<FeedbackReply>('POST', '/v1/feedback', {
+      request_id: call.json.id,
+      clicks: [second],
+      grades: { [served[0] as string]: 1, [second]: 3 },
+      conversion: 12.5,
+    })
+    expect(res.status, res.text).toBe(201)
+    expect(res.json).toEqual({
+      request_id: call.json.id,
+      experiment: 'fb-join',
+      variant: (call.json.meta.experiment as { variant: string }).variant,
+      recorded: { clicks: 1, grades: 2, conversions: 1 },
+    })
+    const { results } = await db()
+      .prepare('SELECT kind, doc_id, rank, grade, value FROM feedback WHERE request_id = ?1 ORDER BY id')
+      .bind(call.json.id)
+      .all()
+    expect(results).toEqual([
+      { kind: 'click', doc_id: second, rank: 2, grade: null, value: null },
+      { kind: 'grade', doc_id: served[0], rank: 1, grade: 1, value: null },
+      { kind: 'grade', doc_id: second, rank: 2, grade: 3, value: null },
+      { kind: 'conversion', doc_id: null, rank: null, grade: null, value: 12.5 },
+    ])
+  })
+
+  it('accepts the index as the id of a document without one, and `conversion: true` as value 1', async () => {
+    await createExperiment({ id: 'fb-index', name: 'Index ids', variants: twoArms() })
+    const call = await exposedCall('fb-index', 'unit-2')
+    const res = await api<FeedbackReply>('POST', '/v1/feedback', { request_id: call.json.id, clicks: ['2'], conversion: true })
+    expect(res.status, res.text).toBe(201)
+    const rows = await db().prepare('SELECT kind, doc_id, value FROM feedback WHERE request_id = ?1 ORDER BY id').bind(call.json.id).all()
+    expect(rows.results).toEqual([
+      { kind: 'click', doc_id: '2', value: null },
+      { kind: 'conversion', doc_id: null, value: 1 },
+    ])
+  })
+
+  it('answers 404 on request_id when no exposure exists, saying exposures are written just after the response', async () => {
+    const res = await api('POST', '/v1/feedback', { request_id: 'never-served-123', clicks: ['p1'] })
+    expect(res.status).toBe(404)
+    expect(res.json.error).toMatchObject({ code: 'not_found', field: 'request_id' })
+    expect(res.json.error?.message).toMatch(/no exposure is recorded for request "never-served-123"/)
+    expect(res.json.error?.message).toMatch(/just after the response/)
+  })
+
+  it('answers 404 for a call outside the experiment (draft: no exposure)', async () => {
+    await createExperiment({ id: 'fb-draft', name: 'Draft', variants: twoArms() }, false)
+    const call = await exposedCall('fb-draft', 'unit-3')
+    const res = await api('POST', '/v1/feedback', { request_id: call.json.id, clicks: ['p1'] })
+    expect(res.status).toBe(404)
+  })
+
+  it('answers 400 naming the entry for a document that was not served', async () => {
+    await createExperiment({ id: 'fb-unserved', name: 'Unserved', variants: twoArms() })
+    const call = await exposedCall('fb-unserved', 'unit-4')
+    const click = await api('POST', '/v1/feedback', { request_id: call.json.id, clicks: ['p1', 'p9'] })
+    expect(click.status).toBe(400)
+    expect(click.json.error?.field).toBe('clicks[1]')
+    expect(click.json.error?.message).toMatch(/"p9" was not among the results served/)
+    const grade = await api('POST', '/v1/feedback', { request_id: call.json.id, grades: { nope: 2 } })
+    expect(grade.status).toBe(400)
+    expect(grade.json.error?.field).toBe('grades.nope')
+    // Nothing of a refused body is stored.
+    const n = await db().prepare('SELECT COUNT(*) AS n FROM feedback WHERE request_id = ?1').bind(call.json.id).first<{ n: number }>()
+    expect(n?.n).toBe(0)
+  })
+
+  it.each([
+    ['no request_id', { clicks: ['a'] }, 'request_id'],
+    ['a malformed request_id', { request_id: 'has spaces', clicks: ['a'] }, 'request_id'],
+    ['clicks not an array', { request_id: 'r1', clicks: 'a' }, 'clicks'],
+    ['an empty document id', { request_id: 'r1', clicks: [''] }, 'clicks[0]'],
+    ['a grade that is not a number', { request_id: 'r1', grades: { a: 'high' } }, 'grades.a'],
+    ['a negative grade', { request_id: 'r1', grades: { a: -1 } }, 'grades.a'],
+    ['a negative conversion', { request_id: 'r1', conversion: -5 }, 'conversion'],
+    ['nothing to record', { request_id: 'r1' }, 'body'],
+    ['an unknown field', { request_id: 'r1', clicks: ['a'], click: ['b'] }, 'click'],
+  ])('answers 400 naming the field for %s', async (_name, body, field) => {
+    const res = await api('POST', '/v1/feedback', body)
+    expect(res.status).toBe(400)
+    expect(res.json.error?.field).toBe(field)
+  })
+
+  it('answers 405 with Allow: POST for other methods', async () => {
+    const res = await api('GET', '/v1/feedback')
+    expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('POST')
+  })
+})
