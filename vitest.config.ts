@@ -1,6 +1,7 @@
 /**
- * Two projects:
+ * Projects:
  *  - `unit`: pure modules (src/**\/*.test.ts, test/unit/**) in plain Node, no workerd.
+ *  - `browser`: the playground and /docs in headless Chromium (test/browser/**).
  *  - `workers`: integration tests inside workerd through the real worker, with real
  *    local KV / D1 / Cache API, against a fake vLLM server started in globalSetup.
  */
@@ -25,6 +26,19 @@ export default defineConfig({
           testTimeout: 90_000,
           hookTimeout: 90_000,
           // Each file starts its own `npm start`; two at once would fight for the CPU.
+          fileParallelism: false,
+        },
+      },
+      {
+        // Pages in a real browser: Debian's Chromium + playwright-core against one `npm start`
+        // (test/browser/global-setup.ts); skipped, saying why, where Chromium is not installed.
+        test: {
+          name: 'browser',
+          environment: 'node',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['./test/browser/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

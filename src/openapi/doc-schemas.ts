@@ -1,0 +1,111 @@
+/**
+ * @module openapi/doc-schemas
+ * zod schemas of what the worker *returns* (request schemas are the validators themselves, from
+ * src/schemas and the capability folders). They mirror the TypeScript types the responses are built
+ * from (src/rerank/build-response.ts, src/errors.ts, src/scoring/rank.ts, src/routes/health.ts), and
+ * the workerd tests parse real responses with them, so a drift fails a test.
+ */
+import { z } from 'zod'
+import type { ErrorCode } from '../errors'
+
+/** Every wire error code (src/errors.ts `ErrorCode`); the type check below keeps the two in step. */
+export const ERROR_CODES = [
+  'invalid_request',
+  'invalid_json',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'method_not_allowed',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'internal_error',
+  'backend_error',
+  'backend_unavailable',
+  'backend_timeout',
+] as const satisfies readonly ErrorCode[]
+
+// A compile error here means src/errors.ts gained a code that ERROR_CODES lacks.
+type MissingCode = Exclude<ErrorCode, (typeof ERROR_CODES)[number]>
+const allCodesListed: MissingCode extends never ? true : never = true
+void allCodesListed
+
+export const errorEnvelopeSchema = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.enum(ERROR_CODES).describe('Stable machine-readable code; the HTTP status follows from it.'),
+      message: z.string().describe('Human-readable; for a bad field it starts with the field path ("documents[3].text: …"); for 413 it states the limit.'),
+      field: z
+        .string()
+        .optional()
+        .describe('The offending field as a path (`query`, `documents[3].text`, `template_vars.year`, `body`), present on 400/413.'),
+    }),
+    request_id: z.string().describe('Echo of the X-Request-Id response header; quote it when reporting a problem.'),
+  })
+  .describe('The one error shape of every endpoint: `{ error: { code, message, field? }, request_id }`.')
+
+export const explanationSchema = z
+  .looseObject({
+    final: z.number().min(0).max(1).describe('The final fused score (equals relevance_score).'),
+    components: z
+      .object({
+        semantic: z.number().min(0).max(1).describe('Model relevance in [0, 1].'),
+        business: z.number().min(0).max(1).nullable().describe('Normalised boost-rule score; null when no rule can move it.'),
+        time: z.number().min(0).max(1).nullable().describe('Time-decay score; null without `time_decay`.'),
+      })
+      .describe('Each component in [0, 1].'),
+    weights: z
+      .object({ semantic: z.number(), business: z.number(), time: z.number() })
+      .describe('Weights applied: inactive components 0, the rest sum to 1.'),
+    fired: z.array(z.string()).describe('Names of the boost rules that fired, in rule order.'),
+    points: z.array(z.number()).describe('Points of each fired rule before normalisation, parallel to `fired`.'),
+    time: z.looseObject({}).optional().describe('Age, decay and `published_at` used, when the call has `time_decay`.'),
+  })
+  .describe('Why a result scored what it did (`explain: true`).')
+
+export const rerankResultSchema = z.object({
+  index: z.number().int().min(0).describe("Position of the document in the request's `documents`."),
+  relevance_score: z.number().min(0).max(1).describe('Final score in [0, 1]; results are sorted by it, descending.'),
+  document: z
+    .object({ text: z.string(), id: z.string().optional() })
+    .optional()
+    .describe('The document as scored, when `return_documents` is true (default on /v1/rerank and /rerank, off on /v2/rerank).'),
+  explanation: explanationSchema.optional(),
+})
+
+export const rerankResponseSchema = z
+  .object({
+    id: z.string().describe('The request id (also X-Request-Id).'),
+    model: z.string().describe('The model that scored (or `lexical-bm25` for the embedded scorer).'),
+    results: z.array(rerankResultSchema),
+    usage: z.looseObject({
+      total_tokens: z.number().int().min(0),
+      prompt_tokens: z.number().int().min(0).optional(),
+      search_units: z.number().int().min(0).describe('Cohere-style billing units: one per 100 pairs actually scored (cache hits are free).'),
+      pairs: z.number().int().min(0),
+      pairs_scored: z.number().int().min(0).describe('Pairs sent to the backend.'),
+      pairs_cached: z.number().int().min(0).describe('Pairs served from the score cache.'),
+    }),
+    meta: z.looseObject({
+      api_version: z.object({ version: z.string() }),
+      billed_units: z.object({ search_units: z.number().int().min(0) }),
+      backend: z.enum(['vllm', 'lexical']).describe('`lexical`: the embedded BM25 fallback answered (no GPU backend); it ignores instructions.'),
+      model: z.string(),
+      cache: z.object({ hits: z.number().int().min(0), misses: z.number().int().min(0) }).describe('Per-pair score cache hits and misses for this call.'),
+      instruction: z.string().describe('The instruction the pairs were scored under (raw, rendered template, experiment arm or default).'),
+      instruction_source: z.string().describe('Where the instruction came from: default, raw, template, experiment.'),
+      template: z.unknown().optional().describe('The template used ({ id, version, … }) when the call named one.'),
+      experiment: z.unknown().optional().describe('{ id, variant } when the call was part of an experiment.'),
+      truncated_documents: z.number().int().min(0).optional(),
+      warnings: z.array(z.string()).optional().describe('Ignored unknown fields, model substitution, lexical fallback, …'),
+    }),
+  })
+  .describe('Cohere/Jina-compatible rerank response.')
+
+export const healthSchema = z.looseObject({
+  status: z.string().describe('`ok` when the worker serves.'),
+  backend: z.enum(['vllm', 'lexical']),
+  model: z.string(),
+  upstreams: z.array(z.looseObject({ id: z.string(), url: z.string() })).describe('Configured vLLM servers (origin only; never credentials).'),
+})

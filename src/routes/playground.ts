@@ -1,0 +1,17 @@
+/**
+ * @module routes/playground
+ * `GET /`: the playground page (src/ui/playground-page.ts), self-contained and offline.
+ */
+import { Hono } from 'hono'
+import type { AppEnv } from '../app-env'
+import { pageHeaders } from '../ui/html'
+import { playgroundPage } from '../ui/playground-page'
+import { allowOnly } from './allow-only'
+
+export const playgroundRoutes = new Hono<AppEnv>()
+
+playgroundRoutes.get('/', async (c) => {
+  const page = await playgroundPage()
+  return c.body(page.html, 200, pageHeaders(page))
+})
+playgroundRoutes.all('/', allowOnly('GET', 'HEAD'))
