@@ -6,15 +6,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseDocument, YAMLMap, YAMLSeq } from 'yaml'
+import { parseDocument, YAMLMap, YAMLSeq, type CollectionTag } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { GPU_DIR, runEntrypoint } from './support'
 
 // Compose's `!override` / `!reset` merge tags (Compose v2.24.4+) on sequences and maps.
-const customTags = [
-  { tag: '!override', collection: 'seq' as const, nodeClass: YAMLSeq, resolve: (v: YAMLSeq) => v },
-  { tag: '!override', collection: 'map' as const, nodeClass: YAMLMap, resolve: (v: YAMLMap) => v },
+const customTags: CollectionTag[] = [
+  { tag: '!override', collection: 'seq', nodeClass: YAMLSeq, resolve: (v) => v },
+  { tag: '!override', collection: 'map', nodeClass: YAMLMap, resolve: (v) => v },
 ]
 
 function load(file: string) {

@@ -53,7 +53,7 @@ describe.each(shells)('entrypoint.sh under %s', (shell) => {
     { name: '4B from MODEL', env: { MODEL: 'Qwen/Qwen3-Reranker-4B' }, model: 'Qwen/Qwen3-Reranker-4B', served: 'qwen3-reranker-4b', tp: 1 },
     { name: 'lower-case size', env: { MODEL_SIZE: '0.6b' }, model: 'Qwen/Qwen3-Reranker-0.6B', served: 'qwen3-reranker-0.6b', tp: 1 },
   ])('renders the exact argv: $name', ({ env, model, served, tp }) => {
-    const r = run(env)
+    const r = run(env as Record<string, string>)
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
     expect(r.lines).toEqual(expectedArgv(model, served, tp))
