@@ -49,6 +49,9 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 FAKE_VLLM_URL: inject('fakeVllmUrl' as never) as string,
+                // One access-log line per request would bury the test output; the
+                // observability tests turn it on explicitly.
+                LOG_REQUESTS: 'false',
                 TEST_MIGRATIONS: await readD1Migrations('./migrations'),
               },
             },

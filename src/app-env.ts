@@ -3,6 +3,7 @@
  * The worker's bindings and per-request context variables. No logic.
  */
 import type { Config } from './config'
+import type { RerankLogInfo } from './observability/request-record'
 
 /** Bindings and vars the worker reads (wrangler.toml `[vars]`, secrets, KV, D1). */
 export interface Env {
@@ -15,9 +16,15 @@ export interface Env {
   // ── Secrets ──
   /** Bearer token for vLLM; never returned or logged. */
   VLLM_API_KEY?: string
+  /** JSON array of hashed API keys (src/auth/api-keys.ts); unset → open access. */
+  API_KEYS?: string
   // ── Bindings ──
   SCORE_CACHE?: KVNamespace
   DB?: D1Database
+  /** Workers rate limiting (wrangler.toml [[ratelimits]]), keyed by API key id. */
+  RATE_LIMITER?: RateLimit
+  /** Workers Analytics Engine dataset for per-request metrics (no-op locally). */
+  ANALYTICS?: AnalyticsEngineDataset
 }
 
 export interface AppVariables {
@@ -33,6 +40,8 @@ export interface AppVariables {
   keyId: string | null
   /** Scopes granted to the caller ('rerank', 'experiments', 'feedback'); all when open. */
   scopes: ReadonlySet<string>
+  /** Set by the rerank route on success, for the access log and stats (undefined elsewhere). */
+  rerankInfo: RerankLogInfo | undefined
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables }

@@ -98,3 +98,27 @@ export async function rerank(
   }
   return { status: res.status, json, headers: res.headers, text }
 }
+
+/**
+ * Like `callWorker`, with env entries that are not strings (a spy for `ANALYTICS`, a failing
+ * `RATE_LIMITER`, …) laid over the test env after `options.vars`.
+ */
+export async function callWorkerWithBindings(
+  path: string,
+  body: unknown,
+  options: CallOptions,
+  bindings: Record<string, unknown>
+): Promise<Response> {
+  const init: RequestInit = {
+    method: options.method ?? (body === undefined && options.rawBody === undefined ? 'GET' : 'POST'),
+    headers: { 'content-type': 'application/json', ...(options.headers ?? {}) },
+  }
+  if (options.rawBody !== undefined) init.body = options.rawBody
+  else if (body !== undefined) init.body = JSON.stringify(body)
+  const request = new Request(`http://rerank.test${path}`, init)
+  const ctx = createExecutionContext()
+  const env = { ...testEnv, ...(options.vars ?? {}), ...bindings } as Env
+  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx)
+  await waitOnExecutionContext(ctx)
+  return response
+}

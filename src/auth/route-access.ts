@@ -1,0 +1,29 @@
+/**
+ * @module auth/route-access
+ * Which routes need which scope: the one table access control reads, so a route added later
+ * is covered by the rule for its path even before its author thinks about auth. Pure.
+ *
+ * With keys configured, everything not listed as public needs a valid key (an unknown path is
+ * 401 before it is 404, so strangers learn nothing about the route map).
+ */
+import type { Scope } from './scopes'
+
+export type AccessRule = { kind: 'public' } | { kind: 'scope'; scope: Scope } | { kind: 'authenticated' }
+
+const PUBLIC_GET = new Set(['/healthz', '/', '/docs', '/openapi.json', '/favicon.ico'])
+const PUBLIC_GET_PREFIXES = ['/docs/', '/playground/']
+const RERANK_PATHS = new Set(['/v1/rerank', '/v2/rerank', '/rerank'])
+
+const under = (path: string, base: string) => path === base || path.startsWith(`${base}/`)
+
+export function accessRuleFor(method: string, path: string): AccessRule {
+  const read = method === 'GET' || method === 'HEAD'
+  if (read && (PUBLIC_GET.has(path) || PUBLIC_GET_PREFIXES.some((p) => path.startsWith(p)))) return { kind: 'public' }
+  if (RERANK_PATHS.has(path)) return { kind: 'scope', scope: 'rerank' }
+  // Reading the registry is part of reranking; writing templates is an operator's (admin) job.
+  if (under(path, '/v1/templates')) return { kind: 'scope', scope: read ? 'rerank' : 'experiments' }
+  if (under(path, '/v1/experiments')) return { kind: 'scope', scope: 'experiments' }
+  if (under(path, '/v1/feedback')) return { kind: 'scope', scope: 'feedback' }
+  if (under(path, '/v1/stats')) return { kind: 'scope', scope: 'stats' }
+  return { kind: 'authenticated' }
+}

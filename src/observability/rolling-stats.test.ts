@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest'
+import { toDataPoint } from './analytics'
+import { buildRequestRecord, type RecordInput, type RerankLogInfo } from './request-record'
+import { RollingStats } from './rolling-stats'
+
+const info = (kind: string, hits: number, misses: number, template?: unknown): RerankLogInfo => ({
+  meta: { backend: 'vllm', cache: { hits, misses }, instruction_source: kind, ...(template === undefined ? {} : { template }) },
+  upstreamMs: misses > 0 ? 12.345 : 0,
+})
+
+function rec(over: Partial<RecordInput> = {}) {
+  return buildRequestRecord({
+    now: 10_000,
+    startedAt: 9_990,
+    requestId: 'r1',
+    keyId: 'k1',
+    tenant: 't1',
+    method: 'POST',
+    path: '/v1/rerank',
+    status: 200,
+    errorCode: null,
+    rerank: info('default', 1, 1),
+    configuredBackend: 'vllm',
+    ...over,
+  })
+}
+
+describe('buildRequestRecord', () => {
+  it('fills the log fields from the rerank meta', () => {
+    const r = rec({ rerank: info('template', 3, 2, { id: 'rag', version: 2, vars: {} }) })
+    expect(r).toMatchObject({
+      request_id: 'r1',
+      key_id: 'k1',
+      tenant: 't1',
+      status: 200,
+      duration_ms: 10,
+      template: 'rag',
+      instruction_kind: 'template',
+      cache_hits: 3,
+      cache_misses: 2,
+      backend: 'vllm',
+      upstream_ms: 12.35,
+      error_code: null,
+    })
+    expect(r.ts).toBe(new Date(10_000).toISOString())
+  })
+
+  it('says "none" outside rerank, null for a failed rerank call, and never logs a query string', () => {
+    expect(rec({ path: '/healthz', method: 'GET', rerank: undefined }).instruction_kind).toBe('none')
+    const failed = rec({ status: 502, errorCode: 'backend_error', rerank: undefined })
+    expect(failed).toMatchObject({ instruction_kind: null, backend: 'vllm', cache_hits: null, error_code: 'backend_error' })
+    expect(rec({ path: '/v1/rerank' }).path).toBe('/v1/rerank')
+  })
+
+  it('maps onto an Analytics Engine data point with a fixed layout', () => {
+    const p = toDataPoint(rec())
+    expect(p.indexes).toEqual(['t1'])
+    expect(p.blobs).toEqual(['POST', '/v1/rerank', 'k1', null, 'default', 'vllm', null, 'r1', null, null])
+    expect(p.doubles).toEqual([200, 10, 12.35, 1, 1])
+  })
+})
+
+describe('RollingStats', () => {
+  it('summarises the window: rate, percentiles, status classes, hit ratio, backend errors, non-default share', () => {
+    const s = new RollingStats({ capacity: 100, windowMs: 60_000 })
+    const t0 = 1_000_000
+    for (let i = 0; i < 20; i++) s.record({ ...rec({ rerank: info(i < 5 ? 'raw' : 'default', 3, 1) }), duration_ms: i + 1 }, t0 + i * 1000)
+    s.record({ ...rec({ status: 503, errorCode: 'backend_unavailable', rerank: undefined }), duration_ms: 100 }, t0 + 20_000)
+    s.record({ ...rec({ path: '/healthz', rerank: undefined }), duration_ms: 1 }, t0 + 20_000)
+    const sum = s.summary(t0 + 20_000)
+    expect(sum.requests).toBe(22)
+    expect(sum.status).toEqual({ '2xx': 21, '3xx': 0, '4xx': 0, '5xx': 1 })
+    expect(sum.rerank_calls).toBe(20)
+    expect(sum.cache).toEqual({ hits: 60, misses: 20, hit_ratio: 0.75 })
+    expect(sum.backend_errors).toBe(1)
+    expect(sum.non_default_instruction_share).toBe(0.25)
+    expect(sum.by_instruction_kind).toEqual({ raw: 5, default: 15 })
+    // Nearest rank over [1..20, 100, 1]: p50 is the 11th of 22 sorted values.
+    expect(sum.latency_ms.p50).toBe(10)
+    expect(sum.latency_ms.p95).toBe(20)
+    expect(sum.latency_ms.max).toBe(100)
+    expect(sum.request_rate_per_s).toBe(1.1) // 22 requests over the 20 s seen
+  })
+
+  it('forgets requests older than the window, and a full ring measures its own span', () => {
+    const s = new RollingStats({ capacity: 10, windowMs: 60_000 })
+    s.record(rec(), 0)
+    expect(s.summary(61_000).requests).toBe(0)
+    for (let i = 0; i < 25; i++) s.record(rec(), 100_000 + i * 100)
+    const sum = s.summary(100_000 + 2_400)
+    expect(sum.requests).toBe(10)
+    // The ring holds the last 10 requests, 900 ms apart end to end: rate from that span (>= 1 s floor).
+    expect(sum.request_rate_per_s).toBe(10)
+    s.reset()
+    expect(s.summary(0).requests).toBe(0)
+  })
+})

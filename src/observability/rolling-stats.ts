@@ -1,0 +1,143 @@
+/**
+ * @module observability/rolling-stats
+ * In-isolate rolling window over the last `capacity` requests (ring buffer of typed arrays, so
+ * recording is a few stores and no allocation), summarised over the last `windowMs` on demand:
+ * request rate, p50/p95 latency, cache hit ratio, backend errors, and the share of rerank calls
+ * with a non-default instruction. One isolate's view only; fleet-wide figures come from
+ * Analytics Engine. Pure: `now` is passed in.
+ */
+import { isBackendError, type RequestRecord } from './request-record'
+
+const FLAG_RERANK = 1
+const FLAG_NON_DEFAULT = 2
+const FLAG_BACKEND_ERROR = 4
+
+export interface StatsSummary {
+  scope: 'isolate'
+  window_seconds: number
+  requests: number
+  request_rate_per_s: number
+  latency_ms: { p50: number | null; p95: number | null; max: number | null }
+  status: { '2xx': number; '3xx': number; '4xx': number; '5xx': number }
+  rerank_calls: number
+  cache: { hits: number; misses: number; hit_ratio: number | null }
+  backend_errors: number
+  non_default_instruction_share: number | null
+  by_instruction_kind: Record<string, number>
+}
+
+/** Nearest-rank percentile (the same definition as bench/lib/stats.ts). */
+function nearestRank(sorted: Float64Array, p: number): number | null {
+  if (sorted.length === 0) return null
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[i] as number
+}
+
+export class RollingStats {
+  readonly #capacity: number
+  readonly #windowMs: number
+  readonly #at: Float64Array
+  readonly #duration: Float64Array
+  readonly #status: Uint16Array
+  readonly #hits: Uint32Array
+  readonly #misses: Uint32Array
+  readonly #flags: Uint8Array
+  readonly #kind: Uint8Array
+  #next = 0
+  #size = 0
+  #firstAt = Number.NaN
+
+  constructor(options: { capacity?: number; windowMs?: number } = {}) {
+    this.#capacity = options.capacity ?? 10_000
+    this.#windowMs = options.windowMs ?? 5 * 60_000
+    this.#at = new Float64Array(this.#capacity)
+    this.#duration = new Float64Array(this.#capacity)
+    this.#status = new Uint16Array(this.#capacity)
+    this.#hits = new Uint32Array(this.#capacity)
+    this.#misses = new Uint32Array(this.#capacity)
+    this.#flags = new Uint8Array(this.#capacity)
+    this.#kind = new Uint8Array(this.#capacity)
+  }
+
+  record(r: RequestRecord, at: number): void {
+    const i = this.#next
+    this.#at[i] = at
+    this.#duration[i] = r.duration_ms
+    this.#status[i] = r.status
+    this.#hits[i] = r.cache_hits ?? 0
+    this.#misses[i] = r.cache_misses ?? 0
+    let flags = 0
+    if (r.instruction_kind !== 'none' && r.instruction_kind !== null) flags |= FLAG_RERANK
+    if (flags & FLAG_RERANK && r.instruction_kind !== 'default') flags |= FLAG_NON_DEFAULT
+    if (isBackendError(r.error_code)) flags |= FLAG_BACKEND_ERROR
+    this.#flags[i] = flags
+    this.#kind[i] = KIND_CODES.indexOf(r.instruction_kind ?? 'unknown')
+    this.#next = (i + 1) % this.#capacity
+    this.#size = Math.min(this.#size + 1, this.#capacity)
+    if (Number.isNaN(this.#firstAt)) this.#firstAt = at
+  }
+
+  reset(): void {
+    this.#next = 0
+    this.#size = 0
+    this.#firstAt = Number.NaN
+  }
+
+  summary(now: number): StatsSummary {
+    const from = now - this.#windowMs
+    const durations: number[] = []
+    const status = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }
+    const byKind: Record<string, number> = {}
+    let oldest = now
+    let truncated = false
+    let hits = 0
+    let misses = 0
+    let backendErrors = 0
+    let rerankCalls = 0
+    let nonDefault = 0
+    for (let n = 0; n < this.#size; n++) {
+      const i = (this.#next - 1 - n + this.#capacity) % this.#capacity
+      const at = this.#at[i] as number
+      if (at < from) {
+        truncated = true // older entries are older still
+        break
+      }
+      oldest = at
+      durations.push(this.#duration[i] as number)
+      const s = this.#status[i] as number
+      const cls = s >= 500 ? '5xx' : s >= 400 ? '4xx' : s >= 300 ? '3xx' : '2xx'
+      status[cls]++
+      hits += this.#hits[i] as number
+      misses += this.#misses[i] as number
+      const flags = this.#flags[i] as number
+      if (flags & FLAG_BACKEND_ERROR) backendErrors++
+      if (flags & FLAG_RERANK) {
+        rerankCalls++
+        if (flags & FLAG_NON_DEFAULT) nonDefault++
+        const kind = KIND_CODES[this.#kind[i] as number] ?? 'unknown'
+        byKind[kind] = (byKind[kind] ?? 0) + 1
+      }
+    }
+    const sorted = Float64Array.from(durations).sort()
+    // The rate's denominator: the part of the window this isolate has seen, or, when the ring is
+    // full of in-window entries, the time those entries span. At least 1 s.
+    let spanMs = Number.isNaN(this.#firstAt) ? 0 : now - Math.max(this.#firstAt, from)
+    if (!truncated && this.#size === this.#capacity) spanMs = now - oldest
+    const spanS = Math.max(1, spanMs / 1000)
+    return {
+      scope: 'isolate',
+      window_seconds: this.#windowMs / 1000,
+      requests: durations.length,
+      request_rate_per_s: Math.round((durations.length / spanS) * 1000) / 1000,
+      latency_ms: { p50: nearestRank(sorted, 50), p95: nearestRank(sorted, 95), max: sorted.length ? (sorted[sorted.length - 1] as number) : null },
+      status,
+      rerank_calls: rerankCalls,
+      cache: { hits, misses, hit_ratio: hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 10_000) / 10_000 },
+      backend_errors: backendErrors,
+      non_default_instruction_share: rerankCalls === 0 ? null : Math.round((nonDefault / rerankCalls) * 10_000) / 10_000,
+      by_instruction_kind: byKind,
+    }
+  }
+}
+
+const KIND_CODES = ['unknown', 'none', 'default', 'raw', 'template', 'experiment']
