@@ -6,7 +6,8 @@
 import type { Config } from '../config'
 import { createLexicalScorer } from './lexical/lexical-backend'
 import type { PairScorer } from './types'
-import { createRoundRobinPool } from './vllm/upstream-pool'
+import { NoHealthyUpstreamError } from './vllm/upstream-errors'
+import { upstreamPoolFor } from './vllm/upstream-registry'
 import { createVllmScorer } from './vllm/vllm-client'
 
 const memo = new WeakMap<Config, PairScorer>()
@@ -17,7 +18,7 @@ export function scorerFor(config: Config): PairScorer {
     s =
       config.backend === 'vllm'
         ? createVllmScorer({
-            pool: createRoundRobinPool(config.VLLM_URLS),
+            pool: upstreamPoolFor(config),
             apiKey: config.VLLM_API_KEY,
             model: config.VLLM_MODEL,
             batchSize: config.BACKEND_BATCH_SIZE,
@@ -26,4 +27,15 @@ export function scorerFor(config: Config): PairScorer {
     memo.set(config, s)
   }
   return s
+}
+
+const lexicalFallback = createLexicalScorer()
+
+/**
+ * The scorer to retry with when `error` says no upstream could serve and the operator chose
+ * `FALLBACK=lexical`; undefined otherwise (the error stands: 503). The fallback scorer's kind is
+ * 'lexical', so the cache bypasses it and the response says `meta.backend: "lexical"`.
+ */
+export function fallbackScorerFor(error: unknown, config: Config): PairScorer | undefined {
+  return error instanceof NoHealthyUpstreamError && config.FALLBACK === 'lexical' ? lexicalFallback : undefined
 }

@@ -15,8 +15,11 @@
  * garbage, issue vllm#21681), so a formatting regression fails the tests loudly.
  *
  * Each test addresses its own isolated instance under `/i/<name>/…`, with its own recorded requests
- * and misbehaviour mode, controlled through `/i/<name>/__control`, `/__requests`, `/__reset`.
- * A GPU cost model (`msPerToken`, `msPerRequest`, `concurrency`) makes it usable for load tests.
+ * and misbehaviour mode, controlled through `/i/<name>/__control`, `/__requests`, `/__reset`, and
+ * counters at `/__stats` (kept even when requests are not recorded).
+ * A GPU cost model (`msPerToken`, `msPerRequest`, `concurrency`) makes it usable for load tests;
+ * `close()` kills it mid-run (open sockets destroyed), and `fake-vllm-cli.ts` runs it as its own
+ * process. `GET /health` can be made to fail (`health`), 429/503 can carry `Retry-After`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -41,6 +44,7 @@ export type FakeMode =
   | 'unknown_index' // 200 with an index past the documents
   | 'duplicate_index'
   | 'reset' // destroy the socket without answering
+  | 'error429' // 429 with `Retry-After: retryAfter` (when set), as a rate-limiting proxy in front would
   | 'constant' // every score 0.5 (broken head, vllm#27857)
 
 export interface FakeControl {
@@ -53,6 +57,22 @@ export interface FakeControl {
   servedModel: string
   /** Max tokens of one formatted pair (≈ 4 chars per token here). */
   maxModelLen: number
+  /** `Retry-After` value sent with error429 / error503 (null: none). */
+  retryAfter: string | null
+  /** How `GET /health` answers: 200, 503 (vLLM's dead engine), or never. */
+  health: 'ok' | 'error503' | 'hang'
+  /** Record this instance's requests: true/false, or null for the server's `record` option. */
+  record: boolean | null
+}
+
+/** Counters kept even when requests are not recorded (load runs). */
+export interface FakeStats {
+  /** Rerank requests received. */
+  requests: number
+  inFlight: number
+  maxInFlight: number
+  /** Requests by outcome: the HTTP status, or `reset` / `aborted` (the client left, or a hang). */
+  outcomes: Record<string, number>
 }
 
 export interface RecordedRequest {
@@ -69,6 +89,7 @@ export interface RecordedRequest {
 interface Instance {
   control: FakeControl
   requests: RecordedRequest[]
+  stats: FakeStats
 }
 
 export interface FakeVllmOptions {
@@ -96,7 +117,12 @@ const defaultControl = (): FakeControl => ({
   apiKey: null,
   servedModel: 'qwen3-reranker-8b',
   maxModelLen: 8192,
+  retryAfter: null,
+  health: 'ok',
+  record: null,
 })
+
+const emptyStats = (): FakeStats => ({ requests: 0, inFlight: 0, maxInFlight: 0, outcomes: {} })
 
 /** Approximate token count: ~4 chars per token for Latin text, 1 per CJK character. */
 export function approxTokens(text: string): number {
@@ -166,7 +192,7 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
   const instance = (name: string): Instance => {
     let i = instances.get(name)
     if (!i) {
-      i = { control: defaultControl(), requests: [] }
+      i = { control: defaultControl(), requests: [], stats: emptyStats() }
       instances.set(name, i)
     }
     return i
@@ -188,6 +214,7 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     queue.shift()?.()
   }
   const sockets = new Set<Socket>()
+  const resets = new WeakSet<ServerResponse>()
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
@@ -217,12 +244,16 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       return send(res, 200, inst.control)
     }
     if (path === '/__requests') return send(res, 200, inst.requests)
+    if (path === '/__stats') return send(res, 200, inst.stats)
     if (path === '/__reset' && req.method === 'POST') {
       inst.requests = []
       inst.control = defaultControl()
+      inst.stats = emptyStats()
       return send(res, 200, { ok: true })
     }
     if (path === '/health' && req.method === 'GET') {
+      if (inst.control.health === 'hang') return
+      if (inst.control.health === 'error503') return vllmError(res, 503, 'ServiceUnavailableError', 'engine dead')
       res.writeHead(200)
       return res.end()
     }
@@ -233,6 +264,16 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       return send(res, 404, { detail: 'Not Found' })
     }
     if (req.method !== 'POST') return send(res, 405, { detail: 'Method Not Allowed' })
+
+    const st = inst.stats
+    st.requests++
+    st.inFlight++
+    st.maxInFlight = Math.max(st.maxInFlight, st.inFlight)
+    res.on('close', () => {
+      st.inFlight--
+      const outcome = res.writableFinished ? String(res.statusCode) : resets.has(res) ? 'reset' : 'aborted'
+      st.outcomes[outcome] = (st.outcomes[outcome] ?? 0) + 1
+    })
 
     const c = inst.control
     // vLLM's AuthenticationMiddleware: only /v1 paths are guarded (notes §2.6).
@@ -252,17 +293,24 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       body,
       at: Date.now(),
     }
-    if (record) inst.requests.push(rec)
+    if (inst.control.record ?? record) inst.requests.push(rec)
 
     // Misbehaviour first, so that it applies whatever the body.
     let mode = c.mode
     if (mode !== 'ok' && c.times === 0) mode = 'ok'
     if (mode !== 'ok' && c.times > 0) c.times--
     if (mode === 'hang') return // never answer; the client must time out
-    if (mode === 'reset') return req.socket.destroy()
+    if (mode === 'reset') {
+      resets.add(res)
+      return req.socket.destroy()
+    }
     if (mode === 'slow' || c.delayMs > 0) await sleep(c.delayMs)
     if (mode === 'error500') return vllmError(res, 500, 'InternalServerError', 'CUDA error: an illegal memory access')
-    if (mode === 'error503') return vllmError(res, 503, 'ServiceUnavailableError', 'The engine is overloaded')
+    if (mode === 'error503' || mode === 'error429') {
+      if (c.retryAfter !== null) res.setHeader('retry-after', c.retryAfter)
+      if (mode === 'error429') return vllmError(res, 429, 'TooManyRequests', 'rate limit exceeded')
+      return vllmError(res, 503, 'ServiceUnavailableError', 'The engine is overloaded')
+    }
     if (mode === 'html') return send(res, 502, '<html><body><h1>502 Bad Gateway</h1></body></html>', true)
     if (mode === 'garbage') {
       res.writeHead(200, { 'content-type': 'application/json' })

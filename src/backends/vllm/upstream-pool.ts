@@ -1,39 +1,262 @@
 /**
  * @module upstream-pool
- * Chooses which vLLM base URL serves a call. This first version rotates through the
- * configured URLs and, when a call cannot reach one (connection failure or 503), tries the
- * next while the deadline allows. Health-aware choice, breakers and retries build on this
- * interface.
+ * Chooses which vLLM base URL serves each call and survives upstream faults:
+ *  - per upstream it tracks outstanding calls, an EWMA of call latency and a circuit breaker
+ *    (`upstream-breaker.ts`);
+ *  - each call goes to the cheaper of two random available upstreams by
+ *    `(outstanding + 1) × latency` (`upstream-choice.ts`);
+ *  - a failure that is safe to retry (`upstream-retry.ts`) is retried with jittered exponential
+ *    back-off, on a different upstream when one is available, never past the call's deadline
+ *    and never more than `maxAttempts` times in all;
+ *  - when no upstream can take a call it throws `NoHealthyUpstreamError` (503, or the lexical
+ *    fallback one level up).
+ *
+ * One pool lives per isolate and configuration (`upstream-registry.ts`), so its state spans
+ * requests. Clock, randomness and sleep are injected so the whole policy is unit-testable.
  */
-import { BackendError } from '../backend-error'
+import { CircuitBreaker, DEFAULT_BREAKER_POLICY, type BreakerPolicy, type BreakerState } from './upstream-breaker'
+import { effectiveLatency, loadCost, observeFailure, observeLatency, pickTwoChoices, type LatencyEstimate } from './upstream-choice'
+import { NoHealthyUpstreamError } from './upstream-errors'
+import { classifyFailure, DEFAULT_BACKOFF, planRetry, type BackoffPolicy } from './upstream-retry'
+
+export interface AttemptContext {
+  /** Absolute deadline of this attempt (ms): the call's, or sooner with a per-attempt timeout. */
+  deadline: number
+  /** The upstream's id (`u0`, `u1`, …). */
+  upstream: string
+}
+
+export interface CallOptions {
+  /** Absolute deadline of the whole call (ms since epoch). */
+  deadline: number
+  signal?: AbortSignal
+}
+
+export interface UpstreamSnapshot {
+  id: string
+  /** Scheme, host and port only: never a path, user info or key. */
+  origin: string
+  state: BreakerState
+  available: boolean
+  outstanding: number
+  ewma_ms: number | null
+  consecutive_failures: number
+  requests: number
+  failures: number
+  open_until?: string
+  throttled_until?: string
+  last_error: { message: string; at: string } | null
+}
 
 export interface UpstreamPool {
   readonly urls: readonly string[]
-  call<T>(attempt: (baseUrl: string) => Promise<T>): Promise<T>
+  call<T>(attempt: (baseUrl: string, ctx: AttemptContext) => Promise<T>, options: CallOptions): Promise<T>
+  snapshot(): UpstreamSnapshot[]
 }
 
-export function createRoundRobinPool(urls: readonly string[]): UpstreamPool {
-  let cursor = 0
+export interface UpstreamPoolOptions {
+  /** Tries per call, first one included. */
+  maxAttempts?: number
+  /** Per-attempt timeout (ms); 0: each attempt may use the call's whole remaining deadline. */
+  attemptTimeoutMs?: number
+  breaker?: Partial<BreakerPolicy>
+  backoff?: BackoffPolicy
+  /** Time constant with which a stale, worse-than-best latency estimate fades (ms). */
+  forgetMs?: number
+  /** No retry starts with less than this left on the deadline (ms). */
+  minAttemptMs?: number
+  now?: () => number
+  random?: () => number
+  sleep?: (ms: number) => Promise<void>
+}
+
+interface Upstream {
+  index: number
+  id: string
+  url: string
+  origin: string
+  breaker: CircuitBreaker
+  latency: LatencyEstimate
+  outstanding: number
+  throttledUntil: number
+  requests: number
+  failures: number
+  lastError: { message: string; at: number } | null
+}
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin
+  } catch {
+    return 'invalid-url'
+  }
+}
+
+export function createUpstreamPool(urls: readonly string[], options: UpstreamPoolOptions = {}): UpstreamPool {
+  const now = options.now ?? (() => Date.now())
+  const random = options.random ?? Math.random
+  const sleep = options.sleep ?? sleepFor
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 3)
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 0
+  const backoff = options.backoff ?? DEFAULT_BACKOFF
+  // 10 s: the decay linkerd's peak-EWMA balancer uses (tower `PeakEwma`, DEFAULT_EWMA_DECAY).
+  const forgetMs = options.forgetMs ?? 10_000
+  const minAttemptMs = options.minAttemptMs ?? 25
+  const policy: BreakerPolicy = { ...DEFAULT_BREAKER_POLICY, ...(options.breaker ?? {}) }
+
+  const upstreams: Upstream[] = urls.map((url, index) => ({
+    index,
+    id: `u${index}`,
+    url,
+    origin: originOf(url),
+    breaker: new CircuitBreaker(policy),
+    latency: { ewmaMs: null, at: 0 },
+    outstanding: 0,
+    throttledUntil: 0,
+    requests: 0,
+    failures: 0,
+    lastError: null,
+  }))
+
+  const available = (u: Upstream, t: number) => u.breaker.canPass(t) && u.throttledUntil <= t
+
+  /** The best latency estimate in the pool: the prior for unknown and stale upstreams. */
+  const prior = (): number => {
+    let best = Number.POSITIVE_INFINITY
+    for (const u of upstreams) if (u.latency.ewmaMs !== null && u.latency.ewmaMs < best) best = u.latency.ewmaMs
+    return Number.isFinite(best) ? best : 1
+  }
+
+  const choose = (t: number, tried: ReadonlySet<number>): Upstream | undefined => {
+    const open = upstreams.filter((u) => available(u, t))
+    const fresh = open.filter((u) => !tried.has(u.index))
+    const p = prior()
+    // A breaker ready for its half-open probe is costed at the pool's best latency: its estimate
+    // dates from when it was failing, and the probe should go out promptly, not after it fades.
+    const latency = (u: Upstream) => (u.breaker.state(t) === 'half_open' ? p : effectiveLatency(u.latency, t, p, forgetMs))
+    return pickTwoChoices(fresh.length > 0 ? fresh : open, (u) => loadCost(u.outstanding, latency(u)), random)
+  }
+
+  /** How long until some upstream can take a call again (ms), if any will. */
+  const nextAvailableIn = (t: number): number | undefined => {
+    let soonest = Number.POSITIVE_INFINITY
+    for (const u of upstreams) soonest = Math.min(soonest, Math.max(u.breaker.openUntil, u.throttledUntil) - t)
+    return Number.isFinite(soonest) ? Math.max(0, soonest) : undefined
+  }
+
+  const noneAvailable = (t: number, reason: string): NoHealthyUpstreamError =>
+    new NoHealthyUpstreamError(`no healthy backend: ${reason}`, nextAvailableIn(t))
+
+  /**
+   * Books a failed attempt on its upstream and decides what happens next: the delay before the
+   * next attempt, or a throw (the error itself, or `NoHealthyUpstreamError` when retriable
+   * capacity failures ran out of attempts or time).
+   */
+  const afterFailure = (u: Upstream, e: unknown, t0: number, n: number, tried: ReadonlySet<number>, call: CallOptions): number => {
+    const t1 = now()
+    if (call.signal?.aborted) {
+      // The client went away: that says nothing about the upstream.
+      u.breaker.onNeutral()
+      throw e
+    }
+    const verdict = classifyFailure(e, call.deadline - t1)
+    if (verdict.health === 'failure') {
+      u.failures++
+      u.lastError = { message: e instanceof Error ? e.message.slice(0, 200) : String(e).slice(0, 200), at: t1 }
+      u.latency = observeFailure(u.latency, t1 - t0, t1, prior())
+      u.breaker.onFailure(t1)
+    } else if (verdict.health === 'answered') {
+      u.latency = observeLatency(u.latency, t1 - t0, t1)
+      u.breaker.onSuccess(t1)
+    } else {
+      u.breaker.onNeutral()
+    }
+    if (verdict.retryAfterMs !== undefined) u.throttledUntil = Math.max(u.throttledUntil, t1 + verdict.retryAfterMs)
+    const otherUpstream = upstreams.some((o) => !tried.has(o.index) && available(o, t1))
+    const delay = planRetry({
+      retry: n,
+      maxAttempts,
+      verdict,
+      otherUpstream,
+      now: t1,
+      deadline: call.deadline,
+      minAttemptMs,
+      random: random(),
+      backoff,
+    })
+    if (delay !== null) return delay
+    // A timeout stays a timeout (504) and a non-retriable failure stays what it was; retriable
+    // capacity failures that ran out of attempts or time mean the pool as a whole could not serve.
+    if (verdict.retry && !isTimeout(e)) {
+      throw noneAvailable(t1, `every attempt failed (last: ${e instanceof Error ? e.message : String(e)})`)
+    }
+    throw e
+  }
+
   return {
     urls,
-    async call<T>(attempt: (baseUrl: string) => Promise<T>): Promise<T> {
-      if (urls.length === 0) throw new BackendError({ kind: 'unreachable', message: 'no backend configured' })
-      const first = cursor++ % urls.length
+    async call<T>(attempt: (baseUrl: string, ctx: AttemptContext) => Promise<T>, call: CallOptions): Promise<T> {
+      if (upstreams.length === 0) throw new NoHealthyUpstreamError('no healthy backend: none configured')
+      const tried = new Set<number>()
       let lastError: unknown
-      for (let i = 0; i < urls.length; i++) {
-        const url = urls[(first + i) % urls.length] as string
+      for (let n = 0; n < maxAttempts; n++) {
+        const t0 = now()
+        const u = choose(t0, tried)
+        if (!u) {
+          const why =
+            lastError instanceof Error ? `every backend failed or is unavailable (last: ${lastError.message})` : 'every backend is out of service (circuit open or throttled)'
+          throw noneAvailable(t0, why)
+        }
+        tried.add(u.index)
+        const probe = u.breaker.state(t0) === 'half_open'
+        u.breaker.onSend(t0)
+        u.outstanding++
+        u.requests++
+        const deadline = attemptTimeoutMs > 0 ? Math.min(call.deadline, t0 + attemptTimeoutMs) : call.deadline
+        let delay: number
         try {
-          return await attempt(url)
+          const result = await attempt(u.url, { deadline, upstream: u.id })
+          const t1 = now()
+          // A successful probe starts the estimate afresh: the old one measured failures.
+          u.latency = observeLatency(probe ? { ewmaMs: null, at: t1 } : u.latency, t1 - t0, t1)
+          u.breaker.onSuccess(t1)
+          return result
         } catch (e) {
           lastError = e
-          // Only failures that prove nothing was scored are safe to send elsewhere.
-          const retriable =
-            e instanceof BackendError &&
-            (e.fault.kind === 'unreachable' || (e.fault.kind === 'status' && e.fault.status === 503))
-          if (!retriable) throw e
+          delay = afterFailure(u, e, t0, n, tried, call)
+        } finally {
+          u.outstanding--
         }
+        if (delay > 0) await sleep(delay)
       }
       throw lastError
     },
+
+    snapshot(): UpstreamSnapshot[] {
+      const t = now()
+      return upstreams.map((u) => {
+        const s: UpstreamSnapshot = {
+          id: u.id,
+          origin: u.origin,
+          state: u.breaker.state(t),
+          available: available(u, t),
+          outstanding: u.outstanding,
+          ewma_ms: u.latency.ewmaMs === null ? null : Math.round(u.latency.ewmaMs * 10) / 10,
+          consecutive_failures: u.breaker.consecutiveFailures,
+          requests: u.requests,
+          failures: u.failures,
+          last_error: u.lastError ? { message: u.lastError.message, at: new Date(u.lastError.at).toISOString() } : null,
+        }
+        if (u.breaker.openUntil > t) s.open_until = new Date(u.breaker.openUntil).toISOString()
+        if (u.throttledUntil > t) s.throttled_until = new Date(u.throttledUntil).toISOString()
+        return s
+      })
+    },
   }
+}
+
+function isTimeout(e: unknown): boolean {
+  return (e as { fault?: { kind?: string } }).fault?.kind === 'timeout'
 }

@@ -12,7 +12,9 @@ import { BackendError } from '../backend-error'
 import type { PairScorer, ScoreOptions, ScoreRequest, ScoreResult } from '../types'
 import { formatQwen3Document, formatQwen3Query } from './qwen3-prompt'
 import { describeErrorReply, parseVllmRerankReply } from './vllm-response'
+import { UpstreamStatusError } from './upstream-errors'
 import type { UpstreamPool } from './upstream-pool'
+import { parseRetryAfter } from './upstream-retry'
 
 export const MAX_CONCURRENT_UPSTREAM = 6
 
@@ -48,8 +50,9 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
         while (next < batches.length) {
           const batch = batches[next++]
           if (!batch) break
-          const reply = await options.pool.call((baseUrl) =>
-            postRerank(doFetch, baseUrl, options, query, batch.docs, opts)
+          const reply = await options.pool.call(
+            (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, query, batch.docs, { ...opts, deadline: attempt.deadline }),
+            opts
           )
           for (let i = 0; i < reply.scores.length; i++) scores[batch.start + i] = reply.scores[i] ?? Number.NaN
           if (reply.promptTokens === undefined) tokensKnown = false
@@ -96,11 +99,12 @@ async function postRerank(
     throw new BackendError({ kind: 'unreachable', message: `backend unreachable: ${describeNetworkError(e)}` })
   }
   if (!response.ok) {
-    throw new BackendError({
-      kind: 'status',
-      status: response.status,
-      message: describeErrorReply(response.status, response.headers.get('content-type'), text),
-    })
+    // Retry-After (429/503) tells the upstream pool when this upstream may be asked again.
+    throw new UpstreamStatusError(
+      response.status,
+      describeErrorReply(response.status, response.headers.get('content-type'), text),
+      parseRetryAfter(response.headers.get('retry-after'), Date.now())
+    )
   }
   if ((response.headers.get('content-type') ?? '').includes('html')) {
     throw new BackendError({ kind: 'bad_reply', message: 'backend answered 200 with an HTML page' })

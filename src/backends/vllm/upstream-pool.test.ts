@@ -1,0 +1,309 @@
+import { describe, expect, it } from 'vitest'
+import { BackendError } from '../backend-error'
+import { NoHealthyUpstreamError, UpstreamStatusError } from './upstream-errors'
+import { createUpstreamPool, type AttemptContext, type UpstreamPoolOptions } from './upstream-pool'
+
+/** A manual clock: `sleep` advances it instead of waiting. */
+function clock(start = 1_000_000) {
+  let t = start
+  const sleeps: number[] = []
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms
+    },
+    sleep: (ms: number) => {
+      sleeps.push(ms)
+      t += ms
+      return Promise.resolve()
+    },
+    sleeps,
+  }
+}
+
+const unreachable = () => new BackendError({ kind: 'unreachable', message: 'backend unreachable: Network connection lost.' })
+const status = (s: number, after?: number) => new UpstreamStatusError(s, `backend answered ${s}`, after)
+
+function setup(urls: string[], opts: UpstreamPoolOptions = {}) {
+  const c = clock()
+  const pool = createUpstreamPool(urls, { now: c.now, sleep: c.sleep, random: () => 0.5, ...opts })
+  return { c, pool, deadline: c.now() + 1000 }
+}
+
+describe('upstream pool', () => {
+  it('retries an unreachable upstream on the other one, with a jittered pause', async () => {
+    const { c, pool, deadline } = setup(['http://a', 'http://b'])
+    const seen: string[] = []
+    const r = await pool.call(async (url) => {
+      seen.push(url)
+      if (seen.length === 1) throw unreachable()
+      return 'ok'
+    }, { deadline })
+    expect(r).toBe('ok')
+    expect(seen).toHaveLength(2)
+    expect(seen[1]).not.toBe(seen[0])
+    expect(c.sleeps).toEqual([10]) // full jitter: 0.5 × min(1000, 20·2^0)
+    const snap = pool.snapshot()
+    const failed = snap.find((u) => u.failures === 1)
+    const served = snap.find((u) => u.failures === 0)
+    expect(failed?.consecutive_failures).toBe(1)
+    expect(failed?.last_error?.message).toMatch(/unreachable/u)
+    expect(served?.consecutive_failures).toBe(0)
+    expect(served?.requests).toBe(1)
+    expect(snap.map((u) => u.outstanding)).toEqual([0, 0])
+  })
+
+  it('never retries a 4xx, a bad reply or a 500', async () => {
+    for (const err of [status(400), status(404), status(500), new BackendError({ kind: 'bad_reply', message: 'not JSON' })]) {
+      const { pool, deadline } = setup(['http://a', 'http://b'])
+      let calls = 0
+      await expect(
+        pool.call(async () => {
+          calls++
+          throw err
+        }, { deadline })
+      ).rejects.toBe(err)
+      expect(calls).toBe(1)
+    }
+  })
+
+  it('stops after maxAttempts and reports that no upstream could serve', async () => {
+    const { pool, deadline } = setup(['http://a', 'http://b'], { maxAttempts: 3 })
+    let calls = 0
+    const p = pool.call(async () => {
+      calls++
+      throw status(503)
+    }, { deadline })
+    await expect(p).rejects.toBeInstanceOf(NoHealthyUpstreamError)
+    await expect(p).rejects.toThrow(/every attempt failed \(last: backend answered 503\)/u)
+    expect(calls).toBe(3)
+  })
+
+  it('never retries past the deadline', async () => {
+    const { c, pool } = setup(['http://a', 'http://b'])
+    let calls = 0
+    const deadline = c.now() + 30
+    await expect(
+      pool.call(async () => {
+        calls++
+        c.advance(10)
+        throw unreachable()
+      }, { deadline })
+    ).rejects.toBeInstanceOf(NoHealthyUpstreamError)
+    // After the first attempt 20 ms are left: less than a pause plus the 25 ms minimum attempt.
+    expect(calls).toBe(1)
+  })
+
+  it('keeps a timeout a timeout (504), and retries a per-attempt timeout elsewhere', async () => {
+    const { c, pool, deadline } = setup(['http://a', 'http://b'], { attemptTimeoutMs: 200 })
+    const contexts: AttemptContext[] = []
+    const r = await pool.call(async (url, ctx) => {
+      contexts.push(ctx)
+      if (contexts.length === 1) {
+        c.advance(200)
+        throw new BackendError({ kind: 'timeout', message: 'no answer within 200 ms' })
+      }
+      return url
+    }, { deadline })
+    expect(contexts[0]?.deadline).toBe(deadline - 1000 + 200)
+    expect(contexts.length).toBe(2)
+    expect(contexts[1]?.upstream).not.toBe(contexts[0]?.upstream)
+    expect(typeof r).toBe('string')
+
+    // With no time left on the call, a timeout is final and stays a timeout.
+    const t = new BackendError({ kind: 'timeout', message: 'no answer within the deadline' })
+    const d2 = c.now() + 100
+    await expect(
+      pool.call(async () => {
+        c.advance(100)
+        throw t
+      }, { deadline: d2 })
+    ).rejects.toBe(t)
+  })
+
+  it('opens the breaker after consecutive failures and then fails fast without calling', async () => {
+    const { c, pool } = setup(['http://a'], { breaker: { failureThreshold: 2, cooldownMs: 500 }, maxAttempts: 1 })
+    let calls = 0
+    const fail = async () => {
+      calls++
+      throw status(500)
+    }
+    await expect(pool.call(fail, { deadline: c.now() + 1000 })).rejects.toThrow(/500/u)
+    await expect(pool.call(fail, { deadline: c.now() + 1000 })).rejects.toThrow(/500/u)
+    expect(pool.snapshot()[0]?.state).toBe('open')
+    const p = pool.call(fail, { deadline: c.now() + 1000 })
+    await expect(p).rejects.toBeInstanceOf(NoHealthyUpstreamError)
+    await expect(p).rejects.toMatchObject({ retryAfterMs: 500 })
+    expect(calls).toBe(2)
+
+    // After the cool-down one probe passes; its success closes the breaker.
+    c.advance(500)
+    expect(pool.snapshot()[0]?.state).toBe('half_open')
+    expect(await pool.call(async () => 'back', { deadline: c.now() + 1000 })).toBe('back')
+    expect(pool.snapshot()[0]?.state).toBe('closed')
+  })
+
+  it('moves traffic to the faster upstream and counts outstanding calls', async () => {
+    const { c, pool } = setup(['http://slow', 'http://fast'], { random: Math.random })
+    const hits = { 'http://slow': 0, 'http://fast': 0 } as Record<string, number>
+    for (let i = 0; i < 50; i++) {
+      await pool.call(async (url) => {
+        hits[url] = (hits[url] ?? 0) + 1
+        c.advance(url === 'http://slow' ? 200 : 5)
+        return 0
+      }, { deadline: c.now() + 10_000 })
+    }
+    // An unknown upstream is tried once at most before the estimates settle it.
+    expect(hits['http://fast']).toBeGreaterThanOrEqual(49)
+    const snap = pool.snapshot()
+    expect(snap[0]?.ewma_ms).toBeGreaterThan(100)
+    expect(snap[1]?.ewma_ms).toBe(5)
+
+    // Concurrent calls: outstanding work on the fast upstream eventually outweighs its speed.
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const inflight: Array<Promise<number>> = []
+    const seen: string[] = []
+    for (let i = 0; i < 60; i++) {
+      inflight.push(
+        pool.call(async (url) => {
+          seen.push(url)
+          await gate
+          return 0
+        }, { deadline: c.now() + 10_000 })
+      )
+    }
+    expect(pool.snapshot()[1]?.outstanding).toBeGreaterThan(30)
+    expect(seen).toContain('http://slow')
+    release()
+    await Promise.all(inflight)
+    expect(pool.snapshot().map((u) => u.outstanding)).toEqual([0, 0])
+  })
+
+  it('a slow upstream left alone is tried again once its estimate fades', async () => {
+    const { c, pool } = setup(['http://slow', 'http://fast'], { forgetMs: 1000, random: Math.random })
+    const hold: Array<() => void> = []
+    const call = (wait: boolean) => {
+      let url = ''
+      const p = pool.call(async (u) => {
+        url = u
+        if (wait) await new Promise<void>((r) => hold.push(r))
+        else c.advance(u === 'http://slow' ? 200 : 5)
+        return u
+      }, { deadline: c.now() + 60_000 })
+      return { p, url: () => url }
+    }
+    // Teach the pool: slow = 200 ms, fast = 5 ms.
+    for (let i = 0; i < 200 && pool.snapshot()[0]?.ewma_ms === null; i++) await call(false).p
+    for (let i = 0; i < 5; i++) await call(false).p
+    expect(pool.snapshot()[0]?.ewma_ms).toBe(200)
+    expect(pool.snapshot()[1]?.ewma_ms).toBe(5)
+    // One call waiting on `fast` (cost 2 × 5) still beats `slow` (200).
+    const a = call(true)
+    const b = call(false)
+    await b.p
+    expect(a.url()).toBe('http://fast')
+    expect(b.url()).toBe('http://fast')
+    // Ten seconds without a sample on `slow`: its estimate has faded to about 5 ms, so the
+    // same situation now sends the second call to `slow`.
+    c.advance(10_000)
+    const d = call(false)
+    await d.p
+    expect(d.url()).toBe('http://slow')
+    for (const r of hold) r()
+    await a.p
+  })
+
+  it('after the cool-down the half-open probe goes out promptly, and its success resets the estimate', async () => {
+    const { c, pool } = setup(['http://a', 'http://b'], { breaker: { failureThreshold: 1, cooldownMs: 1000 }, random: Math.random })
+    let bDown = true
+    const run = (hold?: Promise<void>) =>
+      pool.call(async (url) => {
+        if (url === 'http://b' && bDown) {
+          c.advance(1)
+          throw unreachable()
+        }
+        if (hold) await hold
+        else c.advance(url === 'http://b' ? 4 : 5)
+        return url
+      }, { deadline: c.now() + 60_000 })
+    for (let i = 0; i < 40 && pool.snapshot()[1]?.state !== 'open'; i++) await run()
+    expect(pool.snapshot()[1]?.state).toBe('open')
+    // While `b` is open, a call in flight on `a` (the only choice).
+    let release!: () => void
+    const held = run(new Promise<void>((r) => (release = r)))
+    bDown = false
+    c.advance(1000)
+    // `b` is ready for its probe and costed at the pool's best latency: it beats the busy `a`.
+    expect(pool.snapshot()[1]?.state).toBe('half_open')
+    expect(await run()).toBe('http://b')
+    expect(pool.snapshot()[1]).toMatchObject({ state: 'closed', ewma_ms: 4 })
+    release()
+    expect(await held).toBe('http://a')
+  })
+
+  it('throttles a 429 upstream for its Retry-After and goes elsewhere at once', async () => {
+    const { c, pool, deadline } = setup(['http://a', 'http://b'])
+    const seen: string[] = []
+    const r = await pool.call(async (url) => {
+      seen.push(url)
+      if (seen.length === 1) throw status(429, 3000)
+      return url
+    }, { deadline })
+    expect(seen.length).toBe(2)
+    expect(seen[1]).not.toBe(seen[0])
+    expect(r).toBe(seen[1])
+    const throttled = pool.snapshot().find((u) => u.throttled_until !== undefined)
+    expect(throttled?.state).toBe('closed') // back-pressure is not sickness
+    expect(throttled?.available).toBe(false)
+    c.advance(3000)
+    expect(pool.snapshot().every((u) => u.available)).toBe(true)
+  })
+
+  it('a single throttled upstream is waited for only within the deadline', async () => {
+    const { pool, deadline } = setup(['http://a'])
+    let calls = 0
+    // Retry-After 0.2 s fits the 1 s budget: wait, then succeed.
+    const r = await pool.call(async () => {
+      calls++
+      if (calls === 1) throw status(429, 200)
+      return 'ok'
+    }, { deadline })
+    expect(r).toBe('ok')
+    expect(calls).toBe(2)
+
+    const { pool: p2, deadline: d2 } = setup(['http://a'])
+    let calls2 = 0
+    const p = p2.call(async () => {
+      calls2++
+      throw status(429, 30_000)
+    }, { deadline: d2 })
+    await expect(p).rejects.toBeInstanceOf(NoHealthyUpstreamError)
+    await expect(p).rejects.toMatchObject({ retryAfterMs: 30_000 })
+    expect(calls2).toBe(1)
+  })
+
+  it('a client that went away does not count against the upstream', async () => {
+    const { pool, deadline } = setup(['http://a'], { breaker: { failureThreshold: 1 } })
+    const ac = new AbortController()
+    ac.abort()
+    await expect(
+      pool.call(async () => {
+        throw new BackendError({ kind: 'timeout', message: 'request aborted' })
+      }, { deadline, signal: ac.signal })
+    ).rejects.toThrow(/aborted/u)
+    expect(pool.snapshot()[0]).toMatchObject({ state: 'closed', consecutive_failures: 0, failures: 0 })
+  })
+
+  it('shows origins only, never paths or credentials', () => {
+    const { pool } = setup(['https://user:secret@gpu-a.internal:8443/prefix/v1?key=abc'])
+    const s = JSON.stringify(pool.snapshot())
+    expect(pool.snapshot()[0]?.origin).toBe('https://gpu-a.internal:8443')
+    expect(s).not.toMatch(/secret|prefix|key=abc/u)
+  })
+
+  it('with no upstream configured, says so', async () => {
+    const { pool, deadline } = setup([])
+    await expect(pool.call(async () => 1, { deadline })).rejects.toBeInstanceOf(NoHealthyUpstreamError)
+  })
+})

@@ -1,0 +1,52 @@
+/**
+ * @module upstream-registry
+ * One upstream pool per isolate and upstream configuration, so breakers, latency estimates and
+ * outstanding counts span requests (and `/healthz` reads the same pool the rerank routes use).
+ *
+ * Keyed by the settings' values rather than by the `Config` object: a fresh `env` object (and so
+ * a fresh `Config`) for the same settings must find the same pool. The key holds URLs but never
+ * the API key. A handful of configurations at most exist per isolate; the map is capped anyway.
+ */
+import type { Config } from '../../config'
+import { DEFAULT_BREAKER_POLICY } from './upstream-breaker'
+import { createUpstreamPool, type UpstreamPool } from './upstream-pool'
+
+const MAX_POOLS = 32
+const pools = new Map<string, UpstreamPool>()
+
+type UpstreamConfig = Pick<
+  Config,
+  'VLLM_URLS' | 'UPSTREAM_MAX_ATTEMPTS' | 'UPSTREAM_ATTEMPT_TIMEOUT_MS' | 'UPSTREAM_BREAKER_FAILURES' | 'UPSTREAM_BREAKER_COOLDOWN_MS'
+>
+
+export function upstreamPoolFor(config: UpstreamConfig): UpstreamPool {
+  const key = JSON.stringify([
+    config.VLLM_URLS,
+    config.UPSTREAM_MAX_ATTEMPTS,
+    config.UPSTREAM_ATTEMPT_TIMEOUT_MS,
+    config.UPSTREAM_BREAKER_FAILURES,
+    config.UPSTREAM_BREAKER_COOLDOWN_MS,
+  ])
+  let pool = pools.get(key)
+  if (pool) {
+    // Refresh recency so the cap evicts the least recently used configuration.
+    pools.delete(key)
+    pools.set(key, pool)
+    return pool
+  }
+  pool = createUpstreamPool(config.VLLM_URLS, {
+    maxAttempts: config.UPSTREAM_MAX_ATTEMPTS,
+    attemptTimeoutMs: config.UPSTREAM_ATTEMPT_TIMEOUT_MS,
+    breaker: {
+      failureThreshold: config.UPSTREAM_BREAKER_FAILURES,
+      cooldownMs: config.UPSTREAM_BREAKER_COOLDOWN_MS,
+      maxCooldownMs: Math.max(DEFAULT_BREAKER_POLICY.maxCooldownMs, config.UPSTREAM_BREAKER_COOLDOWN_MS),
+    },
+  })
+  pools.set(key, pool)
+  if (pools.size > MAX_POOLS) {
+    const oldest = pools.keys().next().value
+    if (oldest !== undefined) pools.delete(oldest)
+  }
+  return pool
+}

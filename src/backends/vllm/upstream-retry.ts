@@ -1,0 +1,109 @@
+/**
+ * @module upstream-retry
+ * When a failed upstream call may be tried again, how long to wait, and what the failure says
+ * about the upstream's health. Pure: time and randomness are arguments.
+ *
+ * A rerank is idempotent (scoring the same pairs twice changes nothing), so the question is only
+ * whether a retry can help and stays inside the caller's deadline:
+ *  - retried: the connection failed or was reset before a reply (`unreachable`), 503 (vLLM's
+ *    overloaded / starting / draining answer), 429, and a per-attempt timeout that leaves time
+ *    on the call's deadline;
+ *  - never retried: any other 4xx (the request itself is wrong; it would fail everywhere), a reply
+ *    that failed validation (`bad_reply`), other 5xx (500 "CUDA error" is not a capacity problem),
+ *    and a timeout at the call's own deadline.
+ */
+import { BackendError } from '../backend-error'
+
+export interface FailureVerdict {
+  retry: boolean
+  /** What the outcome tells the breaker: the upstream failed, it answered, or nothing. */
+  health: 'failure' | 'answered' | 'neutral'
+  /** Delay the upstream asked for, ms (429/503 `Retry-After`). */
+  retryAfterMs?: number
+}
+
+/**
+ * @param e the error the attempt threw
+ * @param callTimeLeftMs time left on the call's deadline when the attempt ended
+ */
+export function classifyFailure(e: unknown, callTimeLeftMs: number): FailureVerdict {
+  if (!(e instanceof BackendError)) return { retry: false, health: 'neutral' }
+  const f = e.fault
+  const retryAfterMs = (e as { retryAfterMs?: unknown }).retryAfterMs
+  const withAfter = (v: FailureVerdict): FailureVerdict =>
+    typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) ? { ...v, retryAfterMs } : v
+  switch (f.kind) {
+    case 'unreachable':
+      return { retry: true, health: 'failure' }
+    case 'timeout':
+      // The attempt's own timeout fired with time to spare: a hung upstream, try another.
+      return { retry: callTimeLeftMs > 0, health: 'failure' }
+    case 'bad_reply':
+      return { retry: false, health: 'failure' }
+    case 'status':
+      if (f.status === 503) return withAfter({ retry: true, health: 'failure' })
+      // 429 is back-pressure, not sickness: the upstream is throttled, its breaker untouched.
+      if (f.status === 429) return withAfter({ retry: true, health: 'neutral' })
+      if (f.status >= 500) return { retry: false, health: 'failure' }
+      // Any other 4xx proves the upstream is alive; the request is what is wrong.
+      return { retry: false, health: 'answered' }
+  }
+}
+
+export interface BackoffPolicy {
+  baseMs: number
+  capMs: number
+}
+
+/** Short pauses: most retries go to another upstream, and all must fit the 15 s default deadline. */
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 20, capMs: 1_000 }
+
+/**
+ * "Full jitter" exponential back-off: uniform in [0, min(cap, base × 2^retry)) (Brooker,
+ * "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). `retry` counts from 0;
+ * `random` is a draw in [0, 1).
+ */
+export function fullJitterDelay(retry: number, random: number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
+  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, retry))
+  return Math.floor(Math.min(Math.max(random, 0), 1) * ceiling)
+}
+
+/**
+ * `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Returns ms from `now`,
+ * 0 for a date in the past, undefined when absent or unparsable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
+  if (value === null || value === undefined) return undefined
+  const v = value.trim()
+  if (/^\d+$/u.test(v)) return Number(v) * 1000
+  if (!/[a-z]/iu.test(v)) return undefined
+  const at = Date.parse(v)
+  if (Number.isNaN(at)) return undefined
+  return Math.max(0, at - now)
+}
+
+export interface RetryPlanInput {
+  /** Retries already made in this call (0 before the first retry). */
+  retry: number
+  maxAttempts: number
+  verdict: FailureVerdict
+  /** Whether an untried, available upstream exists to send the retry to. */
+  otherUpstream: boolean
+  now: number
+  deadline: number
+  /** Shortest useful attempt: no retry starts with less than this left on the deadline. */
+  minAttemptMs: number
+  random: number
+  backoff?: BackoffPolicy
+}
+
+/** The delay before the next attempt, ms, or null: do not retry. */
+export function planRetry(input: RetryPlanInput): number | null {
+  if (!input.verdict.retry) return null
+  if (input.retry + 1 >= input.maxAttempts) return null
+  let delay = fullJitterDelay(input.retry, input.random, input.backoff)
+  // Retry-After binds the upstream that sent it; another upstream may be asked at once.
+  if (!input.otherUpstream && input.verdict.retryAfterMs !== undefined) delay = Math.max(delay, input.verdict.retryAfterMs)
+  if (input.now + delay + input.minAttemptMs > input.deadline) return null
+  return delay
+}
