@@ -14,8 +14,8 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { CONFIG_VAR } from './config-vars.mjs'
 
-const CONFIG_VAR = /^(VLLM_[A-Z_]+|MODEL_REVISION|MAX_[A-Z_]+|BACKEND_[A-Z_]+|CACHE_[A-Z_]+|TEMPLATES[A-Z_]*|FOLDING[A-Z_]*|FUSION[A-Z_]*|EXPERIMENT[A-Z_]*|API_KEYS[A-Z_]*|ADMIN_[A-Z_]+|RATE_[A-Z_]+|UPSTREAM_[A-Z_]+|FALLBACK[A-Z_]*|LOG_[A-Z_]+|STATS_[A-Z_]+)$/
 
 const port = process.env.PORT ?? '8787'
 if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
