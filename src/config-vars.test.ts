@@ -3,9 +3,9 @@
  * reads must match it, or setting it in the environment would silently do nothing.
  */
 import { describe, expect, it } from 'vitest'
-import { configSchema } from '../../src/config'
+import { configSchema } from './config'
 // @ts-expect-error: a plain .mjs module without types
-import { CONFIG_VAR } from '../../scripts/config-vars.mjs'
+import { CONFIG_VAR } from '../scripts/config-vars.mjs'
 
 describe('npm start config pass-through', () => {
   it('passes every config var the worker reads', () => {
