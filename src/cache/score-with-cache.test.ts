@@ -1,0 +1,367 @@
+import { describe, expect, it } from 'vitest'
+import { BackendError } from '../backends/backend-error'
+import type { BackendKind, PairScorer, ScoreRequest, ScoreResult } from '../backends/types'
+import { ByteBoundedLru } from './memory-lru'
+import { emptyStats, type ScoreStore } from './score-store'
+import { MAX_EDGE_WRITES_PER_REQUEST, scoreWithCache, type CacheMode, type ScoreWithCacheDeps } from './score-with-cache'
+import { SingleFlight } from './single-flight'
+
+const CONFIG = { CACHE_ENABLED: true, CACHE_TTL_SECONDS: 3600, CACHE_MEMORY_BYTES: 1 << 20, MODEL_REVISION: '1' }
+const NOW = 1_750_000_000_000
+
+/** A deterministic "model" so that every test can compute the score it expects. */
+const modelScore = (instruction: string, query: string, doc: string) => {
+  let h = 7
+  for (const c of `${instruction}|${query}|${doc}`) h = (h * 31 + c.charCodeAt(0)) % 1_000_003
+  return h / 1_000_003
+}
+
+interface FakeScorer extends PairScorer {
+  calls: ScoreRequest[]
+  /** Replace the next answers. */
+  next: Array<(r: ScoreRequest) => Promise<ScoreResult & { servedBy?: BackendKind }>>
+}
+
+function fakeScorer(kind: BackendKind = 'vllm'): FakeScorer {
+  const s: FakeScorer = {
+    kind,
+    model: 'qwen3-reranker-8b',
+    calls: [],
+    next: [],
+    async score(r) {
+      s.calls.push({ ...r, documents: [...r.documents] })
+      const custom = s.next.shift()
+      if (custom) return custom(r)
+      return { scores: r.documents.map((d) => modelScore(r.instruction, r.query, d)), promptTokens: 10 * r.documents.length }
+    },
+  }
+  return s
+}
+
+interface MemStore extends ScoreStore {
+  data: Map<string, number>
+  failReads?: boolean
+  failWrites?: boolean
+  hangReads?: boolean
+}
+
+function memStore(): MemStore {
+  const st: MemStore = {
+    name: 'mem',
+    stats: emptyStats(),
+    data: new Map(),
+    async getMany(keys) {
+      st.stats.readOps++
+      if (st.hangReads) return new Promise<Map<string, number>>(() => undefined)
+      if (st.failReads) throw new Error('KV GET failed: 500')
+      const out = new Map<string, number>()
+      for (const k of keys) {
+        const v = st.data.get(k)
+        if (v !== undefined) out.set(k, v)
+      }
+      return out
+    },
+    async putMany(entries) {
+      if (st.failWrites) throw new Error('KV PUT failed: 429 Too Many Requests')
+      for (const [k, v] of entries) {
+        st.stats.writeOps++
+        st.data.set(k, v)
+      }
+    },
+  }
+  return st
+}
+
+interface Harness {
+  scorer: FakeScorer
+  store: MemStore
+  memory: ByteBoundedLru
+  flights: SingleFlight
+  pending: Promise<unknown>[]
+  call(docs: string[], opts?: { query?: string; instruction?: string; mode?: CacheMode; namespace?: string; deadline?: number; now?: number }): ReturnType<typeof scoreWithCache>
+  settle(): Promise<void>
+}
+
+function harness(overrides: Partial<ScoreWithCacheDeps> = {}): Harness {
+  const h: Harness = {
+    scorer: fakeScorer(),
+    store: memStore(),
+    memory: new ByteBoundedLru(CONFIG.CACHE_MEMORY_BYTES),
+    flights: new SingleFlight(),
+    pending: [],
+    call(docs, o = {}) {
+      return scoreWithCache(
+        {
+          scorer: h.scorer,
+          mode: o.mode ?? 'default',
+          namespace: o.namespace ?? 'public',
+          waitUntil: (p) => h.pending.push(p),
+          config: CONFIG,
+          store: h.store,
+          now: o.now ?? NOW,
+          memory: h.memory,
+          flights: h.flights,
+          ...overrides,
+        },
+        { instruction: o.instruction ?? 'instr', query: o.query ?? 'q', documents: docs },
+        { deadline: o.deadline ?? Date.now() + 5000 }
+      )
+    },
+    async settle() {
+      await Promise.all(h.pending.splice(0))
+    },
+  }
+  return h
+}
+
+const docs = (n: number, tag = 'd') => Array.from({ length: n }, (_, i) => `${tag}-${i}`)
+
+describe('scoreWithCache', () => {
+  it('forwards every pair once, then none: scores equal the model\'s, in request order', async () => {
+    const h = harness()
+    const d = docs(5)
+    const first = await h.call(d)
+    await h.settle()
+    expect(h.scorer.calls).toHaveLength(1)
+    expect(h.scorer.calls[0]?.documents).toEqual(d)
+    expect(first.scores).toEqual(d.map((x) => modelScore('instr', 'q', x)))
+    expect([first.hits, first.misses]).toEqual([0, 5])
+    expect(first.cacheStatus).toMatch(/^rerank-edge; fwd=miss; stored; detail="hits=0 misses=5 /u)
+    expect(h.store.data.size).toBe(5)
+
+    const again = await h.call(d)
+    expect(h.scorer.calls).toHaveLength(1)
+    expect(again.scores).toEqual(first.scores)
+    expect([again.hits, again.misses]).toEqual([5, 0])
+    expect(again.cacheStatus).toMatch(/^rerank-edge; hit; detail="hits=5 misses=0 memory=5 edge=0 /u)
+    expect(again.promptTokens).toBeUndefined()
+  })
+
+  it('sends exactly the missing pairs as one request and merges them back in place', async () => {
+    const h = harness()
+    await h.call(docs(70, 'old'))
+    // 70 known and 30 new candidates, interleaved (every 10: 7 known, 3 new), known ones reordered.
+    const known = docs(70, 'old').reverse()
+    const fresh = docs(30, 'new')
+    const candidates = Array.from({ length: 100 }, (_, i) => (i % 10 < 7 ? known.pop() : fresh.shift()) as string)
+    const r = await h.call(candidates)
+    expect(h.scorer.calls).toHaveLength(2)
+    expect(h.scorer.calls[1]?.documents).toEqual(candidates.filter((c) => c.startsWith('new')))
+    expect(r.scores).toEqual(candidates.map((c) => modelScore('instr', 'q', c)))
+    expect([r.hits, r.misses]).toEqual([70, 30])
+    expect(r.cacheStatus).toMatch(/^rerank-edge; fwd=partial; stored; detail="hits=70 misses=30 memory=70 edge=0 collapsed=0 forwarded=30 /u)
+    expect(r.promptTokens).toBe(300)
+  })
+
+  it('reads the edge store in one call for what memory lacks, and warms memory from it', async () => {
+    const h = harness()
+    await h.call(docs(10))
+    await h.settle()
+    h.memory.clear()
+    const r = await h.call(docs(10))
+    expect(h.scorer.calls).toHaveLength(1)
+    expect(r.counts).toMatchObject({ memory: 0, edge: 10, edgeReads: 1, forwarded: 0 })
+    const r2 = await h.call(docs(10))
+    expect(r2.counts).toMatchObject({ memory: 10, edge: 0, edgeReads: 0 })
+  })
+
+  it('scores a document repeated within one call once', async () => {
+    const h = harness()
+    const r = await h.call(['x', 'y', 'x', 'x'])
+    expect(h.scorer.calls[0]?.documents).toEqual(['x', 'y'])
+    expect(r.scores[0]).toBe(r.scores[2])
+    expect(r.scores[3]).toBe(modelScore('instr', 'q', 'x'))
+    expect(r.counts.forwarded).toBe(2)
+  })
+
+  it('keys on instruction, query and namespace: any change misses', async () => {
+    const h = harness()
+    await h.call(docs(3))
+    await h.call(docs(3), { instruction: 'other' })
+    await h.call(docs(3), { query: 'other' })
+    await h.call(docs(3), { namespace: 'tenant-b' })
+    expect(h.scorer.calls.map((c) => c.documents.length)).toEqual([3, 3, 3, 3])
+  })
+
+  it('coalesces concurrent calls: ten identical calls send each pair once', async () => {
+    const h = harness()
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    h.scorer.next.push(async (r) => {
+      await gate
+      return { scores: r.documents.map((d) => modelScore(r.instruction, r.query, d)) }
+    })
+    // Count joins, and hold the backend until the nine other calls have joined every pair.
+    let joins = 0
+    const join = h.flights.join.bind(h.flights)
+    h.flights.join = (key) => {
+      const p = join(key)
+      if (p) joins++
+      return p
+    }
+    const calls = Array.from({ length: 10 }, () => h.call(docs(8)))
+    for (let i = 0; i < 500 && joins < 9 * 8; i++) await new Promise((r) => setTimeout(r, 2))
+    release()
+    const results = await Promise.all(calls)
+    expect(h.scorer.calls).toHaveLength(1)
+    for (const r of results) expect(r.scores).toEqual(docs(8).map((d) => modelScore('instr', 'q', d)))
+    expect(results.filter((r) => r.counts.forwarded === 8)).toHaveLength(1)
+    expect(results.filter((r) => r.counts.collapsed === 8 && /; collapsed;/u.test(r.cacheStatus))).toHaveLength(9)
+  })
+
+  it('a failed shared call fails every waiter with the same BackendError and caches nothing', async () => {
+    const h = harness()
+    let fail!: () => void
+    const gate = new Promise<void>((r) => (fail = r))
+    const err = new BackendError({ kind: 'status', status: 500, message: 'backend answered 500: CUDA error' })
+    h.scorer.next.push(async () => {
+      await gate
+      throw err
+    })
+    const calls = Array.from({ length: 4 }, () => h.call(docs(3)))
+    await new Promise((r) => setTimeout(r, 10))
+    fail()
+    const settled = await Promise.allSettled(calls)
+    for (const s of settled) expect(s.status === 'rejected' && s.reason).toBe(err)
+    expect(h.scorer.calls).toHaveLength(1)
+    await h.settle()
+    expect(h.store.data.size).toBe(0)
+    expect(h.memory.size).toBe(0)
+    expect(h.flights.size).toBe(0)
+    await h.call(docs(3))
+    expect(h.scorer.calls).toHaveLength(2)
+    expect(h.scorer.calls[1]?.documents).toHaveLength(3)
+  })
+
+  it('a waiter does not wait past its own deadline for another call\'s forward', async () => {
+    const h = harness()
+    h.scorer.next.push(async (r) => {
+      await new Promise((res) => setTimeout(res, 300))
+      return { scores: r.documents.map(() => 0.5) }
+    })
+    const slow = h.call(docs(2))
+    await new Promise((r) => setTimeout(r, 5))
+    const t0 = Date.now()
+    const hurried = h.call(docs(2), { deadline: Date.now() + 50 })
+    await expect(hurried).rejects.toMatchObject({ fault: { kind: 'timeout' } })
+    expect(Date.now() - t0).toBeLessThan(250)
+    await slow
+  })
+
+  for (const [name, result] of [
+    ['NaN', [0.5, Number.NaN]],
+    ['out of range', [0.5, 1.7]],
+    ['negative', [-0.01, 0.5]],
+    ['Infinity', [0.5, Infinity]],
+    ['too few scores', [0.5]],
+  ] as const) {
+    it(`rejects a reply with ${name} and caches nothing from it`, async () => {
+      const h = harness()
+      h.scorer.next.push(async () => ({ scores: [...result] }))
+      await expect(h.call(['a', 'b'])).rejects.toBeInstanceOf(BackendError)
+      await h.settle()
+      expect(h.store.data.size + h.memory.size).toBe(0)
+      await h.call(['a', 'b'])
+      expect(h.scorer.calls[1]?.documents).toEqual(['a', 'b'])
+    })
+  }
+
+  it('never caches a result its scorer attributes to another backend (a fallback)', async () => {
+    const h = harness()
+    h.scorer.next.push(async (r) => ({ scores: r.documents.map(() => 0.5), servedBy: 'lexical' }))
+    const r = await h.call(docs(2))
+    expect(r.scores).toEqual([0.5, 0.5])
+    await h.settle()
+    expect(h.store.data.size + h.memory.size).toBe(0)
+  })
+
+  it('bypasses every tier for the lexical scorer', async () => {
+    const h = harness()
+    h.scorer = fakeScorer('lexical')
+    const r1 = await h.call(docs(3))
+    const r2 = await h.call(docs(3))
+    await h.settle()
+    expect(h.scorer.calls).toHaveLength(2)
+    expect(r2.cacheStatus).toBe('rerank-edge; fwd=bypass; detail="lexical"')
+    expect([r1.hits, r1.misses]).toEqual([0, 3])
+    expect(h.store.stats.readOps + h.store.data.size + h.memory.size).toBe(0)
+  })
+
+  it('no-store neither reads nor writes', async () => {
+    const h = harness()
+    await h.call(docs(3))
+    await h.settle()
+    const reads = h.store.stats.readOps
+    const r = await h.call([...docs(3), 'fresh'], { mode: 'no-store' })
+    await h.settle()
+    expect(h.scorer.calls[1]?.documents).toHaveLength(4)
+    expect(r.cacheStatus).toBe('rerank-edge; fwd=bypass; detail="no-store"')
+    expect(h.store.stats.readOps).toBe(reads)
+    expect(h.store.data.size).toBe(3)
+    expect(h.memory.size).toBe(3)
+  })
+
+  it('no-cache recomputes every pair and overwrites both tiers', async () => {
+    const h = harness()
+    h.scorer.next.push(async (r) => ({ scores: r.documents.map(() => 0.1) }))
+    await h.call(docs(3))
+    await h.settle()
+    const reads = h.store.stats.readOps
+    const r = await h.call(docs(3), { mode: 'no-cache' })
+    await h.settle()
+    expect(h.scorer.calls[1]?.documents).toEqual(docs(3))
+    expect(r.cacheStatus).toMatch(/^rerank-edge; fwd=request; stored; /u)
+    expect(h.store.stats.readOps).toBe(reads)
+    const want = docs(3).map((d) => modelScore('instr', 'q', d))
+    expect([...h.store.data.values()].sort()).toEqual([...want].sort())
+    h.memory.clear()
+    expect((await h.call(docs(3))).scores).toEqual(want)
+  })
+
+  it('is bypassed when CACHE_ENABLED is false', async () => {
+    const h = harness({ config: { ...CONFIG, CACHE_ENABLED: false } })
+    await h.call(docs(2))
+    const r = await h.call(docs(2))
+    expect(h.scorer.calls).toHaveLength(2)
+    expect(r.cacheStatus).toBe('rerank-edge; fwd=bypass; detail="disabled"')
+  })
+
+  it('serves when the store throws on every read and write, and counts the failures', async () => {
+    const h = harness()
+    h.store.failReads = true
+    h.store.failWrites = true
+    const r = await h.call(docs(4))
+    await h.settle()
+    expect(r.scores).toEqual(docs(4).map((d) => modelScore('instr', 'q', d)))
+    expect(r.counts.edgeFailures).toBe(1)
+    expect(r.cacheStatus).toMatch(/edge-failures=1"$/u)
+  })
+
+  it('treats a hanging store read as a miss within its time budget', async () => {
+    const h = harness()
+    h.store.hangReads = true
+    const t0 = Date.now()
+    const r = await h.call(docs(2), { deadline: Date.now() + 200 })
+    expect(Date.now() - t0).toBeLessThan(190)
+    expect(r.counts.forwarded).toBe(2)
+    expect(r.counts.edgeFailures).toBe(1)
+  })
+
+  it('expires memory entries after CACHE_TTL_SECONDS', async () => {
+    const h = harness({ store: null })
+    await h.call(docs(2))
+    await h.call(docs(2), { now: NOW + CONFIG.CACHE_TTL_SECONDS * 1000 - 1 })
+    expect(h.scorer.calls).toHaveLength(1)
+    await h.call(docs(2), { now: NOW + CONFIG.CACHE_TTL_SECONDS * 1000 })
+    expect(h.scorer.calls).toHaveLength(2)
+  })
+
+  it(`writes at most ${MAX_EDGE_WRITES_PER_REQUEST} pairs to the edge per request (KV's per-invocation limit)`, async () => {
+    const h = harness()
+    const r = await h.call(docs(MAX_EDGE_WRITES_PER_REQUEST + 50))
+    await h.settle()
+    expect(r.counts.edgeWrites).toBe(MAX_EDGE_WRITES_PER_REQUEST)
+    expect(h.store.data.size).toBe(MAX_EDGE_WRITES_PER_REQUEST)
+    expect(h.memory.size).toBe(MAX_EDGE_WRITES_PER_REQUEST + 50)
+  })
+})
