@@ -4,24 +4,14 @@
  * to SIGKILL, so no wrangler or workerd process outlives the tests (shared/notes/toolchain.md
  * "Stopping dev").
  */
+import { freePort } from '../e2e/serve'
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 
 export interface DevServer {
   url: string
   stop(): Promise<void>
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 export async function startDevServer(timeoutMs = 90_000): Promise<DevServer> {
   const port = await freePort()
