@@ -130,6 +130,11 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
   // Time decay and fusion after the cache, on every call: they depend on `now`, never cached.
   const ranked = ranking === undefined ? undefined : applyRanking(ranking, documents, scored.scores)
 
+  // A call the lexical fallback answered did not use the arm's instruction, so it is no evidence
+  // about the arm: it is served but its exposure is not recorded (and the response says so).
+  const skipExposure = scorer.kind === 'lexical' && config.backend === 'vllm' && experiment?.meta.in_experiment === true
+  if (skipExposure) warnings.push("experiment exposure not recorded: the lexical fallback ignores the arm's instruction")
+
   const topN = body.top_n ?? body.top_k
   const response = buildResponse({
     id: ctx.requestId,
@@ -153,7 +158,9 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
     warnings,
   })
   // After the response (waitUntil): in-experiment calls record their exposure, never failing the call.
-  scheduleExposure(deps.experiments, experiment, { requestId: ctx.requestId, response, documents, now: deps.now }, deps.waitUntil)
+  if (!skipExposure) {
+    scheduleExposure(deps.experiments, experiment, { requestId: ctx.requestId, response, documents, now: deps.now }, deps.waitUntil)
+  }
   return {
     response,
     cacheStatus: scored.cacheStatus,

@@ -319,6 +319,19 @@ describe('assignment in the rerank pipeline', () => {
 })
 
 describe('exposures', () => {
+  it('does not record an exposure for a call the lexical fallback answered (the arm was not applied)', async () => {
+    await createExperiment({ id: 'exp-fallback', name: 'Fallback', variants: twoArms() })
+    const { status, json } = await rerank(
+      { query: 'cache configuration documentation', documents: DOCS, experiment: 'exp-fallback', user: 'unit-7' },
+      // A closed port: no upstream can serve, and the operator chose the lexical fallback.
+      { vars: { VLLM_URLS: 'http://127.0.0.1:9', FALLBACK: 'lexical', UPSTREAM_BREAKER_FAILURES: '1' } }
+    )
+    expect(status).toBe(200)
+    expect(json.meta.backend).toBe('lexical')
+    expect(json.meta.warnings?.join(' ')).toMatch(/exposure not recorded/u)
+    expect(await exposureRows('exp-fallback')).toHaveLength(0)
+  })
+
   it('records request id, arm, unit and the served ids in final order (id, else the index)', async () => {
     const fake = fakeVllm('exposure-one')
     await createExperiment({ id: 'exp-expo', name: 'Exposure', variants: twoArms() })
