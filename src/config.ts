@@ -42,6 +42,9 @@ export const configSchema = z.object({
   VLLM_URLS: urlList,
   VLLM_API_KEY: z.string().default(''),
   VLLM_MODEL: z.string().trim().min(1).default('qwen3-reranker-8b'),
+  /** Cloudflare Access service token for a backend behind Access (secret; both or neither). */
+  VLLM_ACCESS_CLIENT_ID: z.string().default(''),
+  VLLM_ACCESS_CLIENT_SECRET: z.string().default(''),
   /** Bumped by the operator when the served weights or vLLM scoring config change (cache keys). */
   MODEL_REVISION: z.string().trim().min(1).default('1'),
   /** max_model_len of the vLLM server: the whole formatted pair must fit (notes §2.4). */
@@ -119,6 +122,9 @@ export function parseConfig(env: Env): Config {
     const issue = parsed.error.issues[0]
     const name = String(issue?.path[0] ?? 'config')
     throw new ConfigError(`invalid configuration var ${name}: ${issue?.message ?? 'invalid'}`)
+  }
+  if (Boolean(parsed.data.VLLM_ACCESS_CLIENT_ID) !== Boolean(parsed.data.VLLM_ACCESS_CLIENT_SECRET)) {
+    throw new ConfigError('invalid configuration var VLLM_ACCESS_CLIENT_SECRET: set both VLLM_ACCESS_CLIENT_ID and VLLM_ACCESS_CLIENT_SECRET, or neither')
   }
   const config: Config = { ...parsed.data, backend: parsed.data.VLLM_URLS.length > 0 ? 'vllm' : 'lexical' }
   memo.set(env, config)

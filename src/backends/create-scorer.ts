@@ -20,6 +20,10 @@ export function scorerFor(config: Config): PairScorer {
         ? createVllmScorer({
             pool: upstreamPoolFor(config),
             apiKey: config.VLLM_API_KEY,
+            accessToken:
+              config.VLLM_ACCESS_CLIENT_ID && config.VLLM_ACCESS_CLIENT_SECRET
+                ? { clientId: config.VLLM_ACCESS_CLIENT_ID, clientSecret: config.VLLM_ACCESS_CLIENT_SECRET }
+                : undefined,
             model: config.VLLM_MODEL,
             batchSize: config.BACKEND_BATCH_SIZE,
           })

@@ -78,6 +78,8 @@ export interface FakeStats {
 export interface RecordedRequest {
   path: string
   authorization: string | null
+  /** Cloudflare Access service-token headers, when sent. */
+  cfAccess?: { clientId: string; clientSecret: string }
   body: unknown
   /** The instruction, query and raw document texts parsed back out of the Qwen3 format. */
   parsed?: { instruction: string; query: string; documents: string[] }
@@ -290,6 +292,9 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     const rec: RecordedRequest = {
       path,
       authorization: req.headers.authorization ?? null,
+      ...(typeof req.headers['cf-access-client-id'] === 'string'
+        ? { cfAccess: { clientId: req.headers['cf-access-client-id'], clientSecret: String(req.headers['cf-access-client-secret'] ?? '') } }
+        : {}),
       body,
       at: Date.now(),
     }

@@ -19,6 +19,7 @@ export interface FakeInstance {
 export interface RecordedRequest {
   path: string
   authorization: string | null
+  cfAccess?: { clientId: string; clientSecret: string }
   body: { model?: string; query: string; documents: string[]; [k: string]: unknown }
   parsed?: { instruction: string; query: string; documents: string[] }
   scores?: number[]

@@ -50,6 +50,21 @@ describe('POST /v1/rerank with a vLLM backend', () => {
     expect(json.usage.pairs_scored).toBe(5)
   })
 
+  it('sends a Cloudflare Access service token when configured, and only then', async () => {
+    const fake = fakeVllm('cf-access')
+    const token = { VLLM_ACCESS_CLIENT_ID: 'abc.access', VLLM_ACCESS_CLIENT_SECRET: 'shh-secret-1' }
+    const res = await rerank({ query: 'q', documents: DOCS.slice(0, 2) }, { vars: { VLLM_URLS: fake.url, ...token } })
+    expect(res.status).toBe(200)
+    expect(res.text).not.toContain('shh-secret-1')
+    await rerank({ query: 'q2', documents: DOCS.slice(0, 2) }, { vars: { VLLM_URLS: fake.url } })
+    const [withToken, without] = await fake.requests()
+    expect(withToken?.cfAccess).toEqual({ clientId: 'abc.access', clientSecret: 'shh-secret-1' })
+    expect(without?.cfAccess).toBeUndefined()
+    const half = await rerank({ query: 'q', documents: ['a'] }, { vars: { VLLM_URLS: fake.url, VLLM_ACCESS_CLIENT_ID: 'only-id' } })
+    expect(half.status).toBe(500)
+    expect(half.json.error.message).toMatch(/VLLM_ACCESS_CLIENT_SECRET/u)
+  })
+
   it('uses the model card default instruction when none is given', async () => {
     const fake = fakeVllm('default-instr')
     await rerank({ query: 'capital of France', documents: DOCS }, { vars: { VLLM_URLS: fake.url } })

@@ -21,6 +21,12 @@ export const MAX_CONCURRENT_UPSTREAM = 6
 export interface VllmScorerOptions {
   pool: UpstreamPool
   apiKey: string
+  /**
+   * Cloudflare Access service token for a backend behind Access (gpu-backend/README.md):
+   * sent as `CF-Access-Client-Id` / `CF-Access-Client-Secret` (developers.cloudflare.com/cloudflare-one/
+   * identity/service-tokens). Both or neither.
+   */
+  accessToken?: { clientId: string; clientSecret: string } | undefined
   model: string
   batchSize: number
   fetch?: typeof fetch
@@ -80,6 +86,10 @@ async function postRerank(
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`
+  if (options.accessToken) {
+    headers['cf-access-client-id'] = options.accessToken.clientId
+    headers['cf-access-client-secret'] = options.accessToken.clientSecret
+  }
   let response: Response
   let text: string
   try {
