@@ -12,7 +12,7 @@
  *   no workerd process is orphaned holding the port.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CONFIG_VAR } from './config-vars.mjs'
 
@@ -103,6 +103,14 @@ console.log(
     process.env.VLLM_URLS ? `vLLM at ${process.env.VLLM_URLS}` : 'the embedded lexical scorer (no VLLM_URLS set)'
   }${configured.length ? ` (config: ${configured.join(', ')})` : ''}`
 )
+
+// Access control is open until API_KEYS is configured (env or .dev.vars): say so at start-up.
+const devVars = existsSync('.dev.vars') ? readFileSync('.dev.vars', 'utf8') : ''
+if (!process.env.API_KEYS && !/^\s*API_KEYS\s*=/mu.test(devVars)) {
+  console.log('rerank-edge: access is OPEN (no API_KEYS configured): every caller is tenant "public" with all scopes')
+} else {
+  console.log('rerank-edge: access requires an API key (API_KEYS configured)')
+}
 
 const dev = run([
   'dev',

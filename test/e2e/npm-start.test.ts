@@ -31,6 +31,7 @@ describe('npm start', () => {
         const scores = json.results.map((r) => r.relevance_score)
         expect([...scores].sort((a, b) => b - a)).toEqual(scores)
         expect(s.output()).toMatch(/embedded lexical scorer/u)
+        expect(s.output()).toMatch(/access is OPEN \(no API_KEYS configured\)/u)
         // workerd processes serving this port exist while it runs...
         expect((await processesMatching(`--port ${s.port}`)).length).toBeGreaterThan(0)
       } finally {
