@@ -7,6 +7,8 @@
  *    worker itself sends; checked byte for byte before measuring);
  *  - bare: a minimal keep-alive pass-through proxy process (the cost of one extra hop alone);
  *  - minimal: the smallest Worker that forwards the body, in its own Miniflare (the runtime's cost);
+ *  - raw: the same minimal Worker in a bare `workerd serve` (bench/lib/raw-workerd.ts): the
+ *    runtime's floor without Miniflare's entry worker in front;
  *  - worker: `POST /v1/rerank` on the worker in Miniflare (bench/lib/worker-under-test.ts), with
  *    `Cache-Control: no-store` so every call is a miss that goes to the backend;
  *  - portkey: `@portkey-ai/gateway` 1.15.2 (bench/peer/, installed on demand with
@@ -27,6 +29,7 @@ import { spawnFakeVllm } from './lib/fake-vllm-process'
 import { preciseLoad, type PreciseLoadResult } from './lib/precise-load'
 import { fmt, median } from './lib/stats'
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare'
+import { startRawWorkerd } from './lib/raw-workerd'
 import { startWorker } from './lib/worker-under-test'
 
 const ROOT = resolve(import.meta.dirname, '..')
@@ -37,7 +40,7 @@ const RUN_MS = 1000
 const BACKEND_MS = 5
 const MODEL = 'qwen3-reranker-8b'
 
-type Target = 'direct' | 'bare' | 'minimal' | 'worker' | 'portkey'
+type Target = 'direct' | 'bare' | 'raw' | 'minimal' | 'worker' | 'portkey'
 
 function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -197,6 +200,7 @@ async function main() {
   const minimalWorkerd = workerdPids().filter((pid) => !workerd.includes(pid))
   const portkey = await startPortkey()
   const bare = await startBareProxy(backend)
+  const raw = await startRawWorkerd({ script: MINIMAL_WORKER, textBindings: { BACKEND: backend }, port: await freePort(), compatibilityDate: '2026-08-01' })
   try {
     const req = makeRequest()
     const workerBody = JSON.stringify(req)
@@ -218,15 +222,15 @@ async function main() {
     if (JSON.stringify(recorded[1]?.body) !== directBody) throw new Error('Portkey did not forward the body unchanged')
     await fetch(`${backend}/__reset`, { method: 'POST' })
 
-    const targets: Target[] = ['direct', 'bare', 'minimal', 'worker', 'portkey']
-    const pids: Record<Target, number[]> = { direct: [], bare: [bare.pid], minimal: minimalWorkerd, worker: workerd, portkey: [portkey.pid] }
+    const targets: Target[] = ['direct', 'bare', 'raw', 'minimal', 'worker', 'portkey']
+    const pids: Record<Target, number[]> = { direct: [], bare: [bare.pid], raw: [raw.pid], minimal: minimalWorkerd, worker: workerd, portkey: [portkey.pid] }
     const run = async (t: Target, connections: number, durationMs = RUN_MS): Promise<PreciseLoadResult & { cpuMs: number }> => {
       const cpu0 = pids[t].reduce((n, pid) => n + cpuMs(pid), 0)
       const r =
         t === 'direct'
           ? await preciseLoad({ url: `${backend}/v1/rerank`, body: directBody, connections, durationMs })
-          : t === 'bare'
-            ? await preciseLoad({ url: `${bare.url}/v1/rerank`, body: directBody, connections, durationMs })
+          : t === 'bare' || t === 'raw'
+            ? await preciseLoad({ url: `${(t === 'bare' ? bare : raw).url}/v1/rerank`, body: directBody, connections, durationMs })
             : t === 'minimal'
               ? await preciseLoad({ url: `${minimal.url}/v1/rerank`, body: directBody, connections, durationMs })
             : t === 'worker'
@@ -240,7 +244,7 @@ async function main() {
     const summary: Record<string, number> = {}
     let failures = 0
     for (const connections of [1, 8]) {
-      const res: Record<Target, Array<PreciseLoadResult & { cpuMs: number }>> = { direct: [], bare: [], minimal: [], worker: [], portkey: [] }
+      const res: Record<Target, Array<PreciseLoadResult & { cpuMs: number }>> = { direct: [], bare: [], raw: [], minimal: [], worker: [], portkey: [] }
       for (let round = 0; round < ROUNDS; round++) {
         const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target)
         for (const t of order) {
@@ -261,13 +265,13 @@ async function main() {
       }
       const rps = (t: Target) => median(res[t].map((r) => r.rps)).toFixed(0)
       rows.push(
-        `| ${connections} | ${fmt(res.direct.map((r) => r.p50), 2)} | ${fmt(added('bare', 'p50'), 2)} | ${fmt(added('minimal', 'p50'), 2)} | ` +
+        `| ${connections} | ${fmt(res.direct.map((r) => r.p50), 2)} | ${fmt(added('bare', 'p50'), 2)} | ${fmt(added('raw', 'p50'), 2)} | ${fmt(added('minimal', 'p50'), 2)} | ` +
           `**${fmt(added('worker', 'p50'), 2)}** | **${fmt(added('worker', 'p50', 'minimal'), 2)}** | **${fmt(added('portkey', 'p50'), 2)}** | ` +
           `${fmt(added('worker', 'p99'), 1)} | ${fmt(added('portkey', 'p99'), 1)} | ` +
-          `${cpu('bare')} / ${cpu('minimal')} / ${cpu('worker')} / ${cpu('portkey')} | ${rps('direct')} / ${rps('bare')} / ${rps('minimal')} / ${rps('worker')} / ${rps('portkey')} |`
+          `${cpu('bare')} / ${cpu('raw')} / ${cpu('minimal')} / ${cpu('worker')} / ${cpu('portkey')} | ${rps('direct')} / ${rps('bare')} / ${rps('raw')} / ${rps('minimal')} / ${rps('worker')} / ${rps('portkey')} |`
       )
       summary[`own_c${connections}`] = median(added('worker', 'p50', 'minimal'))
-      for (const t of ['bare', 'minimal', 'worker', 'portkey'] as const) {
+      for (const t of ['bare', 'raw', 'minimal', 'worker', 'portkey'] as const) {
         summary[`${t}_c${connections}`] = median(added(t, 'p50'))
         summary[`${t}_cpu_c${connections}`] = Number(cpu(t))
       }
@@ -282,22 +286,24 @@ Node ${process.version}, ${cpus().length} CPU cores, loopback only; 1-min load a
 ${(loadavg()[0] ?? 0).toFixed(1)} after the run (the machine is shared: other work inflates every extra hop).
 
 Setup: one fake vLLM process (test/fakes/fake-vllm.ts, ${BACKEND_MS} ms per request, no concurrency limit) behind
-five paths, measured side by side: **direct** (the fake's \`/v1/rerank\` with the pairs already in the Qwen3
+six paths, measured side by side: **direct** (the fake's \`/v1/rerank\` with the pairs already in the Qwen3
 format: the exact body the worker sends, checked byte for byte before the run); a **bare proxy** (20 lines of
-Node \`http\`, keep-alive, its own process: one extra hop and nothing else); a **minimal Worker** in its own
-Miniflare (read the body, \`fetch\` the backend, return the text: the runtime's own cost for a proxied call);
+Node \`http\`, keep-alive, its own process: one extra hop and nothing else); a **minimal Worker** (read the
+body, \`fetch\` the backend, return the text: the runtime's own cost for a proxied call), once in a bare
+\`workerd serve\` (**raw workerd**, bench/lib/raw-workerd.ts: no Miniflare entry worker in front) and once in
+its own Miniflare;
 the **worker** in Miniflare (\`POST /v1/rerank\`, \`Cache-Control: no-store\` so every call is a miss forwarded
 to the backend; \`LOG_REQUESTS=false\`); **Portkey**'s open-source gateway \`@portkey-ai/gateway\` 1.15.2
 (bench/peer/, \`@hono/node-server\` pinned to 1.14.1, loopback-only preload, \`x-portkey-provider: openai\` +
 \`x-portkey-custom-host\`; it forwards the formatted body unchanged, checked). Request: 8 passages,
 ${Buffer.byteLength(workerBody)} B as sent to the worker, ${Buffer.byteLength(directBody)} B formatted. Closed-loop keep-alive load with
 microsecond timing (bench/lib/precise-load.ts), ${RUN_MS / 1000} s per run, ${ROUNDS} rounds per setting, the order of
-the five targets rotated every round. "Added" = target − direct (or − minimal Worker) **in the same round**,
+the six targets rotated every round. "Added" = target − direct (or − minimal Worker) **in the same round**,
 median (min–max) over the ${ROUNDS} rounds, in ms. CPU = user + system time of the proxy's own process(es)
-(its workerd for the two Workers) per request over all rounds, from /proc (10 ms ticks), in ms.
+(its workerd for the Workers) per request over all rounds, from /proc (10 ms ticks), in ms.
 
-| connections | direct p50 | bare proxy added p50 | minimal Worker added p50 | worker added p50 | worker − minimal Worker p50 | Portkey added p50 | worker added p99 | Portkey added p99 | CPU ms/req bare / minimal / worker / Portkey | req/s direct / bare / minimal / worker / Portkey |
-|---|---|---|---|---|---|---|---|---|---|---|
+| connections | direct p50 | bare proxy added p50 | minimal Worker, raw workerd, added p50 | minimal Worker, Miniflare, added p50 | worker added p50 | worker − minimal Worker p50 | Portkey added p50 | worker added p99 | Portkey added p99 | CPU ms/req bare / raw / minimal / worker / Portkey | req/s direct / bare / raw / minimal / worker / Portkey |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Failed requests during the measured runs: ${failures}.
@@ -305,7 +311,8 @@ Failed requests during the measured runs: ${failures}.
 Target "the miss path adds at most 1 ms p50" over calling the backend directly: ${verdict('worker_c1')} at 1 connection
 (${f('worker_c1')} ms; Portkey ${f('portkey_c1')} ms), ${verdict('worker_c8')} at 8 connections (${f('worker_c8')} ms; Portkey
 ${f('portkey_c8')} ms). Most of it is the runtime, not the worker: a minimal Worker that only forwards the body adds
-${f('minimal_c1')} / ${f('minimal_c8')} ms on the same Miniflare, and the worker's own code (validation, instruction and
+${f('minimal_c1')} / ${f('minimal_c8')} ms on the same Miniflare and ${f('raw_c1')} / ${f('raw_c8')} ms in a bare \`workerd serve\` (a bare
+Node proxy: ${f('bare_c1')} / ${f('bare_c8')} ms), and the worker's own code (validation, instruction and
 Qwen3 formatting, upstream choice, reply validation, response shaping) adds ${f('own_c1')} / ${f('own_c8')} ms p50 on top of
 it (1 / 8 connections). CPU per call: worker ${f('worker_cpu_c1')} ms, minimal Worker ${f('minimal_cpu_c1')} ms, Portkey
 ${f('portkey_cpu_c1')} ms, bare proxy ${f('bare_cpu_c1')} ms (1 connection). Caveats: the load generator, both workerd
@@ -318,6 +325,7 @@ production edge in front, so these figures bound, rather than predict, the deplo
     console.log(md)
   } finally {
     await bare.stop()
+    await raw.stop()
     await minimal.stop()
     await portkey.stop()
     await worker.dispose()

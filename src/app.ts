@@ -4,7 +4,6 @@
  * every failure to the JSON envelope of shared/notes/interface.md.
  */
 import { Hono } from 'hono'
-import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from './app-env'
 import { BackendError } from './backends/backend-error'
@@ -12,6 +11,7 @@ import { ConfigError, parseConfig } from './config'
 import { ApiError, toWireError } from './errors'
 import { accessLog } from './middleware/access-log'
 import { accessControl } from './middleware/auth'
+import { cors } from './middleware/cors'
 import { rateLimit } from './middleware/rate-limit'
 import { requestContext } from './middleware/request-id'
 import { healthRoutes } from './routes/health'
@@ -31,9 +31,8 @@ export function createApp(): Hono<AppEnv> {
   app.use(
     '*',
     cors({
-      origin: '*',
       exposeHeaders: ['Cache-Status', 'Server-Timing', 'X-Request-Id', 'Retry-After'],
-      maxAge: 86400,
+      maxAgeSeconds: 86400,
     })
   )
   app.use('*', async function loadConfig(c, next) {

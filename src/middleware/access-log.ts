@@ -62,6 +62,8 @@ export const accessLog = (): MiddlewareHandler<AppEnv> =>
     if (record.path !== '/v1/stats') requestStats.record(record, now)
     const log = config?.LOG_REQUESTS ?? true
     const analytics = c.env?.ANALYTICS
+    // Nothing to write: skip the waitUntil too (it keeps the request's context open).
+    if (!log && !analytics) return
     const emit = () => write(record, log, analytics)
     try {
       c.executionCtx.waitUntil(Promise.resolve().then(emit))
