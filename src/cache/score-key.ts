@@ -22,6 +22,11 @@
  *   passages; longer ones go to `crypto.subtle` (`bench/cache-key.bench.ts` measures both; the
  *   tests check the JS hash against `crypto.subtle` and node:crypto). A collision of the outer
  *   SHA-256 is needed to confuse two pairs.
+ * - Text is hashed as WTF-8: UTF-8 for well-formed text, and for a lone surrogate (which JSON
+ *   escapes as "\udXXX" on its way to vLLM, so it is what the model reads) bytes no well-formed
+ *   text has. TextEncoder would write U+FFFD for it, and the edge tier would then serve the score
+ *   of the U+FFFD text for a text never scored, while the memory tier (keyed by the UTF-16 string)
+ *   told them apart. Both tiers now distinguish exactly the same texts.
  * - `documents` are what the model reads: metadata folded and truncated (ScoreRequest), so a
  *   change of folding rules or of the token budget changes the key; `instruction` is the rendered
  *   one (templates resolved). The served model, the operator's MODEL_REVISION and the prompt
@@ -30,7 +35,7 @@
  *   never read a score another computed, even for the same text.
  */
 
-import { sha256, sha256Continue, sha256Midstate } from './sha256'
+import { sha256, sha256Continue, sha256Midstate, wtf8Bytes } from './sha256'
 
 /** Bump when the scope layout or the key derivation changes; old keys then simply miss. */
 export const SCORE_KEY_SCHEMA = 'rerank-edge/score-key/v1'
@@ -54,8 +59,6 @@ export interface ScoreKeyScope {
   query: string
 }
 
-const encoder = new TextEncoder()
-
 /** The canonical, versioned description of everything a score depends on except the document. */
 export function canonicalScope(scope: ScoreKeyScope): string {
   return JSON.stringify([
@@ -70,8 +73,9 @@ export function canonicalScope(scope: ScoreKeyScope): string {
   ])
 }
 
+/** WTF-8, not TextEncoder's UTF-8: a lone surrogate must not hash like its U+FFFD twin (sha256.ts). */
 async function sha256Subtle(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', wtf8Bytes(text)))
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))

@@ -76,6 +76,57 @@ function compress(h: Int32Array, bytes: Uint8Array, from: number, to: number): v
 const encoder = new TextEncoder()
 let scratch = new Uint8Array(1024)
 
+/** A UTF-16 surrogate not paired with its partner ("lone"); in `u` mode a pair is one code point. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+
+/** Whether `text` holds a lone surrogate (String.prototype.isWellFormed, ES2024, negated). */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text)
+}
+
+/**
+ * Writes `text` as WTF-8 (simonsapin.github.io/wtf-8, "generalized UTF-8"): UTF-8 for every scalar
+ * value and a surrogate pair, and the 3-byte form (ED A0 80–ED BF BF) for a lone surrogate, where
+ * TextEncoder (WHATWG Encoding, "UTF-8 encode") writes U+FFFD instead. For well-formed text the
+ * bytes are exactly UTF-8, so keys of such text are unchanged; a lone surrogate's bytes are never
+ * valid UTF-8, so "\uD800" and "\uFFFD" can never share a key. `buf` must hold 3 bytes per unit.
+ */
+export function encodeWtf8Into(text: string, buf: Uint8Array): number {
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00)
+        i++
+      }
+    }
+    if (c < 0x80) buf[n++] = c
+    else if (c < 0x800) {
+      buf[n++] = 0xc0 | (c >> 6)
+      buf[n++] = 0x80 | (c & 63)
+    } else if (c < 0x10000) {
+      buf[n++] = 0xe0 | (c >> 12)
+      buf[n++] = 0x80 | ((c >> 6) & 63)
+      buf[n++] = 0x80 | (c & 63)
+    } else {
+      buf[n++] = 0xf0 | (c >> 18)
+      buf[n++] = 0x80 | ((c >> 12) & 63)
+      buf[n++] = 0x80 | ((c >> 6) & 63)
+      buf[n++] = 0x80 | (c & 63)
+    }
+  }
+  return n
+}
+
+/** `text` as WTF-8 bytes: UTF-8 when well-formed (the fast native encoder), else encodeWtf8Into. */
+export function wtf8Bytes(text: string): Uint8Array {
+  if (!hasLoneSurrogate(text)) return encoder.encode(text)
+  const buf = new Uint8Array(text.length * 3)
+  return buf.subarray(0, encodeWtf8Into(text, buf))
+}
+
 /**
  * SHA-256 state after a whole number of 64-byte blocks: hashing continues from here for any
  * suffix, so a shared prefix is compressed once.
@@ -95,13 +146,14 @@ export function sha256Midstate(prefix: string): Sha256Midstate {
   return { words, length: bytes.length }
 }
 
-/** SHA-256 of (the midstate's prefix + `suffix` as UTF-8): 32 bytes. */
+/** SHA-256 of (the midstate's prefix + `suffix` as WTF-8, i.e. UTF-8 when well-formed): 32 bytes. */
 export function sha256Continue(mid: Sha256Midstate, suffix: string): Uint8Array {
   // UTF-8 takes at most 3 bytes per UTF-16 unit; + 0x80, up to 63 zero bytes and the 8-byte length.
   const need = suffix.length * 3 + 72
   if (scratch.length < need) scratch = new Uint8Array(Math.max(need, scratch.length * 2))
   const buf = scratch
-  const n = encoder.encodeInto(suffix, buf).written
+  // TextEncoder would turn a lone surrogate into U+FFFD: two different texts, one key.
+  const n = hasLoneSurrogate(suffix) ? encodeWtf8Into(suffix, buf) : encoder.encodeInto(suffix, buf).written
   const padded = (n + 9 + 63) & ~63
   buf[n] = 0x80
   buf.fill(0, n + 1, padded - 8)
@@ -131,7 +183,7 @@ export function sha256Continue(mid: Sha256Midstate, suffix: string): Uint8Array 
 
 const EMPTY: Sha256Midstate = { words: IV, length: 0 }
 
-/** SHA-256 of `text` as UTF-8. */
+/** SHA-256 of `text` as WTF-8 (UTF-8 when well-formed). */
 export function sha256(text: string): Uint8Array {
   return sha256Continue(EMPTY, text)
 }

@@ -122,6 +122,26 @@ describe('score keys', () => {
   }, 30_000)
 })
 
+describe('score keys of text with lone surrogates', () => {
+  it('never give a lone surrogate the key of its U+FFFD twin, short (JS) or long (crypto.subtle)', async () => {
+    const hex = await scopeDigest(scope)
+    for (const pad of ['', 'p'.repeat(600)]) {
+      const lone = [`${pad}caf\ud800`, `${pad}\udc00x`, `${pad}a\udbff`]
+      const twins = lone.map((d) => d.replace(/[\ud800-\udfff]/gu, '\ufffd'))
+      const keys = await pairKeys(hex, [...lone, ...twins])
+      expect(new Set(keys).size).toBe(keys.length)
+      expect(await pairKeysSubtle(hex, [...lone, ...twins])).toEqual(keys)
+    }
+  })
+
+  it('hash a lone surrogate as WTF-8 (ED A0 80), computed independently', async () => {
+    const doc = 'x\ud800y'
+    const scopeHex = createHash('sha256').update(canonicalScope(scope)).digest('hex')
+    const bytes = Buffer.concat([Buffer.from(`${scopeHex}\nx`), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('y')])
+    expect(await keyOf(scope, doc)).toBe('s1:' + createHash('sha256').update(bytes).digest('base64url'))
+  })
+})
+
 describe('toBase64Url', () => {
   it('matches Node for every length remainder', () => {
     fc.assert(
