@@ -8,6 +8,12 @@
  * Unknown top-level fields are ignored, consistently, because peer SDKs send fields we do
  * not use (Cohere `priority`, vLLM `use_activation`, `truncate_prompt_tokens`); each ignored
  * field is reported in `meta.warnings` so that a typo does not pass silently.
+ *
+ * Optional fields accept `null` and treat it as absent, because real clients put nulls on the
+ * wire: cohere-ai 8 serialises every unset optional of `RerankRequest` (e.g.
+ * `"max_chunks_per_doc": null` for LangChain's `CohereRerank`), and Jina/vLLM clients built from
+ * pydantic models send `"top_n": null`. Cohere's own API accepts these. The nulls are dropped
+ * after validation (`withoutNulls`), so the pipeline never sees them.
  */
 import { z } from 'zod'
 import type { Config } from '../config'
@@ -35,6 +41,16 @@ export const isoDate = z
     examples: ['2024-03-01', '2024-03-01T12:00:00Z'],
   })
 
+/** `T` with `null` removed from every property type (optional properties stay optional). */
+export type WithoutNulls<T> = { [K in keyof T]: Exclude<T[K], null> }
+
+/** Drops the properties whose value is `null`: the "null means absent" rule above. */
+export function withoutNulls<T extends Record<string, unknown>>(value: T): WithoutNulls<T> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = v
+  return out as WithoutNulls<T>
+}
+
 export const KNOWN_FIELDS = [
   'query',
   'documents',
@@ -60,17 +76,17 @@ export const KNOWN_FIELDS = [
 function buildSchema(config: Config) {
   const documentObject = z
     .object({
-      text: z.string().max(config.MAX_DOCUMENT_CHARS, `at most ${config.MAX_DOCUMENT_CHARS} characters`).optional(),
-      id: z.union([z.string().max(256), z.number().int()]).optional(),
-      published_at: isoDate.optional(),
-      source: z.string().max(256).optional(),
-      fields: z.record(z.string().max(64), fieldValue).optional(),
+      text: z.string().max(config.MAX_DOCUMENT_CHARS, `at most ${config.MAX_DOCUMENT_CHARS} characters`).nullish(),
+      id: z.union([z.string().max(256), z.number().int()]).nullish(),
+      published_at: isoDate.nullish(),
+      source: z.string().max(256).nullish(),
+      fields: z.record(z.string().max(64), fieldValue).nullish(),
     })
     .catchall(z.unknown())
 
   const document = z.union([
     z.string().max(config.MAX_DOCUMENT_CHARS, `at most ${config.MAX_DOCUMENT_CHARS} characters`),
-    documentObject,
+    documentObject.transform(withoutNulls),
   ])
 
   return z.object({
@@ -82,28 +98,29 @@ function buildSchema(config: Config) {
       .array(document, { error: 'required: an array of strings or {text} objects' })
       .min(1, 'at least 1 document')
       .max(config.MAX_DOCUMENTS, `at most ${config.MAX_DOCUMENTS} documents`),
-    model: z.string().max(256).optional(),
-    top_n: z.number().int().min(0).optional(),
-    top_k: z.number().int().min(0).optional(),
-    return_documents: z.boolean().optional(),
-    max_tokens_per_doc: z.number().int().min(1).max(1_000_000).optional(),
-    max_chunks_per_doc: z.number().int().min(1).optional(),
-    rank_fields: z.array(z.string().max(64)).max(64).optional(),
+    model: z.string().max(256).nullish(),
+    top_n: z.number().int().min(0).nullish(),
+    top_k: z.number().int().min(0).nullish(),
+    return_documents: z.boolean().nullish(),
+    max_tokens_per_doc: z.number().int().min(1).max(1_000_000).nullish(),
+    max_chunks_per_doc: z.number().int().min(1).nullish(),
+    rank_fields: z.array(z.string().max(64)).max(64).nullish(),
     instruction: z
       .string()
       .max(config.MAX_INSTRUCTION_CHARS, `at most ${config.MAX_INSTRUCTION_CHARS} characters`)
-      .optional(),
-    template: z.string().max(128).optional(),
-    template_vars: z.record(z.string().max(64), z.unknown()).optional(),
-    experiment: z.string().max(128).optional(),
-    user: z.string().max(256).optional(),
-    time_decay: timeDecaySchema.optional(),
-    fusion: fusionSchema.optional(),
+      .nullish(),
+    template: z.string().max(128).nullish(),
+    template_vars: z.record(z.string().max(64), z.unknown()).nullish(),
+    experiment: z.string().max(128).nullish(),
+    user: z.string().max(256).nullish(),
+    time_decay: timeDecaySchema.nullish(),
+    fusion: fusionSchema.nullish(),
     /** Per-call metadata folding options over the FOLDING config (rerank/fold-documents.ts). */
-    folding: foldingOverrideSchema.optional(),
-    explain: z.boolean().optional(),
-    now: isoDate.optional(),
+    folding: foldingOverrideSchema.nullish(),
+    explain: z.boolean().nullish(),
+    now: isoDate.nullish(),
   })
+    .transform(withoutNulls)
 }
 
 export type RerankBody = z.output<ReturnType<typeof buildSchema>>
