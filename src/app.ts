@@ -7,8 +7,9 @@ import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from './app-env'
 import { BackendError } from './backends/backend-error'
-import { ConfigError, parseConfig } from './config'
+import { ConfigError, parseConfig, type Config } from './config'
 import { ApiError, toWireError } from './errors'
+import { redactorFor } from './lib/redact-secrets'
 import { accessLog } from './middleware/access-log'
 import { accessControl } from './middleware/auth'
 import { cors } from './middleware/cors'
@@ -60,11 +61,15 @@ export function createApp(): Hono<AppEnv> {
   app.onError((e, c) => {
     const requestId = c.get('requestId') ?? ''
     const err = toApiError(e)
+    // Backend text may quote a secret back (lib/redact-secrets.ts): masked on the wire and in logs.
+    const redact = redactorFor(c.get('config') as Config | undefined)
     if (err.status >= 500 && err.code === 'internal_error') {
-      console.error(JSON.stringify({ level: 'error', request_id: requestId, error: String(e), stack: e instanceof Error ? e.stack : undefined }))
+      console.error(redact(JSON.stringify({ level: 'error', request_id: requestId, error: String(e), stack: e instanceof Error ? e.stack : undefined })))
     }
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v)
-    return c.json(toWireError(err, requestId), err.status as 400)
+    const wire = toWireError(err, requestId)
+    wire.error.message = redact(wire.error.message)
+    return c.json(wire, err.status as 400)
   })
 
   return app

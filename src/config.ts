@@ -62,8 +62,11 @@ export const configSchema = z.object({
   FALLBACK: z.enum(['error', 'lexical']).default('error'),
   /** Tries per upstream call, first included (retries only where safe: upstream-retry.ts). */
   UPSTREAM_MAX_ATTEMPTS: int(3, 1, 10),
-  /** Per-attempt timeout in ms so a hung upstream can be retried elsewhere; 0 = the whole deadline. */
-  UPSTREAM_ATTEMPT_TIMEOUT_MS: int(0, 0, 300_000),
+  /**
+   * Per-attempt timeout in ms so a hung upstream is retried elsewhere within the deadline.
+   * Unset: half of BACKEND_TIMEOUT_MS (upstream-pool.ts defaultAttemptTimeoutMs); 0 = the whole deadline.
+   */
+  UPSTREAM_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).optional(),
   /** Consecutive failures that open an upstream's circuit breaker. */
   UPSTREAM_BREAKER_FAILURES: int(5, 1, 1000),
   /** First open period of a breaker before a half-open probe, ms (doubles on each failed probe). */

@@ -10,6 +10,7 @@ import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env'
 import { readCredential } from '../auth/credentials'
 import { findKeyByDigest, sha256 } from '../auth/key-digest'
+import { clientOf, FailedAuthLimiter } from '../auth/failed-auth-limiter'
 import { accessRuleFor } from '../auth/route-access'
 import { NO_SCOPES, OPEN_SCOPES, type Scope } from '../auth/scopes'
 import { ApiError } from '../errors'
@@ -44,6 +45,22 @@ function unauthorized(message: string, invalidToken: boolean): ApiError {
   })
 }
 
+function tooManyFailures(retryAfterSec: number): ApiError {
+  const p = failedAuth.policy
+  return new ApiError(
+    'rate_limited',
+    `too many failed authentications from this client (${p.maxFailures} per ${Math.round(p.windowMs / 1000)} s); retry after ${retryAfterSec} s`,
+    { headers: { 'Retry-After': String(retryAfterSec) } }
+  )
+}
+
+let failedAuth = new FailedAuthLimiter()
+
+/** Tests: forget counted failures. */
+export function resetFailedAuth(): void {
+  failedAuth = new FailedAuthLimiter()
+}
+
 function forbidden(scope: Scope): ApiError {
   return new ApiError('forbidden', `this API key lacks the "${scope}" scope this route needs`, {
     headers: { 'WWW-Authenticate': `${REALM}, error="insufficient_scope", scope="${scope}"` },
@@ -59,17 +76,43 @@ export const accessControl = (): MiddlewareHandler<AppEnv> =>
       return next()
     }
     const rule = accessRuleFor(c.req.method, c.req.path)
+    const credential = readCredential(c.req.header('authorization'), c.req.header('x-api-key'))
     if (rule.kind === 'public') {
       c.set('scopes', NO_SCOPES)
+      // A public route serves everyone; a key, when sent, may unlock more (e.g. /healthz?detail=1).
+      // A wrong one is counted like anywhere else, but the public answer is still given.
+      if (credential.kind === 'missing') return next()
+      const client = clientOf(c.req.header('cf-connecting-ip'))
+      const now = Date.now()
+      if (failedAuth.lockedFor(client, now) > 0) return next()
+      const key = credential.kind === 'key' ? findKeyByDigest(keys, await sha256(credential.token)) : null
+      if (key === null) {
+        failedAuth.fail(client, now)
+        return next()
+      }
+      c.set('keyId', key.id)
+      c.set('tenant', key.tenant)
+      c.set('scopes', key.scopes)
       return next()
     }
-    const credential = readCredential(c.req.header('authorization'), c.req.header('x-api-key'))
     if (credential.kind === 'missing') {
       throw unauthorized('missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"', false)
     }
-    if (credential.kind === 'malformed') throw unauthorized(credential.message, true)
+    // Key guessing: past the failure budget a client's credentials are not checked at all, so a
+    // right guess looks like a wrong one until the window ends (auth/failed-auth-limiter.ts).
+    const client = clientOf(c.req.header('cf-connecting-ip'))
+    const now = Date.now()
+    const locked = failedAuth.lockedFor(client, now)
+    if (locked > 0) throw tooManyFailures(locked)
+    if (credential.kind === 'malformed') {
+      failedAuth.fail(client, now)
+      throw unauthorized(credential.message, true)
+    }
     const key = findKeyByDigest(keys, await sha256(credential.token))
-    if (key === null) throw unauthorized('invalid API key', true)
+    if (key === null) {
+      failedAuth.fail(client, now)
+      throw unauthorized('invalid API key', true)
+    }
     c.set('keyId', key.id)
     c.set('tenant', key.tenant)
     c.set('scopes', key.scopes)

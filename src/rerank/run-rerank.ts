@@ -8,6 +8,7 @@ import { BackendError } from '../backends/backend-error'
 import { fallbackScorerFor } from '../backends/create-scorer'
 import type { PairScorer } from '../backends/types'
 import type { Config } from '../config'
+import { redactorFor } from '../lib/redact-secrets'
 import { scoreWithCache, type CacheMode } from '../cache/score-with-cache'
 import type { ScoreStore } from '../cache/score-store'
 import { KNOWN_FIELDS, type RerankBody } from '../schemas/rerank-request'
@@ -117,7 +118,7 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
     const fallback = fallbackScorerFor(e, config)
     if (!fallback) throw e
     scorer = fallback
-    warnings.push(`GPU backend unavailable (${(e as Error).message.slice(0, 160)}): scored by the embedded lexical scorer (FALLBACK=lexical), which ignores instructions`)
+    warnings.push(`GPU backend unavailable (${redactorFor(config)((e as Error).message).slice(0, 160)}): scored by the embedded lexical scorer (FALLBACK=lexical), which ignores instructions`)
     scored = await scoreWith(fallback)
   }
   for (const s of scored.scores) {

@@ -1,10 +1,17 @@
 /**
  * @module routes/health
- * `GET /healthz`: the worker's state, which backend answers, and each upstream's state as this
- * isolate's upstream pool sees it (breaker state, outstanding calls, EWMA latency, consecutive
- * failures, last error summary). Upstreams are shown by id and origin only: never a path, user
- * info or the API key. `?probe=1` also calls each upstream's `/health` (short timeout,
- * `probe_timeout_ms`, default 1500).
+ * `GET /healthz`: whether the worker can score.
+ *
+ * Public answer (anyone, no key): only what a client or a load balancer needs: `status`,
+ * `backend` kind, `model`, `fallback` and `auth` mode. Upstream origins, breaker states and last
+ * errors are operator information: they are shown with `?detail=1` (or `?probe=1`) to a caller
+ * holding the `stats` scope (every caller of an open deployment holds it), and every backend
+ * text in them passes the secret redactor (lib/redact-secrets.ts).
+ *
+ * `?probe=1` also calls each upstream's `/health` (short timeout, `probe_timeout_ms`, default
+ * 1500). It needs the `stats` scope, and its result is reused for `PROBE_REUSE_MS` per isolate
+ * and upstream (concurrent askers share one in-flight probe), so a flood of probes costs each
+ * upstream at most one `/health` call per few seconds per isolate.
  *
  * Overall `status`: `ok` (every upstream closed and, when probed, answering), `degraded` (some
  * upstream out, or none but the lexical fallback answers), `down` (nothing can score: 503, so a
@@ -15,13 +22,37 @@ import type { AppEnv } from '../app-env'
 import { probeUpstream, type ProbeResult } from '../backends/vllm/upstream-health-client'
 import type { UpstreamSnapshot } from '../backends/vllm/upstream-pool'
 import { upstreamPoolFor } from '../backends/vllm/upstream-registry'
+import { ApiError } from '../errors'
+import { redactDeep, redactorFor } from '../lib/redact-secrets'
 import { allowOnly } from './allow-only'
 
 export const healthRoutes = new Hono<AppEnv>()
 
 const PROBE_TIMEOUT_MS = 1500
+/** How long one probe result answers every `?probe=1` in this isolate. */
+export const PROBE_REUSE_MS = 5_000
 
 type UpstreamHealth = UpstreamSnapshot & { probe?: ProbeResult }
+
+interface CachedProbe {
+  at: number
+  result: Promise<ProbeResult>
+}
+
+const probes = new Map<string, CachedProbe>()
+const MAX_PROBE_ENTRIES = 256
+
+/** One probe per upstream and `PROBE_REUSE_MS`, shared by concurrent askers. */
+function probeShared(url: string, timeoutMs: number, now: number): Promise<ProbeResult> {
+  const hit = probes.get(url)
+  if (hit && now - hit.at < PROBE_REUSE_MS) return hit.result
+  if (probes.size >= MAX_PROBE_ENTRIES) probes.clear()
+  const result = probeUpstream(url, timeoutMs)
+  probes.set(url, { at: now, result })
+  return result
+}
+
+const truthy = (v: string | undefined) => /^(1|true|yes|on)$/iu.test(v ?? '')
 
 healthRoutes.get('/healthz', async (c) => {
   const config = c.get('config')
@@ -32,24 +63,37 @@ healthRoutes.get('/healthz', async (c) => {
     model: config.backend === 'vllm' ? config.VLLM_MODEL : 'lexical-bm25',
     fallback: config.FALLBACK,
   }
-  if (config.backend !== 'vllm') return c.json({ status: 'ok', ...base, upstreams: [] })
+  const probe = truthy(c.req.query('probe'))
+  const detail = probe || truthy(c.req.query('detail'))
+  if (detail && !c.get('scopes').has('stats')) {
+    throw new ApiError('forbidden', 'upstream detail and probes need an API key with the "stats" scope', {
+      headers: { 'WWW-Authenticate': 'Bearer realm="rerank-edge", error="insufficient_scope", scope="stats"' },
+    })
+  }
+  if (config.backend !== 'vllm') return c.json(detail ? { status: 'ok', ...base, upstreams: [] } : { status: 'ok', ...base })
 
   const upstreams: UpstreamHealth[] = upstreamPoolFor(config).snapshot()
-  if (/^(1|true|yes|on)$/iu.test(c.req.query('probe') ?? '')) {
+  if (probe) {
     const asked = Number(c.req.query('probe_timeout_ms'))
     const timeoutMs = Number.isFinite(asked) && asked > 0 ? Math.min(5000, Math.max(50, asked)) : PROBE_TIMEOUT_MS
-    const probes = await Promise.all(config.VLLM_URLS.map((url) => probeUpstream(url, timeoutMs)))
+    const now = Date.now()
+    const results = await Promise.all(config.VLLM_URLS.map((url) => probeShared(url, timeoutMs, now)))
     upstreams.forEach((u, i) => {
-      const p = probes[i]
+      const p = results[i]
       if (p) u.probe = p
     })
   }
   const serving = upstreams.filter((u) => u.available && u.probe?.ok !== false).length
   const healthy = upstreams.every((u) => u.state === 'closed' && u.available && u.probe?.ok !== false)
   const status = healthy ? 'ok' : serving > 0 || config.FALLBACK === 'lexical' ? 'degraded' : 'down'
-  return c.json(
-    { status, ...base, serving_upstreams: serving, checked_at: new Date().toISOString(), upstreams },
-    status === 'down' ? 503 : 200
-  )
+  const code = status === 'down' ? 503 : 200
+  if (!detail) return c.json({ status, ...base }, code)
+  const body = { status, ...base, serving_upstreams: serving, checked_at: new Date().toISOString(), upstreams }
+  return c.json(redactDeep(body, redactorFor(config)), code)
 })
 healthRoutes.all('/healthz', allowOnly('GET', 'HEAD'))
+
+/** Tests: forget cached probe results. */
+export function resetProbeCache(): void {
+  probes.clear()
+}

@@ -3,12 +3,13 @@
  * Errors of the upstream layer, all `BackendError`s so the wire mapping stays in one place:
  *  - `UpstreamStatusError`: a non-2xx reply, carrying the reply's `Retry-After` (ms) when it had one.
  *  - `NoHealthyUpstreamError`: no upstream could take the call (every breaker open or every
- *    upstream throttled, or every attempt failed for lack of capacity). 503 with `Retry-After`
- *    when the pool knows when one will be back; the rerank pipeline catches it to switch to the
- *    lexical scorer when `FALLBACK=lexical`.
+ *    upstream throttled, or every attempt failed). 503 with `Retry-After` when the pool knows when
+ *    one will be back (504 / 502 when the last attempt timed out / answered wrongly); the rerank
+ *    pipeline catches it to switch to the lexical scorer when `FALLBACK=lexical`.
  */
 import { ApiError } from '../../errors'
 import { BackendError } from '../backend-error'
+import type { BackendFault } from './vllm-response'
 
 export class UpstreamStatusError extends BackendError {
   /** Delay the upstream asked for (RFC 9110 §10.2.3 `Retry-After`), ms. */
@@ -24,14 +25,24 @@ export class UpstreamStatusError extends BackendError {
 export class NoHealthyUpstreamError extends BackendError {
   /** When an upstream is expected back (ms from now), if known. */
   readonly retryAfterMs: number | undefined
+  /** The last attempt's fault, when attempts were made: it sets the status class on the wire. */
+  readonly lastFault: BackendFault | undefined
 
-  constructor(message: string, retryAfterMs?: number) {
+  constructor(message: string, retryAfterMs?: number, lastFault?: BackendFault) {
     super({ kind: 'unreachable', message })
     this.name = 'NoHealthyUpstreamError'
     this.retryAfterMs = retryAfterMs
+    this.lastFault = lastFault
   }
 
   override toApiError(): ApiError {
+    // Every attempt timed out: still a gateway timeout; every reply was broken: still a bad
+    // gateway. Capacity (503, 429, unreachable, every breaker open): 503 with Retry-After.
+    const f = this.lastFault
+    if (f?.kind === 'timeout') return new ApiError('backend_timeout', this.message)
+    if (f?.kind === 'bad_reply' || (f?.kind === 'status' && f.status !== 503 && f.status !== 429)) {
+      return new ApiError('backend_error', this.message)
+    }
     const headers: Record<string, string> =
       this.retryAfterMs === undefined ? {} : { 'Retry-After': String(Math.max(1, Math.ceil(this.retryAfterMs / 1000))) }
     return new ApiError('backend_unavailable', this.message, { headers })

@@ -53,8 +53,8 @@ describe('upstream pool', () => {
     expect(snap.map((u) => u.outstanding)).toEqual([0, 0])
   })
 
-  it('never retries a 4xx, a bad reply or a 500', async () => {
-    for (const err of [status(400), status(404), status(500), new BackendError({ kind: 'bad_reply', message: 'not JSON' })]) {
+  it('never retries a 4xx: the request is wrong, not the upstream', async () => {
+    for (const err of [status(400), status(404), status(422)]) {
       const { pool, deadline } = setup(['http://a', 'http://b'])
       let calls = 0
       await expect(
@@ -65,6 +65,33 @@ describe('upstream pool', () => {
       ).rejects.toBe(err)
       expect(calls).toBe(1)
     }
+  })
+
+  it('retries a 500, a 502 page and a broken reply on the other upstream, which answers', async () => {
+    const faults = [status(500), status(502), new BackendError({ kind: 'bad_reply', message: 'backend reply is not valid JSON' })]
+    for (const err of faults) {
+      const { pool, deadline } = setup(['http://a', 'http://b'])
+      const seen: string[] = []
+      const r = await pool.call(async (url) => {
+        seen.push(url)
+        if (url === 'http://a') throw err
+        return 'scored by b'
+      }, { deadline })
+      expect(r).toBe('scored by b')
+      expect(seen[seen.length - 1]).toBe('http://b')
+      expect(seen.filter((u) => u === 'http://a').length).toBeLessThanOrEqual(1)
+    }
+  })
+
+  it('when every upstream answers wrongly: NoHealthyUpstreamError that maps to 502 (and 504 when all timed out)', async () => {
+    const { pool, deadline } = setup(['http://a', 'http://b'])
+    const p = pool.call(async () => {
+      throw new BackendError({ kind: 'bad_reply', message: 'backend returned 2 results for 3 documents' })
+    }, { deadline })
+    await expect(p).rejects.toBeInstanceOf(NoHealthyUpstreamError)
+    const e = await p.catch((x: unknown) => x as NoHealthyUpstreamError)
+    expect(e.toApiError().status).toBe(502)
+    expect(e.message).toMatch(/2 results for 3 documents/u)
   })
 
   it('stops after maxAttempts and reports that no upstream could serve', async () => {
@@ -110,15 +137,18 @@ describe('upstream pool', () => {
     expect(contexts[1]?.upstream).not.toBe(contexts[0]?.upstream)
     expect(typeof r).toBe('string')
 
-    // With no time left on the call, a timeout is final and stays a timeout.
+    // With no time left on the call, a timeout is final and stays a timeout (504), yet as a
+    // NoHealthyUpstreamError so that FALLBACK=lexical can still answer.
     const t = new BackendError({ kind: 'timeout', message: 'no answer within the deadline' })
     const d2 = c.now() + 100
-    await expect(
-      pool.call(async () => {
-        c.advance(100)
-        throw t
-      }, { deadline: d2 })
-    ).rejects.toBe(t)
+    const p = pool.call(async () => {
+      c.advance(100)
+      throw t
+    }, { deadline: d2 })
+    await expect(p).rejects.toBeInstanceOf(NoHealthyUpstreamError)
+    const e = await p.catch((x: unknown) => x as NoHealthyUpstreamError)
+    expect(e.toApiError().code).toBe('backend_timeout')
+    expect(e.message).toMatch(/no answer within the deadline/u)
   })
 
   it('opens the breaker after consecutive failures and then fails fast without calling', async () => {

@@ -5,17 +5,18 @@
  *    (`upstream-breaker.ts`);
  *  - each call goes to the cheaper of two random available upstreams by
  *    `(outstanding + 1) × latency` (`upstream-choice.ts`);
- *  - a failure that is safe to retry (`upstream-retry.ts`) is retried with jittered exponential
- *    back-off, on a different upstream when one is available, never past the call's deadline
- *    and never more than `maxAttempts` times in all;
- *  - when no upstream can take a call it throws `NoHealthyUpstreamError` (503, or the lexical
- *    fallback one level up).
+ *  - an upstream fault (`upstream-retry.ts`: unreachable, reset, 5xx, a broken reply, a per-attempt
+ *    timeout) is retried with jittered exponential back-off, on a different upstream when one is
+ *    available, never past the call's deadline and never more than `maxAttempts` times in all;
+ *  - when no upstream can take a call, or every attempt failed, it throws `NoHealthyUpstreamError`
+ *    (503/502/504 by the last fault, or the lexical fallback one level up).
  *
  * One pool lives per isolate and configuration (`upstream-registry.ts`), so its state spans
  * requests. Clock, randomness and sleep are injected so the whole policy is unit-testable.
  */
 import { CircuitBreaker, DEFAULT_BREAKER_POLICY, type BreakerPolicy, type BreakerState } from './upstream-breaker'
 import { effectiveLatency, loadCost, observeFailure, observeLatency, pickTwoChoices, type LatencyEstimate } from './upstream-choice'
+import { BackendError } from '../backend-error'
 import { NoHealthyUpstreamError } from './upstream-errors'
 import { classifyFailure, DEFAULT_BACKOFF, planRetry, type BackoffPolicy } from './upstream-retry'
 
@@ -146,8 +147,8 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
     return Number.isFinite(soonest) ? Math.max(0, soonest) : undefined
   }
 
-  const noneAvailable = (t: number, reason: string): NoHealthyUpstreamError =>
-    new NoHealthyUpstreamError(`no healthy backend: ${reason}`, nextAvailableIn(t))
+  const noneAvailable = (t: number, reason: string, last?: unknown): NoHealthyUpstreamError =>
+    new NoHealthyUpstreamError(`no healthy backend: ${reason}`, nextAvailableIn(t), last instanceof BackendError ? last.fault : undefined)
 
   /**
    * Books a failed attempt on its upstream and decides what happens next: the delay before the
@@ -187,10 +188,12 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
       backoff,
     })
     if (delay !== null) return delay
-    // A timeout stays a timeout (504) and a non-retriable failure stays what it was; retriable
-    // capacity failures that ran out of attempts or time mean the pool as a whole could not serve.
-    if (verdict.retry && !isTimeout(e)) {
-      throw noneAvailable(t1, `every attempt failed (last: ${e instanceof Error ? e.message : String(e)})`)
+    // A request the upstream rejected (4xx) stays what it was. Upstream faults that ran out of
+    // attempts or time mean the pool as a whole could not serve: `NoHealthyUpstreamError` (so
+    // FALLBACK=lexical can answer), which keeps the last fault's status class (504 for a
+    // timeout, 502 for a broken reply, 503 for capacity).
+    if (verdict.retry || verdict.health === 'failure') {
+      throw noneAvailable(t1, `every attempt failed (last: ${e instanceof Error ? e.message : String(e)})`, e)
     }
     throw e
   }
@@ -207,7 +210,7 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
         if (!u) {
           const why =
             lastError instanceof Error ? `every backend failed or is unavailable (last: ${lastError.message})` : 'every backend is out of service (circuit open or throttled)'
-          throw noneAvailable(t0, why)
+          throw noneAvailable(t0, why, lastError)
         }
         tried.add(u.index)
         const probe = u.breaker.state(t0) === 'half_open'
@@ -257,6 +260,11 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
   }
 }
 
-function isTimeout(e: unknown): boolean {
-  return (e as { fault?: { kind?: string } }).fault?.kind === 'timeout'
+/**
+ * Per-attempt timeout when UPSTREAM_ATTEMPT_TIMEOUT_MS is unset: half the call's deadline, so a
+ * hung upstream costs at most half of it and a retry elsewhere still gets the other half (an
+ * attempt that needs more than half the deadline could not be retried anyway).
+ */
+export function defaultAttemptTimeoutMs(deadlineMs: number): number {
+  return Math.max(1, Math.floor(deadlineMs / 2))
 }

@@ -9,21 +9,28 @@
  */
 import type { Config } from '../../config'
 import { DEFAULT_BREAKER_POLICY } from './upstream-breaker'
-import { createUpstreamPool, type UpstreamPool } from './upstream-pool'
+import { createUpstreamPool, defaultAttemptTimeoutMs, type UpstreamPool } from './upstream-pool'
 
 const MAX_POOLS = 32
 const pools = new Map<string, UpstreamPool>()
 
 type UpstreamConfig = Pick<
   Config,
-  'VLLM_URLS' | 'UPSTREAM_MAX_ATTEMPTS' | 'UPSTREAM_ATTEMPT_TIMEOUT_MS' | 'UPSTREAM_BREAKER_FAILURES' | 'UPSTREAM_BREAKER_COOLDOWN_MS'
+  | 'VLLM_URLS'
+  | 'UPSTREAM_MAX_ATTEMPTS'
+  | 'UPSTREAM_ATTEMPT_TIMEOUT_MS'
+  | 'UPSTREAM_BREAKER_FAILURES'
+  | 'UPSTREAM_BREAKER_COOLDOWN_MS'
+  | 'BACKEND_TIMEOUT_MS'
 >
 
 export function upstreamPoolFor(config: UpstreamConfig): UpstreamPool {
+  // Unset: half the deadline (upstream-pool.ts defaultAttemptTimeoutMs); 0: the whole deadline.
+  const attemptTimeoutMs = config.UPSTREAM_ATTEMPT_TIMEOUT_MS ?? defaultAttemptTimeoutMs(config.BACKEND_TIMEOUT_MS)
   const key = JSON.stringify([
     config.VLLM_URLS,
     config.UPSTREAM_MAX_ATTEMPTS,
-    config.UPSTREAM_ATTEMPT_TIMEOUT_MS,
+    attemptTimeoutMs,
     config.UPSTREAM_BREAKER_FAILURES,
     config.UPSTREAM_BREAKER_COOLDOWN_MS,
   ])
@@ -36,7 +43,7 @@ export function upstreamPoolFor(config: UpstreamConfig): UpstreamPool {
   }
   pool = createUpstreamPool(config.VLLM_URLS, {
     maxAttempts: config.UPSTREAM_MAX_ATTEMPTS,
-    attemptTimeoutMs: config.UPSTREAM_ATTEMPT_TIMEOUT_MS,
+    attemptTimeoutMs,
     breaker: {
       failureThreshold: config.UPSTREAM_BREAKER_FAILURES,
       cooldownMs: config.UPSTREAM_BREAKER_COOLDOWN_MS,

@@ -5,14 +5,14 @@ import { classifyFailure, fullJitterDelay, parseRetryAfter, planRetry, type Fail
 
 describe('classifyFailure', () => {
   const status = (s: number, after?: number) => new UpstreamStatusError(s, `backend answered ${s}`, after)
-  it('retries only what is safe', () => {
+  it('retries server-side faults and broken replies, never a request the upstream rejected (4xx)', () => {
     expect(classifyFailure(new BackendError({ kind: 'unreachable', message: 'x' }), 100)).toEqual({ retry: true, health: 'failure' })
     expect(classifyFailure(status(503), 100)).toEqual({ retry: true, health: 'failure' })
     expect(classifyFailure(status(503, 2000), 100)).toEqual({ retry: true, health: 'failure', retryAfterMs: 2000 })
     expect(classifyFailure(status(429, 0), 100)).toEqual({ retry: true, health: 'neutral', retryAfterMs: 0 })
-    expect(classifyFailure(status(500), 100)).toEqual({ retry: false, health: 'failure' })
-    expect(classifyFailure(status(502), 100)).toEqual({ retry: false, health: 'failure' })
-    expect(classifyFailure(new BackendError({ kind: 'bad_reply', message: 'x' }), 100)).toEqual({ retry: false, health: 'failure' })
+    // A sick server (500 CUDA error, a proxy's 502/504 page) or a broken reply: another upstream can serve.
+    for (const s of [500, 502, 504]) expect(classifyFailure(status(s), 100)).toEqual({ retry: true, health: 'failure' })
+    expect(classifyFailure(new BackendError({ kind: 'bad_reply', message: 'x' }), 100)).toEqual({ retry: true, health: 'failure' })
     for (const s of [400, 401, 404, 413, 422]) expect(classifyFailure(status(s), 100)).toEqual({ retry: false, health: 'answered' })
     expect(classifyFailure(new TypeError('bug'), 100)).toEqual({ retry: false, health: 'neutral' })
   })

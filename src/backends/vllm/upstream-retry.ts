@@ -5,12 +5,15 @@
  *
  * A rerank is idempotent (scoring the same pairs twice changes nothing), so the question is only
  * whether a retry can help and stays inside the caller's deadline:
- *  - retried: the connection failed or was reset before a reply (`unreachable`), 503 (vLLM's
- *    overloaded / starting / draining answer), 429, and a per-attempt timeout that leaves time
- *    on the call's deadline;
- *  - never retried: any other 4xx (the request itself is wrong; it would fail everywhere), a reply
- *    that failed validation (`bad_reply`), other 5xx (500 "CUDA error" is not a capacity problem),
- *    and a timeout at the call's own deadline.
+ *  - retried, on another upstream when there is one: the connection failed or was reset before a
+ *    reply (`unreachable`), any 5xx (503 is vLLM's overloaded / starting / draining answer; a 500
+ *    "CUDA error" or a proxy's 502 page says this server is sick, not that the request is wrong),
+ *    a reply that failed validation (`bad_reply`: garbage, NaN, a wrong count, HTML: a broken
+ *    server or proxy, and the same pairs scored elsewhere are fine), 429, and a per-attempt
+ *    timeout that leaves time on the call's deadline;
+ *  - never retried: any other 4xx (the request itself is wrong; it would fail everywhere; the
+ *    context-length 400 is re-truncated by the client instead) and a timeout at the call's own
+ *    deadline.
  */
 import { BackendError } from '../backend-error'
 
@@ -39,12 +42,12 @@ export function classifyFailure(e: unknown, callTimeLeftMs: number): FailureVerd
       // The attempt's own timeout fired with time to spare: a hung upstream, try another.
       return { retry: callTimeLeftMs > 0, health: 'failure' }
     case 'bad_reply':
-      return { retry: false, health: 'failure' }
+      return { retry: true, health: 'failure' }
     case 'status':
       if (f.status === 503) return withAfter({ retry: true, health: 'failure' })
       // 429 is back-pressure, not sickness: the upstream is throttled, its breaker untouched.
       if (f.status === 429) return withAfter({ retry: true, health: 'neutral' })
-      if (f.status >= 500) return { retry: false, health: 'failure' }
+      if (f.status >= 500) return { retry: true, health: 'failure' }
       // Any other 4xx proves the upstream is alive; the request is what is wrong.
       return { retry: false, health: 'answered' }
   }

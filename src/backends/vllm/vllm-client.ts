@@ -9,6 +9,7 @@
  * (developers.cloudflare.com/workers/platform/limits, "Simultaneous open connections").
  */
 import { BackendError } from '../backend-error'
+import { redactorFor } from '../../lib/redact-secrets'
 import type { PairScorer, ScoreOptions, ScoreRequest, ScoreResult } from '../types'
 import { formatQwen3Document, formatQwen3Query } from './qwen3-prompt'
 import { describeErrorReply, parseVllmRerankReply } from './vllm-response'
@@ -112,7 +113,7 @@ async function postRerank(
     // Retry-After (429/503) tells the upstream pool when this upstream may be asked again.
     throw new UpstreamStatusError(
       response.status,
-      describeErrorReply(response.status, response.headers.get('content-type'), text),
+      redactorFor({ VLLM_API_KEY: options.apiKey, VLLM_ACCESS_CLIENT_ID: options.accessToken?.clientId, VLLM_ACCESS_CLIENT_SECRET: options.accessToken?.clientSecret })(describeErrorReply(response.status, response.headers.get('content-type'), text)),
       parseRetryAfter(response.headers.get('retry-after'), Date.now())
     )
   }
