@@ -5,21 +5,26 @@
 # before vLLM starts, because a bad one otherwise surfaces minutes later, after the weights load.
 #
 #   MODEL                    HF repo id or local path        default Qwen/Qwen3-Reranker-<MODEL_SIZE>
-#   MODEL_SIZE               0.6B | 4B | 8B (shortcut)       default 8B (or read from MODEL's name)
+#   MODEL_SIZE               0.6B | 4B | 8B (shortcut)       default DEFAULT_MODEL_SIZE (or read from MODEL's name)
 #   SERVED_MODEL_NAME        name clients send as "model"    default qwen3-reranker-0.6b|-4b|-8b
 #   QWEN3_RERANKER_OVERRIDES auto | on | off                 default auto: on unless MODEL is *-seq-cls
-#   TENSOR_PARALLEL_SIZE     1 | 2 | 4 | 8                   default 2 for 8B, 1 otherwise
-#   MAX_MODEL_LEN            tokens of the whole formatted pair, <= 32768        default 8192
-#   DTYPE                    bfloat16 | float16 | half | float32 | float | auto   default bfloat16
-#   GPU_MEMORY_UTILIZATION   fraction in (0, 1]                                   default 0.90
-#   MAX_NUM_SEQS             pairs per engine batch                               default 256
-#   MAX_NUM_BATCHED_TOKENS   prefill token budget per step                        default 16384
-#   HOST / PORT              listen address                                       0.0.0.0 / 8000
+#   TENSOR_PARALLEL_SIZE     1 | 2 | 4 | 8; never > 1 for 0.6B (refused)
+#   MAX_MODEL_LEN            tokens of the whole formatted pair, <= 32768
+#   DTYPE                    bfloat16 | float16 | half | float32 | float | auto
+#   GPU_MEMORY_UTILIZATION   fraction in (0, 1]
+#   MAX_NUM_SEQS             pairs per engine batch
+#   MAX_NUM_BATCHED_TOKENS   prefill token budget per step
+#   HOST / PORT              listen address
 #   ENFORCE_EAGER            1 = skip CUDA graphs/torch.compile (faster start, slower serving)
 #   VLLM_API_KEY             bearer key; vLLM reads it from the environment itself
 #   VLLM_API_KEY_FILE        alternative: a file holding the key (Docker/K8s secrets)
 #   ALLOW_NO_API_KEY         1 = start without a key (the /v1 routes are then open)
 #   DRY_RUN                  1 = print the argv, one argument per line, and exit 0 (same as --print)
+#   RERANK_DEFAULTS_FILE     where the defaults are read from    default defaults.env beside this script
+#
+# Defaults live in ONE place, defaults.env (beside this script here and in the image): each of its
+# lines applies to a variable that is unset or empty. An empty value from compose therefore means
+# "the default".
 #
 # Usage: entrypoint.sh [--print] [extra vllm serve flags...]   (extra flags are appended; the last
 # occurrence of a flag wins in vLLM's argparse).
@@ -90,6 +95,27 @@ if [ "${1-}" = "--print" ]; then
   shift
 fi
 
+# ── defaults (defaults.env) ────────────────────────────────────────────────────────────────────
+defaults_file=${RERANK_DEFAULTS_FILE:-$(dirname "$0")/defaults.env}
+[ -r "$defaults_file" ] || die "defaults file not readable: $defaults_file (it ships beside entrypoint.sh)"
+while IFS= read -r line || [ -n "$line" ]; do
+  case $line in
+    '' | '#'*) continue ;;
+  esac
+  name=${line%%=*}
+  case $name in
+    '' | [!A-Z_]* | *[!A-Z0-9_]*) die "bad line in $defaults_file: '$line'" ;;
+  esac
+  [ "$name" != "$line" ] || die "bad line in $defaults_file: '$line'"
+  # $name is checked above to be an upper-case identifier, so eval sees no user text but the value,
+  # which it only assigns.
+  eval "current=\${$name-}"
+  if [ -z "$current" ]; then
+    value=${line#*=}
+    eval "$name=\$value"
+  fi
+done <"$defaults_file"
+
 # Extra flags are passed through, except a key on the command line (see the header).
 for arg in "$@"; do
   case $arg in
@@ -108,7 +134,8 @@ if [ -n "${MODEL_SIZE:-}" ]; then
   [ -n "$size" ] || die "MODEL_SIZE must be one of 0.6B, 4B, 8B, got '${MODEL_SIZE}'"
 fi
 if [ -z "$model" ]; then
-  size=${size:-8B}
+  size=${size:-$(canonical_size "$DEFAULT_MODEL_SIZE")}
+  [ -n "$size" ] || die "DEFAULT_MODEL_SIZE in $defaults_file must be one of 0.6B, 4B, 8B, got '$DEFAULT_MODEL_SIZE'"
   model="Qwen/Qwen3-Reranker-$size"
 else
   case $model in
@@ -154,26 +181,32 @@ case ${QWEN3_RERANKER_OVERRIDES:-auto} in
 esac
 
 # ── parallelism and engine sizing ───────────────────────────────────────────────────────────────
-if [ "$size" = 8B ]; then default_tp=2; else default_tp=1; fi
-tp=${TENSOR_PARALLEL_SIZE:-$default_tp}
+tp=$TENSOR_PARALLEL_SIZE
 case $tp in
   1 | 2 | 4 | 8) ;;
   # All three sizes have 8 KV heads (Qwen3 config.json num_key_value_heads), so TP must divide 8.
   *) die "TENSOR_PARALLEL_SIZE must be 1, 2, 4 or 8 (Qwen3-Reranker has 8 KV heads), got '$tp'" ;;
 esac
+if [ "$tp" != 1 ]; then
+  # 0.6B fits any card many times over: TP only adds all-reduce traffic, and vLLM issue #23804 reports
+  # ranking accuracy dropping as TP grows. No setting overrides this: run replicas instead.
+  [ "$size" != 0.6B ] ||
+    die "TENSOR_PARALLEL_SIZE=$tp with the 0.6B model is refused: run one replica per GPU at TP 1 (compose.gpus2.yaml), not compose.tp2.yaml"
+  warn "tensor parallel size $tp: TP only shortens one large batch; one TP-1 replica per GPU gives more total throughput, and vLLM #23804 reports ranking drift as TP grows: run smoke-test.sh at TP 1 and at TP $tp (TP=$tp ./smoke-test.sh) to compare scores"
+fi
 
-max_model_len=${MAX_MODEL_LEN:-8192}
+max_model_len=$MAX_MODEL_LEN
 # 32768: the sequence length in the model card (QwenLM/Qwen3-Embedding README.md); notes §1.3.
 need_uint MAX_MODEL_LEN "$max_model_len" 1 32768
 
-dtype=${DTYPE:-bfloat16}
+dtype=$DTYPE
 case $dtype in
   bfloat16 | float32 | float | auto) ;;
   float16 | half) warn "fp16 has caused accuracy complaints with this model (vLLM issue #20478); prefer bfloat16, or float32 on GPUs without bf16" ;;
   *) die "DTYPE must be bfloat16, float16, half, float32, float or auto, got '$dtype'" ;;
 esac
 
-gpu_mem=${GPU_MEMORY_UTILIZATION:-0.90}
+gpu_mem=$GPU_MEMORY_UTILIZATION
 case $gpu_mem in
   1 | 1. | 1.0 | 1.00) ;;
   0.*[!0-9]* | 0.) die "GPU_MEMORY_UTILIZATION must be a fraction in (0, 1], got '$gpu_mem'" ;;
@@ -185,9 +218,9 @@ case $gpu_mem in
   *) die "GPU_MEMORY_UTILIZATION must be a fraction in (0, 1] such as 0.90, got '$gpu_mem'" ;;
 esac
 
-max_num_seqs=${MAX_NUM_SEQS:-256}
+max_num_seqs=$MAX_NUM_SEQS
 need_uint MAX_NUM_SEQS "$max_num_seqs" 1 65536
-max_batched=${MAX_NUM_BATCHED_TOKENS:-16384}
+max_batched=$MAX_NUM_BATCHED_TOKENS
 need_uint MAX_NUM_BATCHED_TOKENS "$max_batched" 1 1048576
 # vLLM's SchedulerConfig refuses max_num_batched_tokens < max_num_seqs.
 [ "$max_batched" -ge "$max_num_seqs" ] ||
@@ -195,11 +228,11 @@ need_uint MAX_NUM_BATCHED_TOKENS "$max_batched" 1 1048576
 [ "$max_batched" -ge "$max_model_len" ] ||
   warn "MAX_NUM_BATCHED_TOKENS ($max_batched) < MAX_MODEL_LEN ($max_model_len): a long pair is prefilled in chunks over several steps"
 
-host=${HOST:-0.0.0.0}
+host=$HOST
 case $host in
   '' | *[!A-Za-z0-9.:_-]*) die "HOST must be an address such as 0.0.0.0, got '$host'" ;;
 esac
-port=${PORT:-8000}
+port=$PORT
 need_uint PORT "$port" 1 65535
 
 enforce_eager=0
