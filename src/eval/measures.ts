@@ -35,25 +35,52 @@ const RELVALUE_UNJUDGED = -2
 export interface ResRels {
   /** Relevance value of each retrieved doc, in trec_eval rank order. */
   readonly ranked: readonly number[]
-  /** Count of qrels docs per non-negative grade (index = grade). */
-  readonly relLevels: readonly number[]
+  /**
+   * Every positive judged grade of the query, descending: the ideal ranking's gains. trec_eval
+   * walks its per-grade counts from the highest grade down, which adds the same terms in the same
+   * order; a list also serves non-integer grades (online feedback grades, experiments/).
+   */
+  readonly idealGains: readonly number[]
   /** Relevant docs in the qrels (grade ≥ level). */
   readonly numRel: number
 }
 
-export function formResRels(judged: ReadonlyMap<string, number>, entries: readonly RunEntry[], level: number): ResRels {
-  const ranked = sortTrec(entries).map((e) => {
-    const grade = judged.get(e.docno)
-    if (grade === undefined) return RELVALUE_NONPOOL
-    return grade < 0 ? RELVALUE_UNJUDGED : grade
-  })
-  const relLevels: number[] = []
-  for (const grade of judged.values()) {
-    if (grade >= 0) relLevels[grade] = (relLevels[grade] ?? 0) + 1
-  }
+/** The ideal gains and relevant count of a query's judged grades. */
+function judgedSummary(grades: Iterable<number>, level: number): { idealGains: number[]; numRel: number } {
+  const idealGains: number[] = []
   let numRel = 0
-  for (let g = 0; g < relLevels.length; g++) if (g >= level) numRel += relLevels[g] ?? 0
-  return { ranked, relLevels: Array.from(relLevels, (c) => c ?? 0), numRel }
+  for (const grade of grades) {
+    if (grade > 0) idealGains.push(grade)
+    if (grade >= 0 && grade >= level) numRel++
+  }
+  idealGains.sort((a, b) => b - a)
+  return { idealGains, numRel }
+}
+
+/** trec_eval's relevance value of a retrieved doc: its grade, −1 unjudged, −2 negative grade. */
+function relValue(grade: number | undefined): number {
+  if (grade === undefined) return RELVALUE_NONPOOL
+  return grade < 0 ? RELVALUE_UNJUDGED : grade
+}
+
+export function formResRels(judged: ReadonlyMap<string, number>, entries: readonly RunEntry[], level: number): ResRels {
+  const ranked = sortTrec(entries).map((e) => relValue(judged.get(e.docno)))
+  return { ranked, ...judgedSummary(judged.values(), level) }
+}
+
+/**
+ * RES_RELS of a ranking already in served order (an experiment exposure): a repeated id counts
+ * once, at its first rank (trec_eval would refuse the duplicate; a served list is what it is).
+ */
+export function resRelsFromRanking(judged: ReadonlyMap<string, number>, rankedIds: readonly string[], level: number): ResRels {
+  const seen = new Set<string>()
+  const ranked: number[] = []
+  for (const id of rankedIds) {
+    if (seen.has(id)) continue
+    seen.add(id)
+    ranked.push(relValue(judged.get(id)))
+  }
+  return { ranked, ...judgedSummary(judged.values(), level) }
 }
 
 /** `m_ndcg_cut.c`: DCG@k / IDCG@k, DCG@k when IDCG is 0 (it then is 0 too). */
@@ -65,10 +92,8 @@ export function ndcgCut(r: ResRels, k: number): number {
     if (gain > 0) dcg += gain / Math.log2(i + 2)
   }
   let idcg = 0
-  let i = 0
-  for (let grade = r.relLevels.length - 1; grade > 0 && i < k; grade--) {
-    for (let c = 0; c < (r.relLevels[grade] ?? 0) && i < k; c++, i++) idcg += grade / Math.log2(i + 2)
-  }
+  const m = Math.min(k, r.idealGains.length)
+  for (let i = 0; i < m; i++) idcg += (r.idealGains[i] ?? 0) / Math.log2(i + 2)
   return idcg > 0 ? dcg / idcg : dcg
 }
 

@@ -1,58 +1,70 @@
 /**
  * @module report-repo
- * Reads what an experiment report needs from D1, aggregated in SQL where SQL can do it exactly:
- * per arm, exposures and distinct units; per clicked exposure, whether rank 1 was clicked and the
- * reciprocal rank of its best-ranked click (summed, with the sum of squares for the variance);
- * per converted exposure, its conversion value. nDCG@10 needs each graded exposure's ranking and
- * its latest grade per document, so those rows come back and experiments/report.ts computes it
- * with the same pure function as everywhere (ranking-metrics.ts `ndcgAtK`).
- * The four reads go in one `batch`, so they see one snapshot of the tables.
+ * Reads what an experiment report needs from D1, summed per randomisation unit and then per arm
+ * (unit-aggregate.ts says what each sum means). SQL does what it can do exactly: per exposure,
+ * whether rank 1 was clicked, 1/rank of its best-ranked click and whether it converted; per
+ * (arm, unit), the sums over its exposures; per arm, the number of units and the sums, squares and
+ * cross-products a ratio metric's delta-method variance needs (stats/ratio-stat.ts) — so the
+ * result has one row per arm however many users there are. nDCG@10 needs each graded exposure's
+ * ranking and its latest grade per document, so those rows come back and are scored with the same
+ * pure function as everywhere (ranking-metrics.ts), then summed per unit in `addGradedUnit`.
+ * The reads go in one `batch`, so they see one snapshot of the tables.
  */
 import { exposureMetrics } from './ranking-metrics'
+import { addGradedUnit, emptyArmAggregate, type ArmAggregate } from './unit-aggregate'
 
-/** Per-arm sums; an arm with no exposure has zeros. */
-export interface ArmAggregate {
-  variantIndex: number
-  exposures: number
-  units: number
-  /** Exposures with at least one click. */
-  clicked: number
-  /** Exposures whose rank-1 result was clicked. */
-  top1Clicked: number
-  /** Σ and Σ² over exposures of 1/rank of the best-ranked click (0 for exposures without a click). */
-  rrSum: number
-  rrSumSq: number
-  /** Exposures with at least one conversion, and the sum of conversion values. */
-  converted: number
-  conversionValue: number
-  /** nDCG@10 of each exposure that has graded feedback. */
-  ndcgValues: number[]
-}
-
-interface CountRow {
+interface ArmRow {
   variant_index: number
-  exposures: number
   units: number
-}
-interface ClickRow {
-  variant_index: number
+  exposures: number
+  exposures_sq: number
   clicked: number
   top1: number
-  rr_sum: number
-  rr_sumsq: number
-}
-interface ConversionRow {
-  variant_index: number
+  top1_sq: number
+  top1_n: number
+  rr: number
+  rr_sq: number
+  rr_n: number
   converted: number
+  converted_sq: number
+  converted_n: number
   value_sum: number
 }
 interface GradeRow {
   request_id: string
   variant_index: number
+  unit_id: string
   doc_id: string
   grade: number
   ranked_ids: string
 }
+
+// Per exposure: its click summary (clicks are recorded with the rank they were served at, so no
+// JSON is read) and its conversions; per (arm, unit): sums over its exposures; per arm: sums over units.
+const ARM_SUMS_SQL = `
+WITH clicks AS (
+  SELECT request_id, MAX(rank = 1) AS top1, 1.0 / MIN(rank) AS rr
+  FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'click' GROUP BY request_id
+), conversions AS (
+  SELECT request_id, SUM(COALESCE(value, 1)) AS v
+  FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'conversion' GROUP BY request_id
+), per_unit AS (
+  SELECT e.variant_index AS variant_index, e.unit_id AS unit_id, COUNT(*) AS n,
+         SUM(c.request_id IS NOT NULL) AS clicked, COALESCE(SUM(c.top1), 0) AS top1,
+         COALESCE(SUM(c.rr), 0.0) AS rr, SUM(v.request_id IS NOT NULL) AS converted,
+         COALESCE(SUM(v.v), 0.0) AS value_sum
+  FROM exposures e
+  LEFT JOIN clicks c ON c.request_id = e.request_id
+  LEFT JOIN conversions v ON v.request_id = e.request_id
+  WHERE e.tenant = ?1 AND e.experiment_id = ?2
+  GROUP BY e.variant_index, e.unit_id
+)
+SELECT variant_index, COUNT(*) AS units, SUM(n) AS exposures, SUM(n * n) AS exposures_sq,
+       SUM(clicked) AS clicked, SUM(top1) AS top1, SUM(top1 * top1) AS top1_sq, SUM(top1 * n) AS top1_n,
+       SUM(rr) AS rr, SUM(rr * rr) AS rr_sq, SUM(rr * n) AS rr_n,
+       SUM(converted) AS converted, SUM(converted * converted) AS converted_sq, SUM(converted * n) AS converted_n,
+       SUM(value_sum) AS value_sum
+FROM per_unit GROUP BY variant_index`
 
 export async function readArmAggregates(
   db: D1Database,
@@ -60,36 +72,11 @@ export async function readArmAggregates(
   experimentId: string,
   armCount: number
 ): Promise<ArmAggregate[]> {
-  const counts = db
-    .prepare(
-      `SELECT variant_index, COUNT(*) AS exposures, COUNT(DISTINCT unit_id) AS units
-       FROM exposures WHERE tenant = ?1 AND experiment_id = ?2 GROUP BY variant_index`
-    )
-    .bind(tenant, experimentId)
-  // Per clicked exposure: was rank 1 clicked, and 1 / the best rank clicked (clicks are
-  // recorded with the rank they were served at, so no JSON needs to be read here).
-  const clicks = db
-    .prepare(
-      `SELECT variant_index, COUNT(*) AS clicked, SUM(top1) AS top1, SUM(rr) AS rr_sum, SUM(rr * rr) AS rr_sumsq
-       FROM (SELECT MIN(variant_index) AS variant_index, MAX(rank = 1) AS top1, 1.0 / MIN(rank) AS rr
-             FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'click'
-             GROUP BY request_id)
-       GROUP BY variant_index`
-    )
-    .bind(tenant, experimentId)
-  const conversions = db
-    .prepare(
-      `SELECT variant_index, COUNT(*) AS converted, SUM(v) AS value_sum
-       FROM (SELECT MIN(variant_index) AS variant_index, SUM(COALESCE(value, 1)) AS v
-             FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'conversion'
-             GROUP BY request_id)
-       GROUP BY variant_index`
-    )
-    .bind(tenant, experimentId)
+  const sums = db.prepare(ARM_SUMS_SQL).bind(tenant, experimentId)
   // The latest grade per (exposure, document): the highest feedback id wins.
   const grades = db
     .prepare(
-      `SELECT f.request_id, f.variant_index, f.doc_id, f.grade, e.ranked_ids
+      `SELECT f.request_id, e.variant_index, e.unit_id, f.doc_id, f.grade, e.ranked_ids
        FROM feedback f JOIN exposures e ON e.tenant = f.tenant AND e.request_id = f.request_id
        WHERE f.id IN (SELECT MAX(id) FROM feedback
                       WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'grade'
@@ -98,50 +85,51 @@ export async function readArmAggregates(
     )
     .bind(tenant, experimentId)
 
-  const [countRes, clickRes, conversionRes, gradeRes] = await db.batch<unknown>([counts, clicks, conversions, grades])
+  const [sumRes, gradeRes] = await db.batch<unknown>([sums, grades])
 
-  const arms: ArmAggregate[] = Array.from({ length: armCount }, (_, variantIndex) => ({
-    variantIndex,
-    exposures: 0,
-    units: 0,
-    clicked: 0,
-    top1Clicked: 0,
-    rrSum: 0,
-    rrSumSq: 0,
-    converted: 0,
-    conversionValue: 0,
-    ndcgValues: [],
-  }))
+  const arms = Array.from({ length: armCount }, (_, i) => emptyArmAggregate(i))
   // Exposures recorded under an arm index the current definition no longer has are ignored:
   // the rules (experiment-rules.ts) forbid changing the arms once an experiment has started.
-  const arm = (i: number) => arms[i]
+  for (const r of (sumRes?.results ?? []) as ArmRow[]) {
+    const a = arms[r.variant_index]
+    if (!a) continue
+    Object.assign(a, {
+      exposures: r.exposures,
+      units: r.units,
+      clicked: r.clicked,
+      top1Clicked: r.top1,
+      converted: r.converted,
+      conversionValue: r.value_sum,
+    })
+    const denominator = { units: r.units, sumY: r.exposures, sumY2: r.exposures_sq }
+    a.ratios.ctr_at_1 = { ...denominator, sumX: r.top1, sumX2: r.top1_sq, sumXY: r.top1_n }
+    a.ratios.mrr = { ...denominator, sumX: r.rr, sumX2: r.rr_sq, sumXY: r.rr_n }
+    a.ratios.conversion_rate = { ...denominator, sumX: r.converted, sumX2: r.converted_sq, sumXY: r.converted_n }
+  }
 
-  for (const r of (countRes?.results ?? []) as CountRow[]) {
-    const a = arm(r.variant_index)
-    if (a) Object.assign(a, { exposures: r.exposures, units: r.units })
-  }
-  for (const r of (clickRes?.results ?? []) as ClickRow[]) {
-    const a = arm(r.variant_index)
-    if (a) Object.assign(a, { clicked: r.clicked, top1Clicked: r.top1, rrSum: r.rr_sum, rrSumSq: r.rr_sumsq })
-  }
-  for (const r of (conversionRes?.results ?? []) as ConversionRow[]) {
-    const a = arm(r.variant_index)
-    if (a) Object.assign(a, { converted: r.converted, conversionValue: r.value_sum })
-  }
-
-  const graded = new Map<string, { variantIndex: number; rankedIds: string[]; grades: Record<string, number> }>()
+  const graded = new Map<string, { variantIndex: number; unitId: string; rankedIds: string[]; grades: Record<string, number> }>()
   for (const r of (gradeRes?.results ?? []) as GradeRow[]) {
     let g = graded.get(r.request_id)
     if (!g) {
       // A prototype-less object: a document id such as "__proto__" must stay a plain key.
-      g = { variantIndex: r.variant_index, rankedIds: JSON.parse(r.ranked_ids) as string[], grades: Object.create(null) as Record<string, number> }
+      g = { variantIndex: r.variant_index, unitId: r.unit_id, rankedIds: JSON.parse(r.ranked_ids) as string[], grades: Object.create(null) as Record<string, number> }
       graded.set(r.request_id, g)
     }
     g.grades[r.doc_id] = r.grade
   }
+  // nDCG@10 per graded exposure, collected per (arm, unit), then summed into the arm.
+  const perUnit = new Map<string, { variantIndex: number; values: number[] }>()
   for (const g of graded.values()) {
     const ndcg = exposureMetrics({ ranked_ids: g.rankedIds, clicks: [], grades: g.grades }).ndcg_at_10
-    if (ndcg !== null) arm(g.variantIndex)?.ndcgValues.push(ndcg)
+    if (ndcg === null) continue
+    const key = `${g.variantIndex}\u0000${g.unitId}`
+    const u = perUnit.get(key) ?? { variantIndex: g.variantIndex, values: [] }
+    u.values.push(ndcg)
+    perUnit.set(key, u)
+  }
+  for (const u of perUnit.values()) {
+    const a = arms[u.variantIndex]
+    if (a) addGradedUnit(a, u.values)
   }
   return arms
 }

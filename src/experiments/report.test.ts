@@ -1,7 +1,14 @@
+/**
+ * The report analyses users, not exposures. Reference values are independent of this code:
+ * - hand computation of the per-user moments (written out below);
+ * - numpy/scipy on the raw per-user data (SciPy 1.17.1): `np.cov` for the moments, `scipy.stats.t`
+ *   for p-values, and scipy's own Welch test `stats.ttest_ind(b, a, equal_var=False)` where each
+ *   user has one exposure (then the ratio metric is a plain per-user mean).
+ */
 import { describe, expect, it } from 'vitest'
 import type { ExperimentRecord } from './experiment-repo'
-import { buildExperimentReport } from './report'
-import type { ArmAggregate } from './report-repo'
+import { buildExperimentReport, UNIT_OF_ANALYSIS } from './report'
+import { aggregateUnits, type UnitRow } from './unit-aggregate'
 
 const experiment: ExperimentRecord = {
   id: 'exp',
@@ -9,8 +16,8 @@ const experiment: ExperimentRecord = {
   description: '',
   status: 'running',
   variants: [
-    { key: 'control', weight: 0.5, instruction: 'a' },
-    { key: 'treatment', weight: 0.5, instruction: 'b' },
+    { key: 'control', weight: 0.5, instruction: 'Prefer official documentation' },
+    { key: 'treatment', weight: 0.5, instruction: 'Prefer official documentation pages' },
   ],
   coverage: 1,
   seed: null,
@@ -22,41 +29,117 @@ const experiment: ExperimentRecord = {
   stopped_at: null,
 }
 
-const arm = (i: number, patch: Partial<ArmAggregate>): ArmAggregate => ({
-  variantIndex: i,
-  exposures: 0,
-  units: 0,
-  clicked: 0,
-  top1Clicked: 0,
-  rrSum: 0,
-  rrSumSq: 0,
+/** A user who searched `n` times and clicked rank 1 `top1` times (and nothing else). */
+const user = (variantIndex: number, n: number, top1: number): UnitRow => ({
+  variantIndex,
+  exposures: n,
+  clicked: top1,
+  top1Clicked: top1,
+  rrSum: top1,
   converted: 0,
   conversionValue: 0,
   ndcgValues: [],
-  ...patch,
 })
+const times = <T>(k: number, row: T): T[] => Array.from({ length: k }, () => row)
 
-describe('buildExperimentReport', () => {
-  it('reproduces gbstats test_two_sided_ttest_binom on CTR@1 (14/28 vs 16/30)', () => {
-    const r = buildExperimentReport(
-      experiment,
-      [arm(0, { exposures: 28, units: 28, top1Clicked: 14, clicked: 14, rrSum: 14, rrSumSq: 14 }), arm(1, { exposures: 30, units: 30, top1Clicked: 16, clicked: 16, rrSum: 16, rrSumSq: 16 })],
-      { generatedAt: '2026-01-02T00:00:00.000Z' }
-    )
-    const rel = r.comparisons[0]?.metrics.ctr_at_1.relative
-    expect(rel?.estimate).toBeCloseTo(0.06667, 5)
-    expect(rel?.ci[0]).toBeCloseTo(-0.47767, 5)
-    expect(rel?.ci[1]).toBeCloseTo(0.61101, 5)
-    expect(rel?.p_value).toBeCloseTo(0.80707, 5)
-    // With every click at rank 1, MRR equals CTR@1 as a mean; its variance has the n − 1 correction.
-    expect(r.arms[0]?.metrics.mrr.mean).toBeCloseTo(0.5, 12)
-    expect(r.arms[0]?.metrics.mrr.variance).toBeCloseTo((14 - 14 * 14 / 28) / 27, 12)
+describe('buildExperimentReport: the user is the unit', () => {
+  // The case from issue 15: both arms carry the same kind of instruction; control has 1 heavy
+  // searcher (10 searches, all clicked at rank 1) among 10 users, treatment 4 among 10; every
+  // light user searched once without a click.
+  const heavy = aggregateUnits(
+    [user(0, 10, 10), ...times(9, user(0, 1, 0)), ...times(4, user(1, 10, 10)), ...times(6, user(1, 1, 0))],
+    2
+  )
+
+  it('does not call the heavy-user case significant (Welch over users, delta method)', () => {
+    const r = buildExperimentReport(experiment, heavy, { generatedAt: 'now' })
+    expect(r.method.unit_of_analysis).toBe('user')
+    expect(r.method.unit_of_analysis).toBe(UNIT_OF_ANALYSIS)
+    expect(r.arms.map((a) => [a.units, a.exposures, a.top1_clicks])).toEqual([
+      [10, 19, 10],
+      [10, 46, 40],
+    ])
+    // By hand, treatment: X (clicks) = 10,10,10,10,0…; Y (searches) = 10,10,10,10,1…
+    //   ΣX = 40, ΣY = 46, ΣX² = 400, ΣY² = 406, ΣXY = 400, n = 10 → R = 40/46 = 0.869565…
+    //   m_x = 4, m_y = 4.6, v_x = (400 − 160)/9 = 26.667, v_y = (406 − 211.6)/9 = 21.6, c = (400 − 184)/9 = 24
+    //   σ² = v_x/m_y² + v_y·m_x²/m_y⁴ − 2c·m_x/m_y³ = 1.260239 + 0.771866 − 1.972549 = 0.0595576
+    // Control: ΣX = 10, ΣY = 19, ΣX² = 100, ΣY² = 109, ΣXY = 100 → R = 10/19, m_x = 1, m_y = 1.9,
+    //   v_x = 10, v_y = 8.1, c = 9 → σ² = 2.770083 + 0.621542 − 2.624289 = 0.767336
+    // Δ = 0.343249, se = √(0.0595576/10 + 0.767336/10) = 0.287558, dof (Welch) = 10.389,
+    // t = 1.19367 → p = 0.25915 (scipy.stats.t.sf; a t table brackets it in (0.2, 0.3) at 10 dof).
+    const treat = r.arms[1]?.metrics.ctr_at_1
+    expect(treat?.mean).toBeCloseTo(40 / 46, 12)
+    expect(treat?.variance).toBeCloseTo(0.059557629749274366, 10)
+    expect(r.arms[0]?.metrics.ctr_at_1.variance).toBeCloseTo(0.7673360394717648, 10)
+    const ctr = r.comparisons[0]?.metrics.ctr_at_1
+    expect(ctr?.absolute?.estimate).toBeCloseTo(0.34324942791762014, 12)
+    expect(ctr?.absolute?.se).toBeCloseTo(0.2875575888793476, 10)
+    expect(ctr?.dof).toBeCloseTo(10.388723744778483, 8)
+    expect(ctr?.absolute?.p_value).toBeCloseTo(0.25915176206014057, 8)
+    expect(ctr?.absolute?.ci[0]).toBeCloseTo(-0.2942339464213616, 8)
+    expect(ctr?.absolute?.ci[1]).toBeCloseTo(0.9807328022566019, 8)
+    // Relative lift 0.65217 (= 0.869565/0.526316 − 1), delta-method se 0.88184, p = 0.47595 (scipy).
+    expect(ctr?.relative?.estimate).toBeCloseTo(0.6521739130434783, 12)
+    expect(ctr?.relative?.se).toBeCloseTo(0.8818412394735651, 10)
+    expect(ctr?.relative?.p_value).toBeCloseTo(0.475946960274217, 8)
+    expect(ctr?.absolute?.p_value).toBeGreaterThanOrEqual(0.1)
+    expect(ctr?.relative?.p_value).toBeGreaterThanOrEqual(0.1)
+    expect(ctr?.significant).toBe(false)
+    // MRR equals CTR@1 here (every click at rank 1), and it is not significant either.
+    expect(r.comparisons[0]?.metrics.mrr.absolute?.p_value).toBeCloseTo(0.25915176206014057, 8)
+    // SRM counts users: 10 vs 10 on 50/50 → χ² = 0, p = 1.
+    expect(r.srm).toMatchObject({ basis: 'units', observed: [10, 10], chi2: 0, p_value: 1, mismatch: false })
+    expect(r.notes[0]).toMatch(/Each user .* counts once/)
+  })
+
+  it('counts units, not exposures, as the sequential test’s sample size', () => {
+    const r = buildExperimentReport(experiment, heavy, { generatedAt: 'now', method: 'sequential' })
+    expect(r.method.unit_of_analysis).toBe('user')
+    const ctr = r.comparisons[0]?.metrics.ctr_at_1
+    // gbstats SequentialTwoSidedTTest formula evaluated in numpy with N = 20 users (with N = 65
+    // exposures it would be 0.98262): p = min(1, 1/E), ln E = ρ²·(Δ²N/se²)/(2(Nρ² + 1)) − ½ ln(Nρ² + 1).
+    expect(ctr?.absolute?.p_value).toBeCloseTo(0.9937254890421818, 10)
+    expect(ctr?.relative?.p_value).toBe(1)
+    expect(ctr?.significant).toBe(false)
+  })
+
+  it('with one exposure per user, is scipy’s Welch t-test on per-user 0/1 values (14/28 vs 16/30)', () => {
+    const rows = [...times(14, user(0, 1, 1)), ...times(14, user(0, 1, 0)), ...times(16, user(1, 1, 1)), ...times(14, user(1, 1, 0))]
+    const r = buildExperimentReport(experiment, aggregateUnits(rows, 2), { generatedAt: 'now' })
+    const ctr = r.comparisons[0]?.metrics.ctr_at_1
+    // scipy.stats.ttest_ind([1]*16 + [0]*14, [1]*14 + [0]*14, equal_var=False).pvalue = 0.8038517326986135
+    expect(ctr?.absolute?.p_value).toBeCloseTo(0.8038517326986135, 10)
+    expect(ctr?.dof).toBeCloseTo(55.69747071837611, 8)
+    // Per-user sample variance with n − 1: 14·14/28/27 = 0.259259… (not gbstats' proportion p(1 − p) = 0.25).
+    expect(r.arms[0]?.metrics.ctr_at_1.variance).toBeCloseTo(7 / 27, 12)
+    expect(ctr?.relative?.p_value).toBeCloseTo(0.8103768259153914, 8)
+  })
+
+  it('scores nDCG over users with graded exposures only, one ratio per user', () => {
+    // User A (control): graded exposures 1 and 0.5; user B (control): 0; user C (treatment): 1.
+    const rows: UnitRow[] = [
+      { ...user(0, 3, 0), ndcgValues: [1, 0.5] },
+      { ...user(0, 1, 0), ndcgValues: [0] },
+      user(0, 2, 0),
+      { ...user(1, 1, 0), ndcgValues: [1] },
+    ]
+    const r = buildExperimentReport(experiment, aggregateUnits(rows, 2), { generatedAt: 'now' })
+    const nd = r.arms[0]?.metrics.ndcg_at_10
+    // ΣX = 1.5, ΣY = 3 over n = 2 users → 0.5; m_x = 0.75, m_y = 1.5, v_x = 1.125, v_y = 0.5, c = 0.75
+    // σ² = 1.125/2.25 + 0.5·0.5625/5.0625 − 2·0.75·0.75/3.375 = 0.5 + 0.0555… − 0.3333… = 0.2222…
+    expect(nd).toMatchObject({ n: 2, exposures: 3 })
+    expect(nd?.mean).toBeCloseTo(0.5, 12)
+    expect(nd?.variance).toBeCloseTo(2 / 9, 12)
+    expect(r.arms[0]?.graded_exposures).toBe(3)
+    expect(r.arms[0]?.units).toBe(3)
   })
 
   it('says why there is no test for an arm without data, and never reports NaN', () => {
-    const r = buildExperimentReport(experiment, [arm(0, { exposures: 10, units: 10, top1Clicked: 3 }), arm(1, {})], { generatedAt: 'now' })
+    const rows = [...times(3, user(0, 2, 1)), ...times(7, user(0, 1, 0))]
+    const r = buildExperimentReport(experiment, aggregateUnits(rows, 2), { generatedAt: 'now' })
     expect(r.comparisons[0]?.metrics.ctr_at_1).toMatchObject({ relative: null, error: 'too_few_units', significant: false })
-    expect(r.arms[1]?.metrics.ndcg_at_10).toEqual({ n: 0, mean: 0, variance: 0, ci: null })
+    expect(r.arms[1]?.metrics.ndcg_at_10).toEqual({ n: 0, exposures: 0, mean: 0, variance: 0, ci: null })
+    expect(r.notes.join(' ')).toMatch(/fewer than 2 users/)
     const nonFinite: string[] = []
     JSON.stringify(r, (k, v: unknown) => {
       if (typeof v === 'number' && !Number.isFinite(v)) nonFinite.push(k)

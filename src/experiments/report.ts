@@ -3,30 +3,40 @@
  * The experiment report (`GET /v1/experiments/{id}/report`) from per-arm aggregates
  * (report-repo.ts). Pure: statistics only, the clock passed in.
  *
- * Unit of analysis: the exposure (one served ranking). Per arm:
- *  - CTR@1, a proportion: exposures whose rank-1 result was clicked / exposures;
- *  - MRR of clicks: mean over exposures of 1/rank of the best-ranked click (0 without a click);
- *  - nDCG@10 from graded feedback: mean over the exposures that have grades (trec_eval ndcg_cut_10
- *    with linear gain; ranking-metrics.ts);
- *  - conversion rate, a proportion: exposures with a conversion / exposures, and the total value.
+ * Unit of analysis: the user, the unit assignment randomises (sticky per `user`). Exposures of one
+ * user are not independent (a heavy searcher who always clicks is one person, not ten trials), so
+ * every metric is a ratio of per-user sums with its variance over users by the delta method
+ * (stats/ratio-stat.ts, gbstats `RatioStatistic`; unit-aggregate.ts defines the four metrics):
+ * CTR@1, MRR of clicks, nDCG@10 (graded exposures only) and conversion rate, plus the total value.
+ * The point estimates equal the pooled per-exposure figures; the intervals and p-values do not.
  * Each treatment arm is compared with the control (arm 0) by GrowthBook's frequentist engine
- * (stats/welch-test.ts: Welch t-test, Welch–Satterthwaite dof, delta-method relative lift, 95%
- * intervals), or its sequential (always-valid) test when asked (stats/sequential-test.ts).
+ * (stats/welch-test.ts: Welch t-test over units, Welch–Satterthwaite dof, delta-method relative
+ * lift, 95% intervals), or its sequential (always-valid) test when asked (stats/sequential-test.ts,
+ * whose sample size N is then the number of units).
  * Sample-ratio mismatch: χ² of the distinct units per arm against the configured weights
  * (stats/srm-check.ts, GrowthBook's check_srm, which counts users per variation). Units, not
  * exposures, because assignment is per unit: an arm whose users search more often has more
  * exposures without any fault in the split.
  */
 import type { ExperimentRecord } from './experiment-repo'
-import type { ArmAggregate } from './report-repo'
-import { armFromCounts, armFromSums, armFromValues, type ArmStat } from './stats/arm-stat'
+import type { ArmStat } from './stats/arm-stat'
 import { studentTQuantile } from './stats/distributions'
 import { DEFAULT_SEQUENTIAL_TUNING, SEQUENTIAL_METHOD, SEQUENTIAL_METHOD_LABEL, sequentialTest } from './stats/sequential-test'
 import { SRM_THRESHOLD, srmCheck } from './stats/srm-check'
+import { armFromRatioSums } from './stats/ratio-stat'
 import { WELCH_METHOD, WELCH_METHOD_LABEL, welchTest, type ComparisonResult, type Effect } from './stats/welch-test'
+import { REPORT_METRICS, type ArmAggregate, type ReportMetric } from './unit-aggregate'
 
-export const REPORT_METRICS = ['ctr_at_1', 'mrr', 'ndcg_at_10', 'conversion_rate'] as const
-export type ReportMetric = (typeof REPORT_METRICS)[number]
+export { REPORT_METRICS, type ReportMetric }
+
+/** What `method.unit_of_analysis` names: the `user` of the rerank call (or its unit header). */
+export const UNIT_OF_ANALYSIS = 'user' as const
+
+/** One sentence for readers of the report (JSON notes and the page). */
+export const UNIT_EXPLANATION =
+  'Each user (the unit that was randomised) counts once: a metric is the ratio of per-user sums ' +
+  '(e.g. rank-1 clicks / searches) and its uncertainty is measured between users (delta method), ' +
+  'so a few heavy searchers cannot make noise look significant.'
 
 export const METRIC_LABELS: Record<ReportMetric, string> = {
   ctr_at_1: 'CTR@1',
@@ -46,9 +56,12 @@ export interface ReportOptions {
 }
 
 export interface ArmMetric {
-  /** Exposures the mean is over (graded exposures for nDCG). */
+  /** Units (users) the metric is over (users with a graded exposure for nDCG). */
   n: number
+  /** The ratio's denominator: exposures (graded exposures for nDCG). */
+  exposures: number
   mean: number
+  /** Per-unit delta-method variance of the ratio (Var of the mean = variance / n). */
   variance: number
   /** 1 − α interval of the arm's mean (t with n − 1 dof), null when n < 2. */
   ci: [number, number] | null
@@ -110,7 +123,8 @@ export interface ExperimentReport {
     name: string
     alpha: number
     confidence_level: number
-    unit_of_analysis: 'exposure'
+    unit_of_analysis: typeof UNIT_OF_ANALYSIS
+    metric_type: 'ratio_delta_method'
     sequential_tuning?: number
   }
   totals: { exposures: number; units: number }
@@ -132,20 +146,20 @@ export interface ExperimentReport {
 
 function armStats(a: ArmAggregate): Record<ReportMetric, ArmStat> {
   return {
-    ctr_at_1: armFromCounts({ n: a.exposures, x: a.top1Clicked }),
-    mrr: armFromSums({ n: a.exposures, sum: a.rrSum, sumSquares: a.rrSumSq }),
-    ndcg_at_10: armFromValues(a.ndcgValues),
-    conversion_rate: armFromCounts({ n: a.exposures, x: a.converted }),
+    ctr_at_1: armFromRatioSums(a.ratios.ctr_at_1),
+    mrr: armFromRatioSums(a.ratios.mrr),
+    ndcg_at_10: armFromRatioSums(a.ratios.ndcg_at_10),
+    conversion_rate: armFromRatioSums(a.ratios.conversion_rate),
   }
 }
 
-function armMetric(s: ArmStat, alpha: number): ArmMetric {
+function armMetric(s: ArmStat, exposures: number, alpha: number): ArmMetric {
   let ci: [number, number] | null = null
   if (s.n >= 2) {
     const half = studentTQuantile(1 - alpha / 2, s.n - 1) * Math.sqrt(Math.max(0, s.variance) / s.n)
     ci = [s.mean - half, s.mean + half]
   }
-  return { n: s.n, mean: s.mean, variance: s.variance, ci }
+  return { n: s.n, exposures, mean: s.mean, variance: s.variance, ci }
 }
 
 function effect(e: Effect | null): ReportEffect | null {
@@ -184,14 +198,14 @@ export function buildExperimentReport(
       units: a.units,
       clicked_exposures: a.clicked,
       top1_clicks: a.top1Clicked,
-      graded_exposures: a.ndcgValues.length,
+      graded_exposures: a.gradedExposures,
       conversions: a.converted,
       conversion_value: a.conversionValue,
       metrics: {
-        ctr_at_1: armMetric(s.ctr_at_1, alpha),
-        mrr: armMetric(s.mrr, alpha),
-        ndcg_at_10: armMetric(s.ndcg_at_10, alpha),
-        conversion_rate: armMetric(s.conversion_rate, alpha),
+        ctr_at_1: armMetric(s.ctr_at_1, a.ratios.ctr_at_1.sumY, alpha),
+        mrr: armMetric(s.mrr, a.ratios.mrr.sumY, alpha),
+        ndcg_at_10: armMetric(s.ndcg_at_10, a.ratios.ndcg_at_10.sumY, alpha),
+        conversion_rate: armMetric(s.conversion_rate, a.ratios.conversion_rate.sumY, alpha),
       },
     }
   })
@@ -209,14 +223,14 @@ export function buildExperimentReport(
   const observed = arms.map((a) => a.units)
   const srm = srmCheck(observed, weights, SRM_THRESHOLD)
 
-  const notes: string[] = []
+  const notes: string[] = [UNIT_EXPLANATION]
   if (srm.mismatch) {
     notes.push(
       `Sample-ratio mismatch (χ² p = ${srm.p.toPrecision(3)} < ${SRM_THRESHOLD}): units per arm do not follow the configured weights; ` +
         'the comparison is not trustworthy until the cause is found (a bug in assignment, lost exposures, bots).'
     )
   }
-  if (arms.some((a) => a.exposures < 2)) notes.push('An arm has fewer than 2 exposures: no test can be computed yet.')
+  if (arms.some((a) => a.units < 2)) notes.push('An arm has fewer than 2 users: no test can be computed yet.')
   if (method === 'sequential') {
     notes.push('Sequential intervals and p-values stay valid however often the report is looked at; they are wider than Welch’s.')
   } else {
@@ -239,7 +253,8 @@ export function buildExperimentReport(
       name: method === 'sequential' ? SEQUENTIAL_METHOD_LABEL : WELCH_METHOD_LABEL,
       alpha,
       confidence_level: 1 - alpha,
-      unit_of_analysis: 'exposure',
+      unit_of_analysis: UNIT_OF_ANALYSIS,
+      metric_type: 'ratio_delta_method',
       ...(method === 'sequential' ? { sequential_tuning: tuning } : {}),
     },
     totals: {
