@@ -29,6 +29,8 @@ export interface Env {
 
 export interface AppVariables {
   requestId: string
+  /** The caller's own X-Request-Id, when sane: a correlation field only, never a key. */
+  clientRequestId: string | null
   config: Config
   startedAt: number
   /**

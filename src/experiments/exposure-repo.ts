@@ -7,13 +7,18 @@
  * latency, and through `recordExposure`, which never throws: a failing D1 write must not fail a
  * call that was already answered. It retries transient failures, and if every attempt fails it
  * logs the whole exposure as one structured line (`exposure_write_failed`) so it can be replayed
- * from the logs. `INSERT OR IGNORE` on (tenant, request_id) makes retries and replays idempotent;
- * a caller that reuses its own `X-Request-Id` for two calls gets the first call's exposure only.
+ * from the logs. `INSERT OR IGNORE` on (tenant, request_id) makes retries and replays idempotent.
+ * `request_id` is our own id (a fresh UUID per call, middleware/request-id.ts), never the caller's
+ * `X-Request-Id`: that one is kept in `client_request_id` (migrations/0004), so a caller that
+ * reuses its id for many calls still records one exposure per call.
  */
 
 export interface Exposure {
   tenant: string
+  /** Our id for the call (unique): the key. */
   requestId: string
+  /** The caller's own X-Request-Id, if any: correlation only. */
+  clientRequestId?: string | null
   experimentId: string
   variantKey: string
   variantIndex: number
@@ -26,6 +31,7 @@ export interface Exposure {
 
 export interface StoredExposure {
   request_id: string
+  client_request_id: string | null
   experiment_id: string
   variant_key: string
   variant_index: number
@@ -39,10 +45,20 @@ export async function insertExposure(db: D1Database, e: Exposure): Promise<boole
   const result = await db
     .prepare(
       `INSERT OR IGNORE INTO exposures
-         (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
+         (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at, client_request_id)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`
     )
-    .bind(e.tenant, e.requestId, e.experimentId, e.variantKey, e.variantIndex, e.unitId, JSON.stringify(e.rankedIds), e.createdAt)
+    .bind(
+      e.tenant,
+      e.requestId,
+      e.experimentId,
+      e.variantKey,
+      e.variantIndex,
+      e.unitId,
+      JSON.stringify(e.rankedIds),
+      e.createdAt,
+      e.clientRequestId ?? null
+    )
     .run()
   return result.meta.changes > 0
 }
@@ -90,6 +106,7 @@ export async function recordExposure(db: D1Database | undefined, e: Exposure, op
       exposure: {
         tenant: e.tenant,
         request_id: e.requestId,
+        client_request_id: e.clientRequestId ?? null,
         experiment_id: e.experimentId,
         variant_key: e.variantKey,
         variant_index: e.variantIndex,
@@ -105,7 +122,7 @@ export async function recordExposure(db: D1Database | undefined, e: Exposure, op
 export async function getExposure(db: D1Database, tenant: string, requestId: string): Promise<StoredExposure | null> {
   const row = await db
     .prepare(
-      `SELECT request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at
+      `SELECT request_id, client_request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at
        FROM exposures WHERE tenant = ?1 AND request_id = ?2`
     )
     .bind(tenant, requestId)

@@ -142,13 +142,21 @@ export function rankedIds(response: RerankResponse, documents: readonly Normaliz
 export function scheduleExposure(
   deps: ExperimentDeps | undefined,
   applied: AppliedExperiment | null,
-  call: { requestId: string; response: RerankResponse; documents: readonly NormalizedDocument[]; now: number },
+  call: {
+    requestId: string
+    /** The caller's X-Request-Id: stored beside our id for correlation, never as the key. */
+    clientRequestId?: string | null | undefined
+    response: RerankResponse
+    documents: readonly NormalizedDocument[]
+    now: number
+  },
   waitUntil: (p: Promise<unknown>) => void
 ): void {
   if (!applied?.meta.in_experiment || !deps) return
   const exposure: Exposure = {
     tenant: deps.tenant,
     requestId: call.requestId,
+    clientRequestId: call.clientRequestId ?? null,
     experimentId: applied.meta.id,
     variantKey: applied.meta.variant,
     variantIndex: applied.meta.variant_index,

@@ -44,6 +44,8 @@ export interface RerankDeps {
 
 export interface RerankContext {
   requestId: string
+  /** The caller's own X-Request-Id (correlation only; the exposure key is `requestId`). */
+  clientRequestId?: string | null
   /** Route default for `return_documents` (true on /v1/rerank and /rerank, false on /v2). */
   returnDocumentsDefault: boolean
   /** Top-level keys of the raw body, for unknown-field warnings. */
@@ -160,7 +162,7 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
   })
   // After the response (waitUntil): in-experiment calls record their exposure, never failing the call.
   if (!skipExposure) {
-    scheduleExposure(deps.experiments, experiment, { requestId: ctx.requestId, response, documents, now: deps.now }, deps.waitUntil)
+    scheduleExposure(deps.experiments, experiment, { requestId: ctx.requestId, clientRequestId: ctx.clientRequestId, response, documents, now: deps.now }, deps.waitUntil)
   }
   return {
     response,

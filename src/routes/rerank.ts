@@ -39,7 +39,7 @@ for (const path of Object.keys(RETURN_DOCUMENTS_DEFAULT)) {
         now: c.get('startedAt'),
       },
       parsed.data,
-      { requestId: c.get('requestId'), returnDocumentsDefault: RETURN_DOCUMENTS_DEFAULT[path] ?? true, bodyKeys: Object.keys(raw), unitHeader: c.req.header('x-rerank-user') }
+      { requestId: c.get('requestId'), clientRequestId: c.get('clientRequestId'), returnDocumentsDefault: RETURN_DOCUMENTS_DEFAULT[path] ?? true, bodyKeys: Object.keys(raw), unitHeader: c.req.header('x-rerank-user') }
     )
     c.set('rerankInfo', { meta: outcome.response.meta, upstreamMs: outcome.timings.backendMs })
     c.header('Cache-Status', outcome.cacheStatus)

@@ -372,18 +372,30 @@ describe('exposures', () => {
     expect(units?.n).toBe(150)
   })
 
-  it('is idempotent on the request id (a replayed X-Request-Id stores one row)', async () => {
-    const fake = fakeVllm('idempotent')
-    await createExperiment({ id: 'exp-idem', name: 'Idempotent', variants: twoArms() })
-    for (let i = 0; i < 3; i++) {
-      const r = await rerank({ query: 'idem', documents: DOCS, experiment: 'exp-idem', user: 'u' }, {
-        vars: { VLLM_URLS: fake.url },
-        headers: { 'X-Request-Id': 'replayed-request-1' },
-      })
+  it('a reused X-Request-Id from 20 users: 20 exposures, each keyed by its own response id, the caller id kept beside it', async () => {
+    const fake = fakeVllm('reused-id')
+    await createExperiment({ id: 'exp-reused', name: 'Reused id', variants: twoArms() })
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        rerank({ query: 'reused id', documents: DOCS, experiment: 'exp-reused', user: `reuser-${i}` }, {
+          vars: { VLLM_URLS: fake.url },
+          headers: { 'X-Request-Id': 'replayed-request-1' },
+        })
+      )
+    )
+    for (const r of replies) {
       expect(r.status).toBe(200)
+      expect(metaOf(r.json).in_experiment).toBe(true)
+      expect(r.headers.get('x-client-request-id')).toBe('replayed-request-1')
+      expect(r.headers.get('x-request-id')).toBe(r.json.id)
     }
-    const rows = await exposureRows('exp-idem')
-    expect(rows.map((r) => r.request_id)).toEqual(['replayed-request-1'])
+    const ids = replies.map((r) => r.json.id)
+    expect(new Set(ids).size).toBe(20)
+    const rows = (await exposureRows('exp-reused')) as Array<{ request_id: string; unit_id: string; client_request_id?: string | null }>
+    expect(rows).toHaveLength(20)
+    expect(new Set(rows.map((r) => r.request_id))).toEqual(new Set(ids))
+    expect(new Set(rows.map((r) => r.unit_id)).size).toBe(20)
+    for (const row of rows) expect(row.client_request_id).toBe('replayed-request-1')
   })
 
   it('answers the call when the D1 write fails, and logs the exposure for replay', async () => {
