@@ -5,9 +5,10 @@
  * needs no script, no CDN and no network, and prints. Per metric: a bar per arm with its 95%
  * interval as a whisker, and a forest plot of each treatment's relative lift with its interval
  * against the zero line; a sample-ratio-mismatch banner; the full table. Every string that came
- * from a user (names, arm keys) goes through `escapeHtml`.
+ * from a user (names, arm keys) goes through `escapeHtml`. One sentence under "Unit" says what the
+ * figures are over: users, the randomised unit (experiments/report.ts `UNIT_EXPLANATION`).
  */
-import { METRIC_LABELS, REPORT_METRICS, type ExperimentReport, type ReportMetric } from '../experiments/report'
+import { METRIC_LABELS, REPORT_METRICS, UNIT_EXPLANATION, type ExperimentReport, type ReportMetric } from '../experiments/report'
 import { BASE_CSS } from './base-styles'
 import { buildPage, escapeHtml, type BuiltPage } from './html'
 
@@ -32,6 +33,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 .sig{font-weight:700}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:0}
 dl.meta dt{color:var(--muted)} dl.meta dd{margin:0}
+th[scope=row]{white-space:nowrap}
+.badge{white-space:nowrap}
 `
 
 const RATE_METRICS: ReadonlySet<ReportMetric> = new Set(['ctr_at_1', 'conversion_rate'])
@@ -169,7 +172,7 @@ function armTable(report: ExperimentReport): string {
     })
     .join('')
   return `<div class="scroll"><table><caption class="sr-only">Per-arm figures</caption><thead><tr><th scope="col">arm</th><th scope="col" class="num">weight</th>
-<th scope="col" class="num">units</th><th scope="col" class="num">expected units</th><th scope="col" class="num">exposures</th>
+<th scope="col" class="num">users</th><th scope="col" class="num">expected users</th><th scope="col" class="num">exposures</th>
 <th scope="col" class="num">CTR@1 (clicks)</th><th scope="col" class="num">MRR</th><th scope="col" class="num">nDCG@10 (graded)</th>
 <th scope="col" class="num">conversion (n)</th><th scope="col" class="num">value</th></tr></thead><tbody>${rows}</tbody></table></div>`
 }
@@ -193,7 +196,11 @@ ${barChart(report, m)}
 ${report.comparisons.length > 0 ? `<h3>Lift over ${escapeHtml(report.comparisons[0]?.control ?? 'control')}</h3>${forestPlot(report, m)}` : ''}
 ${liftTable(report, m)}</section>`
   ).join('\n')
-  const notes = report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')
+  // The unit sentence is shown in the summary; the notes list repeats nothing.
+  const notes = report.notes
+    .filter((n) => n !== UNIT_EXPLANATION)
+    .map((n) => `<li>${escapeHtml(n)}</li>`)
+    .join('')
   return `<a class="skip" href="#main">Skip to the report</a>
 <header class="top"><h1>Experiment report <span>${escapeHtml(e.name)} (${escapeHtml(e.id)})</span></h1>
 <nav><span class="badge">${escapeHtml(e.status)}</span><a href="report">JSON</a><a href="/">Playground</a><a href="/docs">API</a></nav></header>
@@ -201,7 +208,8 @@ ${liftTable(report, m)}</section>`
 ${srmBanner(report)}
 <section class="panel"><h2>Summary</h2>
 <dl class="meta"><dt>Method</dt><dd>${escapeHtml(report.method.name)}; α = ${report.method.alpha}; unit of analysis: ${escapeHtml(report.method.unit_of_analysis)}</dd>
-<dt>Exposures</dt><dd>${report.totals.exposures} from ${report.totals.units} units; coverage ${e.coverage}</dd>
+<dt>Unit</dt><dd>${escapeHtml(UNIT_EXPLANATION)}</dd>
+<dt>Exposures</dt><dd>${report.totals.exposures} searches from ${report.totals.units} users; coverage ${e.coverage}</dd>
 <dt>Started</dt><dd>${escapeHtml(e.started_at ?? '—')}</dd><dt>Stopped</dt><dd>${escapeHtml(e.stopped_at ?? '—')}</dd>
 <dt>Generated</dt><dd>${escapeHtml(report.generated_at)}</dd></dl>
 ${armTable(report)}</section>

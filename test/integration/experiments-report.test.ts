@@ -1,9 +1,11 @@
 /**
  * `GET /v1/experiments/{id}/report` (JSON and page) against reference values computed
- * independently: exposures are seeded in D1 and feedback goes through `POST /v1/feedback` so that
- * the CTR@1 counts are GrowthBook's published case (gbstats test_tests.py
- * `test_two_sided_ttest_binom`: 14/28 vs 16/30 → relative lift 0.0667, 95% CI (−0.47767, 0.61101),
- * p = 0.80707); MRR, nDCG@10 and the SRM χ² are worked out by hand below.
+ * independently: exposures are seeded in D1 (two per user) and feedback goes through
+ * `POST /v1/feedback`. The report analyses users (the randomisation unit): each metric is a ratio
+ * of per-user sums with its variance over users (delta method, gbstats `RatioStatistic`).
+ * Means, MRR, nDCG@10 and the SRM χ² are worked out by hand below; p-values and intervals come
+ * from numpy/scipy on the per-user data (np.cov for the moments, scipy.stats.t for p and the
+ * quantile; SciPy 1.17.1), not from this code.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { ExperimentReport } from '../../src/experiments/report'
@@ -11,13 +13,14 @@ import { api, createExperiment, db } from './experiments-helpers'
 
 const RANKED = ['d0', 'd1', 'd2', 'd3']
 
-async function seedExposures(experimentId: string, arm: number, key: string, count: number, prefix: string) {
+/** `count` exposures; exposure i belongs to user `unit-<prefix>-⌊i/perUnit⌋`. */
+async function seedExposures(experimentId: string, arm: number, key: string, count: number, prefix: string, perUnit = 1) {
   const stmt = db().prepare(
     `INSERT INTO exposures (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at)
      VALUES ('public', ?1, ?2, ?3, ?4, ?5, ?6, '2026-11-01T00:00:00.000Z')`
   )
   const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`)
-  await db().batch(ids.map((id) => stmt.bind(id, experimentId, key, arm, `unit-${id}`, JSON.stringify(RANKED))))
+  await db().batch(ids.map((id, i) => stmt.bind(id, experimentId, key, arm, `unit-${prefix}-${Math.floor(i / perUnit)}`, JSON.stringify(RANKED))))
   return ids
 }
 
@@ -34,8 +37,9 @@ const ARMS = [
 describe('experiment report', () => {
   beforeAll(async () => {
     await createExperiment({ id: 'rep-gb', name: 'A/B <script>alert(1)</script> & co', variants: ARMS })
-    const control = await seedExposures('rep-gb', 0, 'control', 28, 'c')
-    const treatment = await seedExposures('rep-gb', 1, 'treatment', 30, 't')
+    // 14 control users and 15 treatment users, two searches each.
+    const control = await seedExposures('rep-gb', 0, 'control', 28, 'c', 2)
+    const treatment = await seedExposures('rep-gb', 1, 'treatment', 30, 't', 2)
     // Control: 14 rank-1 clicks (one of them also clicked rank 3), 4 exposures clicked at rank 2
     // only, 2 at rank 4 only, 8 without a click.
     for (const id of control.slice(0, 14)) await feedback({ request_id: id, clicks: ['d0'] })
@@ -58,22 +62,27 @@ describe('experiment report', () => {
     await feedback({ request_id: treatment[0], conversion: 5 })
   })
 
-  it('reproduces GrowthBook’s published Welch case on CTR@1 (14/28 vs 16/30)', async () => {
+  it('compares CTR@1 over users (14 vs 15 users, 14/28 vs 16/30 rank-1 clicks)', async () => {
     const res = await api<ExperimentReport>('GET', '/v1/experiments/rep-gb/report')
     expect(res.status, res.text).toBe(200)
     const r = res.json
-    expect(r.method).toMatchObject({ id: 'gbstats-two-sided-ttest', alpha: 0.05, unit_of_analysis: 'exposure' })
+    expect(r.method).toMatchObject({ id: 'gbstats-two-sided-ttest', alpha: 0.05, unit_of_analysis: 'user', metric_type: 'ratio_delta_method' })
     expect(r.method.name).toMatch(/Welch/)
     expect(r.arms.map((a) => [a.key, a.exposures, a.units, a.top1_clicks])).toEqual([
-      ['control', 28, 28, 14],
-      ['treatment', 30, 30, 16],
+      ['control', 28, 14, 14],
+      ['treatment', 30, 15, 16],
     ])
     const ctr = r.comparisons[0]?.metrics.ctr_at_1
     expect(r.comparisons[0]).toMatchObject({ variant: 'treatment', control: 'control' })
-    expect(ctr?.relative?.estimate).toBeCloseTo(0.0667, 4)
-    expect(ctr?.relative?.ci[0]).toBeCloseTo(-0.47767, 5)
-    expect(ctr?.relative?.ci[1]).toBeCloseTo(0.61101, 5)
-    expect(ctr?.relative?.p_value).toBeCloseTo(0.80707, 5)
+    // Per-user (rank-1 clicks, searches): control (2,2)×7, (0,2)×7; treatment (2,2)×8, (0,2)×7.
+    // Control σ² = v_x/m_y² = (28 − 14²/14)/13/4 = 0.269231 (v_y = c = 0: every user searched twice).
+    expect(r.arms[0]?.metrics.ctr_at_1.variance).toBeCloseTo(0.2692307692307693, 12)
+    expect(ctr?.relative?.estimate).toBeCloseTo(16 / 30 / 0.5 - 1, 12)
+    expect(ctr?.dof).toBeCloseTo(26.843518866692573, 8)
+    expect(ctr?.relative?.ci[0]).toBeCloseTo(-0.7507735748505033, 8)
+    expect(ctr?.relative?.ci[1]).toBeCloseTo(0.8841069081838366, 8)
+    expect(ctr?.relative?.p_value).toBeCloseTo(0.8683229106507895, 8)
+    expect(ctr?.absolute?.p_value).toBeCloseTo(0.8637378103976762, 8)
     expect(ctr?.absolute?.estimate).toBeCloseTo(16 / 30 - 14 / 28, 12)
     expect(ctr?.significant).toBe(false)
   })
@@ -88,7 +97,6 @@ describe('experiment report', () => {
     expect(treatment?.clicked_exposures).toBe(22)
     // nDCG@10, linear gain, log2 discount, IDCG from the grades given (hand-computed).
     const c0 = (3 / Math.log2(3) + 1 / Math.log2(4)) / (3 + 1 / Math.log2(3))
-    expect(control?.metrics.ndcg_at_10.n).toBe(2)
     expect(control?.metrics.ndcg_at_10.mean).toBeCloseTo((c0 + 1) / 2, 12)
     expect(control?.metrics.ndcg_at_10.mean).toBeCloseTo(0.8295009024, 9)
     expect(treatment?.metrics.ndcg_at_10.n).toBe(1)
@@ -99,19 +107,51 @@ describe('experiment report', () => {
     expect(treatment?.metrics.conversion_rate.mean).toBeCloseTo(6 / 30, 12)
     const conv = r.comparisons[0]?.metrics.conversion_rate
     expect(conv?.relative?.estimate).toBeCloseTo(6 / 30 / (3 / 28) - 1, 12)
+    expect(conv?.relative?.p_value).toBeCloseTo(0.6098179294821705, 8) // scipy, per-user data
+    expect(r.comparisons[0]?.metrics.mrr.absolute?.p_value).toBeCloseTo(0.9501337551992525, 8)
+    // nDCG over users with grades: c-0 and c-1 are one user (2 graded searches), t-0 one user.
+    expect(control?.metrics.ndcg_at_10).toMatchObject({ n: 1, exposures: 2 })
   })
 
-  it('checks the sample ratio: χ² of units per arm against the weights', async () => {
+  it('checks the sample ratio: χ² of users per arm against the weights', async () => {
     const r = (await api<ExperimentReport>('GET', '/v1/experiments/rep-gb/report')).json
-    // (28 − 29)²/29 + (30 − 29)²/29 = 2/29; p = erfc(√(χ²/2)) for 1 dof = 0.792849 (Python math.erfc).
-    expect(r.srm).toMatchObject({ basis: 'units', observed: [28, 30], expected: [29, 29], dof: 1, mismatch: false })
-    expect(r.srm.chi2).toBeCloseTo(2 / 29, 12)
-    expect(r.srm.p_value).toBeCloseTo(0.7928489826, 8)
+    // (14 − 14.5)²/14.5 + (15 − 14.5)²/14.5 = 1/29; p = erfc(√(χ²/2)) for 1 dof = 0.852684 (scipy chi2.sf).
+    expect(r.srm).toMatchObject({ basis: 'units', observed: [14, 15], expected: [14.5, 14.5], dof: 1, mismatch: false })
+    expect(r.srm.chi2).toBeCloseTo(1 / 29, 12)
+    expect(r.srm.p_value).toBeCloseTo(0.8526836843346426, 8)
   })
 
-  it('flags a sample-ratio mismatch (120 vs 60 units on 50/50) in the JSON and as a banner on the page', async () => {
+  it('does not call noise from 4 heavy searchers a win (issue 15: p was 0.011 per exposure)', async () => {
+    // Same instruction in both arms. Control: 1 user searched 10 times and clicked rank 1 every
+    // time, 9 users searched once without a click; treatment: 4 such heavy users and 6 light ones.
+    await createExperiment({ id: 'rep-heavy', name: 'Heavy', variants: ARMS.map((v) => ({ ...v, instruction: 'Prefer official documentation' })) })
+    const c = await seedExposures('rep-heavy', 0, 'control', 19, 'hc', 10)
+    const t = await seedExposures('rep-heavy', 1, 'treatment', 46, 'ht', 10)
+    // Light users: re-home the single searches so that each is its own user.
+    await db().prepare("UPDATE exposures SET unit_id = 'light-' || request_id WHERE experiment_id = 'rep-heavy' AND (request_id GLOB 'hc-1?' OR request_id GLOB 'ht-4?')").run()
+    for (const id of [...c.slice(0, 10), ...t.slice(0, 40)]) await feedback({ request_id: id, clicks: ['d0'] })
+    const r = (await api<ExperimentReport>('GET', '/v1/experiments/rep-heavy/report')).json
+    expect(r.method.unit_of_analysis).toBe('user')
+    expect(r.arms.map((a) => [a.units, a.exposures, a.top1_clicks])).toEqual([
+      [10, 19, 10],
+      [10, 46, 40],
+    ])
+    const ctr = r.comparisons[0]?.metrics.ctr_at_1
+    // numpy/scipy on the per-user data (see src/experiments/report.test.ts for the hand computation).
+    expect(ctr?.absolute?.p_value).toBeCloseTo(0.25915176206014057, 8)
+    expect(ctr?.relative?.p_value).toBeCloseTo(0.475946960274217, 8)
+    expect(ctr?.absolute?.p_value).toBeGreaterThanOrEqual(0.1)
+    expect(ctr?.significant).toBe(false)
+    const seq = (await api<ExperimentReport>('GET', '/v1/experiments/rep-heavy/report?method=sequential')).json
+    expect(seq.comparisons[0]?.metrics.ctr_at_1.absolute?.p_value).toBeGreaterThanOrEqual(0.1)
+    expect(seq.method.unit_of_analysis).toBe('user')
+    const page = await api('GET', '/v1/experiments/rep-heavy/report.html')
+    expect(page.text).toMatch(/Each user \(the unit that was randomised\) counts once/)
+  })
+
+  it('flags a sample-ratio mismatch (120 vs 60 users on 50/50; exposures 240 vs 60) in the JSON and as a banner on the page', async () => {
     await createExperiment({ id: 'rep-srm', name: 'SRM', variants: ARMS })
-    await seedExposures('rep-srm', 0, 'control', 120, 'srm-c')
+    await seedExposures('rep-srm', 0, 'control', 240, 'srm-c', 2)
     await seedExposures('rep-srm', 1, 'treatment', 60, 'srm-t')
     const r = (await api<ExperimentReport>('GET', '/v1/experiments/rep-srm/report')).json
     // χ² = 2·30²/90 = 20; p = erfc(√10) = 7.744e-6 < 0.001.
@@ -150,10 +190,11 @@ describe('experiment report', () => {
       expect(html).toContain('A/B &lt;script&gt;alert(1)&lt;/script&gt; &amp; co')
       expect(html).not.toContain('<script>alert(1)')
       expect(html).not.toMatch(/(src|href)="https?:/)
-      // The CTR@1 lift and its interval as printed.
+      // The CTR@1 lift and its interval as printed (scipy values above, rounded).
       expect(html).toContain('+6.7%')
-      expect(html).toContain('−47.8% … +61.1%')
-      expect(html).toContain('0.8071')
+      expect(html).toContain('−75.1% … +88.4%')
+      expect(html).toContain('0.8683')
+      expect(html).toMatch(/unit of analysis: user/)
     }
   })
 })
