@@ -18,6 +18,11 @@ export interface ScoreResult {
   scores: number[]
   /** Tokens the backend reports having processed, when it reports them. */
   promptTokens?: number
+  /**
+   * Each pair's share of `promptTokens`, in request order (whole numbers summing to it per
+   * backend request: cache/apportion-tokens.ts). The cache keeps it with the score.
+   */
+  pairTokens?: number[]
 }
 
 export interface ScoreOptions {

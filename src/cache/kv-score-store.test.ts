@@ -40,6 +40,15 @@ describe('KV score store', () => {
     expect(store.stats.readOps).toBe(3)
   })
 
+  it('reads the token cost written with a score, and old values written without one', async () => {
+    const f = fakeKv()
+    f.data.set('s1:k0', '0.75;120')
+    f.data.set('s1:k1', '0.5')
+    const found = await createKvScoreStore(f.kv, { ttlSeconds: 3600 }).getMany(keys(2))
+    expect(found.get('s1:k0')).toEqual({ score: 0.75, tokens: 120 })
+    expect(found.get('s1:k1')).toEqual({ score: 0.5 })
+  })
+
   it('returns what it could read when one bulk get fails, counting the failure', async () => {
     const f = fakeKv({ failGetChunk: 1 })
     for (const k of keys(250)) f.data.set(k, '0.25')
@@ -56,22 +65,23 @@ describe('KV score store', () => {
     f.data.set('s1:k2', '1.5')
     const store = createKvScoreStore(f.kv, { ttlSeconds: 3600 })
     const found = await store.getMany(keys(4))
-    expect([...found]).toEqual([['s1:k0', 0.75]])
+    expect([...found]).toEqual([['s1:k0', { score: 0.75 }]])
     expect(store.stats.corrupt).toBe(2)
   })
 
   it('writes one compact value per pair with the TTL (never under KV\'s 60 s minimum)', async () => {
     const f = fakeKv()
-    await createKvScoreStore(f.kv, { ttlSeconds: 86_400 }).putMany([['s1:a', 0.7310585786300049]])
-    expect(f.puts).toEqual([{ key: 's1:a', value: '0.7310585786300049', expirationTtl: 86_400 }])
-    await createKvScoreStore(f.kv, { ttlSeconds: 5 }).putMany([['s1:b', 0.5]])
+    await createKvScoreStore(f.kv, { ttlSeconds: 86_400 }).putMany([['s1:a', { score: 0.7310585786300049, tokens: 412 }]])
+    expect(f.puts).toEqual([{ key: 's1:a', value: '0.7310585786300049;412', expirationTtl: 86_400 }])
+    await createKvScoreStore(f.kv, { ttlSeconds: 5 }).putMany([['s1:b', { score: 0.5 }]])
+    expect(f.puts[1]?.value).toBe('0.5')
     expect(f.puts[1]?.expirationTtl).toBe(60)
   })
 
   it('counts failed writes without throwing and never writes an invalid score', async () => {
     const f = fakeKv({ failPut: (k) => k === 's1:bad' })
     const store = createKvScoreStore(f.kv, { ttlSeconds: 3600 })
-    await expect(store.putMany([['s1:bad', 0.5], ['s1:ok', 0.5], ['s1:nan', Number.NaN]])).resolves.toBeUndefined()
+    await expect(store.putMany([['s1:bad', { score: 0.5 }], ['s1:ok', { score: 0.5 }], ['s1:nan', { score: Number.NaN }]])).resolves.toBeUndefined()
     expect(store.stats).toMatchObject({ writeOps: 2, writeFailures: 1 })
     expect([...f.data.keys()]).toEqual(['s1:ok'])
   })

@@ -27,14 +27,14 @@
  * whole-request cache this design exists to beat. One value per (scope) holding a map of its
  * documents' scores would keep partial hits exact and cost 1 read + 1 write per call, but its
  * read-modify-write loses concurrent updates and runs into the 1 write/s/key limit on hot queries;
- * one value per pair (a 20-byte decimal string, `score-value`) has neither problem.
+ * one value per pair (a 20-byte decimal string and its token cost, `score-value`) has neither problem.
  *
  * Reads keep KV's default edge `cacheTtl` (60 s). Scores never change under a key, so a longer one
  * looks tempting, but it also lengthens how long a location may keep answering from what it last
  * read for a key; if that was a miss (not verified here: local KV has no edge cache), a pair written
  * just after would stay invisible there for as long, and be scored again.
  */
-import { decodeScore, encodeScore, isCacheableScore } from './score-value'
+import { decodeStored, encodeStored, isCacheableScore, type StoredScore } from './score-value'
 import { emptyStats, type ScoreStore, type StoreStats } from './score-store'
 
 /** KV bulk `get` accepts at most 100 keys (developers.cloudflare.com/kv/api/read-key-value-pairs). */
@@ -54,7 +54,7 @@ export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions
     name: 'kv',
     stats,
     async getMany(keys) {
-      const found = new Map<string, number>()
+      const found = new Map<string, StoredScore>()
       const chunks: string[][] = []
       for (let i = 0; i < keys.length; i += KV_BULK_GET_MAX) chunks.push(keys.slice(i, i + KV_BULK_GET_MAX))
       await Promise.all(
@@ -70,9 +70,9 @@ export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions
           for (const key of chunk) {
             const raw = values.get(key)
             if (raw === null || raw === undefined) continue
-            const score = decodeScore(raw)
-            if (score === undefined) stats.corrupt++
-            else found.set(key, score)
+            const value = decodeStored(raw)
+            if (value === undefined) stats.corrupt++
+            else found.set(key, value)
           }
         })
       )
@@ -80,11 +80,11 @@ export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions
     },
     async putMany(entries) {
       await Promise.all(
-        entries.map(async ([key, score]) => {
-          if (!isCacheableScore(score)) return
+        entries.map(async ([key, value]) => {
+          if (!isCacheableScore(value.score)) return
           stats.writeOps++
           try {
-            await kv.put(key, encodeScore(score), { expirationTtl })
+            await kv.put(key, encodeStored(value), { expirationTtl })
           } catch {
             stats.writeFailures++
           }

@@ -44,10 +44,17 @@ interface Scope {
   bytes: number
 }
 
-interface Entry {
+/** What a hit returns: the score and the prompt tokens it cost (undefined: not known). */
+export interface CachedPair {
+  readonly score: number
+  readonly tokens: number | undefined
+}
+
+interface Entry extends CachedPair {
   scope: Scope
   doc: string
   score: number
+  tokens: number | undefined
   /** ms since epoch */
   expiresAt: number
   /** What this entry is charged (computed once: it scans the text). */
@@ -63,6 +70,7 @@ export class ByteBoundedLru {
   #bytes = 0
   #capacity: number
   #evictions = 0
+  #cursorStarts = 0
   /** Oldest-first cursor for eviction (see the module comment). */
   #cursor: SetIterator<Entry> | undefined
 
@@ -88,6 +96,15 @@ export class ByteBoundedLru {
     return this.#evictions
   }
 
+  /**
+   * Eviction walks begun from the oldest entry (a new iterator). With the live cursor that is
+   * once per full pass over the entries; a fresh iterator per eviction would make it one per
+   * eviction and rescan the deleted slots each time (what the module comment explains).
+   */
+  get cursorStarts(): number {
+    return this.#cursorStarts
+  }
+
   /** What an entry for `doc` is charged (its scope is charged once, separately). */
   static entryBytes(doc: string): number {
     return ENTRY_OVERHEAD_BYTES + textBytes(doc)
@@ -105,6 +122,11 @@ export class ByteBoundedLru {
 
   /** The score for (`scope`, `doc`) if present and not expired at `now`; a hit marks it used. */
   get(scope: string, doc: string, now: number): number | undefined {
+    return this.lookup(scope, doc, now)?.score
+  }
+
+  /** Like `get`, with the tokens the pair cost. The entry itself: no allocation per hit. */
+  lookup(scope: string, doc: string, now: number): CachedPair | undefined {
     const e = this.#scopes.get(scope)?.docs.get(doc)
     if (e === undefined) return undefined
     if (e.expiresAt <= now) {
@@ -112,10 +134,10 @@ export class ByteBoundedLru {
       return undefined
     }
     e.referenced = true
-    return e.score
+    return e
   }
 
-  set(scope: string, doc: string, score: number, expiresAt: number): void {
+  set(scope: string, doc: string, score: number, expiresAt: number, tokens?: number): void {
     let s = this.#scopes.get(scope)
     const old = s?.docs.get(doc)
     if (old !== undefined) this.#remove(old)
@@ -135,7 +157,7 @@ export class ByteBoundedLru {
       this.#scopes.set(scope, s)
       this.#bytes += s.bytes
     }
-    const e: Entry = { scope: s, doc, score, expiresAt, bytes, referenced: false }
+    const e: Entry = { scope: s, doc, score, tokens, expiresAt, bytes, referenced: false }
     s.docs.set(doc, e)
     this.#order.add(e)
     this.#bytes += bytes
@@ -176,6 +198,7 @@ export class ByteBoundedLru {
       if (next === undefined || next.done) {
         // A finished iterator sees no later additions: start a new one.
         this.#cursor = this.#order.values()
+        this.#cursorStarts++
         next = this.#cursor.next()
       }
       if (next.done) break

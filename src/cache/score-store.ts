@@ -16,6 +16,8 @@ export interface StoreStats {
   corrupt: number
 }
 
+import type { StoredScore } from './score-value'
+
 export interface ScoreStore {
   /** Short name for Cache-Status detail and logs. */
   readonly name: string
@@ -24,9 +26,9 @@ export interface ScoreStore {
    * Scores found for `keys` (absent keys: not found). Must not throw for a partial failure:
    * what could be read is returned and the rest counted in `stats.readFailures`.
    */
-  getMany(keys: readonly string[]): Promise<Map<string, number>>
-  /** Stores each score; failures are counted in `stats.writeFailures`, never thrown. */
-  putMany(entries: ReadonlyArray<readonly [key: string, score: number]>): Promise<void>
+  getMany(keys: readonly string[]): Promise<Map<string, StoredScore>>
+  /** Stores each score (and its token cost); failures are counted in `stats.writeFailures`, never thrown. */
+  putMany(entries: ReadonlyArray<readonly [key: string, value: StoredScore]>): Promise<void>
 }
 
 export function emptyStats(): StoreStats {

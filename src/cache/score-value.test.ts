@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeScore, encodeScore, isCacheableScore } from './score-value'
+import { decodeScore, decodeStored, encodeScore, encodeStored, isCacheableScore } from './score-value'
 
 describe('score values', () => {
   it('round-trip every double in [0, 1] exactly', () => {
@@ -28,5 +28,23 @@ describe('score values', () => {
       expect(decodeScore(bad), String(bad)).toBeUndefined()
     expect(decodeScore('0.25')).toBe(0.25)
     expect(decodeScore('1.5e-7')).toBe(1.5e-7)
+  })
+
+  it('keep the prompt tokens a pair cost beside its score, and still read values written without them', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 1_000_000 }), (s, t) => {
+        const back = decodeStored(encodeStored({ score: s, tokens: t }))
+        expect(back?.score).toBe(s === 0 ? 0 : s)
+        expect(back?.tokens).toBe(t)
+      }),
+      { numRuns: 500 }
+    )
+    expect(encodeStored({ score: 0.25, tokens: 412 })).toBe('0.25;412')
+    expect(encodeStored({ score: 0.25 })).toBe('0.25')
+    // A value already in KV from before tokens were kept: the score, cost unknown.
+    expect(decodeStored('0.7310585786300049')).toEqual({ score: 0.7310585786300049 })
+    for (const bad of ['0.5;', '0.5;-1', '0.5;1.5', '0.5;01', '0.5;1e3', 'NaN;3', ';3', '0.5;3;4', '2;3'])
+      expect(decodeStored(bad), bad).toBeUndefined()
+    expect(() => encodeStored({ score: Number.NaN, tokens: 3 })).toThrow(RangeError)
   })
 })

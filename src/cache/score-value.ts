@@ -9,6 +9,10 @@
  * Stored form: the shortest decimal string that round-trips to the same double
  * (ECMA-262 Number::toString), e.g. "0.7310585786300049": exact, 20 bytes at most, and readable
  * through KV's text type (bulk `get` returns text or JSON only, not ArrayBuffers).
+ *
+ * With the prompt tokens the pair cost (what a hit saves the GPU): "<score>;<tokens>", e.g.
+ * "0.7310585786300049;412". A value without ";" (written before tokens were kept) still reads as
+ * a score whose cost is unknown, so scores already in KV stay valid; the key schema is unchanged.
  */
 
 export function isCacheableScore(score: unknown): score is number {
@@ -27,4 +31,36 @@ export function decodeScore(stored: string | null | undefined): number | undefin
   if (!/^(?:0|1|0\.\d+|\d(?:\.\d+)?e-\d+)$/u.test(stored)) return undefined
   const n = Number(stored)
   return isCacheableScore(n) ? n : undefined
+}
+
+/** A cached score and the prompt tokens the backend spent on it (undefined: not known). */
+export interface StoredScore {
+  score: number
+  tokens?: number | undefined
+}
+
+/** At most this many tokens per pair are believed (a Qwen3-Reranker context is 32,768 / 40,960). */
+export const MAX_PAIR_TOKENS = 1_000_000
+
+const isTokenCount = (t: unknown): t is number => typeof t === 'number' && Number.isInteger(t) && t >= 0 && t <= MAX_PAIR_TOKENS
+
+export function encodeStored(value: StoredScore): string {
+  const score = encodeScore(value.score)
+  return isTokenCount(value.tokens) ? `${score};${value.tokens}` : score
+}
+
+/** The score and tokens a stored value holds; undefined when the score part is not valid. */
+export function decodeStored(stored: string | null | undefined): StoredScore | undefined {
+  if (stored === null || stored === undefined) return undefined
+  const cut = stored.indexOf(';')
+  if (cut < 0) {
+    const score = decodeScore(stored)
+    return score === undefined ? undefined : { score }
+  }
+  const score = decodeScore(stored.slice(0, cut))
+  if (score === undefined) return undefined
+  const rest = stored.slice(cut + 1)
+  // Only what encodeStored writes: digits, no sign, no leading zero; anything else: cost unknown.
+  const tokens = /^(?:0|[1-9]\d{0,6})$/u.test(rest) ? Number(rest) : undefined
+  return isTokenCount(tokens) ? { score, tokens } : undefined
 }

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { BackendError } from '../backends/backend-error'
 import type { BackendKind, PairScorer, ScoreRequest, ScoreResult } from '../backends/types'
 import { ByteBoundedLru } from './memory-lru'
 import { emptyStats, type ScoreStore } from './score-store'
+import type { StoredScore } from './score-value'
 import { MAX_EDGE_WRITES_PER_REQUEST, scoreWithCache, type CacheMode, type ScoreWithCacheDeps } from './score-with-cache'
 import { SingleFlight } from './single-flight'
 
@@ -39,7 +40,9 @@ function fakeScorer(kind: BackendKind = 'vllm'): FakeScorer {
 }
 
 interface MemStore extends ScoreStore {
+  /** Scores by key (and, beside them, the tokens each was stored with). */
   data: Map<string, number>
+  tokens: Map<string, number | undefined>
   failReads?: boolean
   failWrites?: boolean
   hangReads?: boolean
@@ -50,14 +53,15 @@ function memStore(): MemStore {
     name: 'mem',
     stats: emptyStats(),
     data: new Map(),
+    tokens: new Map(),
     async getMany(keys) {
       st.stats.readOps++
-      if (st.hangReads) return new Promise<Map<string, number>>(() => undefined)
+      if (st.hangReads) return new Promise<Map<string, StoredScore>>(() => undefined)
       if (st.failReads) throw new Error('KV GET failed: 500')
-      const out = new Map<string, number>()
+      const out = new Map<string, StoredScore>()
       for (const k of keys) {
         const v = st.data.get(k)
-        if (v !== undefined) out.set(k, v)
+        if (v !== undefined) out.set(k, { score: v, tokens: st.tokens.get(k) })
       }
       return out
     },
@@ -65,7 +69,8 @@ function memStore(): MemStore {
       if (st.failWrites) throw new Error('KV PUT failed: 429 Too Many Requests')
       for (const [k, v] of entries) {
         st.stats.writeOps++
-        st.data.set(k, v)
+        st.data.set(k, v.score)
+        st.tokens.set(k, v.tokens)
       }
     },
   }
@@ -194,8 +199,8 @@ describe('scoreWithCache', () => {
     // Count joins, and hold the backend until the nine other calls have joined every pair.
     let joins = 0
     const join = h.flights.join.bind(h.flights)
-    h.flights.join = (key) => {
-      const p = join(key)
+    h.flights.join = (scope, doc) => {
+      const p = join(scope, doc)
       if (p) joins++
       return p
     }
@@ -234,18 +239,36 @@ describe('scoreWithCache', () => {
   })
 
   it('a waiter does not wait past its own deadline for another call\'s forward', async () => {
-    const h = harness()
-    h.scorer.next.push(async (r) => {
-      await new Promise((res) => setTimeout(res, 300))
-      return { scores: r.documents.map(() => 0.5) }
-    })
-    const slow = h.call(docs(2))
-    await new Promise((r) => setTimeout(r, 5))
-    const t0 = Date.now()
-    const hurried = h.call(docs(2), { deadline: Date.now() + 50 })
-    await expect(hurried).rejects.toMatchObject({ fault: { kind: 'timeout' } })
-    expect(Date.now() - t0).toBeLessThan(250)
-    await slow
+    // Injected clock and fake timers: the other call's backend never answers until released, so
+    // the waiter can only settle through its own deadline, at exactly that (fake) time.
+    vi.useFakeTimers({ now: NOW, toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const h = harness({ clock: () => Date.now() })
+      let release!: () => void
+      h.scorer.next.push(async (r) => {
+        await new Promise<void>((res) => {
+          release = res
+        })
+        return { scores: r.documents.map(() => 0.5) }
+      })
+      const slow = h.call(docs(2))
+      await vi.advanceTimersByTimeAsync(0)
+      expect(h.flights.size).toBe(2)
+      const hurried = h.call(docs(2), { deadline: Date.now() + 50 })
+      let outcome: unknown = 'pending'
+      hurried.then(
+        () => (outcome = 'resolved'),
+        (e: unknown) => (outcome = e)
+      )
+      await vi.advanceTimersByTimeAsync(49)
+      expect(outcome).toBe('pending')
+      await vi.advanceTimersByTimeAsync(1)
+      expect(outcome).toMatchObject({ fault: { kind: 'timeout' } })
+      release()
+      expect((await slow).scores).toEqual([0.5, 0.5])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   for (const [name, result] of [
@@ -337,14 +360,22 @@ describe('scoreWithCache', () => {
     expect(r.cacheStatus).toMatch(/edge-failures=1"$/u)
   })
 
-  it('treats a hanging store read as a miss within its time budget', async () => {
-    const h = harness()
-    h.store.hangReads = true
-    const t0 = Date.now()
-    const r = await h.call(docs(2), { deadline: Date.now() + 200 })
-    expect(Date.now() - t0).toBeLessThan(190)
-    expect(r.counts.forwarded).toBe(2)
-    expect(r.counts.edgeFailures).toBe(1)
+  it('treats a hanging store read as a miss within its time budget (a quarter of the time left)', async () => {
+    vi.useFakeTimers({ now: NOW, toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const h = harness({ clock: () => Date.now() })
+      h.store.hangReads = true
+      let done: Awaited<ReturnType<typeof h.call>> | undefined
+      void h.call(docs(2), { deadline: Date.now() + 200 }).then((r) => (done = r))
+      await vi.advanceTimersByTimeAsync(49)
+      expect(done).toBeUndefined()
+      expect(h.scorer.calls).toHaveLength(0)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(done?.counts.forwarded).toBe(2)
+      expect(done?.counts.edgeFailures).toBe(1)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('expires memory entries after CACHE_TTL_SECONDS', async () => {
@@ -363,5 +394,63 @@ describe('scoreWithCache', () => {
     expect(r.counts.edgeWrites).toBe(MAX_EDGE_WRITES_PER_REQUEST)
     expect(h.store.data.size).toBe(MAX_EDGE_WRITES_PER_REQUEST)
     expect(h.memory.size).toBe(MAX_EDGE_WRITES_PER_REQUEST + 50)
+  })
+
+  it('keeps each pair\'s prompt tokens: a repeat call saves exactly what the miss call reported, per tier', async () => {
+    const h = harness()
+    const first = await h.call(['a', 'a', 'bb', 'a much longer document'])
+    await h.settle()
+    // The fake reports 10 tokens per pair it received: the three distinct documents.
+    expect(first.promptTokens).toBe(30)
+    expect(first.cachedPromptTokens).toBe(0)
+    const fromMemory = await h.call(['a', 'bb', 'a much longer document', 'a'])
+    expect(fromMemory.hits).toBe(4)
+    expect(fromMemory.cachedPromptTokens).toBe(first.promptTokens)
+    h.memory.clear()
+    const fromEdge = await h.call(['a much longer document', 'bb', 'a'])
+    expect(fromEdge.counts.edge).toBe(3)
+    expect(fromEdge.cachedPromptTokens).toBe(first.promptTokens)
+    expect(fromEdge.cachedPairsUnknownTokens).toBe(0)
+    // Apportioned by prompt bytes: the longest document's share is the largest.
+    const byDoc = new Map([...h.store.tokens.values()].map((t, i) => [i, t]))
+    expect([...byDoc.values()].reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(30)
+  })
+
+  it('uses the scorer\'s own per-pair split when it gives one, and counts hits cached without a cost', async () => {
+    const h = harness()
+    h.scorer.next.push(async (r) => ({ scores: r.documents.map(() => 0.5), promptTokens: 12, pairTokens: [5, 7] }))
+    await h.call(['p', 'q'])
+    await h.settle()
+    expect((await h.call(['q'])).cachedPromptTokens).toBe(7)
+    // A score already in KV from before costs were kept: a hit whose saving is not known.
+    h.memory.clear()
+    for (const k of h.store.tokens.keys()) h.store.tokens.set(k, undefined)
+    const old = await h.call(['p', 'q'])
+    expect(old.hits).toBe(2)
+    expect(old.cachedPromptTokens).toBe(0)
+    expect(old.cachedPairsUnknownTokens).toBe(2)
+  })
+
+  it('never serves a lone surrogate the score of its U+FFFD twin, from either tier (issue 14 §5)', async () => {
+    for (const [seen, unseen] of [['caf\ud800', 'caf\ufffd'], ['caf\ufffd', 'caf\ud800'], ['\udc00x', '\ufffdx']] as const) {
+      const h = harness()
+      h.scorer.next.push(async (r) => ({ scores: r.documents.map(() => 0.9) }))
+      await h.call([seen])
+      await h.settle()
+      // Memory tier: the twin is another text.
+      const viaMemory = await h.call([unseen])
+      expect(viaMemory.hits).toBe(0)
+      expect(viaMemory.scores).toEqual([modelScore('instr', 'q', unseen)])
+      // Edge tier alone: the same answer (its key hashes the text as WTF-8).
+      const h2 = harness()
+      h2.scorer.next.push(async (r) => ({ scores: r.documents.map(() => 0.9) }))
+      await h2.call([seen])
+      await h2.settle()
+      h2.memory.clear()
+      const viaEdge = await h2.call([unseen, seen])
+      expect(viaEdge.counts.edge).toBe(1)
+      expect(viaEdge.scores).toEqual([modelScore('instr', 'q', unseen), 0.9])
+      expect(h2.scorer.calls.at(-1)?.documents).toEqual([unseen])
+    }
   })
 })

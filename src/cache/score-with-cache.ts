@@ -12,8 +12,14 @@
  *
  * Keys (`score-key`): one SHA-256 of the call's scope (tenant namespace, backend, model,
  * MODEL_REVISION, prompt format, instruction, query) per call. Tiers 1–2 key on that digest and
- * the exact document text (native Map hashing, no per-document SHA-256 on the hit path); tier 3 on
- * the SHA-256 pair key, derived only for the documents that reach it.
+ * the exact document text, two-level (scope → document string): V8 hashes each document string
+ * once per call (deduplication) and caches the hash in the string, so a hit costs no SHA-256, no
+ * concatenation and no copy. Tier 3 keys on the SHA-256 pair key over the same UTF-16 text (as
+ * WTF-8, so a lone surrogate is not its U+FFFD twin there either), derived only for the
+ * documents that reach it. All three tiers therefore tell apart exactly the same texts.
+ *
+ * Cost kept with each score: the prompt tokens its pair took (the scorer's per-batch split, or the
+ * call's total apportioned by prompt bytes: `apportion-tokens`), so a hit reports what it saved.
  *
  * Never cached (AGENTS.md "Never"): anything from a call that threw; any reply holding a score that
  * is not finite or not in [0, 1] (the whole reply is rejected: 502); anything from the lexical
@@ -31,13 +37,14 @@
  * (lexical scorer, no-store, cache disabled); `stored` when this call wrote scores, `collapsed`
  * when it waited for another call's forward (§2.5, §2.6); `detail` counts hits and misses per tier.
  */
-import { PROMPT_FORMAT_VERSION } from '../backends/vllm/qwen3-prompt'
+import { formatQwen3Document, formatQwen3Query, PROMPT_FORMAT_VERSION } from '../backends/vllm/qwen3-prompt'
 import { BackendError } from '../backends/backend-error'
 import type { BackendKind, PairScorer, ScoreOptions, ScoreRequest, ScoreResult } from '../backends/types'
-import { ByteBoundedLru } from './memory-lru'
+import { apportionTokens, utf8Length } from './apportion-tokens'
+import { ByteBoundedLru, type CachedPair } from './memory-lru'
 import { pairKeys, scopeDigest } from './score-key'
 import type { ScoreStore } from './score-store'
-import { isCacheableScore } from './score-value'
+import { isCacheableScore, type StoredScore } from './score-value'
 import { SingleFlight } from './single-flight'
 
 export type CacheMode = 'default' | 'no-cache' | 'no-store'
@@ -62,6 +69,8 @@ export interface ScoreWithCacheDeps {
   store?: ScoreStore | null
   /** The request's clock (ms since epoch), for expiry in the memory tier. */
   now?: number
+  /** Reads the time for deadlines (edge read budget, waiting on another call's forward); default Date.now. */
+  clock?: () => number
   /** The isolate's tiers (tests pass their own). */
   memory?: ByteBoundedLru
   flights?: SingleFlight
@@ -88,6 +97,13 @@ export interface ScoredPairs {
   hits: number
   misses: number
   promptTokens?: number
+  /**
+   * Prompt tokens the cache hits of this call cost when they were scored (each distinct pair
+   * once): what the GPU did not spend again. Pairs cached before their cost was kept count in
+   * `cachedPairsUnknownTokens` instead.
+   */
+  cachedPromptTokens: number
+  cachedPairsUnknownTokens: number
   cacheMs: number
   backendMs: number
   /** RFC 9211 Cache-Status value. */
@@ -132,7 +148,8 @@ export async function scoreWithCache(
   request: ScoreRequest,
   options: ScoreOptions
 ): Promise<ScoredPairs> {
-  const n = request.documents.length
+  const documents = request.documents
+  const n = documents.length
   const bypassReason =
     deps.scorer.kind === 'lexical'
       ? 'lexical'
@@ -144,7 +161,8 @@ export async function scoreWithCache(
   if (bypassReason !== undefined || !deps.config) return bypass(deps.scorer, request, options, bypassReason ?? 'disabled')
 
   const config = deps.config
-  const now = deps.now ?? Date.now()
+  const clock = deps.clock ?? Date.now
+  const now = deps.now ?? clock()
   const memory = deps.memory ?? isolateMemory
   if (memory === isolateMemory && memory.capacityBytes !== config.CACHE_MEMORY_BYTES) {
     memory.setCapacity(config.CACHE_MEMORY_BYTES)
@@ -163,67 +181,84 @@ export async function scoreWithCache(
     instruction: request.instruction,
     query: request.query,
   })
-  // Distinct documents → the positions that need them (a repeated document is scored once).
-  const positions = new Map<string, number[]>()
-  request.documents.forEach((doc, i) => {
-    const at = positions.get(doc)
-    if (at) at.push(i)
-    else positions.set(doc, [i])
-  })
-  // The in-isolate tiers key on the exact text: memory on (scope digest, document), single-flight
-  // on scope digest + "\n" + document. A full hit computes no SHA-256 per document; the edge store
-  // needs short, fixed-size keys, computed only for the documents that reach it.
-  const local = (doc: string) => `${scopeHex}\n${doc}`
-
-  const scores = new Array<number>(n).fill(Number.NaN)
-  const fill = (doc: string, score: number) => {
-    for (const i of positions.get(doc) ?? []) scores[i] = score
+  // Distinct documents, each with a small index `k` every later step uses: the document string
+  // is hashed by V8 once here (the hash stays cached in the string), and every tier is then
+  // probed with that same string under the scope digest. No per-pair key is built on the
+  // memory / single-flight path; the edge store's SHA-256 keys are derived only for the documents
+  // that reach it. A repeated document is scored once.
+  const distinct: string[] = []
+  const slot = new Int32Array(n)
+  const width: number[] = []
+  const indexOf = new Map<string, number>()
+  for (let i = 0; i < n; i++) {
+    const doc = documents[i] as string
+    let k = indexOf.get(doc)
+    if (k === undefined) {
+      k = distinct.length
+      indexOf.set(doc, k)
+      distinct.push(doc)
+      width.push(1)
+    } else width[k]!++
+    slot[i] = k
   }
-  const width = (doc: string) => positions.get(doc)?.length ?? 0
-  const joined = new Map<string, Promise<number>>()
-  const edgeKeyOf = new Map<string, string>()
-  let toForward: string[]
+  const m = distinct.length
+  const values = new Float64Array(m).fill(Number.NaN)
+  const joined: Array<readonly [k: number, p: Promise<CachedPair>]> = []
+  const edgeKeys = new Array<string | undefined>(m)
+  let cachedTokens = 0
+  let cachedUnknown = 0
+  const hit = (k: number, v: CachedPair) => {
+    values[k] = v.score
+    if (v.tokens === undefined) cachedUnknown += width[k] as number
+    else cachedTokens += v.tokens
+  }
+  let toForward: number[]
 
   if (deps.mode === 'no-cache') {
-    toForward = [...positions.keys()]
+    toForward = Array.from({ length: m }, (_, k) => k)
   } else {
-    const needEdge: string[] = []
-    for (const doc of positions.keys()) {
-      const hit = memory.get(scopeHex, doc, now)
-      if (hit !== undefined) {
-        fill(doc, hit)
-        counts.memory += width(doc)
+    const needEdge: number[] = []
+    for (let k = 0; k < m; k++) {
+      const doc = distinct[k] as string
+      const cached = memory.lookup(scopeHex, doc, now)
+      if (cached !== undefined) {
+        hit(k, cached)
+        counts.memory += width[k] as number
         continue
       }
-      const flight = flights.join(local(doc))
-      if (flight) joined.set(doc, flight)
-      else needEdge.push(doc)
+      const flight = flights.join(scopeHex, doc)
+      if (flight) joined.push([k, flight])
+      else needEdge.push(k)
     }
-    let found = new Map<string, number>()
+    let found = new Map<string, StoredScore>()
     if (store && needEdge.length > 0) {
-      const edgeKeys = await pairKeys(scopeHex, needEdge)
-      needEdge.forEach((doc, i) => edgeKeyOf.set(doc, edgeKeys[i] as string))
-      found = await readEdge(store, edgeKeys, options.deadline, counts)
+      const keys = await pairKeys(scopeHex, needEdge.map((k) => distinct[k] as string))
+      needEdge.forEach((k, j) => {
+        edgeKeys[k] = keys[j]
+      })
+      found = await readEdge(store, keys, options.deadline, counts, clock)
     }
     toForward = []
     const expiresAt = now + config.CACHE_TTL_SECONDS * 1000
     // No `await` from here to `flights.begin`: the claim below must see every other claim.
-    for (const doc of needEdge) {
-      const edgeKey = edgeKeyOf.get(doc)
-      const hit = edgeKey === undefined ? undefined : found.get(edgeKey)
-      if (hit !== undefined) {
-        fill(doc, hit)
-        counts.edge += width(doc)
-        memory.set(scopeHex, doc, hit, expiresAt)
+    for (const k of needEdge) {
+      const edgeKey = edgeKeys[k]
+      const stored = edgeKey === undefined ? undefined : found.get(edgeKey)
+      const doc = distinct[k] as string
+      if (stored !== undefined) {
+        hit(k, { score: stored.score, tokens: stored.tokens })
+        counts.edge += width[k] as number
+        memory.set(scopeHex, doc, stored.score, expiresAt, stored.tokens)
         continue
       }
-      const flight = flights.join(local(doc))
-      if (flight) joined.set(doc, flight)
-      else toForward.push(doc)
+      const flight = flights.join(scopeHex, doc)
+      if (flight) joined.push([k, flight])
+      else toForward.push(k)
     }
   }
 
-  const flight = toForward.length > 0 ? flights.begin(toForward.map(local)) : undefined
+  const forwardDocs = toForward.map((k) => distinct[k] as string)
+  const flight = forwardDocs.length > 0 ? flights.begin(scopeHex, forwardDocs) : undefined
   const cacheMs = performance.now() - t0
   const t1 = performance.now()
   let promptTokens: number | undefined
@@ -233,38 +268,41 @@ export async function scoreWithCache(
     if (!flight) return
     let result: AttributedResult
     try {
-      result = await deps.scorer.score({ instruction: request.instruction, query: request.query, documents: toForward }, options)
-      if (result.scores.length !== toForward.length || !result.scores.every(isCacheableScore)) {
+      result = await deps.scorer.score({ instruction: request.instruction, query: request.query, documents: forwardDocs }, options)
+      if (result.scores.length !== forwardDocs.length || !result.scores.every(isCacheableScore)) {
         throw new BackendError({ kind: 'bad_reply', message: 'backend produced an invalid score' })
       }
     } catch (e) {
       flight.reject(e)
       throw e
     }
-    const byKey = new Map<string, number>()
-    toForward.forEach((doc, j) => byKey.set(local(doc), result.scores[j] as number))
-    flight.resolve(byKey)
-    toForward.forEach((doc, j) => fill(doc, result.scores[j] as number))
-    counts.forwarded = toForward.length
+    const tokens = pairTokensOf(result, request, forwardDocs)
+    const pairs: CachedPair[] = result.scores.map((score, j) => ({ score, tokens: tokens?.[j] }))
+    flight.resolve(pairs)
+    toForward.forEach((k, j) => {
+      values[k] = result.scores[j] as number
+    })
+    counts.forwarded = forwardDocs.length
     promptTokens = result.promptTokens
     if (result.servedBy !== undefined && result.servedBy !== deps.scorer.kind) return
     const expiresAt = now + config.CACHE_TTL_SECONDS * 1000
-    toForward.forEach((doc, j) => memory.set(scopeHex, doc, result.scores[j] as number, expiresAt))
+    forwardDocs.forEach((doc, j) => memory.set(scopeHex, doc, result.scores[j] as number, expiresAt, tokens?.[j]))
     stored = true
     if (store) {
-      const docs = toForward.slice(0, MAX_EDGE_WRITES_PER_REQUEST)
-      const written = result.scores.slice(0, docs.length)
-      counts.edgeWrites = docs.length
+      const written = toForward.slice(0, MAX_EDGE_WRITES_PER_REQUEST)
+      counts.edgeWrites = written.length
       // After the response: the edge keys of pairs that were never looked up there (no-cache) are
       // derived here too, off the response path.
       const write = async () => {
         try {
-          const missing = docs.filter((d) => !edgeKeyOf.has(d))
+          const missing = written.filter((k) => edgeKeys[k] === undefined)
           if (missing.length > 0) {
-            const keys = await pairKeys(scopeHex, missing)
-            missing.forEach((d, i) => edgeKeyOf.set(d, keys[i] as string))
+            const keys = await pairKeys(scopeHex, missing.map((k) => distinct[k] as string))
+            missing.forEach((k, j) => {
+              edgeKeys[k] = keys[j]
+            })
           }
-          await store.putMany(docs.map((d, i) => [edgeKeyOf.get(d) as string, written[i] as number] as const))
+          await store.putMany(written.map((k, j) => [edgeKeys[k] as string, pairs[j] as StoredScore] as const))
         } catch {
           // A store must count its own failures; one that throws anyway loses only these writes.
         }
@@ -273,25 +311,30 @@ export async function scoreWithCache(
     }
   }
   const waitJoined = async () => {
-    if (joined.size === 0) return
+    if (joined.length === 0) return
     const settled = await withDeadline(
-      Promise.all([...joined].map(async ([key, p]) => [key, await p] as const)),
-      options.deadline
+      Promise.all(joined.map(async ([k, p]) => [k, await p] as const)),
+      options.deadline,
+      clock
     )
-    for (const [doc, score] of settled) {
-      fill(doc, score)
-      counts.collapsed += width(doc)
+    for (const [k, v] of settled) {
+      values[k] = v.score
+      counts.collapsed += width[k] as number
     }
   }
   await Promise.all([forward(), waitJoined()])
-  const backendMs = flight || joined.size > 0 ? performance.now() - t1 : 0
+  const backendMs = flight || joined.length > 0 ? performance.now() - t1 : 0
 
+  const scores = new Array<number>(n)
+  for (let i = 0; i < n; i++) scores[i] = values[slot[i] as number] as number
   const hits = counts.memory + counts.edge
   const misses = n - hits
   const out: ScoredPairs = {
     scores,
     hits,
     misses,
+    cachedPromptTokens: cachedTokens,
+    cachedPairsUnknownTokens: cachedUnknown,
     cacheMs,
     backendMs,
     cacheStatus: cacheStatus(deps.mode, hits, misses, counts, stored),
@@ -300,6 +343,23 @@ export async function scoreWithCache(
   if (promptTokens !== undefined) out.promptTokens = promptTokens
   return out
 }
+
+/**
+ * Each forwarded pair's prompt tokens: the scorer's own split per backend request when it gives
+ * one, else the call's total apportioned by each pair's prompt bytes (exact sum per call); none
+ * when the backend reported no usage.
+ */
+function pairTokensOf(result: ScoreResult, request: ScoreRequest, docs: readonly string[]): number[] | undefined {
+  const p = result.pairTokens
+  if (p !== undefined && p.length === docs.length && p.every((t) => Number.isInteger(t) && t >= 0)) return p
+  const total = result.promptTokens
+  if (total === undefined || !Number.isInteger(total) || total < 0) return undefined
+  const queryBytes = utf8Length(formatQwen3Query(request.instruction, request.query)) + DOCUMENT_FORMAT_BYTES
+  return apportionTokens(total, docs.map((d) => queryBytes + utf8Length(d)))
+}
+
+/** The bytes the Qwen3 format adds around every document. */
+const DOCUMENT_FORMAT_BYTES = utf8Length(formatQwen3Document(''))
 
 async function bypass(
   scorer: PairScorer,
@@ -316,6 +376,8 @@ async function bypass(
     misses: n,
     cacheMs: 0,
     backendMs: performance.now() - t0,
+    cachedPromptTokens: 0,
+    cachedPairsUnknownTokens: 0,
     cacheStatus: `${CACHE_NAME}; fwd=bypass; detail="${reason}"`,
     counts: { ...zeroCounts(), forwarded: n },
   }
@@ -327,9 +389,10 @@ async function readEdge(
   store: ScoreStore,
   keys: readonly string[],
   deadline: number,
-  counts: CacheCounts
-): Promise<Map<string, number>> {
-  const budget = Math.min(EDGE_READ_MAX_MS, Math.max(0, (deadline - Date.now()) * EDGE_READ_SHARE_OF_DEADLINE))
+  counts: CacheCounts,
+  clock: () => number
+): Promise<Map<string, StoredScore>> {
+  const budget = Math.min(EDGE_READ_MAX_MS, Math.max(0, (deadline - clock()) * EDGE_READ_SHARE_OF_DEADLINE))
   const before = { reads: store.stats.readOps, failures: store.stats.readFailures }
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
@@ -350,8 +413,8 @@ async function readEdge(
 }
 
 /** Waits for `p`, but not past the caller's own deadline (a joined flight may run longer). */
-async function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
-  const remaining = deadline - Date.now()
+async function withDeadline<T>(p: Promise<T>, deadline: number, clock: () => number): Promise<T> {
+  const remaining = deadline - clock()
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(

@@ -1,25 +1,39 @@
 import { describe, expect, it } from 'vitest'
 import { SingleFlight } from './single-flight'
 
+const S = 'f'.repeat(64)
+const v = (score: number, tokens?: number) => ({ score, tokens })
+
 describe('SingleFlight', () => {
-  it('lets others join a claimed key and hands them the owner\'s score', async () => {
+  it('lets others join a claimed pair and hands them the owner\'s score and token cost', async () => {
     const sf = new SingleFlight()
-    expect(sf.join('a')).toBeUndefined()
-    const f = sf.begin(['a', 'b'])
-    const ja = sf.join('a')
-    const jb = sf.join('b')
+    expect(sf.join(S, 'a')).toBeUndefined()
+    const f = sf.begin(S, ['a', 'b'])
+    expect(sf.size).toBe(2)
+    const ja = sf.join(S, 'a')
+    const jb = sf.join(S, 'b')
     expect(ja).toBeDefined()
-    f.resolve(new Map([['a', 0.25], ['b', 0.75]]))
-    expect(await ja).toBe(0.25)
-    expect(await jb).toBe(0.75)
+    f.resolve([v(0.25, 30), v(0.75, 41)])
+    expect(await ja).toEqual(v(0.25, 30))
+    expect(await jb).toEqual(v(0.75, 41))
     expect(sf.size).toBe(0)
-    expect(sf.join('a')).toBeUndefined()
+    expect(sf.join(S, 'a')).toBeUndefined()
   })
 
-  it('rejects every waiter with the very same error and forgets the keys', async () => {
+  it('keys by (scope, document): the same text under another scope is another pair', () => {
     const sf = new SingleFlight()
-    const f = sf.begin(['a'])
-    const waiters = [sf.join('a'), sf.join('a'), sf.join('a')]
+    sf.begin(S, ['a'])
+    expect(sf.join('e'.repeat(64), 'a')).toBeUndefined()
+    // A lone surrogate and its U+FFFD twin are different texts (the edge keys agree: score-key).
+    sf.begin(S, ['x\ud800'])
+    expect(sf.join(S, 'x\ufffd')).toBeUndefined()
+    expect(sf.join(S, 'x\ud800')).toBeDefined()
+  })
+
+  it('rejects every waiter with the very same error and forgets the pairs', async () => {
+    const sf = new SingleFlight()
+    const f = sf.begin(S, ['a'])
+    const waiters = [sf.join(S, 'a'), sf.join(S, 'a'), sf.join(S, 'a')]
     const err = new Error('backend answered 500')
     f.reject(err)
     for (const w of waiters) await expect(w).rejects.toBe(err)
@@ -28,30 +42,40 @@ describe('SingleFlight', () => {
 
   it('does not leak an unhandled rejection when nobody joined', async () => {
     const sf = new SingleFlight()
-    sf.begin(['lonely']).reject(new Error('x'))
-    await new Promise((r) => setTimeout(r, 5))
+    sf.begin(S, ['lonely']).reject(new Error('x'))
+    await Promise.resolve()
     expect(sf.size).toBe(0)
   })
 
-  it('only removes its own registration: a newer flight for the key survives the older settling', async () => {
+  it('only removes its own registration: a newer flight for the pair survives the older settling', async () => {
     const sf = new SingleFlight()
-    const older = sf.begin(['k'])
-    const olderWaiter = sf.join('k')
-    const newer = sf.begin(['k'])
-    older.resolve(new Map([['k', 0.1]]))
-    expect(await olderWaiter).toBe(0.1)
-    const newerWaiter = sf.join('k')
+    const older = sf.begin(S, ['k'])
+    const olderWaiter = sf.join(S, 'k')
+    const newer = sf.begin(S, ['k'])
+    expect(sf.size).toBe(1)
+    older.resolve([v(0.1)])
+    expect(await olderWaiter).toEqual(v(0.1))
+    const newerWaiter = sf.join(S, 'k')
     expect(newerWaiter).toBeDefined()
-    newer.resolve(new Map([['k', 0.2]]))
-    expect(await newerWaiter).toBe(0.2)
+    newer.resolve([v(0.2)])
+    expect(await newerWaiter).toEqual(v(0.2))
+    expect(sf.size).toBe(0)
   })
 
   it('settles once: a late reject after resolve changes nothing', async () => {
     const sf = new SingleFlight()
-    const f = sf.begin(['k'])
-    const w = sf.join('k')
-    f.resolve(new Map([['k', 0.3]]))
+    const f = sf.begin(S, ['k'])
+    const w = sf.join(S, 'k')
+    f.resolve([v(0.3)])
     f.reject(new Error('late'))
-    expect(await w).toBe(0.3)
+    expect(await w).toEqual(v(0.3))
+  })
+
+  it('rejects a waiter whose pair the owner left without a value', async () => {
+    const sf = new SingleFlight()
+    const f = sf.begin(S, ['a', 'b'])
+    const jb = sf.join(S, 'b')
+    f.resolve([v(0.5)])
+    await expect(jb).rejects.toThrow(/no score/u)
   })
 })

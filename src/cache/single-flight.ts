@@ -1,71 +1,104 @@
 /**
  * @module single-flight
- * In-isolate request coalescing per pair key: while one call is scoring a pair, any other call
- * that needs the same pair waits for that answer instead of sending the pair to the GPU again
- * (the "collapsed" forward of RFC 9211 §2.6). Pure bookkeeping, no I/O.
+ * In-isolate request coalescing per pair: while one call is scoring a pair, any other call that
+ * needs the same pair waits for that answer instead of sending the pair to the GPU again (the
+ * "collapsed" forward of RFC 9211 §2.6). Pure bookkeeping, no I/O.
  *
- * The owner settles its flight exactly once: `resolve` with one score per key, or `reject` with
- * the error every waiter then sees (the same BackendError object, so each waiter answers with
- * the same 502/503/504). An entry is removed when its flight settles, and only by the flight
- * that registered it, so a later `no-cache` flight for the same key is never cut short.
+ * A pair is (scope digest, document text), the same two-level key as the memory tier
+ * (`memory-lru`): the document string is the Map key itself, so V8 hashes it once (the hash is
+ * cached in the string, and the call already hashed it while deduplicating) and no per-pair key
+ * string is built. A flat key of scope + "\n" + document cost a copy of every document and a
+ * fresh hash per Map operation (claim, join, release: 3–4 per document on a miss), which was most
+ * of the miss path's CPU at 1,000 documents (issue 17's profile).
+ *
+ * The owner settles its flight exactly once: `resolve` with one value per claimed document, in
+ * the order claimed, or `reject` with the error every waiter then sees (the same BackendError
+ * object, so each waiter answers with the same 502/503/504). An entry is removed when its flight
+ * settles, and only by the flight that registered it, so a later `no-cache` flight for the same
+ * pair is never cut short.
  */
+import type { CachedPair } from './memory-lru'
 
-/** One owner's backend call: a single promise for all of its keys, however many. */
+/** One owner's backend call: a single promise for all of its pairs, however many. */
 interface FlightState {
-  scores: Promise<ReadonlyMap<string, number>>
+  docs: readonly string[]
+  values: Promise<readonly CachedPair[]>
+  /** document → position in `docs`, built on the first join only (most flights are never joined). */
+  index?: Map<string, number>
 }
 
 export interface Flight {
-  /** The keys this flight registered (it scores exactly these). */
-  readonly keys: readonly string[]
-  resolve(scores: ReadonlyMap<string, number>): void
+  /** The documents this flight registered (it scores exactly these), under its scope. */
+  readonly docs: readonly string[]
+  /** One value per registered document, in registration order. */
+  resolve(values: readonly CachedPair[]): void
   reject(error: unknown): void
 }
 
 export class SingleFlight {
-  #pending = new Map<string, FlightState>()
+  #scopes = new Map<string, Map<string, FlightState>>()
+  #size = 0
 
   /**
-   * The in-flight score for `key`, if some call is computing it now. A promise is made per join,
-   * not per claimed key: most flights are never joined.
+   * The in-flight score (and token cost) for (`scope`, `doc`), if some call is computing it now.
+   * A promise is made per join, not per claimed pair.
    */
-  join(key: string): Promise<number> | undefined {
-    const flight = this.#pending.get(key)
+  join(scope: string, doc: string): Promise<CachedPair> | undefined {
+    const flight = this.#scopes.get(scope)?.get(doc)
     if (flight === undefined) return undefined
-    return flight.scores.then((scores) => {
-      const s = scores.get(key)
-      if (s === undefined) throw new Error('single-flight: no score for a claimed key')
-      return s
+    if (flight.index === undefined) flight.index = new Map(flight.docs.map((d, i) => [d, i]))
+    const at = flight.index.get(doc) as number
+    return flight.values.then((values) => {
+      const v = values[at]
+      if (v === undefined) throw new Error('single-flight: no score for a claimed pair')
+      return v
     })
   }
 
-  /** Keys currently claimed. */
+  /** Pairs currently claimed. */
   get size(): number {
-    return this.#pending.size
+    return this.#size
   }
 
   /**
-   * Registers `keys` as being computed by the caller (replacing any earlier registration, which
-   * still settles its own waiters). Call synchronously after checking `join`, with no `await`
-   * in between, so that two calls cannot both claim a key.
+   * Registers (`scope`, each of `docs`) as being computed by the caller (replacing any earlier
+   * registration, which still settles its own waiters). Call synchronously after checking `join`,
+   * with no `await` in between, so that two calls cannot both claim a pair. `docs` must be
+   * distinct.
    */
-  begin(keys: readonly string[]): Flight {
-    let resolve!: (scores: ReadonlyMap<string, number>) => void
+  begin(scope: string, docs: readonly string[]): Flight {
+    let resolve!: (values: readonly CachedPair[]) => void
     let reject!: (error: unknown) => void
-    const scores = new Promise<ReadonlyMap<string, number>>((res, rej) => {
+    const values = new Promise<readonly CachedPair[]>((res, rej) => {
       resolve = res
       reject = rej
     })
     // A flight nobody joined must not surface as an unhandled rejection.
-    scores.catch(() => undefined)
-    const state: FlightState = { scores }
-    for (const key of keys) this.#pending.set(key, state)
+    values.catch(() => undefined)
+    const state: FlightState = { docs, values }
+    let pairs = this.#scopes.get(scope)
+    if (pairs === undefined) {
+      pairs = new Map()
+      this.#scopes.set(scope, pairs)
+    }
+    for (const doc of docs) {
+      if (pairs.get(doc) === undefined) this.#size++
+      pairs.set(doc, state)
+    }
     let settled = false
     const release = () => {
-      for (const key of keys) if (this.#pending.get(key) === state) this.#pending.delete(key)
+      const held = this.#scopes.get(scope)
+      if (held === undefined) return
+      for (const doc of docs) {
+        if (held.get(doc) === state) {
+          held.delete(doc)
+          this.#size--
+        }
+      }
+      if (held.size === 0) this.#scopes.delete(scope)
     }
     return {
-      keys,
+      docs,
       resolve: (result) => {
         if (settled) return
         settled = true

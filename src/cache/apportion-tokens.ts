@@ -1,0 +1,65 @@
+/**
+ * @module apportion-tokens
+ * Splits the prompt tokens a backend reported for a batch among the batch's pairs. Pure.
+ *
+ * vLLM reports `usage.prompt_tokens` once per request (vllm/entrypoints/pooling/score/
+ * serving.py: the sum of every pair's prompt length), not per pair, and a request here is one
+ * batch of pairs. A pair's prompt is the formatted query followed by the formatted document
+ * (backends/vllm/qwen3-prompt.ts), so its share is apportioned in proportion to its prompt's
+ * UTF-8 bytes, by the largest-remainder method: every share is a whole number and the shares sum
+ * exactly to the batch's total. The shares are estimates (a tokenizer's tokens per byte varies
+ * with the text); their sum is what the backend reported.
+ */
+
+const NON_ASCII = /[^\u0000-\u007f]/u
+
+/** UTF-8 bytes of `text` (a lone surrogate counts 3, as WTF-8 / U+FFFD would). */
+export function utf8Length(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4
+        i++
+      } else n += 3
+    } else n += 3
+  }
+  return n
+}
+
+/**
+ * `total` split in proportion to `weights` (non-negative), as integers summing exactly to `total`
+ * (a non-negative integer). All weights zero: split evenly. Ties in the remainders go to the
+ * earlier pair, so the split is deterministic.
+ */
+export function apportionTokens(total: number, weights: readonly number[]): number[] {
+  const n = weights.length
+  if (n === 0) return []
+  if (!Number.isInteger(total) || total < 0) throw new RangeError(`apportionTokens: total must be a non-negative integer, got ${total}`)
+  let sum = 0
+  for (const w of weights) {
+    if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`apportionTokens: weights must be finite and non-negative, got ${w}`)
+    sum += w
+  }
+  const out = new Array<number>(n)
+  const rest = new Float64Array(n)
+  let given = 0
+  for (let i = 0; i < n; i++) {
+    const exact = sum === 0 ? total / n : (total * (weights[i] as number)) / sum
+    const whole = Math.floor(exact)
+    out[i] = whole
+    rest[i] = exact - whole
+    given += whole
+  }
+  let left = total - given
+  if (left > 0) {
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (rest[b] as number) - (rest[a] as number) || a - b)
+    for (let r = 0; left > 0; r = (r + 1) % n, left--) out[order[r] as number]! += 1
+  }
+  return out
+}
