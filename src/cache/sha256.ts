@@ -124,7 +124,7 @@ export function encodeWtf8Into(text: string, buf: Uint8Array): number {
 export function wtf8Bytes(text: string): Uint8Array<ArrayBuffer> {
   if (!hasLoneSurrogate(text)) return encoder.encode(text)
   const buf = new Uint8Array(text.length * 3)
-  return buf.subarray(0, encodeWtf8Into(text, buf))
+  return buf.slice(0, encodeWtf8Into(text, buf))
 }
 
 /**
