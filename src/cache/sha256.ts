@@ -122,7 +122,7 @@ export function encodeWtf8Into(text: string, buf: Uint8Array): number {
 
 /** `text` as WTF-8 bytes: UTF-8 when well-formed (the fast native encoder), else encodeWtf8Into. */
 export function wtf8Bytes(text: string): Uint8Array<ArrayBuffer> {
-  if (!hasLoneSurrogate(text)) return encoder.encode(text)
+  if (!hasLoneSurrogate(text)) return encoder.encode(text) as Uint8Array<ArrayBuffer>
   const buf = new Uint8Array(text.length * 3)
   return buf.slice(0, encodeWtf8Into(text, buf))
 }
