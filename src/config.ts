@@ -7,6 +7,7 @@ import { z } from 'zod'
 import type { Env } from './app-env'
 import { apiKeysVar } from './auth/api-keys'
 import { foldingVar } from './rerank/fold-documents'
+import { gpuTokensPerSecondVar } from './cache/gpu-savings'
 
 const int = (def: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(def)
@@ -76,6 +77,8 @@ export const configSchema = z.object({
   /** Bytes of the in-isolate LRU tier. */
   CACHE_MEMORY_BYTES: int(16 * 1024 * 1024, 0, 512 * 1024 * 1024),
   CACHE_ENABLED: boolVar(true),
+  /** Prompt tokens/s one GPU scores, for the GPU-ms a cache hit saved (cache/gpu-savings.ts); unset: tokens only. */
+  CACHE_GPU_TOKENS_PER_SECOND: gpuTokensPerSecondVar,
   /** Hashed API keys (src/auth/api-keys.ts); empty → open access (tenant 'public', all scopes). */
   API_KEYS: apiKeysVar,
   /** Single-tenant deployments: every tenant reads and writes one cache partition. */

@@ -27,6 +27,11 @@ function fakeScorer(kind: BackendKind = 'vllm'): FakeScorer {
   const s: FakeScorer = {
     kind,
     model: 'qwen3-reranker-8b',
+    promptFormat: 'qwen3-reranker/v1',
+    defaultInstruction: 'instr',
+    async prepare() {
+      throw new Error('not used by the cache')
+    },
     calls: [],
     next: [],
     async score(r) {
@@ -414,6 +419,18 @@ describe('scoreWithCache', () => {
     // Apportioned by prompt bytes: the longest document's share is the largest.
     const byDoc = new Map([...h.store.tokens.values()].map((t, i) => [i, t]))
     expect([...byDoc.values()].reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(30)
+  })
+
+  it('serves but never caches pairs the scorer marks uncacheable', async () => {
+    const h = harness()
+    h.scorer.next.push(async (r) => ({ scores: r.documents.map(() => 0.5), uncacheable: [1] }))
+    const r = await h.call(['p', 'q', 'r'])
+    await h.settle()
+    expect(r.scores).toEqual([0.5, 0.5, 0.5])
+    expect(h.memory.size).toBe(2)
+    expect(h.store.data.size).toBe(2)
+    await h.call(['p', 'q', 'r'])
+    expect(h.scorer.calls.at(-1)?.documents).toEqual(['q'])
   })
 
   it('uses the scorer\'s own per-pair split when it gives one, and counts hits cached without a cost', async () => {

@@ -37,7 +37,7 @@
  * (lexical scorer, no-store, cache disabled); `stored` when this call wrote scores, `collapsed`
  * when it waited for another call's forward (§2.5, §2.6); `detail` counts hits and misses per tier.
  */
-import { formatQwen3Document, formatQwen3Query, PROMPT_FORMAT_VERSION } from '../backends/vllm/qwen3-prompt'
+import { formatQwen3Document, formatQwen3Query } from '../backends/vllm/qwen3-prompt'
 import { BackendError } from '../backends/backend-error'
 import type { BackendKind, PairScorer, ScoreOptions, ScoreRequest, ScoreResult } from '../backends/types'
 import { apportionTokens, utf8Length } from './apportion-tokens'
@@ -177,7 +177,7 @@ export async function scoreWithCache(
     backend: deps.scorer.kind,
     model: deps.scorer.model,
     modelRevision: config.MODEL_REVISION,
-    promptFormat: PROMPT_FORMAT_VERSION,
+    promptFormat: deps.scorer.promptFormat,
     instruction: request.instruction,
     query: request.query,
   })
@@ -285,14 +285,19 @@ export async function scoreWithCache(
     counts.forwarded = forwardDocs.length
     promptTokens = result.promptTokens
     if (result.servedBy !== undefined && result.servedBy !== deps.scorer.kind) return
+    // Pairs the backend did not score as sent (re-cut to fit its context) are served, not cached.
+    const skip = new Set((result as { uncacheable?: readonly number[] }).uncacheable ?? [])
     const expiresAt = now + config.CACHE_TTL_SECONDS * 1000
-    forwardDocs.forEach((doc, j) => memory.set(scopeHex, doc, result.scores[j] as number, expiresAt, tokens?.[j]))
-    stored = true
-    if (store) {
-      const written = toForward.slice(0, MAX_EDGE_WRITES_PER_REQUEST)
+    forwardDocs.forEach((doc, j) => {
+      if (!skip.has(j)) memory.set(scopeHex, doc, result.scores[j] as number, expiresAt, tokens?.[j])
+    })
+    stored = skip.size < forwardDocs.length
+    if (store && stored) {
+      const written = toForward.filter((_, j) => !skip.has(j)).slice(0, MAX_EDGE_WRITES_PER_REQUEST)
       counts.edgeWrites = written.length
       // After the response: the edge keys of pairs that were never looked up there (no-cache) are
       // derived here too, off the response path.
+      const forwardAt = new Map(toForward.map((k, j) => [k, j]))
       const write = async () => {
         try {
           const missing = written.filter((k) => edgeKeys[k] === undefined)
@@ -302,7 +307,7 @@ export async function scoreWithCache(
               edgeKeys[k] = keys[j]
             })
           }
-          await store.putMany(written.map((k, j) => [edgeKeys[k] as string, pairs[j] as StoredScore] as const))
+          await store.putMany(written.map((k) => [edgeKeys[k] as string, pairs[forwardAt.get(k) as number] as StoredScore] as const))
         } catch {
           // A store must count its own failures; one that throws anyway loses only these writes.
         }

@@ -5,6 +5,7 @@
  */
 import type { BackendKind } from '../backends/types'
 import type { NormalizedDocument } from './normalize-documents'
+import { gpuMsFor } from '../cache/gpu-savings'
 
 export interface RerankResult {
   index: number
@@ -24,13 +25,15 @@ export interface RerankResponse {
     pairs: number
     pairs_scored: number
     pairs_cached: number
+    /** Prompt tokens the cached pairs cost when scored: not spent again (apportioned per pair). */
+    cached_prompt_tokens: number
   }
   meta: {
     api_version: { version: string }
     billed_units: { search_units: number }
     backend: BackendKind
     model: string
-    cache: { hits: number; misses: number }
+    cache: CacheMeta
     instruction: string
     instruction_source: string
     template?: unknown
@@ -40,6 +43,18 @@ export interface RerankResponse {
     truncated_documents?: number
     warnings?: string[]
   }
+}
+
+/** Per-call cache outcome and what it saved the GPU (cache/gpu-savings.ts). */
+export interface CacheMeta {
+  hits: number
+  misses: number
+  /** Prompt tokens of the pairs served from the cache (each pair's share of its batch's usage). */
+  prompt_tokens_saved: number
+  /** GPU-ms those tokens took at CACHE_GPU_TOKENS_PER_SECOND; absent when that is not set. */
+  gpu_ms_saved?: number
+  /** Cache hits stored before costs were kept: saved, but by how much is not known. */
+  hits_cost_unknown?: number
 }
 
 export interface BuildResponseInput {
@@ -57,6 +72,11 @@ export interface BuildResponseInput {
   hits: number
   misses: number
   promptTokens?: number
+  /** Prompt tokens the cache hits cost when scored, and hits whose cost is not known. */
+  cachedPromptTokens?: number
+  cachedPairsUnknownTokens?: number
+  /** CACHE_GPU_TOKENS_PER_SECOND for the model; undefined: report tokens only. */
+  gpuTokensPerSecond?: number | undefined
   instruction: string
   instructionSource: string
   template?: unknown
@@ -94,6 +114,11 @@ export function buildResponse(input: BuildResponseInput): RerankResponse {
   }
   const units = searchUnits(input.misses)
   const tokens = input.promptTokens ?? 0
+  const saved = input.cachedPromptTokens ?? 0
+  const cache: CacheMeta = { hits: input.hits, misses: input.misses, prompt_tokens_saved: saved }
+  const gpuMs = gpuMsFor(saved, input.gpuTokensPerSecond)
+  if (gpuMs !== undefined) cache.gpu_ms_saved = gpuMs
+  if ((input.cachedPairsUnknownTokens ?? 0) > 0) cache.hits_cost_unknown = input.cachedPairsUnknownTokens as number
   const response: RerankResponse = {
     id: input.id,
     model: input.model,
@@ -104,13 +129,14 @@ export function buildResponse(input: BuildResponseInput): RerankResponse {
       pairs: input.documents.length,
       pairs_scored: input.misses,
       pairs_cached: input.hits,
+      cached_prompt_tokens: saved,
     },
     meta: {
       api_version: { version: '2' },
       billed_units: { search_units: units },
       backend: input.backend,
       model: input.model,
-      cache: { hits: input.hits, misses: input.misses },
+      cache,
       instruction: input.instruction,
       instruction_source: input.instructionSource,
     },
