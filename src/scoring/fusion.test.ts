@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { boostRulesSchema } from './business-score'
 import { zodFieldErrors } from './field-error'
-import { DEFAULT_WEIGHTS, fuseScores, fusionSchema, normaliseWeights, rankFused, resolveFusion, type FusedItem } from './fusion'
+import { DEFAULT_WEIGHTS, fuseScores, MAX_WEIGHT, fusionSchema, normaliseWeights, rankFused, resolveFusion, type FusedItem } from './fusion'
 
 const unit = fc.double({ min: 0, max: 1, noNaN: true })
 const weight = fc.double({ min: 0, max: 1000, noNaN: true })
@@ -94,10 +94,27 @@ describe('fusionSchema', () => {
     expect(r.success).toBe(false)
     if (!r.success) {
       expect(zodFieldErrors(r.error, 'fusion')).toEqual([
-        { field: 'fusion.weights.semantic', message: 'expected a finite number ≥ 0' },
+        { field: 'fusion.weights.semantic', message: 'expected a finite number between 0 and 1000000' },
         { field: 'fusion.weights.model', message: 'unknown field' },
       ])
     }
+  })
+})
+
+describe('fusion weight bounds', () => {
+  it('refuses weights whose sum would overflow, naming the field and the limit', () => {
+    const r = fusionSchema.safeParse({ weights: { semantic: 1e308, business: 1e308 } })
+    expect(r.success).toBe(false)
+    if (!r.success) {
+      expect(zodFieldErrors(r.error, 'fusion').map((e) => e.field)).toEqual(['fusion.weights.semantic', 'fusion.weights.business'])
+      expect(zodFieldErrors(r.error, 'fusion')[0]?.message).toContain(String(MAX_WEIGHT))
+    }
+    // A template's weights skip the request schema: resolveFusion checks the same bound.
+    const t = resolveFusion(undefined, { fusion: { semantic: 1e308, business: 1e308 } }, { timeDecay: false })
+    expect(t.ok).toBe(false)
+    // At the limit the weights still normalise to finite shares.
+    const ok = resolveFusion({ weights: { semantic: MAX_WEIGHT, business: MAX_WEIGHT, time: MAX_WEIGHT } }, undefined, { timeDecay: true })
+    expect(ok.ok && Object.values(ok.fusion.weights).every((w) => Number.isFinite(w) && Math.abs(w - 1 / 3) < 1e-12)).toBe(true)
   })
 })
 

@@ -30,10 +30,19 @@ export interface FusionWeights {
 /** Issue 4's defaults. Frozen: callers merge over it, never mutate it. */
 export const DEFAULT_WEIGHTS: Readonly<FusionWeights> = Object.freeze({ semantic: 0.6, business: 0.3, time: 0.1 })
 
+/**
+ * Largest accepted weight. Weights are relative (normalised to sum 1), so no ratio anyone means
+ * needs more, and three of them summed stay far from overflow (1e308 + 1e308 = Infinity made
+ * every normalised weight NaN).
+ */
+export const MAX_WEIGHT = 1_000_000
+
+const WEIGHT_EXPECTED = `expected a finite number between 0 and ${MAX_WEIGHT}`
 const weightSchema = z
-  .number({ error: 'expected a finite number ≥ 0' })
-  .finite({ error: 'expected a finite number ≥ 0' })
-  .min(0, { error: 'expected a finite number ≥ 0' })
+  .number({ error: WEIGHT_EXPECTED })
+  .finite({ error: WEIGHT_EXPECTED })
+  .min(0, { error: WEIGHT_EXPECTED })
+  .max(MAX_WEIGHT, { error: WEIGHT_EXPECTED })
 
 /** Partial weights: the request's `fusion.weights` and a template's `fusion`. */
 export const fusionWeightsSchema = z.strictObject({
@@ -103,7 +112,9 @@ export function resolveFusion(
 /** `undefined` when the weights are usable, else what is expected. */
 export function weightsProblem(w: FusionWeights): string | undefined {
   for (const k of ['semantic', 'business', 'time'] as const) {
-    if (!Number.isFinite(w[k]) || w[k] < 0) return `expected ${k} to be a finite number ≥ 0, got ${String(w[k])}`
+    if (!Number.isFinite(w[k]) || w[k] < 0 || w[k] > MAX_WEIGHT) {
+      return `expected ${k} to be a finite number between 0 and ${MAX_WEIGHT}, got ${String(w[k])}`
+    }
   }
   if (!(w.semantic + w.business + w.time > 0)) return 'expected at least one weight > 0 (they are normalised to sum 1)'
   return undefined

@@ -53,7 +53,7 @@ describe('timeDecaySchema', () => {
 
   it('names the bad field and says what is expected', () => {
     expect(errors({ kind: 'exponential', half_life_days: 0 })).toEqual([
-      { field: 'time_decay.half_life_days', message: 'expected a half-life in days > 0' },
+      { field: 'time_decay.half_life_days', message: 'expected a half-life in days > 0 and ≤ 1000000' },
     ])
     expect(errors({ kind: 'exponential', half_life_days: 7, missing: 2 })[0]?.field).toBe('time_decay.missing')
     expect(errors({ kind: 'step', after_days: 30 })).toEqual([

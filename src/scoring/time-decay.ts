@@ -27,10 +27,17 @@ const missingSchema = z
   .max(1, { error: 'expected a number between 0 and 1' })
   .default(0.5)
 
+/**
+ * Longest accepted span, days (about 2,700 years): past any document's age, and small enough that
+ * every age ÷ half-life stays a finite number.
+ */
+export const MAX_DAYS = 1_000_000
+
 const daysSchema = z
-  .number({ error: 'expected a number of days ≥ 0' })
-  .finite({ error: 'expected a number of days ≥ 0' })
-  .min(0, { error: 'expected a number of days ≥ 0' })
+  .number({ error: `expected a number of days between 0 and ${MAX_DAYS}` })
+  .finite({ error: `expected a number of days between 0 and ${MAX_DAYS}` })
+  .min(0, { error: `expected a number of days between 0 and ${MAX_DAYS}` })
+  .max(MAX_DAYS, { error: `expected a number of days between 0 and ${MAX_DAYS}` })
 
 const factorSchema = z
   .number({ error: 'expected a factor between 0 and 1' })
@@ -42,9 +49,10 @@ export const timeStepSchema = z.strictObject({ after_days: daysSchema, factor: f
 const exponentialSchema = z.strictObject({
   kind: z.literal('exponential'),
   half_life_days: z
-    .number({ error: 'expected a half-life in days > 0' })
-    .finite({ error: 'expected a half-life in days > 0' })
-    .positive({ error: 'expected a half-life in days > 0' }),
+    .number({ error: `expected a half-life in days > 0 and ≤ ${MAX_DAYS}` })
+    .finite({ error: `expected a half-life in days > 0 and ≤ ${MAX_DAYS}` })
+    .positive({ error: `expected a half-life in days > 0 and ≤ ${MAX_DAYS}` })
+    .max(MAX_DAYS, { error: `expected a half-life in days > 0 and ≤ ${MAX_DAYS}` }),
   missing: missingSchema,
 })
 
