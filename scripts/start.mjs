@@ -1,11 +1,17 @@
-#!/usr/bin/env node
 /**
  * `npm start`: apply local D1 migrations, then serve the worker with `wrangler dev` on
  * 127.0.0.1:$PORT (default 8787), offline and unattended.
  *
- * - Config comes from the environment: every var the worker reads (VLLM_URLS, VLLM_API_KEY,
- *   VLLM_MODEL, and the other names in README "Configuration") is handed to wrangler through a
- *   private env file (mode 0600, removed on exit), so secrets never appear in `ps`.
+ * - Config: `.dev.vars` (if present) merged with the environment's config vars (every name in
+ *   scripts/config-vars.mjs; the environment wins) into one private env file (mode 0600, removed on
+ *   exit) that wrangler reads with `--env-file`, so secrets never appear in `ps`. wrangler itself
+ *   skips `.dev.vars` when `--env-file` is given, hence the merge; the file is written so that
+ *   wrangler's dotenv reader gives back every value byte for byte (scripts/env-file.mjs).
+ * - Truthful start-up: after wrangler starts, GET /healthz until the worker answers, then print
+ *   what it really enforces (its `auth` and `backend` fields) and "ready on http://127.0.0.1:PORT".
+ * - One structured JSON log line per request (the worker's access log; LOG_REQUESTS=false silences
+ *   it). wrangler runs at `--log-level log` (LOG_LEVEL overrides: `warn` shows warnings and errors
+ *   only) and its own request lines are dropped unless LOG_LEVEL is set.
  * - No telemetry, no network: WRANGLER_SEND_METRICS=false and CLOUDFLARE_CF_FETCH_ENABLED=false
  *   (shared/notes/toolchain.md "Offline wrangler").
  * - wrangler runs in its own process group; SIGINT/SIGTERM are forwarded to the whole group so
@@ -14,6 +20,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { buildEnvFile, parseDotenv } from './env-file.mjs'
 import { CONFIG_VAR } from './config-vars.mjs'
 
 
@@ -29,15 +36,28 @@ const env = {
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',
   WRANGLER_LOG: process.env.WRANGLER_LOG ?? 'warn',
   CI: process.env.CI ?? 'true', // non-interactive: never prompt
+  // wrangler must read our env file and nothing else: not the whole process environment.
+  CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: 'true',
+  CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
 }
 
+const devVars = existsSync('.dev.vars') ? parseDotenv(readFileSync('.dev.vars', 'utf8')) : {}
+const fromEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k, v]) => CONFIG_VAR.test(k) && v !== undefined)
+)
+const { text, names, unencodable } = buildEnvFile(devVars, fromEnv)
+if (unencodable.length > 0) {
+  // dotenv (wrangler's reader) has no quoting for these; changing them silently would be worse.
+  console.error(
+    `rerank-edge: cannot pass ${unencodable.join(', ')} to wrangler: a value holding all of ' " and \` ` +
+      '(or a carriage return next to a literal \\n) has no dotenv form. Change the value.'
+  )
+  process.exit(2)
+}
 const tmpDir = join('.wrangler', 'tmp')
 mkdirSync(tmpDir, { recursive: true })
 const envFile = join(tmpDir, `start-${process.pid}.env`)
-const lines = Object.entries(process.env)
-  .filter(([k, v]) => CONFIG_VAR.test(k) && v !== undefined)
-  .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-writeFileSync(envFile, lines.join('\n') + '\n', { mode: 0o600 })
+writeFileSync(envFile, text, { mode: 0o600 })
 const cleanup = () => rmSync(envFile, { force: true })
 
 // The child we are running now (migrations, then the dev server), each in its own process group
@@ -45,10 +65,35 @@ const cleanup = () => rmSync(envFile, { force: true })
 let current = null
 let stopping = false
 
-function run(args) {
-  current = spawn('wrangler', args, { stdio: 'inherit', env, detached: true })
+function run(args, filter) {
+  current = spawn('wrangler', args, { stdio: filter ? ['inherit', 'pipe', 'pipe'] : 'inherit', env, detached: true })
+  if (filter) {
+    forwardLines(current.stdout, process.stdout, filter)
+    forwardLines(current.stderr, process.stderr, filter)
+  }
   return current
 }
+
+/** Copies `from` to `to` line by line, dropping the lines `drop` matches. */
+function forwardLines(from, to, drop) {
+  let pending = ''
+  from.setEncoding('utf8')
+  from.on('data', (chunk) => {
+    pending += chunk
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) if (!drop(line)) to.write(line + '\n')
+  })
+  from.on('end', () => {
+    if (pending && !drop(pending)) to.write(pending)
+  })
+}
+
+// wrangler's own per-request line ("[wrangler:info] GET /healthz 200 OK (9ms)") next to the
+// worker's structured one would make two lines per request; LOG_LEVEL set explicitly keeps it.
+// eslint-disable-next-line no-control-regex
+const WRANGLER_REQUEST_LINE = /^(?:\x1b\[[0-9;]*m)*\[wrangler:info\](?:\x1b\[[0-9;]*m)* [A-Z]+ \S+ \d{3} /u
+const dropLine = process.env.LOG_LEVEL === undefined ? (line) => WRANGLER_REQUEST_LINE.test(line) : () => false
 
 function wait(child) {
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
@@ -97,29 +142,55 @@ if (migrate.code !== 0) {
   process.exit(migrate.code ?? 1)
 }
 
-const configured = lines.map((l) => l.split('=')[0]).filter((k) => k !== 'VLLM_API_KEY')
-console.log(
-  `rerank-edge: serving on http://127.0.0.1:${port} with ${
-    process.env.VLLM_URLS ? `vLLM at ${process.env.VLLM_URLS}` : 'the embedded lexical scorer (no VLLM_URLS set)'
-  }${configured.length ? ` (config: ${configured.join(', ')})` : ''}`
-)
-
-// Access control is open until API_KEYS is configured (env or .dev.vars): say so at start-up.
-const devVars = existsSync('.dev.vars') ? readFileSync('.dev.vars', 'utf8') : ''
-if (!process.env.API_KEYS && !/^\s*API_KEYS\s*=/mu.test(devVars)) {
-  console.log('rerank-edge: access is OPEN (no API_KEYS configured): every caller is tenant "public" with all scopes')
-} else {
-  console.log('rerank-edge: access requires an API key (API_KEYS configured)')
-}
+const sourceOf = (name) => (name in fromEnv ? 'environment' : '.dev.vars')
+const configured = names.filter((k) => k !== 'VLLM_API_KEY').map((k) => `${k} (${sourceOf(k)})`)
 
 const dev = run([
   'dev',
   '--ip', '127.0.0.1',
   '--port', port,
   '--show-interactive-dev-session=false',
-  '--log-level', process.env.LOG_LEVEL ?? 'warn',
+  // "log" is the level at which wrangler prints the worker's console.log (the access log).
+  '--log-level', process.env.LOG_LEVEL ?? 'log',
   '--env-file', envFile,
-])
+], dropLine)
+
+/**
+ * Asks the worker what it enforces, once it answers: the banner states facts, not guesses.
+ * Any HTTP answer counts as "up" (a 503 `down` health or a 500 config error included).
+ */
+async function announce() {
+  const url = `http://127.0.0.1:${port}`
+  for (;;) {
+    if (stopping || dev.exitCode !== null) return
+    let res
+    try {
+      res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) })
+    } catch {
+      await new Promise((r) => setTimeout(r, 200))
+      continue
+    }
+    const body = await res.json().catch(() => ({}))
+    if (typeof body.auth !== 'string') {
+      const message = body?.error?.message ?? `HTTP ${res.status}`
+      console.log(`rerank-edge: the worker answers but refuses its configuration: ${message}`)
+    } else {
+      const backend =
+        body.backend === 'vllm'
+          ? `vLLM (${body.model}) at ${fromEnv.VLLM_URLS ?? devVars.VLLM_URLS}`
+          : 'the embedded lexical scorer (no VLLM_URLS set)'
+      console.log(`rerank-edge: scoring with ${backend}${configured.length ? `; config: ${configured.join(', ')}` : ''}`)
+      if (body.auth === 'open') {
+        console.log('rerank-edge: access is OPEN (no API_KEYS configured): every caller is tenant "public" with all scopes')
+      } else {
+        console.log(`rerank-edge: access requires an API key (API_KEYS from ${sourceOf('API_KEYS')}); /healthz says "auth":"${body.auth}"`)
+      }
+    }
+    console.log(`rerank-edge: ready on ${url}`)
+    return
+  }
+}
+void announce()
 
 const result = await wait(dev)
 cleanup()

@@ -26,11 +26,17 @@ export interface Served {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-export async function serve(env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Served> {
+export const REPO_ROOT = new URL('../..', import.meta.url).pathname
+
+/**
+ * `cwd` runs `npm start` in another project directory (e.g. a copy with its own `.dev.vars`, see
+ * `projectCopy`). Resolves once /healthz answers AND npm start has printed its "ready on" line.
+ */
+export async function serve(env: Record<string, string> = {}, timeoutMs = 60_000, cwd = REPO_ROOT): Promise<Served> {
   const port = await freePort()
   let out = ''
   const child = spawn('npm', ['start'], {
-    cwd: new URL('../..', import.meta.url).pathname,
+    cwd,
     env: { ...process.env, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -49,6 +55,11 @@ export async function serve(env: Record<string, string> = {}, timeoutMs = 60_000
     if (Date.now() > deadline) throw new Error(`npm start did not answer within ${timeoutMs} ms:\n${out}`)
     await new Promise((r) => setTimeout(r, 250))
   }
+  while (!out.includes(`ready on ${url}`)) {
+    if (child.exitCode !== null) throw new Error(`npm start exited early (${child.exitCode}):\n${out}`)
+    if (Date.now() > deadline) throw new Error(`npm start printed no ready line within ${timeoutMs} ms:\n${out}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
   return {
     url,
     port,
@@ -61,6 +72,23 @@ export async function serve(env: Record<string, string> = {}, timeoutMs = 60_000
         child.kill(signal)
       }),
   }
+}
+
+/**
+ * A throwaway project directory that shares this checkout's code (symlinks) but has its own
+ * `.dev.vars` and `.wrangler` state, so a test can write `.dev.vars` without touching the
+ * developer's. Returns its path; remove it with `rmSync(path, { recursive: true })`.
+ */
+export async function projectCopy(devVars: string): Promise<string> {
+  const { mkdtempSync, symlinkSync, writeFileSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dir = mkdtempSync(join(tmpdir(), 'rerank-edge-e2e-'))
+  for (const name of ['node_modules', 'src', 'migrations', 'scripts', 'package.json', 'wrangler.toml', 'tsconfig.json']) {
+    symlinkSync(join(REPO_ROOT, name), join(dir, name))
+  }
+  writeFileSync(join(dir, '.dev.vars'), devVars, { mode: 0o600 })
+  return dir
 }
 
 /** PIDs of processes whose command line mentions `needle` (from /proc; Linux). */
