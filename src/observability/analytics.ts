@@ -5,7 +5,8 @@
  *   index1: tenant (the sampling key)
  *   blob1 method, blob2 path, blob3 key_id, blob4 template, blob5 instruction_kind, blob6 backend,
  *   blob7 error_code, blob8 request_id, blob9 experiment id, blob10 experiment variant
- *   double1 status, double2 duration_ms, double3 upstream_ms, double4 cache_hits, double5 cache_misses
+ *   double1 status, double2 duration_ms, double3 upstream_ms, double4 cache_hits, double5 cache_misses,
+ *   double6 cache_tokens_saved, double7 cache_gpu_ms_saved (0 when CACHE_GPU_TOKENS_PER_SECOND is unset)
  * Pure.
  */
 import type { RequestRecord } from './request-record'
@@ -25,6 +26,14 @@ export function toDataPoint(r: RequestRecord): AnalyticsEngineDataPoint {
       r.experiment?.id ?? null,
       r.experiment?.variant ?? null,
     ],
-    doubles: [r.status, r.duration_ms, r.upstream_ms ?? 0, r.cache_hits ?? 0, r.cache_misses ?? 0],
+    doubles: [
+      r.status,
+      r.duration_ms,
+      r.upstream_ms ?? 0,
+      r.cache_hits ?? 0,
+      r.cache_misses ?? 0,
+      r.cache_tokens_saved ?? 0,
+      r.cache_gpu_ms_saved ?? 0,
+    ],
   }
 }

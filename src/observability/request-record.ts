@@ -9,7 +9,7 @@
 export interface RerankLogInfo {
   meta: {
     backend: string
-    cache: { hits: number; misses: number }
+    cache: { hits: number; misses: number; prompt_tokens_saved?: number; gpu_ms_saved?: number }
     instruction_source: string
     template?: unknown
     experiment?: unknown
@@ -36,6 +36,10 @@ export interface RequestRecord {
   experiment: { id: string; variant: string } | null
   cache_hits: number | null
   cache_misses: number | null
+  /** Prompt tokens the cache hits saved (build-response meta.cache.prompt_tokens_saved). */
+  cache_tokens_saved: number | null
+  /** GPU-ms they took at CACHE_GPU_TOKENS_PER_SECOND; null when not configured. */
+  cache_gpu_ms_saved: number | null
   backend: string | null
   upstream_ms: number | null
   error_code: string | null
@@ -101,6 +105,8 @@ export function buildRequestRecord(input: RecordInput): RequestRecord {
     experiment: info ? experimentOf(info.meta.experiment) : null,
     cache_hits: info ? info.meta.cache.hits : null,
     cache_misses: info ? info.meta.cache.misses : null,
+    cache_tokens_saved: info ? (info.meta.cache.prompt_tokens_saved ?? 0) : null,
+    cache_gpu_ms_saved: info?.meta.cache.gpu_ms_saved ?? null,
     backend: info ? info.meta.backend : rerank ? input.configuredBackend : null,
     upstream_ms: info ? round(info.upstreamMs) : null,
     error_code: input.errorCode,

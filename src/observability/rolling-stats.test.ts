@@ -56,7 +56,9 @@ describe('buildRequestRecord', () => {
     const p = toDataPoint(rec())
     expect(p.indexes).toEqual(['t1'])
     expect(p.blobs).toEqual(['POST', '/v1/rerank', 'k1', null, 'default', 'vllm', null, 'r1', null, null])
-    expect(p.doubles).toEqual([200, 10, 12.35, 1, 1])
+    expect(p.doubles).toEqual([200, 10, 12.35, 1, 1, 0, 0])
+    const saved = toDataPoint(rec({ rerank: { meta: { ...info('default', 2, 0).meta, cache: { hits: 2, misses: 0, prompt_tokens_saved: 640, gpu_ms_saved: 71.11 } }, upstreamMs: 0 } }))
+    expect(saved.doubles?.slice(5)).toEqual([640, 71.11])
   })
 })
 
@@ -93,5 +95,36 @@ describe('RollingStats', () => {
     expect(sum.request_rate_per_s).toBe(10)
     s.reset()
     expect(s.summary(0).requests).toBe(0)
+  })
+
+  it('sums the tokens and GPU-ms the cache saved, per tenant and per template', () => {
+    const s = new RollingStats({ capacity: 100, windowMs: 60_000 })
+    const saved = (tenant: string, tokens: number, gpuMs: number | undefined, template?: unknown) =>
+      rec({
+        tenant,
+        rerank: {
+          meta: { backend: 'vllm', cache: { hits: 1, misses: 0, prompt_tokens_saved: tokens, ...(gpuMs === undefined ? {} : { gpu_ms_saved: gpuMs }) }, instruction_source: template ? 'template' : 'raw', ...(template ? { template } : {}) },
+          upstreamMs: 0,
+        },
+      })
+    s.record(saved('acme', 400, 44.44), 1000)
+    s.record(saved('acme', 100, 11.11, { id: 'rag', version: 1 }), 1001)
+    s.record(saved('beta', 250, undefined, { id: 'rag', version: 1 }), 1002)
+    s.record(rec({ tenant: 'beta', status: 502, errorCode: 'backend_error', rerank: undefined }), 1003)
+    s.record(rec({ tenant: 'gamma', path: '/healthz', rerank: undefined }), 1004)
+    const sum = s.summary(2000).cache_savings
+    expect(sum).toMatchObject({ rerank_calls: 3, prompt_tokens: 750, gpu_ms: 55.55 })
+    expect(sum.by_tenant).toEqual({
+      acme: { rerank_calls: 2, prompt_tokens: 500, gpu_ms: 55.55 },
+      beta: { rerank_calls: 1, prompt_tokens: 250, gpu_ms: null },
+    })
+    expect(sum.by_template).toEqual({
+      '(none)': { rerank_calls: 1, prompt_tokens: 400, gpu_ms: 44.44 },
+      rag: { rerank_calls: 2, prompt_tokens: 350, gpu_ms: 11.11 },
+    })
+    // A tenant named like an Object.prototype key is just a key.
+    s.record(saved('__proto__', 5, undefined), 1005)
+    const wire = JSON.parse(JSON.stringify(s.summary(2000))) as { cache_savings: { by_tenant: Record<string, unknown> } }
+    expect(Object.getOwnPropertyDescriptor(wire.cache_savings.by_tenant, '__proto__')?.value).toEqual({ rerank_calls: 1, prompt_tokens: 5, gpu_ms: null })
   })
 })

@@ -3,7 +3,8 @@
  * In-isolate rolling window over the last `capacity` requests (ring buffer of typed arrays, so
  * recording is a few stores and no allocation), summarised over the last `windowMs` on demand:
  * request rate, p50/p95 latency, cache hit ratio, backend errors, and the share of rerank calls
- * with a non-default instruction. One isolate's view only; fleet-wide figures come from
+ * with a non-default instruction, and the prompt tokens / GPU-ms the score cache saved, per tenant
+ * and template. One isolate's view only; fleet-wide figures come from
  * Analytics Engine. Pure: `now` is passed in.
  */
 import { isBackendError, type RequestRecord } from './request-record'
@@ -24,6 +25,41 @@ export interface StatsSummary {
   backend_errors: number
   non_default_instruction_share: number | null
   by_instruction_kind: Record<string, number>
+  /** What the score cache saved the GPU in the window: in total, per tenant and per template. */
+  cache_savings: CacheSavings
+}
+
+export interface SavingsFigures {
+  rerank_calls: number
+  prompt_tokens: number
+  /** null when no call in the group had CACHE_GPU_TOKENS_PER_SECOND for its model. */
+  gpu_ms: number | null
+}
+
+export interface CacheSavings extends SavingsFigures {
+  by_tenant: Record<string, SavingsFigures>
+  /** Keyed by template id; calls without a template under "(none)". */
+  by_template: Record<string, SavingsFigures>
+}
+
+const NO_TEMPLATE = '(none)'
+
+const emptyFigures = (): SavingsFigures => ({ rerank_calls: 0, prompt_tokens: 0, gpu_ms: null })
+
+function addTo(group: Record<string, SavingsFigures>, key: string, tokens: number, gpuMs: number): void {
+  let f = Object.hasOwn(group, key) ? group[key] : undefined
+  if (f === undefined) {
+    f = emptyFigures()
+    // defineProperty: a tenant or template named "__proto__" must be a key, not a prototype.
+    Object.defineProperty(group, key, { value: f, enumerable: true, writable: true, configurable: true })
+  }
+  add(f, tokens, gpuMs)
+}
+
+function add(f: SavingsFigures, tokens: number, gpuMs: number): void {
+  f.rerank_calls++
+  f.prompt_tokens += tokens
+  if (!Number.isNaN(gpuMs)) f.gpu_ms = Math.round(((f.gpu_ms ?? 0) + gpuMs) * 100) / 100
 }
 
 /** Nearest-rank percentile (the same definition as bench/lib/stats.ts). */
@@ -43,6 +79,11 @@ export class RollingStats {
   readonly #misses: Uint32Array
   readonly #flags: Uint8Array
   readonly #kind: Uint8Array
+  readonly #tokensSaved: Float64Array
+  /** NaN: no GPU rate configured for that call. */
+  readonly #gpuMsSaved: Float64Array
+  readonly #tenant: string[]
+  readonly #template: Array<string | null>
   #next = 0
   #size = 0
   #firstAt = Number.NaN
@@ -57,6 +98,10 @@ export class RollingStats {
     this.#misses = new Uint32Array(this.#capacity)
     this.#flags = new Uint8Array(this.#capacity)
     this.#kind = new Uint8Array(this.#capacity)
+    this.#tokensSaved = new Float64Array(this.#capacity)
+    this.#gpuMsSaved = new Float64Array(this.#capacity)
+    this.#tenant = new Array<string>(this.#capacity).fill('')
+    this.#template = new Array<string | null>(this.#capacity).fill(null)
   }
 
   record(r: RequestRecord, at: number): void {
@@ -72,6 +117,10 @@ export class RollingStats {
     if (isBackendError(r.error_code)) flags |= FLAG_BACKEND_ERROR
     this.#flags[i] = flags
     this.#kind[i] = KIND_CODES.indexOf(r.instruction_kind ?? 'unknown')
+    this.#tokensSaved[i] = r.cache_tokens_saved ?? 0
+    this.#gpuMsSaved[i] = r.cache_gpu_ms_saved ?? Number.NaN
+    this.#tenant[i] = r.tenant
+    this.#template[i] = r.template
     this.#next = (i + 1) % this.#capacity
     this.#size = Math.min(this.#size + 1, this.#capacity)
     if (Number.isNaN(this.#firstAt)) this.#firstAt = at
@@ -95,6 +144,7 @@ export class RollingStats {
     let backendErrors = 0
     let rerankCalls = 0
     let nonDefault = 0
+    const savings: CacheSavings = { ...emptyFigures(), by_tenant: {}, by_template: {} }
     for (let n = 0; n < this.#size; n++) {
       const i = (this.#next - 1 - n + this.#capacity) % this.#capacity
       const at = this.#at[i] as number
@@ -116,6 +166,14 @@ export class RollingStats {
         if (flags & FLAG_NON_DEFAULT) nonDefault++
         const kind = KIND_CODES[this.#kind[i] as number] ?? 'unknown'
         byKind[kind] = (byKind[kind] ?? 0) + 1
+        // Savings are counted for successful rerank calls (a failed one has no cache meta).
+        if (s < 400) {
+          const tokens = this.#tokensSaved[i] as number
+          const gpuMs = this.#gpuMsSaved[i] as number
+          add(savings, tokens, gpuMs)
+          addTo(savings.by_tenant, this.#tenant[i] as string, tokens, gpuMs)
+          addTo(savings.by_template, this.#template[i] ?? NO_TEMPLATE, tokens, gpuMs)
+        }
       }
     }
     const sorted = Float64Array.from(durations).sort()
@@ -136,6 +194,7 @@ export class RollingStats {
       backend_errors: backendErrors,
       non_default_instruction_share: rerankCalls === 0 ? null : Math.round((nonDefault / rerankCalls) * 10_000) / 10_000,
       by_instruction_kind: byKind,
+      cache_savings: savings,
     }
   }
 }
