@@ -9,7 +9,9 @@
 export interface RerankLogInfo {
   meta: {
     backend: string
-    cache: { hits: number; misses: number; prompt_tokens_saved?: number; gpu_ms_saved?: number }
+    cache: { hits: number; misses: number }
+    /** build-response meta.cache_savings (absent in records built before it existed). */
+    cache_savings?: { prompt_tokens: number; gpu_ms?: number }
     instruction_source: string
     template?: unknown
     experiment?: unknown
@@ -36,7 +38,7 @@ export interface RequestRecord {
   experiment: { id: string; variant: string } | null
   cache_hits: number | null
   cache_misses: number | null
-  /** Prompt tokens the cache hits saved (build-response meta.cache.prompt_tokens_saved). */
+  /** Prompt tokens the cache hits saved (build-response meta.cache_savings.prompt_tokens). */
   cache_tokens_saved: number | null
   /** GPU-ms they took at CACHE_GPU_TOKENS_PER_SECOND; null when not configured. */
   cache_gpu_ms_saved: number | null
@@ -105,8 +107,8 @@ export function buildRequestRecord(input: RecordInput): RequestRecord {
     experiment: info ? experimentOf(info.meta.experiment) : null,
     cache_hits: info ? info.meta.cache.hits : null,
     cache_misses: info ? info.meta.cache.misses : null,
-    cache_tokens_saved: info ? (info.meta.cache.prompt_tokens_saved ?? 0) : null,
-    cache_gpu_ms_saved: info?.meta.cache.gpu_ms_saved ?? null,
+    cache_tokens_saved: info ? (info.meta.cache_savings?.prompt_tokens ?? 0) : null,
+    cache_gpu_ms_saved: info?.meta.cache_savings?.gpu_ms ?? null,
     backend: info ? info.meta.backend : rerank ? input.configuredBackend : null,
     upstream_ms: info ? round(info.upstreamMs) : null,
     error_code: input.errorCode,

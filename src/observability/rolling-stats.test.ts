@@ -57,7 +57,7 @@ describe('buildRequestRecord', () => {
     expect(p.indexes).toEqual(['t1'])
     expect(p.blobs).toEqual(['POST', '/v1/rerank', 'k1', null, 'default', 'vllm', null, 'r1', null, null])
     expect(p.doubles).toEqual([200, 10, 12.35, 1, 1, 0, 0])
-    const saved = toDataPoint(rec({ rerank: { meta: { ...info('default', 2, 0).meta, cache: { hits: 2, misses: 0, prompt_tokens_saved: 640, gpu_ms_saved: 71.11 } }, upstreamMs: 0 } }))
+    const saved = toDataPoint(rec({ rerank: { meta: { ...info('default', 2, 0).meta, cache_savings: { prompt_tokens: 640, gpu_ms: 71.11 } }, upstreamMs: 0 } }))
     expect(saved.doubles?.slice(5)).toEqual([640, 71.11])
   })
 })
@@ -103,7 +103,7 @@ describe('RollingStats', () => {
       rec({
         tenant,
         rerank: {
-          meta: { backend: 'vllm', cache: { hits: 1, misses: 0, prompt_tokens_saved: tokens, ...(gpuMs === undefined ? {} : { gpu_ms_saved: gpuMs }) }, instruction_source: template ? 'template' : 'raw', ...(template ? { template } : {}) },
+          meta: { backend: 'vllm', cache: { hits: 1, misses: 0 }, cache_savings: { prompt_tokens: tokens, ...(gpuMs === undefined ? {} : { gpu_ms: gpuMs }) }, instruction_source: template ? 'template' : 'raw', ...(template ? { template } : {}) },
           upstreamMs: 0,
         },
       })

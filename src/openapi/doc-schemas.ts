@@ -93,15 +93,14 @@ export const rerankResponseSchema = z
       billed_units: z.object({ search_units: z.number().int().min(0) }),
       backend: z.enum(['vllm', 'lexical']).describe('`lexical`: the embedded BM25 fallback answered (no GPU backend); it ignores instructions.'),
       model: z.string(),
-      cache: z
+      cache: z.object({ hits: z.number().int().min(0), misses: z.number().int().min(0) }).describe('Per-pair score cache hits and misses for this call.'),
+      cache_savings: z
         .object({
-          hits: z.number().int().min(0),
-          misses: z.number().int().min(0),
-          prompt_tokens_saved: z.number().int().min(0).describe('Prompt tokens the cache hits cost when scored (apportioned per pair by prompt bytes within each backend batch).'),
-          gpu_ms_saved: z.number().min(0).optional().describe('GPU-ms those tokens took at CACHE_GPU_TOKENS_PER_SECOND (absent when not configured).'),
+          prompt_tokens: z.number().int().min(0).describe('Prompt tokens the cache hits cost when scored (each pair\'s share of its backend batch\'s usage, apportioned by prompt bytes).'),
+          gpu_ms: z.number().min(0).optional().describe('GPU-ms those tokens took at CACHE_GPU_TOKENS_PER_SECOND (absent when not configured).'),
           hits_cost_unknown: z.number().int().min(0).optional().describe('Hits cached before costs were kept: saved, by an unknown amount.'),
         })
-        .describe('Per-pair score cache hits and misses for this call, and what the hits saved the GPU.'),
+        .describe('What the cache hits of this call saved the GPU.'),
       instruction: z.string().describe('The instruction the pairs were scored under (raw, rendered template, experiment arm or default).'),
       instruction_source: z.string().describe('Where the instruction came from: default, raw, template, experiment.'),
       template: z.unknown().optional().describe('The template used ({ id, version, … }) when the call named one.'),

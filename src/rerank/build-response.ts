@@ -33,7 +33,8 @@ export interface RerankResponse {
     billed_units: { search_units: number }
     backend: BackendKind
     model: string
-    cache: CacheMeta
+    cache: { hits: number; misses: number }
+    cache_savings: CacheSavingsMeta
     instruction: string
     instruction_source: string
     template?: unknown
@@ -45,14 +46,12 @@ export interface RerankResponse {
   }
 }
 
-/** Per-call cache outcome and what it saved the GPU (cache/gpu-savings.ts). */
-export interface CacheMeta {
-  hits: number
-  misses: number
+/** What this call's cache hits saved the GPU (cache/gpu-savings.ts). */
+export interface CacheSavingsMeta {
   /** Prompt tokens of the pairs served from the cache (each pair's share of its batch's usage). */
-  prompt_tokens_saved: number
+  prompt_tokens: number
   /** GPU-ms those tokens took at CACHE_GPU_TOKENS_PER_SECOND; absent when that is not set. */
-  gpu_ms_saved?: number
+  gpu_ms?: number
   /** Cache hits stored before costs were kept: saved, but by how much is not known. */
   hits_cost_unknown?: number
 }
@@ -115,10 +114,10 @@ export function buildResponse(input: BuildResponseInput): RerankResponse {
   const units = searchUnits(input.misses)
   const tokens = input.promptTokens ?? 0
   const saved = input.cachedPromptTokens ?? 0
-  const cache: CacheMeta = { hits: input.hits, misses: input.misses, prompt_tokens_saved: saved }
+  const savings: CacheSavingsMeta = { prompt_tokens: saved }
   const gpuMs = gpuMsFor(saved, input.gpuTokensPerSecond)
-  if (gpuMs !== undefined) cache.gpu_ms_saved = gpuMs
-  if ((input.cachedPairsUnknownTokens ?? 0) > 0) cache.hits_cost_unknown = input.cachedPairsUnknownTokens as number
+  if (gpuMs !== undefined) savings.gpu_ms = gpuMs
+  if ((input.cachedPairsUnknownTokens ?? 0) > 0) savings.hits_cost_unknown = input.cachedPairsUnknownTokens as number
   const response: RerankResponse = {
     id: input.id,
     model: input.model,
@@ -136,7 +135,8 @@ export function buildResponse(input: BuildResponseInput): RerankResponse {
       billed_units: { search_units: units },
       backend: input.backend,
       model: input.model,
-      cache,
+      cache: { hits: input.hits, misses: input.misses },
+      cache_savings: savings,
       instruction: input.instruction,
       instruction_source: input.instructionSource,
     },
