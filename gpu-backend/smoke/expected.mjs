@@ -102,6 +102,8 @@ export function buildExpected({ count, formatQuery, formatDocument }) {
   })
   const longQuery = formatQuery(LONG_PAIR.instruction, LONG_PAIR.query)
   const longDoc = (n) => formatDocument(LONG_PAIR.first + LONG_PAIR.unit.repeat(n))
+  const marker = '\u0000'
+  const [head, tail] = formatDocument(marker).split(marker)
   const base = count(longQuery + longDoc(0))
   // The smoke test predicts vLLM's "you requested M tokens" as base + n: hold it to that.
   for (const n of [1, 7, 1000]) {
@@ -111,7 +113,8 @@ export function buildExpected({ count, formatQuery, formatDocument }) {
   return {
     generated_by: 'npm run gpu:smoke-expected (gpu-backend/smoke/expected.mjs); do not edit by hand',
     requests,
-    long: { query: longQuery, first: LONG_PAIR.first, unit: LONG_PAIR.unit, base_tokens: base },
+    // The document is head + first + unit * n + tail, head and tail cut from the worker's own format.
+    long: { query: longQuery, head, tail, first: LONG_PAIR.first, unit: LONG_PAIR.unit, base_tokens: base },
   }
 }
 

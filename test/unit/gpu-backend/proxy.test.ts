@@ -1,13 +1,13 @@
 /**
  * gpu-backend/proxy/Caddyfile: only POST /v1/rerank and GET /health reach vLLM (vLLM's --api-key
  * guards /v1/* only: shared/notes/vllm-qwen3-reranker.md §2.6). Checked twice: statically, by
- * parsing the Caddyfile's block structure; and, where a `caddy` binary is installed, by running
- * it in front of a vLLM stand-in and sending it the routes vLLM leaves open.
+ * parsing the Caddyfile's block structure; and by running the real `caddy` binary (.ci/run installs
+ * it) in front of vLLM stand-ins: the routes vLLM leaves open, and the spread over two replicas.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { GPU_DIR, hasCaddy, startCaddy, startFakeVllm, type FakeVllm, type RunningCaddy } from './support'
+import { GPU_DIR, startCaddy, startFakeVllm, type FakeVllm, type RunningCaddy } from './support'
 
 interface Directive {
   name: string
@@ -85,7 +85,7 @@ describe('Caddyfile (static)', () => {
         expect(path).not.toMatch(/\*/u) // exact path, no prefix wildcard
         const rewrite = all(h.children, 'rewrite')
         expect(rewrite.map((r) => r.args)).toEqual([['*', path]])
-        expect(all(h.children, 'reverse_proxy')[0]!.args).toEqual(['{$UPSTREAM:reranker:8000}'])
+        expect(all(h.children, 'reverse_proxy')[0]!.args).toEqual(['{$UPSTREAMS:reranker-gpu0:8000}'])
         return `${m.method!.join(',')} ${path}`
       })
     expect(routed.sort()).toEqual(['GET /health', 'POST /v1/rerank'])
@@ -110,6 +110,22 @@ describe('Caddyfile (static)', () => {
     expect(all(tree, 'log_credentials')).toHaveLength(0)
   })
 
+  it('spreads over the UPSTREAMS replicas; rerank drops unhealthy ones and never resends a POST', () => {
+    const proxies = all(tree, 'reverse_proxy')
+    for (const rp of proxies) {
+      expect(all(rp.children, 'lb_policy')[0]!.args).toEqual(['least_conn'])
+      expect(all(rp.children, 'retry_match')).toHaveLength(0)
+    }
+    const rerank = proxies.find((rp) => all(rp.children, 'health_uri').length > 0)!
+    expect(all(rerank.children, 'health_uri')[0]!.args).toEqual(['/health'])
+    expect(all(rerank.children, 'response_header_timeout')[0]!.args).toEqual(['{$PROXY_UPSTREAM_TIMEOUT:310s}'])
+    // Caddy 2.6 loses the POST body on a retry (the second attempt fails "invalid Read on closed
+    // Body"): no retries on the rerank route.
+    expect(all(rerank.children, 'lb_try_duration')).toHaveLength(0)
+    const health = proxies.find((rp) => rp !== rerank)!
+    expect(all(health.children, 'lb_try_duration')[0]!.args).toEqual(['2s'])
+  })
+
   it('the static check can fail: a config that also forwards /rerank is caught', () => {
     const leaky = parseCaddyfile(`{$SITE_ADDRESS::8080} {\n\thandle /rerank {\n\t\treverse_proxy reranker:8000\n\t}\n}\n`)
     const routedWithoutMatcher = leaky[0]!.children.filter(
@@ -119,7 +135,7 @@ describe('Caddyfile (static)', () => {
   })
 })
 
-describe.skipIf(!hasCaddy)('Caddyfile (running caddy in front of a vLLM stand-in)', () => {
+describe('Caddyfile (running caddy in front of a vLLM stand-in)', () => {
   const KEY = 'proxy-test-key-3c9a0e51b7'
   let fake: FakeVllm
   let caddy: RunningCaddy
@@ -216,5 +232,64 @@ describe.skipIf(!hasCaddy)('Caddyfile (running caddy in front of a vLLM stand-in
     const res = await fetch(`${caddy.url}/health`)
     expect(res.status).toBe(502)
     expect(await res.json()).toEqual(fixture('proxy-error-502.json'))
+  })
+})
+
+describe('Caddyfile with two replicas (UPSTREAMS lists both, as compose.gpus2.yaml sets it)', () => {
+  const KEY = 'proxy-test-key-2b7d41c9e0'
+  let a: FakeVllm
+  let b: FakeVllm
+  let caddy: RunningCaddy
+
+  beforeAll(async () => {
+    a = await startFakeVllm({ apiKey: KEY, servedModel: 'qwen3-reranker-8b', maxModelLen: 8192 })
+    b = await startFakeVllm({ apiKey: KEY, servedModel: 'qwen3-reranker-8b', maxModelLen: 8192 })
+    caddy = await startCaddy(`127.0.0.1:${a.port} 127.0.0.1:${b.port}`, { PROXY_HEALTH_INTERVAL: '200ms' })
+  })
+  afterAll(async () => {
+    await caddy?.stop()
+    await a?.close()
+    await b?.close()
+  })
+
+  const rerank = () =>
+    fetch(`${caddy.url}/v1/rerank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: '{"model":"qwen3-reranker-8b","query":"q","documents":["d"]}',
+    })
+
+  it('sends calls to both replicas', async () => {
+    const [beforeA, beforeB] = [a.paths.length, b.paths.length]
+    const statuses: number[] = []
+    for (let i = 0; i < 24; i++) statuses.push((await rerank()).status)
+    expect(statuses.every((s) => s === 200)).toBe(true)
+    const toA = a.paths.slice(beforeA).filter((p) => p === '/v1/rerank').length
+    const toB = b.paths.slice(beforeB).filter((p) => p === '/v1/rerank').length
+    expect(toA + toB).toBe(24)
+    // least_conn breaks ties at random: both get calls (all 24 on one side: p = 2^-23).
+    expect(toA).toBeGreaterThan(0)
+    expect(toB).toBeGreaterThan(0)
+  })
+
+  it('takes a replica that went away out of the rotation (its /health fails) and keeps answering', async () => {
+    await a.close()
+    // Calls already routed to the dead replica may fail (502) until its next health probe
+    // (PROXY_HEALTH_INTERVAL, 200 ms here): wait for six 200s in a row, within 60 tries.
+    let streak = 0
+    const statuses: number[] = []
+    for (let i = 0; i < 60 && streak < 6; i++) {
+      const status = (await rerank()).status
+      statuses.push(status)
+      streak = status === 200 ? streak + 1 : 0
+      if (status !== 200) await new Promise((ok) => setTimeout(ok, 100))
+    }
+    expect(streak).toBe(6)
+    expect(statuses.filter((s) => s !== 200 && s !== 502)).toEqual([])
+    const before = b.paths.filter((p) => p === '/v1/rerank').length
+    // Without the health check half of these would reach the dead replica (all 20 on B: p = 2^-20).
+    for (let i = 0; i < 20; i++) expect((await rerank()).status).toBe(200)
+    expect(b.paths.filter((p) => p === '/v1/rerank').length - before).toBe(20)
+    expect((await fetch(`${caddy.url}/health`)).status).toBe(200)
   })
 })
