@@ -49,8 +49,8 @@ const { text, names, unencodable } = buildEnvFile(devVars, fromEnv)
 if (unencodable.length > 0) {
   // dotenv (wrangler's reader) has no quoting for these; changing them silently would be worse.
   console.error(
-    `rerank-edge: cannot pass ${unencodable.join(', ')} to wrangler: a value holding all of ' " and \` ` +
-      '(or a carriage return next to a literal \\n) has no dotenv form. Change the value.'
+    `rerank-edge: cannot pass ${unencodable.join(', ')} to wrangler: dotenv (wrangler's reader) has no form ` +
+      'for a value holding both \' and ` (or a carriage return) together with " or a literal \\n. Change the value.'
   )
   process.exit(2)
 }

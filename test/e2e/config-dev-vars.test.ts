@@ -1,0 +1,71 @@
+/**
+ * `.dev.vars`, as README and `.dev.vars.example` recommend, through `npm start` (in a throwaway
+ * copy of the project, so the developer's own `.dev.vars` is never touched): API_KEYS there is
+ * enforced, the banner and /healthz agree, a quoted VLLM_API_KEY with `$ " \` reaches the
+ * backend intact, and the environment wins over `.dev.vars` for the same name.
+ */
+import { createHash } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startFakeVllm, type FakeVllm } from '../fakes/fake-vllm'
+import { projectCopy, serve, type Served } from './serve'
+
+const API_KEY = 'rk_dev-vars-key'
+const VLLM_KEY = 'dv$HOME"x\\y'
+const sha = (s: string) => `sha256:${createHash('sha256').update(s, 'utf8').digest('hex')}`
+
+let fake: FakeVllm
+let dir: string
+let s: Served
+
+beforeAll(async () => {
+  fake = await startFakeVllm({ port: 0 })
+  fake.instance('e2e-dev-vars').control.apiKey = VLLM_KEY
+  // Written the way a user writes it: JSON unquoted, the secret in single quotes (dotenv: literal).
+  dir = await projectCopy(
+    [
+      '# local secrets',
+      `API_KEYS=${JSON.stringify([{ id: 'dev', hash: sha(API_KEY), tenant: 'local', scopes: ['rerank'] }])}`,
+      `VLLM_API_KEY='${VLLM_KEY}'`,
+      `VLLM_URLS=${fake.url}/i/e2e-dev-vars`,
+      'VLLM_MODEL=overridden-by-the-environment',
+      '',
+    ].join('\n')
+  )
+  s = await serve({ VLLM_MODEL: 'qwen3-reranker-8b' }, 90_000, dir)
+})
+
+afterAll(async () => {
+  await s?.stop()
+  await fake?.close()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('npm start with .dev.vars', () => {
+  it('enforces API_KEYS from .dev.vars; banner and /healthz agree', async () => {
+    const call = (key: string | null) =>
+      fetch(`${s.url}/v1/rerank`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body: JSON.stringify({ query: 'capital of France', documents: ['Bananas.', 'Paris is the capital of France.'] }),
+      })
+    expect((await call(null)).status).toBe(401)
+    const ok = await call(API_KEY)
+    expect(ok.status).toBe(200)
+    const json = (await ok.json()) as { results: Array<{ index: number }>; meta: { backend: string } }
+    expect(json.meta.backend).toBe('vllm')
+    expect(json.results[0]?.index).toBe(1)
+    const health = (await (await fetch(`${s.url}/healthz`)).json()) as { auth: string; model: string }
+    expect(health.auth).toBe('api_keys')
+    // The environment's VLLM_MODEL won over .dev.vars' (the fake answers 404 to any other model).
+    expect(health.model).toBe('qwen3-reranker-8b')
+    expect(s.output()).toMatch(/access requires an API key \(API_KEYS from \.dev\.vars\)/u)
+    expect(s.output()).not.toMatch(/access is OPEN/u)
+  })
+
+  it('passes the quoted VLLM_API_KEY from .dev.vars through unchanged', () => {
+    const auths = fake.instance('e2e-dev-vars').requests.map((r) => r.authorization)
+    expect(auths.length).toBeGreaterThan(0)
+    expect(new Set(auths)).toEqual(new Set([`Bearer ${VLLM_KEY}`]))
+  })
+})
