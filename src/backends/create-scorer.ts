@@ -26,6 +26,7 @@ export function scorerFor(config: Config): PairScorer {
                 : undefined,
             model: config.VLLM_MODEL,
             batchSize: config.BACKEND_BATCH_SIZE,
+            maxModelLen: config.MAX_MODEL_LEN,
           })
         : createLexicalScorer()
     memo.set(config, s)

@@ -65,6 +65,22 @@ const LANG = {
  * is absent, empty or unparsable (an invalid `published_at`) is simply not folded.
  */
 export function foldDocument(doc: DocumentInput, options: FoldingOptions = DEFAULT_FOLDING): string {
+  const p = foldDocumentParts(doc, options)
+  return p.head + p.body + p.tail
+}
+
+/**
+ * A folded document in three parts, `head + body + tail` being exactly `foldDocument`'s text:
+ * the metadata prefix (with its separating space), the caller's text, and the field suffix. The
+ * scorer cuts only `body` when a document is over its token budget, so the metadata survives.
+ */
+export interface FoldedDocument {
+  head: string
+  body: string
+  tail: string
+}
+
+export function foldDocumentParts(doc: DocumentInput, options: FoldingOptions = DEFAULT_FOLDING): FoldedDocument {
   const d = toStructured(doc)
   const lang = LANG[options.language]
   const prefixes: string[] = []
@@ -95,11 +111,11 @@ export function foldDocument(doc: DocumentInput, options: FoldingOptions = DEFAU
     }
   }
 
-  if (prefixes.length === 0 && suffix === '') return d.text
+  if (prefixes.length === 0 && suffix === '') return { head: '', body: d.text, tail: '' }
   const head = prefixes.join(' ')
-  const body = head === '' ? d.text : d.text === '' ? head : `${head} ${d.text}`
-  // en suffixes start with a space; drop it when there is no body to separate from.
-  return body === '' ? suffix.trimStart() : body + suffix
+  // en suffixes start with a space; drop it when there is nothing before it to separate from.
+  const tail = head === '' && d.text === '' ? suffix.trimStart() : suffix
+  return { head: head !== '' && d.text !== '' ? `${head} ` : head, body: d.text, tail }
 }
 
 /** Code-unit order: the same on every runtime, unlike `localeCompare`. */

@@ -3,18 +3,18 @@
  * Metadata folding in the pipeline: each structured document's `published_at`, `source` and
  * `fields` are written into the text the model reads (documents/fold.ts: "[2024-03] [Source: X]
  * text [stock: 127]", or "[2024-03] [来源: X] text【库存: 127件】"), under the operator's `FOLDING`
- * options merged with the call's own `folding`. Runs before truncation and scoring, so the score
- * cache keys the folded text (a folding change is a new key, never a stale score). Plain strings,
- * and objects without metadata, fold to their text byte for byte. Pure.
+ * options merged with the call's own `folding`. Runs before the scorer prepares and scores, so
+ * the score cache keys the folded text (a folding change is a new key, never a stale score). Plain
+ * strings, and objects without metadata, fold to their text byte for byte. Pure.
  *
- * Truncation keeps the metadata: when a folded document is over the token budget, its *body* text
- * is cut, not the folded string's tail, so "…【库存: 127件】" survives on a long product page.
+ * Each document stays in three parts (head, body, tail) so that the scorer, when a document is over
+ * its model's budget, cuts the *body* and keeps the metadata: "…【库存: 127件】" survives on a long
+ * product page.
  */
 import { z } from 'zod'
 import { zodFieldErrors } from '../scoring/field-error'
 import { badField } from '../errors'
-import { DEFAULT_FOLDING, foldDocument, foldingOptionsSchema, type FoldingOptions } from '../documents/fold'
-import { estimateTokens, truncateToTokens } from './token-budget'
+import { DEFAULT_FOLDING, foldDocumentParts, foldingOptionsSchema, type FoldedDocument, type FoldingOptions } from '../documents/fold'
 import type { NormalizedDocument } from './normalize-documents'
 
 const shape = foldingOptionsSchema.shape
@@ -53,48 +53,21 @@ export function resolveFolding(configured: FoldingOptions, call: FoldingOverride
 }
 
 export interface FoldedDocuments {
-  /** What the model reads, per document, before the final truncation pass. */
-  texts: string[]
-  /** Documents whose body text was cut here to keep their metadata within the budget. */
-  truncated: number
+  /** Per document: metadata head, the caller's text, metadata tail (documents/fold.ts). */
+  documents: FoldedDocument[]
   /** Documents whose text changed by folding (carried metadata that was folded in). */
   folded: number
 }
 
-/**
- * Folds every document. With `budget` (document tokens, render-documents.ts), a folded document over
- * it has its body text cut so that the whole folded string fits (module doc); documents without
- * metadata are left to the ordinary truncation pass.
- */
-export function foldDocuments(documents: readonly NormalizedDocument[], options: FoldingOptions, budget?: number): FoldedDocuments {
-  let truncated = 0
+/** Folds every document into its parts; the scorer fits them to its model (cutting only the body). */
+export function foldDocuments(documents: readonly NormalizedDocument[], options: FoldingOptions): FoldedDocuments {
   let folded = 0
-  const texts = documents.map((d) => {
-    const text = foldDocument(d, options)
-    if (text === d.text) return text
-    folded++
-    if (budget === undefined || estimateTokens(text) <= budget) return text
-    const fitted = fitBody(d, options, budget)
-    if (fitted === undefined) return text
-    truncated++
-    return fitted
+  const parts = documents.map((d) => {
+    const p = foldDocumentParts(d, options)
+    if (p.head !== '' || p.tail !== '') folded++
+    return p
   })
-  return { texts, truncated, folded }
-}
-
-/** The folded text with the body cut to fit `budget`, or undefined when the metadata alone does not fit. */
-function fitBody(d: NormalizedDocument, options: FoldingOptions, budget: number): string | undefined {
-  const metadataOnly = estimateTokens(foldDocument({ ...d, text: 'x' }, options))
-  let bodyBudget = budget - metadataOnly
-  // The estimate is not additive across the join (ceil per run of non-CJK text), so check and shrink.
-  for (let attempt = 0; attempt < 8 && bodyBudget > 0; attempt++) {
-    const body = truncateToTokens(d.text, bodyBudget).text
-    const out = foldDocument({ ...d, text: body }, options)
-    const over = estimateTokens(out) - budget
-    if (over <= 0) return out
-    bodyBudget -= over
-  }
-  return undefined
+  return { documents: parts, folded }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

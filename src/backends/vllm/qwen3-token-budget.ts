@@ -1,0 +1,259 @@
+/**
+ * @module qwen3-token-budget
+ * Fits every (query, document) pair into the model's context *exactly*, so vLLM never rejects one
+ * and the context is used. vLLM must not truncate: `truncate_prompt_tokens` keeps the first tokens
+ * and so cuts the Qwen3 suffix the score is read after; the worker cuts the document body itself,
+ * as the model card does (`max_length − len(prefix) − len(suffix)`).
+ *
+ * What is counted is what vLLM 0.13 counts: `vllm/entrypoints/score_utils.py` `get_score_prompt`
+ * joins `query + document` with no separator and tokenizes the one string (added tokens parsed,
+ * no BOS, `truncation=False`); a pair longer than `--max-model-len` fails the whole request with 400.
+ *
+ * Two tiers, so ordinary calls never load the tokenizer:
+ *  1. A bound without the tokenizer. Byte-level BPE never yields more tokens than UTF-8 bytes (every
+ *     token covers at least one byte of the NFC-normalised text, Qwen3's normalizer), and each
+ *     added token of the fixed prompt strings is one token. User text is neutralised before it
+ *     gets here (qwen3-special-tokens.ts), so it holds no added token. If the pair's bound fits,
+ *     the pair fits.
+ *  2. Only for documents (or a query) the bound cannot clear: the real Qwen3 tokenizer, loaded
+ *     once per isolate, counts exactly; the body of an over-long document is cut to what fits,
+ *     keeping its folded metadata (head and tail) and the suffix, then the pair is re-counted
+ *     and cut again by the overshoot if a boundary merged differently.
+ *
+ * The query/document join is a pre-token boundary: the formatted query ends with "\n" and the
+ * document starts with "<Document>", which Qwen2's pre-tokenizer regex never joins, so
+ * count(query + document) = count(query) + count(document). `qwen3-token-budget.test.ts` checks
+ * this with the real tokenizer on every document kind, and the strict test fake counts the joined
+ * string, so a wrong assumption fails the suite. Pure: the tokenizer comes in as a loader.
+ */
+import { ApiError } from '../../errors'
+import type { FoldedDocument } from '../../documents/fold'
+import { formatQwen3Document, formatQwen3Query } from './qwen3-prompt'
+import { countAddedTokens, neutraliseSpecialTokens } from './qwen3-special-tokens'
+import type { PrepareRequest, PreparedPairs } from '../types'
+
+/** Tokens as vLLM counts them (qwen3-tokenizer.ts is the real one). */
+export interface TokenCounter {
+  /** Tokens of `text` with added tokens parsed and no BOS (`add_special_tokens=False`). */
+  count(text: string): number
+  /** The UTF-8 length of each token of `text` (after NFC), in order. */
+  tokenByteLengths(text: string): number[]
+}
+
+/** A pair with less room than this for the document is refused (400 on `query`). */
+export const MIN_DOCUMENT_TOKENS = 16
+
+/** UTF-8 length (a lone surrogate counts 3 bytes, as WTF-8 writes it). No allocation. */
+export function utf8Length(text: string): number {
+  let n = text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) continue
+    if (c < 0x800) n += 1
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 2 // 2 units → 4 bytes
+        i++
+      } else n += 2
+    } else n += 2
+  }
+  return n
+}
+
+/**
+ * An upper bound on the tokens of `text` (no added tokens in it): its UTF-8 length after NFC.
+ * NFC can lengthen text (U+0958 → U+0915 U+093C, 3 → 6 bytes), so text with any code unit from
+ * U+0300 (where combining marks start; no character below composes or decomposes) is normalised.
+ */
+export function tokenBound(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) >= 0x300) return utf8Length(text.normalize('NFC'))
+  }
+  return text.length
+}
+
+/** Bound of a fixed prompt string: its bytes, each added token counted as the one token it is. */
+function fixedBound(text: string): number {
+  const added = countAddedTokens(text)
+  return utf8Length(text) - added.chars + added.count
+}
+
+const QUERY_FIXED = fixedBound(formatQwen3Query('', ''))
+const DOCUMENT_FIXED = fixedBound(formatQwen3Document(''))
+
+export interface FitRequest {
+  /** Neutralised instruction and query (qwen3-special-tokens.ts). */
+  instruction: string
+  query: string
+  /** Neutralised, folded documents. */
+  documents: readonly FoldedDocument[]
+  /** Tokens one formatted pair may take (vLLM `--max-model-len`). */
+  maxModelLen: number
+  /** The caller's cap on a document's own tokens (Cohere `max_tokens_per_doc`). */
+  maxTokensPerDoc?: number | undefined
+}
+
+export interface FitResult {
+  /** Model-ready document texts (not yet prompt-formatted). */
+  documents: string[]
+  /** Documents whose body was cut. */
+  truncated: number
+  /** Documents that needed the exact count (0: the tokenizer was not used for documents). */
+  counted: number
+}
+
+/**
+ * Fits every document of `request` (module doc). `loadCounter` is called only when a bound does not
+ * clear, at most once. Throws ApiError 400 (`query`) when the query and instruction leave fewer than
+ * MIN_DOCUMENT_TOKENS for a document.
+ */
+export async function fitQwen3Pairs(request: FitRequest, loadCounter: () => Promise<TokenCounter>): Promise<FitResult> {
+  const L = request.maxModelLen
+  const M = request.maxTokensPerDoc
+  const queryText = formatQwen3Query(request.instruction, request.query)
+  let counter: TokenCounter | undefined
+  let queryTokens = QUERY_FIXED + tokenBound(request.instruction) + tokenBound(request.query)
+  let queryExact = false
+  const exact = async (): Promise<TokenCounter> => {
+    if (counter === undefined) counter = await loadCounter()
+    if (!queryExact) {
+      queryTokens = counter.count(queryText)
+      queryExact = true
+      const room = L - queryTokens - counter.count(formatQwen3Document(''))
+      if (room < MIN_DOCUMENT_TOKENS) {
+        throw new ApiError(
+          'invalid_request',
+          `query: the query and instruction take ${queryTokens} tokens, leaving ${Math.max(0, room)} for a document within the model's ${L}-token context (at least ${MIN_DOCUMENT_TOKENS} needed)`,
+          { field: 'query' }
+        )
+      }
+    }
+    return counter
+  }
+  if (queryTokens + DOCUMENT_FIXED + MIN_DOCUMENT_TOKENS > L) await exact()
+
+  const texts = request.documents.map((d) => d.head + d.body + d.tail)
+  const pending: number[] = []
+  texts.forEach((text, i) => {
+    const bound = tokenBound(text)
+    if (queryTokens + DOCUMENT_FIXED + bound > L || (M !== undefined && bound > M)) pending.push(i)
+  })
+  let truncated = 0
+  if (pending.length > 0) {
+    const c = await exact()
+    for (const i of pending) {
+      const fitted = fitDocument(request.documents[i] as FoldedDocument, c, L - queryTokens, M)
+      texts[i] = fitted.text
+      if (fitted.truncated) truncated++
+    }
+  }
+  return { documents: texts, truncated, counted: pending.length }
+}
+
+/**
+ * The vLLM scorer's `prepare`: neutralises control-token text in every caller-supplied part
+ * (instruction after template rendering, query, document text and folded metadata), then fits
+ * each pair into `maxModelLen`. The join of the neutralised parts holds no added token either:
+ * every added token starts with "<" and ends with ">", and the folding separators (" ", "[", "]",
+ * "【", "】") cannot complete one across a boundary.
+ */
+export async function prepareQwen3Pairs(
+  request: PrepareRequest,
+  maxModelLen: number,
+  loadCounter: () => Promise<TokenCounter>
+): Promise<PreparedPairs> {
+  const instruction = neutraliseSpecialTokens(request.instruction)
+  const query = neutraliseSpecialTokens(request.query)
+  const documents = request.documents.map((d) => ({
+    head: neutraliseSpecialTokens(d.head),
+    body: neutraliseSpecialTokens(d.body),
+    tail: neutraliseSpecialTokens(d.tail),
+  }))
+  const fit = await fitQwen3Pairs({ instruction, query, documents, maxModelLen, maxTokensPerDoc: request.maxTokensPerDoc }, loadCounter)
+  return { instruction, query, documents: fit.documents, truncated: fit.truncated }
+}
+
+/** Rounds of "cut by the overshoot" before giving up on the body (each is one exact count). */
+const MAX_ROUNDS = 8
+
+/**
+ * `doc` joined, with its body cut so that the formatted document takes at most `room` tokens and
+ * the document itself at most `cap`. Metadata is kept when it fits on its own; otherwise the whole
+ * folded text is cut like a body.
+ */
+export function fitDocument(
+  doc: FoldedDocument,
+  counter: TokenCounter,
+  room: number,
+  cap: number | undefined
+): { text: string; truncated: boolean } {
+  const over = (text: string) =>
+    Math.max(counter.count(formatQwen3Document(text)) - room, cap === undefined ? Number.NEGATIVE_INFINITY : counter.count(text) - cap)
+  const whole = doc.head + doc.body + doc.tail
+  if (over(whole) <= 0) return { text: whole, truncated: false }
+
+  // Tokenizer offsets are in NFC bytes: cut an NFC body (vLLM normalises it the same way).
+  let parts = { head: doc.head, body: doc.body.normalize('NFC'), tail: doc.tail }
+  let frame = over(parts.head + parts.tail)
+  if (frame > 0 || doc.body === '') {
+    // The metadata alone does not fit: cut the folded text as one body.
+    parts = { head: '', body: whole.normalize('NFC'), tail: '' }
+    frame = over('')
+  }
+  // Tokens the body may take: what the frame leaves (frame ≤ 0 is the negative of its headroom).
+  let k = -frame
+  for (let round = 0; round < MAX_ROUNDS && k > 0; round++) {
+    const text = parts.head + cutToTokens(parts.body, k, counter) + parts.tail
+    const o = over(text)
+    if (o <= 0) return { text, truncated: true }
+    k -= o
+  }
+  const frameOnly = parts.head + parts.tail
+  return { text: over(frameOnly) <= 0 ? frameOnly : '', truncated: true }
+}
+
+/**
+ * The longest prefix of `text` (NFC) made of its first `k` tokens, never splitting a character.
+ * Tokenizes a window of the text only (about 8 characters a token, doubled while too short), so a
+ * 100,000-character document costs what its kept part costs.
+ */
+export function cutToTokens(text: string, k: number, counter: TokenCounter): string {
+  if (k <= 0) return ''
+  let window = Math.min(text.length, k * 8 + 64)
+  let lengths: number[]
+  for (;;) {
+    const code = text.charCodeAt(window - 1)
+    if (window < text.length && code >= 0xd800 && code <= 0xdbff) window++ // keep a surrogate pair whole
+    lengths = counter.tokenByteLengths(text.slice(0, window))
+    if (lengths.length > k) break
+    if (window >= text.length) return text
+    window = Math.min(text.length, window * 2)
+  }
+  let bytes = 0
+  for (let i = 0; i < k; i++) bytes += lengths[i] as number
+  return prefixOfBytes(text, bytes)
+}
+
+/** The longest prefix of `text` whose UTF-8 length is at most `maxBytes`, on a character boundary. */
+export function prefixOfBytes(text: string, maxBytes: number): string {
+  let bytes = 0
+  let i = 0
+  while (i < text.length) {
+    const c = text.charCodeAt(i)
+    let width = 1
+    let units = 1
+    if (c >= 0x80) width = c < 0x800 ? 2 : 3
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        width = 4
+        units = 2
+      }
+    }
+    if (bytes + width > maxBytes) break
+    bytes += width
+    i += units
+  }
+  return text.slice(0, i)
+}
