@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { digestsEqual, findKeyByDigest, hashApiKey, sha256 } from '../../src/auth/key-digest'
-import { resetOpenModeWarning } from '../../src/middleware/auth'
+import { resetFailedAuth, resetOpenModeWarning } from '../../src/middleware/auth'
 import { callWorker, callWorkerWithBindings, fakeVllm, rerank } from './helpers'
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
@@ -181,6 +181,48 @@ describe('with API keys configured', () => {
       expect(res.json.error.message).toMatch(/API_KEYS/u)
       expect(res.text).not.toContain(plain)
     }
+  })
+})
+
+describe('failed authentications', () => {
+  it('1,000 wrong keys from one client: 20 are 401, the rest 429 with Retry-After, the right key too until the window ends; other clients unaffected', async () => {
+    resetFailedAuth()
+    const vars = { ...QUIET, API_KEYS: await apiKeysVar() }
+    const ip = '203.0.113.9'
+    const statuses = new Map<number, number>()
+    let lastLimited: Awaited<ReturnType<typeof rerank>> | undefined
+    for (let i = 0; i < 1000; i++) {
+      const r = await rerank(body, { vars, headers: { authorization: `Bearer guess-${i}`, 'cf-connecting-ip': ip } })
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1)
+      if (r.status === 429) lastLimited = r
+    }
+    expect(Object.fromEntries(statuses)).toEqual({ 401: 20, 429: 980 })
+    expect(lastLimited?.json.error.code).toBe('rate_limited')
+    expect(lastLimited?.json.error.message).toMatch(/failed authentications/u)
+    const retryAfter = Number(lastLimited?.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThanOrEqual(1)
+    expect(retryAfter).toBeLessThanOrEqual(60)
+    // Locked: even the right key is not checked (a right guess must look like a wrong one).
+    const right = await rerank(body, { vars, headers: { ...bearer(SPECS.acme as KeySpec), 'cf-connecting-ip': ip } })
+    expect(right.status).toBe(429)
+    // Another address, and a caller without one (local), are not affected.
+    expect((await rerank(body, { vars, headers: { ...bearer(SPECS.acme as KeySpec), 'cf-connecting-ip': '203.0.113.10' } })).status).toBe(200)
+    expect((await rerank(body, { vars, headers: bearer(SPECS.acme as KeySpec) })).status).toBe(200)
+    // Public routes still answer the locked client (without the key's extras).
+    expect((await callWorker('/healthz', undefined, { vars, headers: { 'cf-connecting-ip': ip } })).status).toBe(200)
+    resetFailedAuth()
+  })
+
+  it('a missing key is not a failed guess; a malformed one is', async () => {
+    resetFailedAuth()
+    const vars = { ...QUIET, API_KEYS: await apiKeysVar() }
+    const ip = '203.0.113.11'
+    for (let i = 0; i < 30; i++) expect((await rerank(body, { vars, headers: { 'cf-connecting-ip': ip } })).status).toBe(401)
+    const malformed: number[] = []
+    for (let i = 0; i < 21; i++) malformed.push((await rerank(body, { vars, headers: { authorization: 'Basic dXNlcjpwYXNz', 'cf-connecting-ip': ip } })).status)
+    expect(malformed.slice(0, 20).every((st) => st === 401)).toBe(true)
+    expect(malformed[20]).toBe(429)
+    resetFailedAuth()
   })
 })
 
