@@ -1,18 +1,34 @@
 /**
- * gpu-backend/smoke-test.sh: its request is the fixture (exact Qwen3 format), and, run against a
- * vLLM stand-in behind the real proxy, it passes a healthy backend and names each known failure:
- * constant 0.5 scores (vLLM #27857), uniformly high scores (unformatted prompt), no API key, and
- * routes vLLM leaves unguarded being reachable.
+ * gpu-backend/smoke-test.sh, run against a strict vLLM stand-in (real Qwen3 token counts, vLLM
+ * 0.13's over-length 400) behind the real proxy: it passes a healthy backend and FAILS, naming the
+ * cause, when the backend joins query and document with a separator, adds a BOS token, replaces or
+ * ignores the instruction, swaps a graded ranking, drifts between TP runs by more than 0.02, loses
+ * the score head (every score 0.5), sees unformatted prompts, runs without a key, or when the
+ * operator's MAX_MODEL_LEN is not the backend's.
  */
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { GPU_DIR, hasCaddy, startCaddy, startFakeVllm, which, type FakeVllm, type RunningCaddy } from './support'
+import { contextLengthMessage, GPU_DIR, startCaddy, startFakeVllm, type FakeVllm, type RunningCaddy } from './support'
 
 const SCRIPT = join(GPU_DIR, 'smoke-test.sh')
 const KEY = 'smoke-test-key-8e41d2f07a6b'
-const tools = ['bash', 'curl', 'python3'].every((t) => which(t) !== null)
+
+interface ExpectedRequest {
+  name: string
+  query: string
+  documents: string[]
+  order: number[]
+  pair_tokens: number[]
+  prompt_tokens: number
+}
+const expected = JSON.parse(readFileSync(join(GPU_DIR, 'smoke', 'expected.json'), 'utf8')) as {
+  requests: ExpectedRequest[]
+  long: { base_tokens: number }
+}
+const byName = (name: string) => expected.requests.find((r) => r.name === name)!
 
 /** Runs the script asynchronously (the stand-in server lives in this process). */
 function runSmoke(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
@@ -29,14 +45,16 @@ function runSmoke(args: string[], env: Record<string, string>): Promise<{ code: 
   })
 }
 
-// Each run makes ~20 curl and python3 calls: a few seconds, more on a loaded machine.
-describe.skipIf(!tools)('smoke-test.sh', { timeout: 60_000 }, () => {
-  it('sends exactly the fixture request (the model card pair in the Qwen3 format)', async () => {
+// Each run makes ~25 curl and python3 calls: a few seconds, more on a loaded machine.
+describe('smoke-test.sh', { timeout: 90_000 }, () => {
+  it('sends exactly the fixture request (the model card pair in the worker format), model from defaults.env', async () => {
     const r = await runSmoke(['--print-request'], {})
     expect(r.code).toBe(0)
     expect(JSON.parse(r.out)).toEqual(JSON.parse(readFileSync(join(GPU_DIR, 'fixtures', 'rerank-request.json'), 'utf8')))
     const small = await runSmoke(['--print-request'], { MODEL_SIZE: '0.6B' })
     expect((JSON.parse(small.out) as { model: string }).model).toBe('qwen3-reranker-0.6b')
+    const graded = await runSmoke(['--print-request', 'graded'], {})
+    expect(JSON.parse(graded.out)).toEqual({ model: 'qwen3-reranker-8b', query: byName('graded').query, documents: byName('graded').documents })
   })
 
   it('exits 2 without a key', async () => {
@@ -45,79 +63,148 @@ describe.skipIf(!tools)('smoke-test.sh', { timeout: 60_000 }, () => {
     expect(r.out).toMatch(/set VLLM_API_KEY/u)
   })
 
-  describe('against a vLLM stand-in', () => {
+  describe('against a strict vLLM stand-in behind the real proxy', () => {
     let fake: FakeVllm
+    let caddy: RunningCaddy
     beforeAll(async () => {
       fake = await startFakeVllm({ apiKey: KEY, servedModel: 'qwen3-reranker-8b', maxModelLen: 8192 })
+      caddy = await startCaddy(`127.0.0.1:${fake.port}`)
     })
     afterAll(async () => {
+      await caddy?.stop()
       await fake?.close()
+    })
+    const scoresFile = () => join(mkdtempSync(join(tmpdir(), 'smoke-scores-')), 'scores.json')
+    const smoke = (env: Record<string, string> = {}) =>
+      runSmoke([caddy.url], { VLLM_API_KEY: KEY, DIRECT_URL: fake.url, SCORES_FILE: scoresFile(), ...env })
+
+    it('passes a healthy backend, every check by value', async () => {
+      fake.setMode('ok')
+      const r = await smoke()
+      expect(r.out).not.toMatch(/^FAIL/mu)
+      expect(r.code).toBe(0)
+      expect(r.out).toContain('PASS  GET /health -> 200')
+      expect(r.out).toContain('PASS  /v1/models data[0].id = qwen3-reranker-8b')
+      for (const req of expected.requests) {
+        expect(r.out).toContain(`PASS  POST /v1/rerank ${req.name}: prompt_tokens=${req.prompt_tokens}, ranking [${req.order.join(', ')}]`)
+      }
+      expect(r.out).toMatch(/PASS {2}scores at TP=1: first run recorded for qwen3-reranker-8b at tp=1/u)
+      expect(r.out).toContain('PASS  POST /v1/rerank without the key -> 401 {"error":"Unauthorized"}')
+      expect(r.out).toContain('PASS  POST /rerank without the key -> 404 at the proxy')
+      // The over-long pair's count is predicted exactly: 8192 + 1000 tokens.
+      expect(r.out).toContain(`PASS  pair over MAX_MODEL_LEN=8192 -> 400: ${contextLengthMessage(8192, 9192)}`)
+      expect(r.out).toMatch(/all checks passed\n$/u)
+      expect(r.out).not.toContain(KEY)
+    })
+
+    it('compares scores across TP runs: equal passes, a 0.03 drift fails', async () => {
+      const file = scoresFile()
+      fake.setMode('ok')
+      expect((await smoke({ SCORES_FILE: file, SKIP_LONG: '1' })).code).toBe(0)
+      const same = await smoke({ SCORES_FILE: file, SKIP_LONG: '1', TP: '2' })
+      expect(same.out).toContain('PASS  scores at TP=2: max |Δ| = 0.0000 against tp=1')
+      expect(same.code).toBe(0)
+      fake.setMode('drift')
+      const drift = await smoke({ SCORES_FILE: file, SKIP_LONG: '1', TP: '2' })
+      expect(drift.code).toBe(1)
+      expect(drift.out).toMatch(/FAIL {2}scores at TP=2: max \|Δ\| = 0\.0300 against tp=1, tp=2 \(.*\) > 0\.02: scores drift between runs/u)
+      // The drifted run is not recorded: a later healthy run still compares with the good ones.
+      fake.setMode('ok')
+      const again = await smoke({ SCORES_FILE: file, SKIP_LONG: '1', TP: '2' })
+      expect(again.out).toContain('PASS  scores at TP=2: max |Δ| = 0.0000 against tp=1, tp=2')
+    })
+
+    it.each([
+      ['separator', 'a pad token between query and document'],
+      ['bos', 'a BOS token before every pair'],
+    ] as const)('fails on the exact token count when the backend adds %s (%s)', async (mode) => {
+      fake.setMode(mode)
+      const r = await smoke()
+      expect(r.code).toBe(1)
+      const mc = byName('model-card')
+      expect(r.out).toContain(
+        `FAIL  POST /v1/rerank model-card: usage.prompt_tokens is ${mc.prompt_tokens + 2}, expected exactly ${mc.prompt_tokens} (pairs: ${mc.pair_tokens.join(' + ')}): one extra token per pair`
+      )
+      expect(r.out).toContain('SKIP  score comparison across runs (a rerank check failed; nothing recorded)')
+      // The over-long pair is one token longer too, so vLLM's message no longer matches the prediction.
+      expect(r.out).toMatch(/FAIL {2}pair over MAX_MODEL_LEN=8192 -> 400: error\.message is .*you requested 9193 tokens/u)
+    })
+
+    it('fails when the backend replaces the instruction (count and ranking)', async () => {
+      fake.setMode('instruction-default')
+      const r = await smoke({ SKIP_LONG: '1' })
+      expect(r.code).toBe(1)
+      expect(r.out).toContain(`PASS  POST /v1/rerank model-card: prompt_tokens=${byName('model-card').prompt_tokens}`)
+      expect(r.out).toMatch(/FAIL {2}POST \/v1\/rerank instruction-animal: usage\.prompt_tokens is \d+, expected exactly \d+/u)
+      expect(r.out).toMatch(/FAIL {2}POST \/v1\/rerank instruction-car: usage\.prompt_tokens is/u)
+    })
+
+    it('fails when the model ignores the instruction (the ranking does not flip)', async () => {
+      fake.setMode('no-instruction')
+      const r = await smoke({ SKIP_LONG: '1' })
+      expect(r.code).toBe(1)
+      expect(r.out).toContain('PASS  POST /v1/rerank instruction-animal: prompt_tokens=')
+      expect(r.out).toMatch(
+        /FAIL {2}POST \/v1\/rerank instruction-car: ranking is \[0, 1\], expected \[1, 0\] \(doc0=0\.7000, doc1=0\.6000\): the instruction did not change the ranking/u
+      )
+    })
+
+    it('fails when the graded ranking is wrong', async () => {
+      fake.setMode('swap')
+      const r = await smoke({ SKIP_LONG: '1' })
+      expect(r.code).toBe(1)
+      expect(r.out).toMatch(/FAIL {2}POST \/v1\/rerank graded: ranking is \[0, 2, 1, 3\], expected \[0, 1, 2, 3\]/u)
+    })
+
+    it("fails when the operator's MAX_MODEL_LEN is not the backend's", async () => {
+      fake.setMode('ok')
+      const higher = await smoke({ MAX_MODEL_LEN: '16384' })
+      expect(higher.code).toBe(1)
+      expect(higher.out).toMatch(/FAIL {2}pair over MAX_MODEL_LEN=16384 -> 400: error\.message is .*maximum context length is 8192 tokens\. However, you requested 17384 tokens/u)
+      const lower = await smoke({ MAX_MODEL_LEN: '4096' })
+      expect(lower.code).toBe(1)
+      // 5096 tokens fit the backend's 8192: the pair is scored instead of refused.
+      expect(lower.out).toMatch(/FAIL {2}pair over MAX_MODEL_LEN=4096 -> 200:/u)
+    })
+
+    it('names the broken score head (every score 0.5)', async () => {
+      fake.setMode('constant')
+      const r = await smoke({ SKIP_LONG: '1' })
+      expect(r.code).toBe(1)
+      expect(r.out).toMatch(/FAIL {2}POST \/v1\/rerank model-card: every score ≈ 0\.5 \(doc0=0\.5000, doc1=0\.5000\): the score head is not loaded/u)
+    })
+
+    it('names the unformatted-prompt failure (every score high)', async () => {
+      fake.setMode('unformatted')
+      const r = await smoke({ SKIP_LONG: '1' })
+      expect(r.code).toBe(1)
+      expect(r.out).toMatch(/FAIL {2}POST \/v1\/rerank model-card: every score high \(doc0=0\.8300, doc1=0\.8100\)/u)
+    })
+
+    it('notices vLLM running without an API key', async () => {
+      fake.setMode('nokey')
+      const r = await smoke({ SKIP_LONG: '1' })
+      expect(r.code).toBe(1)
+      expect(r.out).toContain('FAIL  POST /v1/rerank without the key -> 200: vLLM runs WITHOUT an API key')
+    })
+
+    it('notices a served-name mismatch', async () => {
+      fake.setMode('ok')
+      const r = await smoke({ EXPECTED_MODEL: 'qwen3-reranker-4b', SKIP_LONG: '1' })
+      expect(r.code).toBe(1)
+      expect(r.out).toContain('FAIL  /v1/models data[0].id = qwen3-reranker-8b, expected qwen3-reranker-4b')
+      expect(r.out).toMatch(/FAIL {2}POST \/v1\/rerank model-card -> 404 .*does not exist/u)
     })
 
     it('without the proxy, flags every unguarded vLLM route as exposed', async () => {
       fake.setMode('ok')
-      const r = await runSmoke([fake.url], { VLLM_API_KEY: KEY, DIRECT_URL: fake.url })
+      const r = await runSmoke([fake.url], { VLLM_API_KEY: KEY, DIRECT_URL: fake.url, SCORES_FILE: scoresFile(), SKIP_LONG: '1' })
       expect(r.code).toBe(1)
-      expect(r.out).toMatch(/^PASS {2}POST \/v1\/rerank scores: doc0=0\.9985, doc1=0\.0006$/mu)
+      expect(r.out).toContain(`PASS  POST /v1/rerank model-card: prompt_tokens=${byName('model-card').prompt_tokens}, ranking [0, 1]: doc0=0.9985, doc1=0.0006`)
       for (const route of ['POST /rerank', 'POST /v2/rerank', 'POST /score', 'GET /metrics', 'POST /tokenize']) {
         expect(r.out).toContain(`FAIL  ${route} without the key -> 200: the proxy exposes a route vLLM does not guard`)
       }
       expect(r.out).not.toContain(KEY)
-    })
-
-    describe.skipIf(!hasCaddy)('behind the real proxy', () => {
-      let caddy: RunningCaddy
-      beforeAll(async () => {
-        caddy = await startCaddy(`127.0.0.1:${fake.port}`)
-      })
-      afterAll(async () => {
-        await caddy?.stop()
-      })
-      const smoke = (env: Record<string, string> = {}) =>
-        runSmoke([caddy.url], { VLLM_API_KEY: KEY, DIRECT_URL: fake.url, ...env })
-
-      it('passes a healthy backend, every check', async () => {
-        fake.setMode('ok')
-        const r = await smoke()
-        expect(r.out).not.toMatch(/^FAIL/mu)
-        expect(r.code).toBe(0)
-        expect(r.out).toContain('PASS  GET /health -> 200')
-        expect(r.out).toContain('PASS  /v1/models data[0].id = qwen3-reranker-8b')
-        expect(r.out).toContain('PASS  POST /v1/rerank without the key -> 401 {"error":"Unauthorized"}')
-        expect(r.out).toContain('PASS  POST /rerank without the key -> 404 at the proxy')
-        expect(r.out).toMatch(/PASS {2}pair over MAX_MODEL_LEN=8192 -> 400: This model's maximum context length/u)
-        expect(r.out).toMatch(/all checks passed\n$/u)
-        expect(r.out).not.toContain(KEY)
-      })
-
-      it('names the broken score head (every score 0.5)', async () => {
-        fake.setMode('constant')
-        const r = await smoke()
-        expect(r.code).toBe(1)
-        expect(r.out).toMatch(/FAIL {2}POST \/v1\/rerank: every score ≈ 0\.5 \(doc0=0\.5000, doc1=0\.5000\): the score head is not loaded/u)
-      })
-
-      it('names the unformatted-prompt failure (every score high)', async () => {
-        fake.setMode('unformatted')
-        const r = await smoke()
-        expect(r.code).toBe(1)
-        expect(r.out).toMatch(/FAIL {2}POST \/v1\/rerank: every score high \(doc0=0\.8300, doc1=0\.8100\)/u)
-      })
-
-      it('notices vLLM running without an API key', async () => {
-        fake.setMode('nokey')
-        const r = await smoke()
-        expect(r.code).toBe(1)
-        expect(r.out).toContain('FAIL  POST /v1/rerank without the key -> 200: vLLM runs WITHOUT an API key')
-      })
-
-      it('notices a served-name mismatch', async () => {
-        fake.setMode('ok')
-        const r = await smoke({ EXPECTED_MODEL: 'qwen3-reranker-4b' })
-        expect(r.code).toBe(1)
-        expect(r.out).toContain('FAIL  /v1/models data[0].id = qwen3-reranker-8b, expected qwen3-reranker-4b')
-        expect(r.out).toMatch(/FAIL {2}POST \/v1\/rerank -> 404 .*does not exist/u)
-      })
     })
   })
 })
