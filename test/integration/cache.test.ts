@@ -59,10 +59,11 @@ describe('per-pair score cache', () => {
     expect(second.json.meta.cache).toEqual({ hits: 150, misses: 0 })
     expect(cacheDetail(second.headers)).toMatchObject({ memory: 0, edge: 150, 'edge-reads': 2, 'edge-writes': 0 })
     expect(scoresByIndex(second.json)).toEqual(scoresByIndex(first.json))
-    // The stored values are the exact scores, one short decimal string per pair.
+    // The stored values are the exact scores, one short decimal string per pair, with the prompt
+    // tokens the pair cost (its share of the batch's usage: cache/score-value.ts).
     const listed = await (env as unknown as { SCORE_CACHE: KVNamespace }).SCORE_CACHE.list({ prefix: 's1:' })
     const values = await Promise.all(listed.keys.slice(0, 5).map((k) => (env as unknown as { SCORE_CACHE: KVNamespace }).SCORE_CACHE.get(k.name)))
-    for (const v of values) expect(v).toMatch(/^0\.\d+$/u)
+    for (const v of values) expect(v).toMatch(/^0\.\d+;[1-9]\d*$/u)
   })
 
   it('a call with k new candidates forwards exactly those k, merged back in order', async () => {
