@@ -115,5 +115,9 @@ export const healthSchema = z.looseObject({
   status: z.string().describe('`ok` when the worker serves.'),
   backend: z.enum(['vllm', 'lexical']),
   model: z.string(),
-  upstreams: z.array(z.looseObject({ id: z.string(), url: z.string() })).describe('Configured vLLM servers (origin only; never credentials).'),
+  auth: z.enum(['open', 'api_keys']),
+  upstreams: z
+    .array(z.looseObject({ id: z.string(), origin: z.string() }))
+    .optional()
+    .describe('Only with `?detail=1` or `?probe=1` and the `stats` scope: each vLLM server (origin only; never credentials), breaker state, last error (secrets redacted).'),
 })

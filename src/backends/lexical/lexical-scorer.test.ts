@@ -103,7 +103,7 @@ describe('scoreLexical', () => {
     expect(r).toEqual([...s].reverse())
   })
 
-  it('scores 1,000 documents of ~1 KB quickly', () => {
+  it('scores 1,000 documents of ~1 KB: one score each, in [0, 1], the same whatever the order', () => {
     const words = ['flea', 'life', 'cycle', 'egg', 'larva', 'pupa', 'adult', 'host', 'pet', 'dog', 'cat', 'the', 'of', 'and']
     let seed = 7
     const next = () => {
@@ -115,15 +115,17 @@ describe('scoreLexical', () => {
       while (d.length < 1000) d += `${words[next() % words.length]}${next() % 5 === 0 ? '. ' : ' '}`
       return d
     })
-    for (let i = 0; i < 3; i++) scoreLexical('how long is the life cycle of a flea', docs) // JIT warm-up
-    let best = Number.POSITIVE_INFINITY
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now()
-      expect(scoreLexical('how long is the life cycle of a flea', docs)).toHaveLength(1000)
-      best = Math.min(best, performance.now() - t0)
+    // Speed is measured by a script (scripts/lexical-ndcg.ts), never by a timed test.
+    const q = 'how long is the life cycle of a flea'
+    const scores = scoreLexical(q, docs)
+    expect(scores).toHaveLength(1000)
+    for (const s of scores) {
+      expect(Number.isFinite(s)).toBe(true)
+      expect(s).toBeGreaterThanOrEqual(0)
+      expect(s).toBeLessThanOrEqual(1)
     }
-    // The target is well under 50 ms warm (scripts/lexical-ndcg.ts measures it); this bound only
-    // catches a complexity regression (a quadratic scan takes seconds) on a busy CI machine.
-    expect(best).toBeLessThan(1000)
-  }, 30_000)
+    expect(scoreLexical(q, [...docs].reverse())).toEqual([...scores].reverse())
+    // The scores tell the documents apart (a constant scorer would pass the checks above).
+    expect(new Set(scores).size).toBeGreaterThan(1)
+  })
 })
