@@ -7,6 +7,12 @@
  */
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
+import { buildUi } from './scripts/build-ui.mjs'
+
+// The pages import their browser code from a generated module (scripts/build-ui.mjs). wrangler
+// builds it for `npm start` and deploys (wrangler.toml [build]); the workers pool does not run
+// that command, so it is built here, once, before any project starts.
+await buildUi()
 
 export default defineConfig({
   test: {

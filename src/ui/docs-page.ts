@@ -1,11 +1,12 @@
 /**
  * @module ui/docs-page
  * The API reference served at `GET /docs`: the OpenAPI document is embedded as a JSON data block
- * (so the page needs no second request and works offline) and rendered by docs-script.ts.
+ * (so the page needs no second request and works offline) and rendered in the browser by
+ * src/ui/client/docs.ts (bundled by scripts/build-ui.mjs).
  */
 import { BASE_CSS } from './base-styles'
+import { DOCS_SCRIPT } from './generated/client-scripts'
 import { buildPage, type BuiltPage } from './html'
-import { DOCS_SCRIPT } from './docs-script'
 
 const CSS =
   BASE_CSS +

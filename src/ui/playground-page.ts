@@ -1,14 +1,14 @@
 /**
  * @module ui/playground-page
- * The playground served at `GET /`: markup, page-specific styles and the inline script
- * (playground-script.ts). Every control has a visible label; the form works by keyboard alone
+ * The playground served at `GET /`: markup, page-specific styles and the inline script (the
+ * typed browser code in src/ui/client/playground.ts, bundled by scripts/build-ui.mjs). Every control has a visible label; the form works by keyboard alone
  * (Enter in the query, Ctrl/⌘+Enter in a text area, or the submit button); results are announced
  * through an `aria-live` region.
  */
 import { BASE_CSS } from './base-styles'
+import { PLAYGROUND_SCRIPT } from './generated/client-scripts'
 import { buildPage, type BuiltPage } from './html'
 import { PLAYGROUND_EXAMPLES } from './playground-examples'
-import { PLAYGROUND_SCRIPT } from './playground-script'
 
 const CSS =
   BASE_CSS +

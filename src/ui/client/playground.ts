@@ -1,0 +1,142 @@
+/**
+ * @module ui/client/playground
+ * The playground's browser code (entry point; bundled by scripts/build-ui.mjs into the page that
+ * src/ui/playground-page.ts serves at `GET /`). Data flow: form → request body → `POST /v1/rerank`
+ * → ranked list, or the error envelope shown at the control its `error.field` names. Compare mode
+ * sends the same body twice, with arm A's and arm B's instruction or template, and compares the two
+ * rankings. Keyboard: Enter in the query, Ctrl/⌘+Enter in a text area, or the submit button.
+ */
+import type { PlaygroundExample } from '../playground-examples'
+import { byId, checkbox, messageOf, readJsonBlock, valueControl, valueOf } from './dom'
+import { clearErrors, showApiError, showError } from './playground-errors'
+import { renderCompare, renderSingle } from './playground-render'
+import { buildBody, callRerank, ClientFieldError } from './playground-request'
+import { loadTemplates, findTemplate, renderTemplateVars } from './playground-templates'
+import type { RankedCall, RerankBody, RerankCall } from './rerank-types'
+
+const EXAMPLES = readJsonBlock('examples-data') as PlaygroundExample[]
+let busy = false
+
+function setBusy(on: boolean, message: string): void {
+  busy = on
+  byId('submit', HTMLButtonElement).disabled = on
+  byId('results').setAttribute('aria-busy', on ? 'true' : 'false')
+  byId('status').textContent = message
+}
+
+function isRanked(res: RerankCall): res is RankedCall {
+  return res.ok && !!res.json && Array.isArray(res.json.results)
+}
+
+async function run(): Promise<void> {
+  if (busy) return
+  clearErrors()
+  const compare = checkbox('compare').checked
+  let bodies: RerankBody[]
+  try {
+    bodies = compare ? [buildBody('a', true), buildBody('b', true)] : [buildBody('a', false)]
+  } catch (e) {
+    if (e instanceof ClientFieldError) {
+      showError('Please fix:', e.message, e.control)
+      return
+    }
+    throw e
+  }
+  setBusy(true, compare ? 'Ranking with A and B…' : 'Ranking…')
+  try {
+    const res = await Promise.all(bodies.map(callRerank))
+    const ranked: RankedCall[] = []
+    for (const [i, r] of res.entries()) {
+      if (!isRanked(r)) {
+        setBusy(false, 'Request failed.')
+        showApiError(r, i === 0 ? 'a' : 'b', compare ? (i === 0 ? 'A' : 'B') : '')
+        return
+      }
+      ranked.push(r)
+    }
+    const [first, second] = ranked
+    if (!first) return
+    if (compare && second) renderCompare(first, second)
+    else renderSingle(first)
+    setBusy(false, compare ? 'Compared: both rankings shown.' : 'Done: ' + first.json.results.length + ' results.')
+  } catch (e) {
+    setBusy(false, 'Request failed.')
+    showError('Network error:', messageOf(e), null)
+  }
+}
+
+function loadExample(id: string | null): void {
+  const ex = EXAMPLES.find((e) => e.id === id)
+  if (!ex) return
+  clearErrors()
+  valueControl('query').value = ex.query
+  valueControl('candidates').value = ex.candidates
+  valueControl('instruction-a').value = ex.instructionA
+  valueControl('instruction-b').value = ex.instructionB
+  const template = ex.template && findTemplate(ex.template.id) ? ex.template : null
+  valueControl('template-a').value = template ? template.id : ''
+  renderTemplateVars('a', template ? template.vars : null)
+  valueControl('template-b').value = ''
+  renderTemplateVars('b', null)
+  checkbox('fusion-on').checked = !!ex.fusion
+  const w = ex.fusion?.weights || { semantic: 0.6, business: 0.3, time: 0.1 }
+  for (const k of ['semantic', 'business', 'time']) valueControl('w-' + k).value = w[k] !== undefined ? String(w[k]) : ''
+  valueControl('boosts').value = ex.fusion ? JSON.stringify(ex.fusion.boosts, null, 2) : '[]'
+  void run()
+}
+
+function syncCompare(): void {
+  const on = checkbox('compare').checked
+  byId('arm-b').hidden = !on
+  byId('arms').classList.toggle('compare', on)
+  byId('arm-a-tag').hidden = !on
+  byId('submit').textContent = on ? 'Compare A and B' : 'Rerank'
+}
+
+function syncDecayKind(): void {
+  const exp = valueOf('td-kind') === 'exponential'
+  byId('td-exp-fields').hidden = !exp
+  byId('td-step-fields').hidden = exp
+}
+
+/** Opens the experiments API's report page (src/routes/experiments.ts, `?format=html`). */
+function openReport(e: Event): void {
+  e.preventDefault()
+  const input = byId('report-id', HTMLInputElement)
+  const id = input.value.trim()
+  const err = byId('report-id-error')
+  if (!id) {
+    err.hidden = false
+    input.setAttribute('aria-invalid', 'true')
+    input.focus()
+    return
+  }
+  err.hidden = true
+  input.removeAttribute('aria-invalid')
+  location.assign('/v1/experiments/' + encodeURIComponent(id) + '/report?format=html')
+}
+
+byId('rerank-form').addEventListener('submit', (e) => {
+  e.preventDefault()
+  void run()
+})
+for (const id of ['candidates', 'instruction-a', 'instruction-b', 'boosts']) {
+  byId(id).addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault()
+      void run()
+    }
+  })
+}
+byId('compare').addEventListener('change', syncCompare)
+byId('td-kind').addEventListener('change', syncDecayKind)
+byId('template-a').addEventListener('change', () => renderTemplateVars('a', null))
+byId('template-b').addEventListener('change', () => renderTemplateVars('b', null))
+for (const button of document.querySelectorAll<HTMLElement>('[data-example]')) {
+  button.addEventListener('click', () => loadExample(button.getAttribute('data-example')))
+}
+byId('report-form').addEventListener('submit', openReport)
+syncCompare()
+syncDecayKind()
+void loadTemplates()
+document.body.setAttribute('data-ready', 'true')
