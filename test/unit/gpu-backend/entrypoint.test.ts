@@ -1,12 +1,13 @@
 /**
  * gpu-backend/entrypoint.sh: the exact `vllm serve` argv for each setting (dry run), validation,
  * and that the API key never reaches argv or output. Runs under POSIX sh (dash on Debian) and bash.
+ * TP is 1 unless asked for, and never above 1 for 0.6B; every default comes from defaults.env.
  */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runEntrypoint, which } from './support'
+import { GPU_DIR, runEntrypoint, which } from './support'
 
 const KEY = 'sk-test-5f0c2b9e8d7a41c3b6e2'
 const BASE = { VLLM_API_KEY: KEY }
@@ -45,11 +46,10 @@ describe.each(shells)('entrypoint.sh under %s', (shell) => {
   const run = (env: Record<string, string>, args?: string[]) => runEntrypoint({ ...BASE, ...env }, args, shell)
 
   it.each([
-    { name: '8B, default TP (2)', env: {}, model: 'Qwen/Qwen3-Reranker-8B', served: 'qwen3-reranker-8b', tp: 2 },
-    { name: '8B, TP 1', env: { TENSOR_PARALLEL_SIZE: '1' }, model: 'Qwen/Qwen3-Reranker-8B', served: 'qwen3-reranker-8b', tp: 1 },
-    { name: '8B, TP 2 explicit', env: { MODEL_SIZE: '8B', TENSOR_PARALLEL_SIZE: '2' }, model: 'Qwen/Qwen3-Reranker-8B', served: 'qwen3-reranker-8b', tp: 2 },
+    { name: '8B, default TP (1)', env: {}, model: 'Qwen/Qwen3-Reranker-8B', served: 'qwen3-reranker-8b', tp: 1 },
+    { name: '8B, TP 1 explicit', env: { TENSOR_PARALLEL_SIZE: '1' }, model: 'Qwen/Qwen3-Reranker-8B', served: 'qwen3-reranker-8b', tp: 1 },
+    { name: '8B, empty TP (compose passes empty)', env: { TENSOR_PARALLEL_SIZE: '' }, model: 'Qwen/Qwen3-Reranker-8B', served: 'qwen3-reranker-8b', tp: 1 },
     { name: '0.6B, default TP (1)', env: { MODEL_SIZE: '0.6B' }, model: 'Qwen/Qwen3-Reranker-0.6B', served: 'qwen3-reranker-0.6b', tp: 1 },
-    { name: '0.6B, TP 2', env: { MODEL_SIZE: '0.6B', TENSOR_PARALLEL_SIZE: '2' }, model: 'Qwen/Qwen3-Reranker-0.6B', served: 'qwen3-reranker-0.6b', tp: 2 },
     { name: '4B from MODEL', env: { MODEL: 'Qwen/Qwen3-Reranker-4B' }, model: 'Qwen/Qwen3-Reranker-4B', served: 'qwen3-reranker-4b', tp: 1 },
     { name: 'lower-case size', env: { MODEL_SIZE: '0.6b' }, model: 'Qwen/Qwen3-Reranker-0.6B', served: 'qwen3-reranker-0.6b', tp: 1 },
   ])('renders the exact argv: $name', ({ env, model, served, tp }) => {
@@ -57,6 +57,67 @@ describe.each(shells)('entrypoint.sh under %s', (shell) => {
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
     expect(r.lines).toEqual(expectedArgv(model, served, tp))
+  })
+
+  it.each([
+    { env: { TENSOR_PARALLEL_SIZE: '2' }, model: 'Qwen/Qwen3-Reranker-8B', served: 'qwen3-reranker-8b', tp: 2 },
+    { env: { MODEL_SIZE: '8B', TENSOR_PARALLEL_SIZE: '4' }, model: 'Qwen/Qwen3-Reranker-8B', served: 'qwen3-reranker-8b', tp: 4 },
+    { env: { MODEL_SIZE: '4B', TENSOR_PARALLEL_SIZE: '2' }, model: 'Qwen/Qwen3-Reranker-4B', served: 'qwen3-reranker-4b', tp: 2 },
+  ])('runs TP $tp only when asked ($env), and says what it costs', ({ env, model, served, tp }) => {
+    const r = run(env)
+    expect(r.status).toBe(0)
+    expect(r.lines).toEqual(expectedArgv(model, served, tp))
+    expect(r.stderr).toBe(
+      `entrypoint: warning: tensor parallel size ${tp}: TP only shortens one large batch; one TP-1 replica per GPU gives more total throughput, and vLLM #23804 reports ranking drift as TP grows: run smoke-test.sh at TP 1 and at TP ${tp} (TP=${tp} ./smoke-test.sh) to compare scores\n`
+    )
+  })
+
+  it.each([
+    { MODEL_SIZE: '0.6B', TENSOR_PARALLEL_SIZE: '2' },
+    { MODEL_SIZE: '0.6b', TENSOR_PARALLEL_SIZE: '8' },
+    { MODEL: 'Qwen/Qwen3-Reranker-0.6B', TENSOR_PARALLEL_SIZE: '4' },
+    { MODEL: 'tomaarsen/Qwen3-Reranker-0.6B-seq-cls', TENSOR_PARALLEL_SIZE: '2' },
+  ])('refuses 0.6B at TP > 1: %o', (env) => {
+    const r = run(env)
+    expect(r.status).toBe(64)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toBe(
+      `entrypoint: error: TENSOR_PARALLEL_SIZE=${env.TENSOR_PARALLEL_SIZE} with the 0.6B model is refused: run one replica per GPU at TP 1 (compose.gpus2.yaml), not compose.tp2.yaml\n`
+    )
+  })
+
+  it('takes every default from defaults.env: a changed copy changes the argv, a missing one stops it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'defaults-'))
+    const original = readFileSync(join(GPU_DIR, 'defaults.env'), 'utf8')
+    const changed = original
+      .replace(/^DEFAULT_MODEL_SIZE=8B$/mu, 'DEFAULT_MODEL_SIZE=4B')
+      .replace(/^MAX_MODEL_LEN=8192$/mu, 'MAX_MODEL_LEN=4096')
+      .replace(/^MAX_NUM_SEQS=256$/mu, 'MAX_NUM_SEQS=64')
+    expect(changed).not.toBe(original)
+    writeFileSync(join(dir, 'defaults.env'), changed)
+    const r = run({ RERANK_DEFAULTS_FILE: join(dir, 'defaults.env') })
+    expect(r.status).toBe(0)
+    expect(r.lines.slice(0, 3)).toEqual(['vllm', 'serve', 'Qwen/Qwen3-Reranker-4B'])
+    expect(r.lines).toContain('--max-model-len=4096')
+    expect(r.lines).toContain('--max-num-seqs=64')
+    // An empty variable (what compose passes for an unset one) means the default; a set one wins.
+    expect(run({ RERANK_DEFAULTS_FILE: join(dir, 'defaults.env'), MAX_MODEL_LEN: '' }).lines).toContain('--max-model-len=4096')
+    expect(run({ RERANK_DEFAULTS_FILE: join(dir, 'defaults.env'), MAX_MODEL_LEN: '2048' }).lines).toContain('--max-model-len=2048')
+
+    const missing = run({ RERANK_DEFAULTS_FILE: join(dir, 'nope.env') })
+    expect(missing.status).toBe(64)
+    expect(missing.stderr).toMatch(/defaults file not readable/u)
+    writeFileSync(join(dir, 'bad.env'), 'MAX_MODEL_LEN 8192\n')
+    const bad = run({ RERANK_DEFAULTS_FILE: join(dir, 'bad.env') })
+    expect(bad.status).toBe(64)
+    expect(bad.stderr).toMatch(/bad line in .*bad\.env: 'MAX_MODEL_LEN 8192'/u)
+    // A value is assigned, never executed.
+    writeFileSync(join(dir, 'evil.env'), `${original}\nMODEL=$(touch ${join(dir, 'pwned')})\n`)
+    const evil = run({ RERANK_DEFAULTS_FILE: join(dir, 'evil.env'), SERVED_MODEL_NAME: 'x' })
+    expect(existsSync(join(dir, 'pwned'))).toBe(false)
+    expect(evil.stderr).toContain(`MODEL must not contain whitespace, got '$(touch ${join(dir, 'pwned')})'`)
+    writeFileSync(join(dir, 'subst.env'), `${original}\nMODEL=$(id)\n`)
+    expect(run({ RERANK_DEFAULTS_FILE: join(dir, 'subst.env'), SERVED_MODEL_NAME: 'x' }).lines[2]).toBe('$(id)')
   })
 
   it('passes overrides that parse back to the notes object, and never --task', () => {
@@ -77,7 +138,7 @@ describe.each(shells)('entrypoint.sh under %s', (shell) => {
     expect(r.lines).toEqual(expectedArgv('tomaarsen/Qwen3-Reranker-0.6B-seq-cls', 'qwen3-reranker-0.6b', 1, false))
     const forced = run({ MODEL: 'tomaarsen/Qwen3-Reranker-8B-seq-cls', QWEN3_RERANKER_OVERRIDES: 'on' })
     expect(forced.lines.filter((a) => a.startsWith('--hf-overrides='))).toHaveLength(1)
-    expect(forced.lines).toContain('--tensor-parallel-size=2')
+    expect(forced.lines).toContain('--tensor-parallel-size=1')
     const off = run({ QWEN3_RERANKER_OVERRIDES: 'off' })
     expect(off.lines.some((a) => a.startsWith('--hf-overrides'))).toBe(false)
   })
@@ -121,7 +182,7 @@ describe.each(shells)('entrypoint.sh under %s', (shell) => {
     const extra = ['--max-num-seqs=64', 'two words', '{"a": [1]}']
     const r = run({ DRY_RUN: '1' }, extra)
     expect(r.status).toBe(0)
-    expect(r.lines).toEqual([...expectedArgv('Qwen/Qwen3-Reranker-8B', 'qwen3-reranker-8b', 2), ...extra])
+    expect(r.lines).toEqual([...expectedArgv('Qwen/Qwen3-Reranker-8B', 'qwen3-reranker-8b', 1), ...extra])
   })
 
   it('needs SERVED_MODEL_NAME when the size cannot be read from MODEL; TP then defaults to 1', () => {
@@ -171,7 +232,7 @@ describe.each(shells)('entrypoint.sh under %s', (shell) => {
     const allowed = runEntrypoint({ ALLOW_NO_API_KEY: '1' }, ['--print'], shell)
     expect(allowed.status).toBe(0)
     expect(allowed.stderr).toMatch(/WITHOUT an API key/u)
-    expect(allowed.lines).toEqual(expectedArgv('Qwen/Qwen3-Reranker-8B', 'qwen3-reranker-8b', 2))
+    expect(allowed.lines).toEqual(expectedArgv('Qwen/Qwen3-Reranker-8B', 'qwen3-reranker-8b', 1))
     expect(runEntrypoint({ VLLM_API_KEY: 'short' }, ['--print'], shell).stderr).toMatch(/too short/u)
     expect(runEntrypoint({ VLLM_API_KEY: 'has a space in it 123' }, ['--print'], shell).stderr).toMatch(/whitespace/u)
   })
