@@ -37,7 +37,7 @@ export default defineConfig({
       },
       {
         // Pages in a real browser: Debian's Chromium + playwright-core against one `npm start`
-        // (test/browser/global-setup.ts); skipped, saying why, where Chromium is not installed.
+        // (test/browser/global-setup.ts); fails, saying why, where Chromium is not installed.
         test: {
           name: 'browser',
           environment: 'node',

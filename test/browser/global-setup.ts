@@ -1,7 +1,8 @@
 /**
- * Browser project setup: finds Debian's Chromium and, when it is there, starts one `npm start`
- * for every browser test file. Without Chromium nothing is started and the tests skip, saying why
- * (`.ci/run` installs it; see shared/notes/toolchain.md "A real browser for page tests").
+ * Browser project setup: finds Debian's Chromium and starts one `npm start` for every browser
+ * test file. Without Chromium the project FAILS, saying how to install it: a page test that skips
+ * itself would let the suite pass with the pages untested (`.ci/run` installs Chromium, and fails
+ * when it cannot; see shared/notes/toolchain.md "A real browser for page tests").
  */
 import { existsSync } from 'node:fs'
 import type { TestProject } from 'vitest/node'
@@ -11,9 +12,10 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 export default async function setup(project: TestProject) {
   if (!existsSync(CHROMIUM)) {
-    project.provide('chromiumPath' as never, '' as never)
-    project.provide('baseUrl' as never, '' as never)
-    return
+    throw new Error(
+      `browser tests: no Chromium at ${CHROMIUM}. Install it (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH. ` +
+        'These tests fail rather than skip, so a green suite always means the pages were tested.'
+    )
   }
   const started = Date.now()
   const server = await startDevServer()
