@@ -8,7 +8,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from './app-env'
 import { BackendError } from './backends/backend-error'
 import { ConfigError, parseConfig, type Config } from './config'
-import { ApiError, toWireError } from './errors'
+import { ApiError, missingTableError, toWireError } from './errors'
 import { redactorFor } from './lib/redact-secrets'
 import { accessLog } from './middleware/access-log'
 import { accessControl } from './middleware/auth'
@@ -23,9 +23,11 @@ import { playgroundRoutes } from './routes/playground'
 import { templateRoutes } from './routes/templates'
 import { experimentRoutes } from './routes/experiments'
 import { feedbackRoutes } from './routes/feedback'
+import { modelRoutes } from './routes/models'
 
 export function createApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>()
+  // strict: false: `/v1/rerank/` is `/v1/rerank` (c.req.path is trimmed too, so access rules match).
+  const app = new Hono<AppEnv>({ strict: false })
 
   app.use('*', requestContext())
   app.use('*', accessLog())
@@ -49,6 +51,7 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', experimentRoutes)
   app.route('/', feedbackRoutes)
   app.route('/', statsRoutes)
+  app.route('/', modelRoutes)
   app.route('/', playgroundRoutes)
   // Reads app.routes per request, so every route mounted here (before or after) is documented.
   app.route('/', docsRoutes(() => app.routes))
@@ -79,6 +82,8 @@ function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e
   if (e instanceof BackendError) return e.toApiError()
   if (e instanceof ConfigError) return new ApiError('internal_error', e.message)
+  const missingTable = missingTableError(e)
+  if (missingTable) return missingTable
   if (e instanceof HTTPException) {
     const code = e.status === 413 ? 'payload_too_large' : e.status === 401 ? 'unauthorized' : e.status >= 500 ? 'internal_error' : 'invalid_request'
     return new ApiError(code, e.message || 'request rejected')

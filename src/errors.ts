@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'backend_error' // 502: the backend answered wrongly
   | 'backend_unavailable' // 503: no backend can be reached
   | 'backend_timeout' // 504: the backend missed the deadline
+  | 'storage_unavailable' // 503: the D1 database is not ready (migrations not applied)
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
@@ -37,6 +38,7 @@ const STATUS: Record<ErrorCode, number> = {
   backend_error: 502,
   backend_unavailable: 503,
   backend_timeout: 504,
+  storage_unavailable: 503,
 }
 
 export interface ApiErrorOptions {
@@ -75,4 +77,21 @@ export function toWireError(err: ApiError, requestId: string): WireError {
 /** Shorthand for the most common case: a named field is wrong. */
 export function badField(field: string, message: string): ApiError {
   return new ApiError('invalid_request', `${field}: ${message}`, { field })
+}
+
+/**
+ * D1 reports a table that does not exist as `D1_ERROR: no such table: <name>: SQLITE_ERROR`
+ * (SQLite's own "no such table" message, sqlite3.c `sqlite3LocateTable`): the database exists
+ * but its migrations were never applied. That is an operator's step, not a bug: a 503 that says
+ * which step, instead of an opaque 500.
+ */
+export function missingTableError(e: unknown): ApiError | undefined {
+  const message = e instanceof Error ? `${e.message} ${e.cause instanceof Error ? e.cause.message : ''}` : ''
+  const m = /no such table: ([A-Za-z0-9_]+)/u.exec(message)
+  if (!m) return undefined
+  return new ApiError(
+    'storage_unavailable',
+    `database table "${m[1]}" does not exist: apply the D1 migrations (\`wrangler d1 migrations apply DB --remote\`, or \`npm run deploy\`; \`npm start\` applies them locally)`,
+    { headers: { 'Retry-After': '60' } }
+  )
 }

@@ -8,7 +8,7 @@
 import { z } from 'zod'
 import { experimentSchemas } from '../experiments/experiment-schema'
 import { feedbackBodySchema } from '../experiments/feedback-schema'
-import { rerankBodySchema } from '../schemas/rerank-request'
+import { rerankBodyDocSchema } from '../schemas/rerank-request'
 import { fusionSchema, fusionWeightsSchema } from '../scoring/fusion'
 import { timeDecaySchema } from '../scoring/time-decay'
 import { TEMPLATE_LANGUAGES, templateExampleSchema, templateIdSchema } from '../templates/template'
@@ -284,7 +284,7 @@ const OPERATIONS: OperationDoc[] = [
 ]
 
 const SCHEMAS: Array<[id: string, source: SchemaSource, description?: string]> = [
-  ['RerankRequest', (config) => rerankBodySchema(config), 'Rerank request: a superset of Cohere v1/v2, Jina and vLLM rerank requests.'],
+  ['RerankRequest', (config) => rerankBodyDocSchema(config), 'Rerank request: a superset of Cohere v1/v2, Jina and vLLM rerank requests. Any optional field may also be `null`, which means the same as leaving it out (cohere-ai, Jina and vLLM clients send nulls for unset options).'],
   ['RerankResponse', rerankResponseSchema],
   ['ErrorEnvelope', errorEnvelopeSchema],
   ['Health', healthSchema],

@@ -73,14 +73,18 @@ export const KNOWN_FIELDS = [
   'folding',
 ] as const
 
-function buildSchema(config: Config) {
+function buildSchema(config: Config, nullAsAbsent: boolean) {
+  // The validator takes null for every optional field; the documented variant (GET /openapi.json)
+  // states the fields' real types and says in its description that null means absent, because
+  // `anyOf [T, null]` for every field would bury the limits in the reference.
+  const opt = <T extends z.ZodType>(schema: T) => (nullAsAbsent ? schema.nullish() : schema.optional()) as z.ZodOptional<z.ZodNullable<T>>
   const documentObject = z
     .object({
-      text: z.string().max(config.MAX_DOCUMENT_CHARS, `at most ${config.MAX_DOCUMENT_CHARS} characters`).nullish(),
-      id: z.union([z.string().max(256), z.number().int()]).nullish(),
-      published_at: isoDate.nullish(),
-      source: z.string().max(256).nullish(),
-      fields: z.record(z.string().max(64), fieldValue).nullish(),
+      text: opt(z.string().max(config.MAX_DOCUMENT_CHARS, `at most ${config.MAX_DOCUMENT_CHARS} characters`)),
+      id: opt(z.union([z.string().max(256), z.number().int()])),
+      published_at: opt(isoDate),
+      source: opt(z.string().max(256)),
+      fields: opt(z.record(z.string().max(64), fieldValue)),
     })
     .catchall(z.unknown())
 
@@ -98,27 +102,26 @@ function buildSchema(config: Config) {
       .array(document, { error: 'required: an array of strings or {text} objects' })
       .min(1, 'at least 1 document')
       .max(config.MAX_DOCUMENTS, `at most ${config.MAX_DOCUMENTS} documents`),
-    model: z.string().max(256).nullish(),
-    top_n: z.number().int().min(0).nullish(),
-    top_k: z.number().int().min(0).nullish(),
-    return_documents: z.boolean().nullish(),
-    max_tokens_per_doc: z.number().int().min(1).max(1_000_000).nullish(),
-    max_chunks_per_doc: z.number().int().min(1).nullish(),
-    rank_fields: z.array(z.string().max(64)).max(64).nullish(),
-    instruction: z
-      .string()
-      .max(config.MAX_INSTRUCTION_CHARS, `at most ${config.MAX_INSTRUCTION_CHARS} characters`)
-      .nullish(),
-    template: z.string().max(128).nullish(),
-    template_vars: z.record(z.string().max(64), z.unknown()).nullish(),
-    experiment: z.string().max(128).nullish(),
-    user: z.string().max(256).nullish(),
-    time_decay: timeDecaySchema.nullish(),
-    fusion: fusionSchema.nullish(),
+    model: opt(z.string().max(256)),
+    top_n: opt(z.number().int().min(0)),
+    top_k: opt(z.number().int().min(0)),
+    return_documents: opt(z.boolean()),
+    max_tokens_per_doc: opt(z.number().int().min(1).max(1_000_000)),
+    max_chunks_per_doc: opt(z.number().int().min(1)),
+    rank_fields: opt(z.array(z.string().max(64)).max(64)),
+    instruction: opt(
+      z.string().max(config.MAX_INSTRUCTION_CHARS, `at most ${config.MAX_INSTRUCTION_CHARS} characters`)
+    ),
+    template: opt(z.string().max(128)),
+    template_vars: opt(z.record(z.string().max(64), z.unknown())),
+    experiment: opt(z.string().max(128)),
+    user: opt(z.string().max(256)),
+    time_decay: opt(timeDecaySchema),
+    fusion: opt(fusionSchema),
     /** Per-call metadata folding options over the FOLDING config (rerank/fold-documents.ts). */
-    folding: foldingOverrideSchema.nullish(),
-    explain: z.boolean().nullish(),
-    now: isoDate.nullish(),
+    folding: opt(foldingOverrideSchema),
+    explain: opt(z.boolean()),
+    now: opt(isoDate),
   })
     .transform(withoutNulls)
 }
@@ -126,12 +129,24 @@ function buildSchema(config: Config) {
 export type RerankBody = z.output<ReturnType<typeof buildSchema>>
 
 const memo = new WeakMap<Config, ReturnType<typeof buildSchema>>()
+const docMemo = new WeakMap<Config, z.ZodType>()
 
+/** The validator the rerank routes parse with (nulls accepted as absent). */
 export function rerankBodySchema(config: Config): ReturnType<typeof buildSchema> {
   let s = memo.get(config)
   if (!s) {
-    s = buildSchema(config)
+    s = buildSchema(config, true)
     memo.set(config, s)
+  }
+  return s
+}
+
+/** The same schema for the reference document: the fields' own types, without the nulls. */
+export function rerankBodyDocSchema(config: Config): z.ZodType {
+  let s = docMemo.get(config)
+  if (!s) {
+    s = buildSchema(config, false)
+    docMemo.set(config, s)
   }
   return s
 }

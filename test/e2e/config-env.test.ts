@@ -32,6 +32,9 @@ const DOCS = [
 ]
 const TOP = 2
 
+/** LangChain types `client` as its bundled cohere-ai's class; it only calls `.rerank` on it. */
+type LangChainClient = NonNullable<ConstructorParameters<typeof LangChainCohereRerank>[0]>['client']
+
 let fake: FakeVllm
 let s: Served
 /** Request bodies as the client libraries put them on the wire. */
@@ -136,7 +139,7 @@ describe('real clients against npm start', () => {
   it('LangChain CohereRerank.rerank() and .compressDocuments() (cohere-ai 8 client, nulls on the wire)', async () => {
     wire.length = 0
     const client = new CohereClient({ token: API_KEY, environment: s.url, fetch: recordingFetch })
-    const reranker = new LangChainCohereRerank({ client, model: 'rerank-v3.5', topN: 2 })
+    const reranker = new LangChainCohereRerank({ client: client as unknown as LangChainClient, model: 'rerank-v3.5', topN: 2 })
     const ranked = await reranker.rerank(DOCS, QUERY)
     expect(ranked[0]?.index).toBe(TOP)
     const docs = DOCS.map((d, i) => new Document({ pageContent: d, metadata: { i } }))
@@ -150,7 +153,7 @@ describe('real clients against npm start', () => {
   it("LangChain CohereRerank with the cohere-ai it bundles (7.x)", async () => {
     const requireFromLangChain = createRequire(createRequire(import.meta.url).resolve('@langchain/cohere'))
     const { CohereClient: BundledClient } = requireFromLangChain('cohere-ai') as typeof import('cohere-ai')
-    const reranker = new LangChainCohereRerank({ client: new BundledClient({ token: API_KEY, environment: s.url }), model: 'rerank-v3.5', topN: 3 })
+    const reranker = new LangChainCohereRerank({ client: new BundledClient({ token: API_KEY, environment: s.url }) as unknown as LangChainClient, model: 'rerank-v3.5', topN: 3 })
     const ranked = await reranker.rerank(DOCS, QUERY)
     expect(ranked).toHaveLength(3)
     expect(ranked[0]?.index).toBe(TOP)

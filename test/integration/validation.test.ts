@@ -2,6 +2,7 @@
  * Every malformed request gets a 4xx JSON error that names the field; none gets a 5xx.
  */
 import { describe, expect, it } from 'vitest'
+import { env } from 'cloudflare:test'
 import { callWorker, rerank } from './helpers'
 
 const ok = { query: 'q', documents: ['a', 'b'] }
@@ -110,5 +111,84 @@ describe('validation', () => {
     const res = await rerank(ok, { vars: { VLLM_URLS: 'not a url' } })
     expect(res.status).toBe(500)
     expect(res.json.error.message).toMatch(/VLLM_URLS/u)
+  })
+
+  // What real clients put on the wire for unset options: cohere-ai 8 (`max_chunks_per_doc: null`,
+  // LangChain's CohereRerank), pydantic-built Jina/vLLM clients (`top_n: null`, ...).
+  const NULLS = {
+    model: null,
+    top_n: null,
+    top_k: null,
+    return_documents: null,
+    max_tokens_per_doc: null,
+    max_chunks_per_doc: null,
+    rank_fields: null,
+    instruction: null,
+    template: null,
+    template_vars: null,
+    experiment: null,
+    user: null,
+    time_decay: null,
+    fusion: null,
+    folding: null,
+    explain: null,
+    now: null,
+  }
+  for (const path of ['/v1/rerank', '/v2/rerank', '/rerank']) {
+    it(`${path}: optional fields sent as null mean absent`, async () => {
+      const body = { query: 'capital of France', documents: ['Bananas.', { text: 'Paris is the capital of France.', id: null, source: null, published_at: null, fields: null }] }
+      const plain = await rerank(body, { path, vars: { VLLM_URLS: '' } })
+      const nulls = await rerank({ ...body, ...NULLS }, { path, vars: { VLLM_URLS: '' } })
+      expect(nulls.status).toBe(200)
+      expect(nulls.json.results).toEqual(plain.json.results)
+      expect(nulls.json.results[0]?.index).toBe(1)
+      expect(nulls.json.meta.warnings ?? []).toEqual(plain.json.meta.warnings ?? [])
+    })
+  }
+
+  it('null where a value is required is still a 400 naming the field', async () => {
+    const q = await rerank({ query: null, documents: ['a'] }, { vars: { VLLM_URLS: '' } })
+    expect(q.status).toBe(400)
+    expect(q.json.error.field).toBe('query')
+    const d = await rerank({ query: 'q', documents: ['a', null] }, { vars: { VLLM_URLS: '' } })
+    expect(d.status).toBe(400)
+    expect(d.json.error.field).toMatch(/^documents\[1\]/u)
+  })
+
+  it('a trailing slash reaches the same route', async () => {
+    const res = await rerank({ query: 'capital of France', documents: ['Bananas.', 'Paris is the capital of France.'] }, { path: '/v1/rerank/', vars: { VLLM_URLS: '' } })
+    expect(res.status).toBe(200)
+    expect(res.json.results[0]?.index).toBe(1)
+    const health = await callWorker('/healthz/')
+    expect(health.status).toBe(200)
+    expect(((await health.json()) as { status: string }).status).toBe('ok')
+  })
+
+  it('GET /v1/models lists the served model in the OpenAI shape', async () => {
+    const vllm = await callWorker('/v1/models', undefined, { vars: { VLLM_URLS: 'http://vllm.invalid', VLLM_MODEL: 'qwen3-reranker-4b' } })
+    expect(vllm.status).toBe(200)
+    const json = (await vllm.json()) as { object: string; data: Array<{ id: string; object: string; owned_by: string; created: number }> }
+    expect(json.object).toBe('list')
+    expect(json.data).toHaveLength(1)
+    expect(json.data[0]).toMatchObject({ id: 'qwen3-reranker-4b', object: 'model', owned_by: 'vllm' })
+    expect(Number.isInteger(json.data[0]?.created)).toBe(true)
+    const lexical = (await (await callWorker('/v1/models/', undefined, { vars: { VLLM_URLS: '' } })).json()) as typeof json
+    expect(lexical.data[0]?.id).toBe('lexical-bm25')
+    const doc = (await (await callWorker('/openapi.json')).json()) as { paths: Record<string, { get?: { operationId: string } }> }
+    expect(doc.paths['/v1/models']?.get?.operationId).toBe('listModels')
+  })
+
+  it('a missing D1 table is a 503 that says to apply migrations', async () => {
+    await env.DB.exec('ALTER TABLE experiments RENAME TO experiments_hidden_by_test')
+    try {
+      const res = await callWorker('/v1/experiments')
+      expect(res.status).toBe(503)
+      const json = (await res.json()) as { error: { code: string; message: string } }
+      expect(json.error.code).toBe('storage_unavailable')
+      expect(json.error.message).toMatch(/experiments/u)
+      expect(json.error.message).toMatch(/migrations apply/u)
+    } finally {
+      await env.DB.exec('ALTER TABLE experiments_hidden_by_test RENAME TO experiments')
+    }
   })
 })

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error: a plain .mjs module without types
-import { buildEnvFile, encodeEnvValue, parseDotenv } from '../scripts/env-file.mjs'
+import { buildEnvFile, encodeEnvValue, parseDotenv } from '../../scripts/env-file.mjs'
 
 type Parse = (src: string) => Record<string, string>
 type Expand = (o: { processEnv: Record<string, string>; parsed: Record<string, string> }) => unknown
@@ -22,7 +22,7 @@ function slice(src: string, from: string, to: string): string {
 
 /** wrangler's bundled dotenv `parse` and dotenv-expand `expand`, evaluated as they are. */
 function wranglerDotenv(): { parse: Parse; expand: Expand } {
-  const bundle = readFileSync(new URL('../node_modules/wrangler/wrangler-dist/cli.js', import.meta.url), 'utf8')
+  const bundle = readFileSync(new URL('../../node_modules/wrangler/wrangler-dist/cli.js', import.meta.url), 'utf8')
   const dotenv = slice(bundle, '"../../node_modules/.pnpm/dotenv@16.3.1/node_modules/dotenv/lib/main.js"', '__name(parse18, "parse");')
   const line = slice(dotenv, 'var LINE = ', ';\n')
   const parse = slice(dotenv, 'function parse18(src) {', '__name(parse18, "parse");')
