@@ -204,7 +204,7 @@ const NUMERIC_FIELDS: ReadonlyArray<readonly [string, string]> = [
   ['time_decay', '"time_decay":{"kind":"step","steps":[{"after_days":N,"factor":N}],"missing":N}'],
   ['time_decay', '"time_decay":{"kind":"exponential","half_life_days":N},"now":"2025-01-01T00:00:00Z","explain":true'],
   ['documents', '"documents":[{"text":"Beijing","id":N,"fields":{"x":N},"published_at":"2024-01-01"},{"text":"Paris","fields":{"x":N}}]'],
-  ['fusion', '"fusion":{"weights":{"semantic":N}},"time_decay":{"kind":"exponential","half_life_days":N},"explain":true'],
+  ['fusion|time_decay', '"fusion":{"weights":{"semantic":N}},"time_decay":{"kind":"exponential","half_life_days":N},"explain":true'],
 ]
 const numericEdgeBody = fc
   .record({ field: fc.constantFrom(...NUMERIC_FIELDS), n: fc.constantFrom(...EDGE_NUMBERS), m: fc.constantFrom(...EDGE_NUMBERS) })
@@ -600,9 +600,9 @@ describe('fuzz: bad bodies at every endpoint and method', () => {
         fc.asyncProperty(fc.constantFrom('/v1/rerank', '/v2/rerank', '/rerank'), numericEdgeBody, async (path, { body, field }) => {
           const res = await send({ method: 'POST', path, body, headers: NO_STORE })
           expect([200, 400], `${field} ${body.slice(0, 200)}`).toContain(res.status)
-          if (res.status === 400) expect(String(res.json?.error?.message), body.slice(0, 200)).toContain(field.split('.')[0] as string)
+          if (res.status === 400) expect(String(res.json?.error?.message), body.slice(0, 200)).toMatch(new RegExp(`^(${field.replace(/\./gu, '\\.')})`, 'u'))
         }),
-        { ...RUNS, numRuns: 1500 }
+        { ...RUNS, numRuns: 2500 }
       )
     )
   })
@@ -707,9 +707,11 @@ describe('fuzz: bad headers, paths and query strings', () => {
     expect(statuses.slice(firstLimited).every((st) => st === 429)).toBe(true)
     const right = await send({ method: 'POST', path: '/v1/rerank', body: VALID_TEXT, headers: [['authorization', `Bearer ${KEY}`], ['cf-connecting-ip', ip], ...NO_STORE], vars: keyedVars })
     expect(right.status).toBe(429)
-    // Another client is untouched.
+    expect(String(right.json?.error?.message)).toMatch(/failed authentications/u)
+    // Another client is not locked out (by now the key may be over its own request rate: that
+    // 429 is the per-key limit, not the failed-auth one).
     const other = await send({ method: 'POST', path: '/v1/rerank', body: VALID_TEXT, headers: [['authorization', `Bearer ${KEY}`], ['cf-connecting-ip', '192.0.2.78'], ...NO_STORE], vars: keyedVars })
-    expect(other.status).toBe(200)
+    expect(String(other.json?.error?.message ?? '')).not.toMatch(/failed authentications/u)
   })
 
   it('the worker still serves a valid call after all of that', async () => {
