@@ -3,7 +3,7 @@
  *   - a body the document allows is not rejected (200 from the lexical backend), and
  *   - a body the document forbids is a 400 naming the offending field.
  * The document is the oracle: every sample is classified by validating it against the published
- * JSON Schema (src/openapi/json-schema-check.ts, independent of zod), never by this test's own
+ * JSON Schema (test/support/openapi/json-schema-check.ts, independent of zod), never by this test's own
  * idea of what should pass. Samples: boundary and wrong-type mutations generated from each
  * property's schema, random bodies generated from the schema with fast-check, and hand-made nested
  * cases (time_decay, fusion, folding, documents).
@@ -13,7 +13,7 @@
  */
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { asObject, resolvePointer, validateJson, valueAt as at, type JsonSchema } from '../../src/openapi/json-schema-check'
+import { asObject, resolvePointer, validateJson, valueAt as at, type JsonSchema } from '../support/openapi/json-schema-check'
 import { callWorker, rerank } from './helpers'
 
 type Obj = Record<string, unknown>

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app'
-import { checkOpenApiDocument } from '../../src/openapi/check-document'
-import { asObject, validateJson, valueAt as at } from '../../src/openapi/json-schema-check'
+import { checkOpenApiDocument } from '../support/openapi/check-document'
+import { asObject, validateJson, valueAt as at } from '../support/openapi/json-schema-check'
 import { collectPaths } from '../../src/openapi/route-paths'
 import { callWorker, rerank } from './helpers'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { validateJson, type JsonSchema } from './json-schema-check'
+import { validateJson, type JsonSchema } from '../../support/openapi/json-schema-check'
 
 const root = {
   components: {

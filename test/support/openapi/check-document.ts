@@ -1,11 +1,12 @@
 /**
- * @module openapi/check-document
+ * @module test/support/openapi/check-document
  * A structural check of an OpenAPI 3.1 document, after the OpenAPI Specification 3.1.0 (§4.8): the
  * required fields of each object, status-code keys, unique operationIds, path templating matched by
  * path parameters, every `$ref` resolving inside the document, and every schema being a
  * well-formed JSON Schema 2020-12 schema (keyword value types per JSON Schema Validation §6).
  * Returns the problems found, each with a JSON pointer; an empty list means well-formed. Pure.
- * (It is not a full validator against the official 3.1 meta-schema; the project installs none.)
+ * Test support only: test/unit/openapi/official-schema.test.ts validates against the official 3.1
+ * meta-schema as well; this check names the place of each problem.
  */
 import { resolvePointer } from './json-schema-check'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkOpenApiDocument } from './check-document'
+import { checkOpenApiDocument } from '../../support/openapi/check-document'
 
 const good = () => ({
   openapi: '3.1.0',

@@ -1,5 +1,5 @@
 /**
- * @module openapi/json-schema-check
+ * @module test/support/openapi/json-schema-check
  * A small JSON Schema (draft 2020-12) validator for the keywords zod's `toJSONSchema` emits, used to
  * ask the OpenAPI document itself whether it allows a request (test/integration/openapi-conformance).
  * Independent of zod on purpose: it reads the published document, so it checks what callers read.
