@@ -2,30 +2,18 @@
  * @module app-env
  * The worker's bindings and per-request context variables. No logic.
  */
-import type { Config } from './config'
+import type { Config, ConfigVarName } from './config'
 import type { RerankLogInfo } from './observability/request-record'
 
-/** Bindings and vars the worker reads (wrangler.toml `[vars]`, secrets, KV, D1). */
-export interface Env {
-  // ── Variables (wrangler.toml [vars] or `npm start` --var) ──
-  /** Comma-separated vLLM base URLs; empty → the embedded lexical scorer serves. */
-  VLLM_URLS?: string
-  /** The served model name vLLM answers to. */
-  VLLM_MODEL?: string
-  [key: string]: unknown
-  // ── Secrets ──
-  /** Bearer token for vLLM; never returned or logged. */
-  VLLM_API_KEY?: string
-  /** JSON array of hashed API keys (src/auth/api-keys.ts); unset → open access. */
-  API_KEYS?: string
-  // ── Bindings ──
-  SCORE_CACHE?: KVNamespace
-  DB?: D1Database
-  /** Workers rate limiting (wrangler.toml [[ratelimits]]), keyed by API key id. */
-  RATE_LIMITER?: RateLimit
-  /** Workers Analytics Engine dataset for per-request metrics (no-op locally). */
-  ANALYTICS?: AnalyticsEngineDataset
-}
+/**
+ * The worker's env: the bindings and `[vars]` of wrangler.toml exactly as `wrangler types`
+ * generates them (worker-configuration.d.ts, `Cloudflare.Env`; `npm run cf-typegen` regenerates
+ * it, test/unit/wrangler-types.test.ts fails when it is stale), plus the config vars wrangler.toml
+ * does not declare because they are optional or secret (VLLM_API_KEY, API_KEYS, MAX_*, …: set with
+ * `wrangler secret put`, `.dev.vars` or `npm start`'s environment). Every name is known: no index
+ * signature, so a misspelt `c.env.X` is a type error.
+ */
+export type Env = Cloudflare.Env & { readonly [K in Exclude<ConfigVarName, keyof Cloudflare.Env>]?: string }
 
 export interface AppVariables {
   requestId: string

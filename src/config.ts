@@ -100,6 +100,9 @@ export const configSchema = z.object({
   FOLDING: foldingVar,
 })
 
+/** The names of the config vars (the keys of `configSchema`). */
+export type ConfigVarName = keyof typeof configSchema.shape
+
 export type Config = z.output<typeof configSchema> & {
   /** 'vllm' when VLLM_URLS is set, else the embedded lexical scorer. */
   backend: 'vllm' | 'lexical'
@@ -118,8 +121,8 @@ export function parseConfig(env: Env): Config {
   const cached = memo.get(env)
   if (cached) return cached
   const raw: Record<string, unknown> = {}
-  for (const key of Object.keys(configSchema.shape)) {
-    const v = env[key]
+  for (const key of Object.keys(configSchema.shape) as ConfigVarName[]) {
+    const v: unknown = env[key]
     // Empty strings mean "unset" for everything but VLLM_URLS (where empty = lexical).
     if (v !== undefined && v !== null && (v !== '' || key === 'VLLM_URLS')) raw[key] = v
   }
