@@ -1,21 +1,18 @@
 /**
- * gpu-backend/compose.yaml (+ compose.tp1.yaml, compose.tls.yaml) against a zod schema of the
- * compose-spec subset they use, and gpu-backend/Dockerfile against compose.yaml.
+ * gpu-backend/compose.yaml (+ compose.gpus2.yaml, compose.tp2.yaml, compose.tls.yaml) against a zod
+ * schema of the compose-spec subset they use; each layout rendered (merge + interpolation) and its
+ * replicas' vLLM argv produced by the real entrypoint (TP and GPUs per layout); defaults written in
+ * defaults.env only; gpu-backend/Dockerfile against compose.yaml.
  * GPU reservations follow docs.docker.com/compose/gpu-support (driver + capabilities [gpu] +
  * count XOR device_ids); the rest follows shared/notes/vllm-qwen3-reranker.md §4.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseDocument, YAMLMap, YAMLSeq, type CollectionTag } from 'yaml'
+import { parseDocument, YAMLSeq } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { customTags, merge, render, type Project, type Service } from './compose-render'
 import { GPU_DIR, runEntrypoint } from './support'
-
-// Compose's `!override` / `!reset` merge tags (Compose v2.24.4+) on sequences and maps.
-const customTags: CollectionTag[] = [
-  { tag: '!override', collection: 'seq', nodeClass: YAMLSeq, resolve: (v) => v },
-  { tag: '!override', collection: 'map', nodeClass: YAMLMap, resolve: (v) => v },
-]
 
 function load(file: string) {
   const doc = parseDocument(readFileSync(join(GPU_DIR, file), 'utf8'), { customTags })
@@ -91,6 +88,7 @@ const rerankerService = z
         resources: z.object({ reservations: z.object({ devices: z.array(gpuDevice).length(1) }).strict() }).strict(),
       })
       .strict(),
+    depends_on: dependsOn.optional(),
     healthcheck,
     logging,
   })
@@ -123,7 +121,7 @@ const tunnelService = z
 const composeSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/u),
-    services: z.object({ reranker: rerankerService, proxy: proxyService, cloudflared: tunnelService }).strict(),
+    services: z.object({ 'reranker-gpu0': rerankerService, proxy: proxyService, cloudflared: tunnelService }).strict(),
     volumes: z.record(z.string(), z.object({}).strict()),
   })
   .strict()
@@ -131,7 +129,7 @@ const composeSchema = z
 type Compose = z.infer<typeof composeSchema>
 
 const compose: Compose = composeSchema.parse(load('compose.yaml').toJS())
-const { reranker, proxy, cloudflared } = compose.services
+const { 'reranker-gpu0': reranker, proxy, cloudflared } = compose.services
 const dockerfile = readFileSync(join(GPU_DIR, 'Dockerfile'), 'utf8')
 
 /** `${NAME:-default}` → default; `${NAME:?msg}` → null (required); a literal → itself. */
@@ -148,10 +146,11 @@ describe('compose.yaml', () => {
     expect(cloudflared.image).toMatch(/^cloudflare\/cloudflared:\d{4}\.\d+\.\d+$/u)
   })
 
-  it('reserves GPUs with count only, matching TENSOR_PARALLEL_SIZE', () => {
+  it('reserves exactly GPU 0 for its one replica and never passes a tensor parallel size', () => {
     const device = reranker.deploy.resources.reservations.devices[0]!
-    expect(device).toEqual({ driver: 'nvidia', count: 2, capabilities: ['gpu'] })
-    expect(Number(reranker.environment.TENSOR_PARALLEL_SIZE)).toBe(device.count)
+    expect(device).toEqual({ driver: 'nvidia', device_ids: ['0'], capabilities: ['gpu'] })
+    expect('TENSOR_PARALLEL_SIZE' in reranker.environment).toBe(false)
+    expect(readFileSync(join(GPU_DIR, 'compose.yaml'), 'utf8')).not.toMatch(/^\s*TENSOR_PARALLEL_SIZE:/mu)
   })
 
   it('rejects a device with both count and device_ids (the schema can fail)', () => {
@@ -176,7 +175,7 @@ describe('compose.yaml', () => {
     expect(m).not.toBeNull()
     expect(m![1]).toBe('127.0.0.1')
     expect(m![3]).toBe('8080')
-    expect(proxy.environment.UPSTREAM).toBe('reranker:8000')
+    expect(proxy.environment.UPSTREAMS).toBe('reranker-gpu0:8000')
     expect(interpolationDefault(proxy.environment.SITE_ADDRESS!)).toBe(':8080')
     expect('ports' in cloudflared).toBe(false)
   })
@@ -191,7 +190,7 @@ describe('compose.yaml', () => {
       }
     }
     expect(reranker.volumes).toContain('hf-cache:/cache/huggingface')
-    expect(reranker.volumes).toContain('vllm-cache:/cache/vllm')
+    expect(reranker.volumes).toContain('vllm-cache-gpu0:/cache/vllm')
     expect(dockerfile).toMatch(/HF_HOME=\/cache\/huggingface/u)
     expect(dockerfile).toMatch(/VLLM_CACHE_ROOT=\/cache\/vllm/u)
     expect(proxy.volumes).toContain('./proxy/Caddyfile:/etc/caddy/Caddyfile:ro')
@@ -206,30 +205,151 @@ describe('compose.yaml', () => {
     expect(cloudflared.profiles).toEqual(['tunnel'])
   })
 
-  it("renders the default 8B/TP2 command from compose's environment defaults", () => {
-    const env: Record<string, string> = {}
-    for (const [k, v] of Object.entries(reranker.environment)) {
-      const d = interpolationDefault(v)
-      if (d) env[k] = d
+})
+
+/** The replicas of a rendered layout: name → GPUs and the vLLM argv the real entrypoint builds. */
+function replicas(project: Project, hostEnv: Record<string, string> = {}) {
+  return Object.entries(project.services)
+    .filter(([name]) => name.startsWith('reranker-'))
+    .map(([name, svc]: [string, Service]) => {
+      const env = Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, String(v)]))
+      const r = runEntrypoint({ ...env, ...hostEnv })
+      const tp = r.lines.find((a) => a.startsWith('--tensor-parallel-size='))?.split('=')[1]
+      const gpus = svc.deploy!.resources.reservations.devices.flatMap((d) => d.device_ids ?? [])
+      return { name, gpus, tp: Number(tp), status: r.status, stderr: r.stderr, argv: r.lines }
+    })
+}
+
+const KEY_ENV = { VLLM_API_KEY: 'compose-test-key-0123456789' }
+const LAYOUTS = {
+  single: ['compose.yaml'],
+  gpus2: ['compose.yaml', 'compose.gpus2.yaml'],
+  tp2: ['compose.yaml', 'compose.tp2.yaml'],
+}
+
+describe('layouts (rendered as `docker compose -f … config` would, argv from the real entrypoint)', () => {
+  it('compose.yaml: one replica on GPU 0 at TP 1, the proxy in front of it', () => {
+    const p = render(LAYOUTS.single, KEY_ENV)
+    expect(replicas(p)).toMatchObject([{ name: 'reranker-gpu0', gpus: ['0'], tp: 1, status: 0, stderr: '' }])
+    expect(p.services.proxy!.environment!.UPSTREAMS).toBe('reranker-gpu0:8000')
+  })
+
+  it('MODEL_SIZE=0.6B docker compose up runs 0.6B at TP 1, even with TENSOR_PARALLEL_SIZE=2 in the shell', () => {
+    const envs: Record<string, string>[] = [{ MODEL_SIZE: '0.6B' }, { MODEL_SIZE: '0.6B', TENSOR_PARALLEL_SIZE: '2' }]
+    for (const env of envs) {
+      const [only, ...rest] = replicas(render(LAYOUTS.single, { ...KEY_ENV, ...env }))
+      expect(rest).toEqual([])
+      expect(only).toMatchObject({ gpus: ['0'], tp: 1, status: 0 })
+      expect(only!.argv[2]).toBe('Qwen/Qwen3-Reranker-0.6B')
     }
-    const r = runEntrypoint({ ...env, VLLM_API_KEY: 'compose-test-key-0123456789' })
-    expect(r.status).toBe(0)
-    expect(r.lines.slice(0, 3)).toEqual(['vllm', 'serve', 'Qwen/Qwen3-Reranker-8B'])
-    expect(r.lines).toContain('--tensor-parallel-size=2')
-    expect(r.lines).toContain('--served-model-name=qwen3-reranker-8b')
+  })
+
+  it('compose.gpus2.yaml: one TP-1 replica per GPU, both listed by the proxy', () => {
+    const p = render(LAYOUTS.gpus2, KEY_ENV)
+    expect(replicas(p)).toMatchObject([
+      { name: 'reranker-gpu0', gpus: ['0'], tp: 1, status: 0 },
+      { name: 'reranker-gpu1', gpus: ['1'], tp: 1, status: 0 },
+    ])
+    const upstreams = String(p.services.proxy!.environment!.UPSTREAMS).split(' ')
+    expect(upstreams).toEqual(['reranker-gpu0:8000', 'reranker-gpu1:8000'])
+    for (const u of upstreams) expect(p.services[u.split(':')[0]!]!.expose).toEqual([u.split(':')[1]])
+    expect(Object.keys(p.services.proxy!.depends_on as object).sort()).toEqual(['reranker-gpu0', 'reranker-gpu1'])
+    const small = replicas(render(LAYOUTS.gpus2, { ...KEY_ENV, MODEL_SIZE: '0.6B' }))
+    expect(small.map((r) => [r.tp, r.argv[2]])).toEqual([
+      [1, 'Qwen/Qwen3-Reranker-0.6B'],
+      [1, 'Qwen/Qwen3-Reranker-0.6B'],
+    ])
+  })
+
+  it('reranker-gpu1 is reranker-gpu0 but for its GPU, its compile cache and its start order', () => {
+    const p = render(LAYOUTS.gpus2, KEY_ENV)
+    const strip = (svc: Service) => {
+      const { deploy, volumes, depends_on: _dependsOn, ...rest } = svc
+      return {
+        ...rest,
+        devices: deploy!.resources.reservations.devices.map(({ device_ids: _ids, ...d }) => d),
+        volumes: (volumes as string[]).map((v) => v.replace(/^vllm-cache-gpu\d+:/u, 'vllm-cache:')),
+      }
+    }
+    expect(strip(p.services['reranker-gpu1']!)).toEqual(strip(p.services['reranker-gpu0']!))
+    expect(p.services['reranker-gpu1']!.volumes).toContain('vllm-cache-gpu1:/cache/vllm')
+    expect(p.volumes).toHaveProperty('vllm-cache-gpu1')
+    expect(p.services['reranker-gpu1']!.depends_on).toEqual({ 'reranker-gpu0': { condition: 'service_healthy' } })
+  })
+
+  it('compose.tp2.yaml: TP 2 only when asked, over exactly GPUs 0 and 1, one replica', () => {
+    const p = render(LAYOUTS.tp2, KEY_ENV)
+    const [only, ...rest] = replicas(p)
+    expect(rest).toEqual([])
+    expect(only).toMatchObject({ name: 'reranker-gpu0', gpus: ['0', '1'], tp: 2, status: 0 })
+    expect(only!.stderr).toMatch(/warning: tensor parallel size 2/u)
+    expect(p.services['reranker-gpu0']!.deploy!.resources.reservations.devices).toHaveLength(1)
+    expect(p.services.proxy!.environment!.UPSTREAMS).toBe('reranker-gpu0:8000')
+  })
+
+  it('compose.tp2.yaml with MODEL_SIZE=0.6B is refused by the entrypoint', () => {
+    const [only] = replicas(render(LAYOUTS.tp2, { ...KEY_ENV, MODEL_SIZE: '0.6B' }))
+    expect(only!.status).toBe(64)
+    expect(only!.stderr).toMatch(/TENSOR_PARALLEL_SIZE=2 with the 0\.6B model is refused/u)
+  })
+
+  it('every layout: TP equals the number of GPUs reserved, and no GPU is reserved twice', () => {
+    for (const files of Object.values(LAYOUTS)) {
+      const rs = replicas(render(files, KEY_ENV))
+      expect(rs.length).toBeGreaterThan(0)
+      for (const r of rs) expect(r.tp).toBe(r.gpus.length)
+      const gpus = rs.flatMap((r) => r.gpus)
+      expect(new Set(gpus).size).toBe(gpus.length)
+    }
+  })
+
+  it('the renderer can fail: a required variable missing; a plain sequence appends, !override replaces', () => {
+    expect(() => render(LAYOUTS.single, {})).toThrow(/VLLM_API_KEY/u)
+    expect(merge([1], [2], 'dns')).toEqual([1, 2])
+    expect(render(LAYOUTS.tp2, KEY_ENV).services['reranker-gpu0']!.deploy!.resources.reservations.devices.map((d) => d.device_ids)).toEqual([['0', '1']])
   })
 })
 
-describe('compose.tp1.yaml and compose.tls.yaml', () => {
-  it('switches to one GPU and TP 1, replacing (not appending to) the device list', () => {
-    const doc = load('compose.tp1.yaml')
-    const devicesNode = doc.getIn(['services', 'reranker', 'deploy', 'resources', 'reservations', 'devices'], true) as YAMLSeq
-    expect(devicesNode.tag).toBe('!override')
-    const devices = z.array(gpuDevice).length(1).parse(devicesNode.toJSON())
-    expect(devices[0]).toEqual({ driver: 'nvidia', count: 1, capabilities: ['gpu'] })
-    expect(doc.getIn(['services', 'reranker', 'environment', 'TENSOR_PARALLEL_SIZE'])).toBe('1')
+describe('defaults live in defaults.env only', () => {
+  const defaults = Object.fromEntries(
+    readFileSync(join(GPU_DIR, 'defaults.env'), 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/u.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+  )
+  const files = ['compose.yaml', 'compose.gpus2.yaml', 'compose.tp2.yaml', 'compose.tls.yaml', 'Dockerfile', '.env.example', 'entrypoint.sh', 'smoke-test.sh', 'smoke/check.py']
+  const escape = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&')
+
+  it('holds the documented defaults', () => {
+    expect(defaults).toMatchObject({ DEFAULT_MODEL_SIZE: '8B', TENSOR_PARALLEL_SIZE: '1', MAX_MODEL_LEN: '8192' })
   })
 
+  it.each(files)('%s restates none of them', (file) => {
+    const text = readFileSync(join(GPU_DIR, file), 'utf8')
+    for (const [key, value] of Object.entries(defaults)) {
+      // KEY=value (env files, Dockerfile ENV), KEY: value (compose), ${KEY:-value} (compose, sh).
+      for (const re of [
+        new RegExp(`\\b${key}=${escape(value)}(?![\\w.])`, 'u'),
+        new RegExp(`\\b${key}:\\s*"?${escape(value)}"?\\s*$`, 'mu'),
+        new RegExp(`\\$\\{${key}:?-${escape(value)}\\}`, 'u'),
+      ]) {
+        expect({ key, match: re.exec(text)?.[0] ?? null }).toEqual({ key, match: null })
+      }
+    }
+  })
+
+  it('the check can fail: the old compose line is caught', () => {
+    expect(new RegExp(`\\$\\{MAX_MODEL_LEN:?-${escape('8192')}\\}`, 'u').test('MAX_MODEL_LEN: ${MAX_MODEL_LEN:-8192}')).toBe(true)
+  })
+
+  it('compose passes every engine variable with an empty fallback', () => {
+    for (const key of ['MODEL_SIZE', 'MAX_MODEL_LEN', 'DTYPE', 'GPU_MEMORY_UTILIZATION', 'MAX_NUM_SEQS', 'MAX_NUM_BATCHED_TOKENS']) {
+      expect(reranker.environment[key]).toBe(`\${${key}:-}`)
+    }
+  })
+})
+
+describe('compose.tls.yaml', () => {
   it('publishes only 80/443 of the proxy in TLS mode, with SITE_ADDRESS required', () => {
     const doc = load('compose.tls.yaml')
     const ports = doc.getIn(['services', 'proxy', 'ports'], true) as YAMLSeq
@@ -252,20 +372,22 @@ describe('Dockerfile', () => {
     expect(reranker.image.endsWith(`:vllm-${from.split(':')[1]}`)).toBe(true)
   })
 
-  it('uses the entrypoint, a /health HEALTHCHECK with a long start period, and ENV defaults equal to the script', () => {
-    expect(dockerfile).toMatch(/^COPY entrypoint\.sh \/entrypoint\.sh$/mu)
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/entrypoint\.sh"\]$/mu)
+  it('uses the entrypoint beside defaults.env, a /health HEALTHCHECK with a long start period, and no engine defaults in ENV', () => {
+    // The entrypoint reads defaults.env from its own folder.
+    expect(dockerfile).toMatch(/^COPY entrypoint\.sh defaults\.env \/opt\/rerank-edge\/$/mu)
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/opt\/rerank-edge\/entrypoint\.sh"\]$/mu)
     const hc = /^HEALTHCHECK (.*?)\\?\n\s*CMD (.*)$/mu.exec(dockerfile)
     expect(hc).not.toBeNull()
     const start = /--start-period=(\S+)/u.exec(hc![1]!)?.[1]
     expect(durationSeconds(start!)).toBeGreaterThanOrEqual(600)
     expect(hc![2]).toContain('/health')
 
-    // ENV block → environment; the rendered argv must not change (the defaults agree).
+    // ENV block → environment; the rendered argv must not change (ENV sets no engine default).
     const envBlock = /^ENV ((?:.*\\\n)*.*)$/mu.exec(dockerfile)![1]!
     const env: Record<string, string> = {}
     for (const m of envBlock.matchAll(/([A-Z_]+)=(\S+)/gu)) env[m[1]!] = m[2]!
-    expect(env.MAX_MODEL_LEN).toBe('8192')
+    expect(env.HF_HOME).toBe('/cache/huggingface')
+    expect(Object.keys(env).filter((k) => ['MAX_MODEL_LEN', 'TENSOR_PARALLEL_SIZE', 'DTYPE', 'PORT'].includes(k))).toEqual([])
     const withEnv = runEntrypoint({ ...env, VLLM_API_KEY: 'dockerfile-test-key-0123' })
     const bare = runEntrypoint({ VLLM_API_KEY: 'dockerfile-test-key-0123' })
     expect(withEnv.status).toBe(0)

@@ -59,7 +59,7 @@ describe.each(shells)('entrypoint.sh under %s', (shell) => {
     expect(r.lines).toEqual(expectedArgv(model, served, tp))
   })
 
-  it.each([
+  it.each<{ env: Record<string, string>; model: string; served: string; tp: number }>([
     { env: { TENSOR_PARALLEL_SIZE: '2' }, model: 'Qwen/Qwen3-Reranker-8B', served: 'qwen3-reranker-8b', tp: 2 },
     { env: { MODEL_SIZE: '8B', TENSOR_PARALLEL_SIZE: '4' }, model: 'Qwen/Qwen3-Reranker-8B', served: 'qwen3-reranker-8b', tp: 4 },
     { env: { MODEL_SIZE: '4B', TENSOR_PARALLEL_SIZE: '2' }, model: 'Qwen/Qwen3-Reranker-4B', served: 'qwen3-reranker-4b', tp: 2 },
@@ -72,7 +72,7 @@ describe.each(shells)('entrypoint.sh under %s', (shell) => {
     )
   })
 
-  it.each([
+  it.each<Record<string, string>>([
     { MODEL_SIZE: '0.6B', TENSOR_PARALLEL_SIZE: '2' },
     { MODEL_SIZE: '0.6b', TENSOR_PARALLEL_SIZE: '8' },
     { MODEL: 'Qwen/Qwen3-Reranker-0.6B', TENSOR_PARALLEL_SIZE: '4' },

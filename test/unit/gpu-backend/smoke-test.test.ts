@@ -114,10 +114,10 @@ describe('smoke-test.sh', { timeout: 90_000 }, () => {
       expect(again.out).toContain('PASS  scores at TP=2: max |Δ| = 0.0000 against tp=1, tp=2')
     })
 
-    it.each([
+    it.each<['separator' | 'bos', string]>([
       ['separator', 'a pad token between query and document'],
       ['bos', 'a BOS token before every pair'],
-    ] as const)('fails on the exact token count when the backend adds %s (%s)', async (mode) => {
+    ])('fails on the exact token count when the backend adds %s (%s)', async (mode) => {
       fake.setMode(mode)
       const r = await smoke()
       expect(r.code).toBe(1)
