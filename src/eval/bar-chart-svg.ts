@@ -20,6 +20,8 @@ export interface BarChartSpec {
   readonly series: readonly BarSeries[]
   /** Top of the value axis (default 1, right for ranking metrics). */
   readonly max?: number
+  /** Lines of text under the plot (e.g. the paired comparisons of the variants). */
+  readonly notes?: readonly string[]
 }
 
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000']
@@ -43,9 +45,10 @@ export function barChartSvg(spec: BarChartSpec): string {
   const headerHeight = spec.subtitle === undefined ? 40 : 58
   const top = headerHeight + 16 + 18 * Math.ceil(spec.series.length / 4)
   const plotHeight = 260
-  const bottom = 48
+  const notes = spec.notes ?? []
+  const bottom = 48 + 16 * notes.length
   // Text is not measured (no fonts in a pure function): about 0.6 em per character is generous.
-  const textWidth = Math.max(spec.title.length * 10, (spec.subtitle?.length ?? 0) * 7.5)
+  const textWidth = Math.max(spec.title.length * 10, (spec.subtitle?.length ?? 0) * 7.5, ...notes.map((l) => l.length * 6))
   const width = Math.ceil(Math.max(480, left + spec.categories.length * groupWidth + 24, 16 + textWidth))
   const height = top + plotHeight + bottom
   const y = (v: number) => top + plotHeight - (Math.max(0, Math.min(v, max)) / max) * plotHeight
@@ -92,6 +95,9 @@ export function barChartSvg(spec: BarChartSpec): string {
     })
     const cx = gx + (seriesCount * barWidth) / 2
     out.push(`<text x="${n(cx)}" y="${top + plotHeight + 20}" text-anchor="middle">${escapeXml(cat)}</text>`)
+  })
+  notes.forEach((line, i) => {
+    out.push(`<text x="16" y="${top + plotHeight + 48 + 16 * i}" font-size="11" fill="#333333">${escapeXml(line)}</text>`)
   })
   out.push('</svg>')
   return `${out.join('\n')}\n`

@@ -1,12 +1,13 @@
 /**
  * `npm run eval` (scripts/eval.ts) on a small synthetic data set, against a tiny local HTTP server
- * that answers `/v1/rerank` in the service's shape. Every expected figure is computed by hand
- * below, with trec_eval's rules.
+ * that answers `/v1/rerank` in the service's shape: either like a GPU backend that follows the
+ * instruction (ranks differently per instruction, per-pair cache), or like the embedded lexical
+ * scorer (ignores instructions, says so in `meta.warnings` with the service's own words, caches
+ * nothing). Every expected figure is computed by hand below, with trec_eval's rules; p-values of
+ * the paired tests come from SciPy 1.17.1 (`stats.ttest_rel`) or a hand count.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,77 +15,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { main } from '../../scripts/eval'
 import { parseRerankJsonl, firstStageRun } from '../../src/eval/rerank-data'
 import { formatRun, parseRun } from '../../src/eval/run-file'
-
-// Three queries; candidates listed in first-stage (bm25_rank) order.
-const DATA = [
-  {
-    qid: 'q1',
-    query: 'red apple',
-    candidates: [
-      { docid: 'a1', text: 'green apple', bm25_rank: 1 },
-      { docid: 'a2', text: 'red apple pie', bm25_rank: 2 },
-      { docid: 'a3', text: 'red car', bm25_rank: 3 },
-    ],
-  },
-  {
-    qid: 'q2',
-    query: 'blue sky',
-    candidates: [
-      { docid: 'b1', text: 'blue sky today', bm25_rank: 1 },
-      { docid: 'b2', text: 'grey sky', bm25_rank: 2 },
-      { docid: 'b3', text: 'blue whale', bm25_rank: 3 },
-    ],
-  },
-  {
-    qid: 'q3',
-    query: 'fast car',
-    candidates: [
-      { docid: 'c1', text: 'slow car', bm25_rank: 1 },
-      { docid: 'c2', text: 'fast car', bm25_rank: 2 },
-    ],
-  },
-]
-// b9 is judged but never retrieved: it still counts in IDCG and in the number of relevant docs.
-const QRELS = `q1 0 a1 0
-q1 0 a2 3
-q1 0 a3 1
-q2 0 b1 2
-q2 0 b2 0
-q2 0 b3 1
-q2 0 b9 2
-q3 0 c1 0
-q3 0 c2 2
-`
-const log2 = Math.log2
-const IDCG = { q1: 3 + 1 / log2(3), q2: 2 + 2 / log2(3) + 1 / log2(4), q3: 2 }
-
-function f4(x: number): string {
-  return x.toFixed(4)
-}
-
-interface Capture {
-  out: string
-  err: string
-  io: { stdout(t: string): void; stderr(t: string): void; stderrIsTty: boolean; sleep(ms: number): Promise<void> }
-}
-
-function capture(): Capture {
-  const c: Capture = {
-    out: '',
-    err: '',
-    io: {
-      stdout: (t) => {
-        c.out += t
-      },
-      stderr: (t) => {
-        c.err += t
-      },
-      stderrIsTty: false,
-      sleep: () => Promise.resolve(),
-    },
-  }
-  return c
-}
+import { capture, DATA, f4, IDCG, log2, QRELS, startFakeService } from './eval-cli-fixture'
 
 let dir: string
 beforeEach(() => {
@@ -160,65 +91,6 @@ describe('eval CLI, run-file mode', () => {
 
 // ------------------------------------------------------------------------------------------------
 
-interface Recorded {
-  query: string
-  documents: string[]
-  instruction?: string
-}
-
-/**
- * A stand-in for the service: score = (query words found in the document) / 10, or with an
- * instruction containing "reverse", 1 / (1 + words found). Per-pair cache bookkeeping like the
- * real one: a (instruction, query, document) seen before is a hit.
- */
-function startFakeService(): Promise<{ server: Server; url: string; requests: Recorded[]; failNext: number[] }> {
-  const requests: Recorded[] = []
-  const failNext: number[] = []
-  const seen = new Set<string>()
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let body = ''
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString('utf8')
-    })
-    req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/rerank') {
-        res.writeHead(404).end()
-        return
-      }
-      const status = failNext.shift()
-      if (status !== undefined) {
-        res.writeHead(status, { 'content-type': 'application/json', 'retry-after': '0' })
-        res.end(JSON.stringify({ error: { code: status === 400 ? 'invalid_request' : 'backend_unavailable', message: 'synthetic failure' }, request_id: 'x' }))
-        return
-      }
-      const r = JSON.parse(body) as Recorded
-      requests.push(r)
-      const words = r.query.split(' ')
-      let hits = 0
-      let misses = 0
-      const results = r.documents.map((doc, index) => {
-        const key = `${r.instruction ?? ''}\u0000${r.query}\u0000${doc}`
-        if (seen.has(key)) hits++
-        else {
-          misses++
-          seen.add(key)
-        }
-        const found = words.filter((w) => doc.split(' ').includes(w)).length
-        return { index, relevance_score: r.instruction?.includes('reverse') ? 1 / (1 + found) : found / 10 }
-      })
-      results.sort((a, b) => b.relevance_score - a.relevance_score)
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ id: 'r', model: 'lexical-bm25', results, meta: { backend: 'lexical', cache: { hits, misses } } }))
-    })
-  })
-  return new Promise((ok) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      ok({ server, url: `http://127.0.0.1:${port}`, requests, failNext })
-    })
-  })
-}
-
 describe('eval CLI, service mode', () => {
   let svc: Awaited<ReturnType<typeof startFakeService>>
   beforeAll(async () => {
@@ -271,13 +143,32 @@ describe('eval CLI, service mode', () => {
         metrics: Record<string, number>
         per_query: Record<string, Record<string, number>>
         run_file: string
+        instructions_ignored: boolean
+        warnings: string[]
       }>
+      comparisons: Array<{
+        variant: string
+        baseline: string
+        measures: Record<
+          string,
+          {
+            queries: number
+            mean_difference: number
+            wins: number
+            ties: number
+            losses: number
+            paired_t: { t: number | null; dof: number; p_value: number | null }
+            randomisation: { p_value: number; method: string; samples: number }
+          }
+        >
+      }>
+      warnings: string[]
     }
     expect(report.relevance_level).toBe(2)
     const [plain, rev] = report.variants
     expect(plain?.name).toBe('default')
     expect(plain?.instruction).toBeNull()
-    expect(plain?.backend).toBe('lexical')
+    expect(plain?.backend).toBe('vllm')
     expect(plain?.pairs_scored).toBe(8)
     expect(plain?.pairs_cached).toBe(0)
     expect(plain?.queries_evaluated).toBe(3)
@@ -309,9 +200,43 @@ describe('eval CLI, service mode', () => {
     expect(svg).toContain('rev — MRR:')
     expect(svg).toContain('first stage — MRR: 0.6667')
 
+    // Paired comparison of "rev" with "default", by hand (-l 2). rev per query:
+    //   q1: a3 (½), a1 (½), a2 (⅓) → grades 1, 0, 3: DCG 1 + 3/log2(4) = 2.5 → nDCG 2.5/IDCG.q1;
+    //       a2 at rank 3 → MRR ⅓, P@1 0, MAP ⅓, R@10 1
+    //   q2: b3, b2, b1 → grades 1, 0, 2: DCG 1 + 2/2 = 2 → nDCG 2/IDCG.q2; MRR ⅓, P@1 0, MAP ⅙, R@10 ½
+    //   q3: c1, c2 → grades 0, 2: nDCG (2/log2 3)/2; MRR ½, P@1 0, MAP ½, R@10 1
+    // Every query loses on nDCG, MRR, P@1, MAP; R@10 ties everywhere. With 3 non-zero differences of
+    // one sign, only the all-observed and all-flipped signs reach |Σd|: randomisation p = 2/8.
+    expect(report.comparisons).toHaveLength(1)
+    const cmp = report.comparisons[0]
+    expect([cmp?.variant, cmp?.baseline]).toEqual(['rev', 'default'])
+    const revNdcg = [2.5 / IDCG.q1, 2 / IDCG.q2, 2 / log2(3) / IDCG.q3] as const
+    const ndcgCmp = cmp?.measures.ndcg_cut_10
+    expect(ndcgCmp?.mean_difference).toBeCloseTo((revNdcg[0] + revNdcg[1] + revNdcg[2] - (1 + q2ndcg + 1)) / 3, 12)
+    expect(ndcgCmp?.mean_difference).toBeCloseTo(-0.28275296240044373, 12) // numpy, same inputs
+    expect([ndcgCmp?.wins, ndcgCmp?.ties, ndcgCmp?.losses]).toEqual([0, 0, 3])
+    expect(ndcgCmp?.paired_t.t).toBeCloseTo(-4.7225561992821685, 9) // scipy.stats.ttest_rel
+    expect(ndcgCmp?.paired_t.p_value).toBeCloseTo(0.04203128161453946, 9)
+    expect(ndcgCmp?.randomisation).toEqual({ p_value: 0.25, method: 'exact', samples: 8 })
+    expect(cmp?.measures.recip_rank?.paired_t.p_value).toBeCloseTo(0.008163401865824486, 9) // d = −⅔, −⅔, −½
+    expect(cmp?.measures.map?.paired_t.p_value).toBeCloseTo(0.03509871864598465, 9) // d = −⅔, −⅓, −½
+    // P@1 drops by exactly 1 on every query: no spread, so no t-test (null), randomisation still 0.25.
+    expect(cmp?.measures.P_1).toMatchObject({ mean_difference: -1, losses: 3, paired_t: { t: null, p_value: null } })
+    expect(cmp?.measures.P_1?.randomisation.p_value).toBe(0.25)
+    expect(cmp?.measures.recall_10).toMatchObject({ mean_difference: 0, ties: 3, paired_t: { p_value: 1 }, randomisation: { p_value: 1 } })
+    expect(rev?.instructions_ignored).toBe(false)
+    expect(report.warnings).toEqual([])
+    // The same figures in the table and in the chart.
+    const cmpRow = c.out.split('\n').find((l) => /^rev\s+default\s+nDCG@10\s/.test(l))
+    expect(cmpRow?.split(/\s{2,}/)).toEqual(['rev', 'default', 'nDCG@10', `-${f4(0.28275296240044373)}`, '0/0/3', '0.0420 *', '0.2500'])
+    expect(c.out).toMatch(/^rev\s+default\s+P@1\s+-1\.0000\s+0\/0\/3\s+n\/a\s+0\.2500$/m)
+    expect(svg).toContain('rev vs default, paired over 3 queries')
+    expect(svg).toContain('nDCG@10: -0.2828; 0/0/3; paired t p = 0.0420, randomisation p = 0.2500')
+    expect(c.out).not.toMatch(/ignores instructions/)
+
     // Table on stdout, progress on stderr.
     const row = c.out.split('\n').find((l) => l.startsWith('default '))
-    expect(row?.split(/\s+/)).toEqual(['default', 'lexical', f4((1 + q2ndcg + 1) / 3), f4((1 + q2ndcg + 1) / 3), '1.0000', '1.0000', f4(2.5 / 3), f4(2.5 / 3), '8', '0', '3'])
+    expect(row?.split(/\s+/)).toEqual(['default', 'vllm', f4((1 + q2ndcg + 1) / 3), f4((1 + q2ndcg + 1) / 3), '1.0000', '1.0000', f4(2.5 / 3), f4(2.5 / 3), '8', '0', '3'])
     expect(c.err).toContain('default: 3/3 queries')
     expect(c.err).toContain('rev: 3/3 queries')
 
@@ -356,7 +281,7 @@ describe('eval CLI, service mode', () => {
   })
 
   it('rejects bad usage with status 2', async () => {
-    for (const argv of [[], ['--data', 'x.jsonl'], ['--run', 'x.run'], ['--bogus'], ['--variant', '=x', '--data', 'a', '--qrels', 'b'], ['-l', 'two']]) {
+    for (const argv of [[], ['--data', 'x.jsonl'], ['--run', 'x.run'], ['--bogus'], ['--variant', '=x', '--data', 'a', '--qrels', 'b'], ['-l', 'two'], ['--api-key', 'a b'], ['--seed', '-1']]) {
       const c = capture()
       expect(await main(argv, c.io), argv.join(' ')).toBe(2)
       expect(c.err).toContain('usage:')

@@ -1,0 +1,78 @@
+/**
+ * `npm run eval` and the service's access control and backends: the API key (flag and
+ * RERANK_API_KEY), and the warning when the backend ignores instructions (the lexical scorer, as
+ * the real service reports it in `meta.warnings`), against the stand-in service of eval-cli-fixture.ts.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { main } from '../../scripts/eval'
+import { capture, DATA, LEXICAL_WARNING, QRELS, startFakeService } from './eval-cli-fixture'
+
+let dir: string
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'eval-cli-svc-'))
+  writeFileSync(join(dir, 'data.jsonl'), `${DATA.map((q) => JSON.stringify(q)).join('\n')}\n`)
+  writeFileSync(join(dir, 'qrels.txt'), QRELS)
+})
+afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('eval CLI, keys and backends', () => {
+  it('sends the API key from --api-key, else from RERANK_API_KEY, and never prints it', async () => {
+    const keyed = await startFakeService('vllm', 'k-eval_123')
+    try {
+      const args = ['--data', join(dir, 'data.jsonl'), '--qrels', join(dir, 'qrels.txt'), '--base-url', keyed.url, '--concurrency', '1']
+      const flag = capture()
+      expect(await main([...args, '--api-key', 'k-eval_123'], { ...flag.io, env: { RERANK_API_KEY: 'wrong' } })).toBe(0)
+      expect(keyed.requests.map((r) => r.authorization)).toEqual(['Bearer k-eval_123', 'Bearer k-eval_123', 'Bearer k-eval_123'])
+      keyed.requests.length = 0
+      const env = capture()
+      expect(await main(args, { ...env.io, env: { RERANK_API_KEY: 'k-eval_123' } })).toBe(0)
+      expect(keyed.requests.every((r) => r.authorization === 'Bearer k-eval_123')).toBe(true)
+      // A wrong key: the service's 401 is reported, the key is not.
+      const bad = capture()
+      expect(await main([...args, '--api-key', 'not-the-key'], { ...bad.io, env: {} })).toBe(1)
+      expect(bad.err).toMatch(/HTTP 401: unauthorized missing or unknown API key/)
+      expect(bad.out + bad.err).not.toContain('not-the-key')
+      // No key at all: no Authorization header.
+      keyed.requests.length = 0
+      const none = capture()
+      expect(await main(args, { ...none.io, env: {} })).toBe(1)
+      expect(keyed.requests[0]?.authorization).toBeUndefined()
+    } finally {
+      await new Promise<void>((ok) => keyed.server.close(() => ok()))
+    }
+  })
+
+  it('says when the backend ignores instructions: identical rows are not a result', async () => {
+    const lexical = await startFakeService('lexical')
+    try {
+      const json = join(dir, 'lex.json')
+      const args = ['--data', join(dir, 'data.jsonl'), '--qrels', join(dir, 'qrels.txt'), '--base-url', lexical.url, '-l', '2']
+      const c = capture()
+      expect(await main([...args, '--variant', 'default', '--variant', 'rev=reverse the order', '--json', json], { ...c.io, env: {} })).toBe(0)
+      const report = JSON.parse(readFileSync(json, 'utf8')) as {
+        variants: Array<{ backend: string; instructions_ignored: boolean; warnings: string[]; metrics: Record<string, number> }>
+        comparisons: Array<{ measures: Record<string, { ties: number; mean_difference: number; paired_t: { p_value: number | null }; randomisation: { p_value: number } }> }>
+        warnings: string[]
+      }
+      expect(report.variants.map((v) => [v.backend, v.instructions_ignored])).toEqual([
+        ['lexical', true],
+        ['lexical', true],
+      ])
+      expect(report.variants[1]?.warnings).toEqual([LEXICAL_WARNING])
+      // The instruction changed nothing: every query ties, both tests say p = 1.
+      expect(report.variants[1]?.metrics).toEqual(report.variants[0]?.metrics)
+      expect(report.comparisons[0]?.measures.ndcg_cut_10).toMatchObject({ ties: 3, mean_difference: 0, paired_t: { p_value: 1 }, randomisation: { p_value: 1 } })
+      expect(report.warnings.join('\n')).toMatch(/variant "rev" was scored by backend "lexical", which ignores instructions \(its instruction had no effect\)/)
+      expect(c.out).toMatch(/^warning: variant "rev" was scored by backend "lexical", which ignores instructions/m)
+      expect(c.out).toMatch(/^warning: differences between variants scored without instructions reflect nothing but noise/m)
+      expect(c.err).toMatch(/eval: warning: variant "rev"/)
+      expect(readFileSync(join(dir, 'lex.svg'), 'utf8')).toContain('which ignores instructions')
+    } finally {
+      await new Promise<void>((ok) => lexical.server.close(() => ok()))
+    }
+  })
+
+})
