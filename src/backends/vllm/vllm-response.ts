@@ -18,6 +18,8 @@ export type BackendFault =
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; fault: BackendFault }
 
+import { scanVllmRerankReply } from './vllm-reply-scan'
+
 const bad = (message: string): Parsed<never> => ({ ok: false, fault: { kind: 'bad_reply', message } })
 
 export interface VllmRerankReply {
@@ -25,7 +27,22 @@ export interface VllmRerankReply {
   promptTokens?: number
 }
 
+/**
+ * Reads `index` and `relevance_score` of every result (and the usage) without materialising the
+ * rest: vLLM echoes every formatted document in its reply (RerankResult.document), which
+ * `JSON.parse` would copy into a new string per document only for us to drop. The scanner
+ * (`vllm-reply-scan.ts`) validates the JSON it walks as strictly as `JSON.parse`; on anything
+ * it does not accept, or any reply that would fail validation, the reply is parsed again in full
+ * below, so every fault is reported exactly as before.
+ */
 export function parseVllmRerankReply(text: string, documentCount: number): Parsed<VllmRerankReply> {
+  const fast = scanVllmRerankReply(text, documentCount)
+  if (fast !== undefined) return { ok: true, value: fast }
+  return parseVllmRerankReplyFully(text, documentCount)
+}
+
+/** The reference reader: `JSON.parse` and every check, with the fault messages callers see. */
+export function parseVllmRerankReplyFully(text: string, documentCount: number): Parsed<VllmRerankReply> {
   let body: unknown
   try {
     body = JSON.parse(text)
