@@ -130,8 +130,30 @@ export function applyRanking(plan: RankingPlan, documents: readonly NormalizedDo
  * tie rule as fusion), so permuting the documents of a request never changes the order by id.
  */
 export function orderPlain(documents: readonly NormalizedDocument[], scores: readonly number[]): number[] {
-  const items = scores.map((s, index) => ({ index, final: s, model: s, id: documents[index]?.id }))
-  return items.sort(compareFused).map((i) => i.index)
+  // compareFused's rule with final = model = the score, on bare indices: no object per document
+  // and one comparison for distinct scores (a cached 1,000-document call spent 11.6 % of its CPU
+  // sorting through the fusion comparator: issue 17).
+  const n = scores.length
+  const order = new Array<number>(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  let ids: Array<string | undefined> | undefined
+  for (let i = 0; i < n && ids === undefined; i++) if (documents[i]?.id !== undefined) ids = documents.map((d) => d?.id)
+  order.sort((a, b) => {
+    const sa = scores[a] as number
+    const sb = scores[b] as number
+    if (sa !== sb) return sb - sa
+    if (ids !== undefined) {
+      const ia = ids[a]
+      const ib = ids[b]
+      if (ia !== ib) {
+        if (ia === undefined) return 1
+        if (ib === undefined) return -1
+        return ia < ib ? -1 : 1
+      }
+    }
+    return a - b
+  })
+  return order
 }
 
 /** The weights fuseScores applies to every document of this call (the active components are per call). */

@@ -1,0 +1,37 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { compareFused } from '../scoring/fusion'
+import { orderPlain } from './apply-fusion'
+import type { NormalizedDocument } from './normalize-documents'
+
+/** The rule orderPlain must keep: compareFused with final = model = the score. */
+const reference = (docs: readonly NormalizedDocument[], scores: readonly number[]) =>
+  scores
+    .map((s, index) => ({ index, final: s, model: s, id: docs[index]?.id }))
+    .sort(compareFused)
+    .map((i) => i.index)
+
+describe('orderPlain', () => {
+  it('orders exactly as the fusion comparator does: score, then id, then index (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ score: fc.constantFrom(0, 0.25, 0.5, 0.75, 1, 1e-9), id: fc.option(fc.constantFrom('a', 'b', 'B', 'c', ''), { nil: undefined }) }),
+          { maxLength: 40 }
+        ),
+        (items) => {
+          const docs = items.map((it, i) => (it.id === undefined ? { text: `t${i}` } : { text: `t${i}`, id: it.id })) as NormalizedDocument[]
+          const scores = items.map((it) => it.score)
+          expect(orderPlain(docs, scores)).toEqual(reference(docs, scores))
+        }
+      ),
+      { numRuns: 1000 }
+    )
+  })
+
+  it('sorts by score descending, ties by id (absent last), then by index', () => {
+    const docs = [{ text: 'a' }, { text: 'b', id: 'z' }, { text: 'c', id: 'a' }, { text: 'd' }] as NormalizedDocument[]
+    expect(orderPlain(docs, [0.5, 0.5, 0.5, 0.9])).toEqual([3, 2, 1, 0])
+    expect(orderPlain(docs.map((d) => ({ text: d.text })) as NormalizedDocument[], [0.1, 0.7, 0.7, 0.2])).toEqual([1, 2, 3, 0])
+  })
+})
