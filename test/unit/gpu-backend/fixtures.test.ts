@@ -1,12 +1,13 @@
 /**
  * gpu-backend/fixtures/: vLLM /v1/rerank contract bodies (shared/notes/vllm-qwen3-reranker.md
- * §2.1, §2.2, §2.5) that the worker's tests also read. Each must parse and have its documented shape.
+ * §2.1, §2.2, §2.5) that the worker's tests also read. Each must parse and have its documented shape;
+ * messages are vLLM 0.13's text and token counts are the real Qwen3 tokenizer's.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { DEFAULT_INSTRUCTION, GPU_DIR, QWEN3_PREFIX, QWEN3_SUFFIX } from './support'
+import { contextLengthMessage, countTokens, DEFAULT_INSTRUCTION, GPU_DIR, QWEN3_PREFIX, QWEN3_SUFFIX } from './support'
 
 const dir = join(GPU_DIR, 'fixtures')
 const read = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), 'utf8'))
@@ -64,6 +65,7 @@ const EXPECTED: Record<string, z.ZodType> = {
   'error-legacy-flat.json': flatError,
   'proxy-error-404.json': nestedError,
   'proxy-error-502.json': nestedError,
+  'proxy-error-503.json': nestedError,
 }
 
 describe('gpu-backend/fixtures', () => {
@@ -87,6 +89,24 @@ describe('gpu-backend/fixtures', () => {
     expect(code('error-500-internal.json')).toMatchObject({ code: 500, type: 'InternalServerError' })
     expect(code('proxy-error-404.json')).toMatchObject({ code: 404, type: 'ProxyError' })
     expect(code('proxy-error-502.json')).toMatchObject({ code: 502, type: 'ProxyError' })
+    expect(code('proxy-error-503.json')).toMatchObject({ code: 503, type: 'ProxyError' })
+  })
+
+  it("the over-length message is vLLM 0.13's, word for word (RerankRequest: 'embedding generation')", () => {
+    const message = nestedError.parse(read('error-400-context-length.json')).error.message
+    const m = /^This model's maximum context length is (\d+) tokens\. However, you requested (\d+) tokens/u.exec(message)
+    expect(m).not.toBeNull()
+    const [max, requested] = [Number(m![1]), Number(m![2])]
+    expect(requested).toBeGreaterThan(max)
+    expect(message).toBe(contextLengthMessage(max, requested))
+    expect(flatError.parse(read('error-legacy-flat.json')).message).toBe(message)
+  })
+
+  it('usage counts exactly the tokens of the request (query + document per pair, real Qwen3 tokenizer)', () => {
+    const req = rerankRequest.parse(read('rerank-request.json'))
+    const tokens = req.documents.reduce((sum, d) => sum + countTokens(req.query + d), 0)
+    expect(rerankResponse.parse(read('rerank-response.json')).usage).toEqual({ prompt_tokens: tokens, total_tokens: tokens })
+    expect(legacyResponse.parse(read('rerank-response-legacy.json')).usage).toEqual({ total_tokens: tokens })
   })
 
   it('the request is the model card pair in the exact Qwen3 format', () => {

@@ -139,11 +139,13 @@ describe('Caddyfile (running caddy in front of a vLLM stand-in)', () => {
   const KEY = 'proxy-test-key-3c9a0e51b7'
   let fake: FakeVllm
   let caddy: RunningCaddy
+  // What callers sent to vLLM: the proxy's own /health probes (PROXY_HEALTH_INTERVAL) left out.
+  const called = () => fake.paths.filter((p) => p !== '/health').length
   const fixture = (name: string) => JSON.parse(readFileSync(join(GPU_DIR, 'fixtures', name), 'utf8')) as unknown
 
   beforeAll(async () => {
     fake = await startFakeVllm({ apiKey: KEY, servedModel: 'qwen3-reranker-8b', maxModelLen: 8192 })
-    caddy = await startCaddy(`127.0.0.1:${fake.port}`, { PROXY_MAX_BODY: '64KB' })
+    caddy = await startCaddy(`127.0.0.1:${fake.port}`, { PROXY_MAX_BODY: '64KB', PROXY_HEALTH_INTERVAL: '200ms' })
   })
   afterAll(async () => {
     await caddy?.stop()
@@ -186,7 +188,7 @@ describe('Caddyfile (running caddy in front of a vLLM stand-in)', () => {
     ['POST', '/v1/rerank/../../rerank'],
     ['POST', '/v1/%2e%2e/rerank'],
   ])('blocks %s %s with a 404 in vLLM error shape', async (method, path) => {
-    const before = fake.paths.length
+    const before = called()
     const res = await fetch(`${caddy.url}${path}`, {
       method,
       headers: { 'content-type': 'application/json' },
@@ -194,7 +196,7 @@ describe('Caddyfile (running caddy in front of a vLLM stand-in)', () => {
     })
     expect(res.status).toBe(404)
     expect(await res.json()).toEqual(fixture('proxy-error-404.json'))
-    expect(fake.paths.length).toBe(before) // never reached vLLM
+    expect(called()).toBe(before) // never reached vLLM
   })
 
   it('only ever lets vLLM see /v1/rerank or /health, whatever the spelling', async () => {
@@ -209,7 +211,7 @@ describe('Caddyfile (running caddy in front of a vLLM stand-in)', () => {
   })
 
   it('refuses a body over PROXY_MAX_BODY', async () => {
-    const before = fake.paths.length
+    const before = called()
     const big = JSON.stringify({ query: 'q', documents: ['x'.repeat(200_000)] })
     const res = await post('/v1/rerank', true, big)
     expect(res.status).toBeGreaterThanOrEqual(400)
@@ -218,7 +220,7 @@ describe('Caddyfile (running caddy in front of a vLLM stand-in)', () => {
     expect(body.error.type).toBe('ProxyError')
     expect(body.error.code).toBe(res.status)
     // The upstream never gets a complete oversized body to score.
-    expect(fake.paths.length - before).toBeLessThanOrEqual(1)
+    expect(called() - before).toBeLessThanOrEqual(1)
   })
 
   it('keeps the bearer key out of its access log', async () => {
@@ -227,11 +229,21 @@ describe('Caddyfile (running caddy in front of a vLLM stand-in)', () => {
     expect(caddy.log()).not.toContain(KEY)
   })
 
-  it('answers 502 in vLLM error shape when vLLM is down', async () => {
+  it('answers 502 in vLLM error shape when vLLM is down, and 503 once its health check has failed', async () => {
     await fake.close()
     const res = await fetch(`${caddy.url}/health`)
     expect(res.status).toBe(502)
     expect(await res.json()).toEqual(fixture('proxy-error-502.json'))
+    // The rerank route probes /health every PROXY_HEALTH_INTERVAL (200 ms here); with no healthy
+    // replica left Caddy answers 503 without dialing.
+    let last = 0
+    for (let i = 0; i < 50 && last !== 503; i++) {
+      const r = await post('/v1/rerank')
+      last = r.status
+      if (last === 503) expect(await r.json()).toEqual(fixture('proxy-error-503.json'))
+      else await new Promise((ok) => setTimeout(ok, 100))
+    }
+    expect(last).toBe(503)
   })
 })
 
