@@ -2,17 +2,24 @@
  * `.dev.vars`, as README and `.dev.vars.example` recommend, through `npm start` (in a throwaway
  * copy of the project, so the developer's own `.dev.vars` is never touched): API_KEYS there is
  * enforced, the banner and /healthz agree, a quoted VLLM_API_KEY with `$ " \` reaches the
- * backend intact, and the environment wins over `.dev.vars` for the same name.
+ * backend intact, the environment wins over `.dev.vars` for the same name, and the API_KEYS line
+ * `npm run hash-key` prints for pasting works as pasted.
  */
-import { createHash } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeVllm, type FakeVllm } from '../fakes/fake-vllm'
-import { projectCopy, serve, type Served } from './serve'
+import { projectCopy, REPO_ROOT, serve, type Served } from './serve'
 
 const API_KEY = 'rk_dev-vars-key'
 const VLLM_KEY = 'dv$HOME"x\\y'
-const sha = (s: string) => `sha256:${createHash('sha256').update(s, 'utf8').digest('hex')}`
+/** The API_KEYS line exactly as `npm run hash-key -- <key> <id> <tenant>` prints it for pasting. */
+function hashKeyPasteLine(key: string): string {
+  const out = execFileSync(process.execPath, ['scripts/hash-api-key.mjs', key, 'dev', 'local'], { cwd: REPO_ROOT, encoding: 'utf8' })
+  const line = out.split('\n').find((l) => l.includes('API_KEYS='))
+  if (!line) throw new Error(`hash-key printed no API_KEYS line:\n${out}`)
+  return line.slice(line.indexOf('API_KEYS='))
+}
 
 let fake: FakeVllm
 let dir: string
@@ -21,11 +28,12 @@ let s: Served
 beforeAll(async () => {
   fake = await startFakeVllm({ port: 0 })
   fake.instance('e2e-dev-vars').control.apiKey = VLLM_KEY
-  // Written the way a user writes it: JSON unquoted, the secret in single quotes (dotenv: literal).
+  // Written the way a user writes it: the line hash-key prints for pasting, the secret in single
+  // quotes (dotenv: literal), the rest unquoted.
   dir = await projectCopy(
     [
       '# local secrets',
-      `API_KEYS=${JSON.stringify([{ id: 'dev', hash: sha(API_KEY), tenant: 'local', scopes: ['rerank'] }])}`,
+      hashKeyPasteLine(API_KEY),
       `VLLM_API_KEY='${VLLM_KEY}'`,
       `VLLM_URLS=${fake.url}/i/e2e-dev-vars`,
       'VLLM_MODEL=overridden-by-the-environment',
