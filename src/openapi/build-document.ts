@@ -5,8 +5,8 @@
  * How it stays true:
  *  - Paths and methods come from the running Hono app's route table (route-paths.ts), so every
  *    endpoint the worker serves is listed, and nothing it does not serve.
- *  - Each operation's description comes from the registry (registry.ts); routes nobody described yet
- *    still appear, with a generic entry.
+ *  - Each operation's description comes from core-operations.ts; routes nobody described yet still
+ *    appear, with a generic entry.
  *  - Schemas are the zod validators themselves, converted with zod 4's `z.toJSONSchema` (JSON Schema
  *    draft 2020-12, the dialect OpenAPI 3.1 uses: OAS 3.1.0 §4.8.24), in `io: 'input'` mode so that
  *    fields with defaults are optional as callers see them. Config-dependent schemas (the rerank
@@ -19,9 +19,9 @@
 import { z } from 'zod'
 import type { Config } from '../config'
 import type { ERROR_CODES } from './doc-schemas'
-import { ensureCoreDocs } from './core-operations'
+import { coreDescriptions } from './core-operations'
 import { collectPaths, type PathEntry, type RouteRecord } from './route-paths'
-import { openApiRegistry, operationKey, type ErrorStatus, type OpenApiRegistry, type OperationDoc } from './registry'
+import { operationKey, type ErrorStatus, type OpenApiDescriptions, type OperationDoc } from './operation-doc'
 
 export const API_VERSION = '0.1.0'
 const SCHEMA_PREFIX = '#/components/schemas/'
@@ -102,15 +102,14 @@ const TAGS: Json[] = [
   { name: 'Experiments', description: 'A/B instruction experiments, feedback and reports.' },
   { name: 'Service', description: 'Health and service documents.' },
   { name: 'Pages', description: 'HTML pages for people: the playground and this reference.' },
-  { name: 'Other', description: 'Routes not yet described in src/openapi/registry.ts.' },
+  { name: 'Other', description: 'Routes not yet described in src/openapi/core-operations.ts.' },
 ]
 
 export function buildOpenApiDocument(
   config: Config,
   routes: readonly RouteRecord[],
-  registry: OpenApiRegistry = openApiRegistry
+  registry: OpenApiDescriptions = coreDescriptions()
 ): OpenApiDocument {
-  ensureCoreDocs(registry)
   const entries = collectPaths(routes)
   const paths: OpenApiDocument['paths'] = {}
   const usedSchemas = new Set<string>(['ErrorEnvelope'])
@@ -189,7 +188,7 @@ function genericOperation(method: string, entry: PathEntry): OperationDoc {
     path: entry.path,
     operationId: `${method}${entry.path.replace(/\{([^}]+)\}/gu, 'By_$1').replace(/[^A-Za-z0-9]+(.)?/gu, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
     summary: `${method.toUpperCase()} ${entry.path}`,
-    description: 'Served by this worker but not yet described in src/openapi/registry.ts (see its module comment).',
+    description: 'Served by this worker but not yet described in src/openapi/core-operations.ts (see src/openapi/operation-doc.ts).',
     tags: ['Other'],
     responses: { 200: { description: 'Success.' } },
     errors: [400, 401, 404],
@@ -285,7 +284,7 @@ function errorResponse(status: ErrorStatus, info: ErrorResponseInfo, config: Con
   }
 }
 
-function convertSchemas(config: Config, registry: OpenApiRegistry, used: Set<string>): Record<string, Json> {
+function convertSchemas(config: Config, registry: OpenApiDescriptions, used: Set<string>): Record<string, Json> {
   // Overrides pull in the schemas they point at.
   for (const o of registry.fieldOverrides) if (used.has(o.schema)) used.add(o.ref)
   const zodRegistry = z.registry<{ id: string }>()

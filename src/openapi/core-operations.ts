@@ -1,13 +1,14 @@
 /**
  * @module openapi/core-operations
  * Descriptions of the endpoints in the public interface (shared/notes/interface.md): rerank, health,
- * templates, experiments, feedback and the pages. Registered only where nobody registered the same
- * operation or schema first, so a route module's own registration (registry.ts) always wins.
- * An operation here whose route is not mounted is simply not listed (build-document.ts).
+ * models, templates, experiments, feedback and the pages: the one place routes are described
+ * (operation-doc.ts says how). An operation here whose route is not mounted is simply not listed
+ * (build-document.ts).
  */
 import { z } from 'zod'
 import { experimentSchemas } from '../experiments/experiment-schema'
 import { feedbackBodySchema } from '../experiments/feedback-schema'
+import { modelListSchema } from '../schemas/model-list'
 import { rerankBodyDocSchema } from '../schemas/rerank-request'
 import { fusionSchema, fusionWeightsSchema } from '../scoring/fusion'
 import { timeDecaySchema } from '../scoring/time-decay'
@@ -15,7 +16,7 @@ import { TEMPLATE_LANGUAGES, templateExampleSchema, templateIdSchema } from '../
 import { variableSpecSchema } from '../templates/variables'
 import { boostRulesSchema } from '../scoring/business-score'
 import { errorEnvelopeSchema, healthSchema, rerankResponseSchema } from './doc-schemas'
-import { operationKey, type OpenApiRegistry, type OperationDoc, type SchemaSource } from './registry'
+import { operationKey, type OpenApiDescriptions, type OperationDoc, type SchemaSource } from './operation-doc'
 
 const templateListingSchema = z.object({
   id: templateIdSchema,
@@ -111,6 +112,23 @@ const OPERATIONS: OperationDoc[] = [
     description: "The worker's state and which backend answers (vLLM upstreams or the embedded lexical scorer).",
     tags: ['Service'],
     responses: { 200: { description: 'The worker serves.', schema: 'Health' } },
+  },
+  {
+    method: 'get',
+    path: '/v1/models',
+    operationId: 'listModels',
+    summary: 'List models (OpenAI shape)',
+    description: 'The model this deployment scores with: `VLLM_MODEL` when vLLM backends are configured, else `lexical-bm25`.',
+    tags: ['Service'],
+    security: 'optional-bearer',
+    responses: {
+      200: {
+        description: 'One entry: the served model.',
+        schema: 'ModelList',
+        example: { object: 'list', data: [{ id: 'qwen3-reranker-8b', object: 'model', created: 1767225600, owned_by: 'vllm' }] },
+      },
+    },
+    errors: [401],
   },
   {
     method: 'get',
@@ -288,6 +306,7 @@ const SCHEMAS: Array<[id: string, source: SchemaSource, description?: string]> =
   ['RerankResponse', rerankResponseSchema],
   ['ErrorEnvelope', errorEnvelopeSchema],
   ['Health', healthSchema],
+  ['ModelList', modelListSchema, 'The served model, in the OpenAI list shape.'],
   ['TimeDecay', timeDecaySchema, 'Time decay: `{ kind: "exponential", half_life_days, missing? }` or `{ kind: "step", after_days, factor | steps: [{ after_days, factor }], missing? }`; `missing` (default 0.5) scores documents without a date. Step factors must not increase with age.'],
   ['Fusion', fusionSchema, 'Fusion: `weights` (any non-negative numbers, normalised to sum 1; absent components take the defaults 0.6/0.3/0.1) and `boosts`: rules `{ name?, when: { field, equals|not_equals|in|gt|gte|lt|lte|exists }, add }` or `{ name?, source_order: [most, …, least], add? }`.'],
   ['TemplateList', templateListSchema],
@@ -298,26 +317,15 @@ const SCHEMAS: Array<[id: string, source: SchemaSource, description?: string]> =
   ['FeedbackRequest', feedbackBodySchema, 'Clicks, graded relevance (0–100 per document id) and/or a conversion for the results of one experimental rerank call. Document ids are the `id`s given in the call, else the indexes as strings.'],
 ]
 
-const done = new WeakSet<OpenApiRegistry>()
-
-/** Adds the core descriptions to `registry` once, without replacing anything already there. */
-export function ensureCoreDocs(registry: OpenApiRegistry): void {
-  if (done.has(registry)) return
-  done.add(registry)
-  for (const op of OPERATIONS) {
-    const key = operationKey(op.method, op.path)
-    if (!registry.operations.has(key)) registry.operations.set(key, op)
+/** Every operation and schema description the document is built from (fresh plain data per call). */
+export function coreDescriptions(): OpenApiDescriptions {
+  return {
+    operations: new Map(OPERATIONS.map((op) => [operationKey(op.method, op.path), op])),
+    schemas: new Map(SCHEMAS.map(([id, source, description]) => [id, description === undefined ? { source } : { source, description }])),
+    fieldOverrides: [
+      { schema: 'RerankRequest', property: 'time_decay', ref: 'TimeDecay' },
+      { schema: 'RerankRequest', property: 'fusion', ref: 'Fusion' },
+    ],
+    fieldDescriptions: new Map([['RerankRequest', RERANK_FIELD_DOCS]]),
   }
-  for (const [id, source, description] of SCHEMAS) {
-    if (!registry.schemas.has(id)) registry.schemas.set(id, description === undefined ? { source } : { source, description })
-  }
-  for (const [property, ref] of [
-    ['time_decay', 'TimeDecay'],
-    ['fusion', 'Fusion'],
-  ] as const) {
-    if (!registry.fieldOverrides.some((o) => o.schema === 'RerankRequest' && o.property === property)) {
-      registry.fieldOverrides.push({ schema: 'RerankRequest', property, ref })
-    }
-  }
-  registry.fieldDescriptions.set('RerankRequest', { ...RERANK_FIELD_DOCS, ...(registry.fieldDescriptions.get('RerankRequest') ?? {}) })
 }

@@ -10,7 +10,7 @@
  *  - Hono parameters `:id` and `:id{[0-9]+}` become OpenAPI templates `{id}`.
  *  - HEAD is implied by GET (Hono answers HEAD through the GET handler), so it is not listed.
  */
-import type { HttpMethod } from './registry'
+import type { HttpMethod } from './operation-doc'
 
 export interface RouteRecord {
   method: string
