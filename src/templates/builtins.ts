@@ -251,6 +251,28 @@ export const BUILTIN_TEMPLATE_DEFINITIONS: readonly TemplateDefinition[] = [
     example: { template_vars: { order: ['official publications', 'news', 'blogs'] }, query: 'new EU battery regulation deadlines', note: AUTHORITY_NOTE },
   },
   {
+    id: 'source-authority-zh',
+    version: 1,
+    description: '按来源类型的权威性排序相关文档，最权威者在前（中文措辞）。',
+    language: 'zh',
+    text: '根据查询检索相关文档，并按来源权威性排序：{order}。同等相关时，来源更权威的文档排在前面；不要因为来源权威而提升不相关的文档。',
+    variables: {
+      order: {
+        type: 'string[]',
+        description: '来源类型，最权威者在前，以“ > ”连接。',
+        default: ['官方发布', '同行评审研究', '主流新闻媒体', '博客与论坛'],
+        maxItems: 20,
+        maxLength: 40,
+        separator: ' > ',
+      },
+    },
+    example: {
+      template_vars: { order: ['官方发布', '新闻', '博客'] },
+      query: '欧盟电池新规的截止日期',
+      note: '开启来源折叠（language: "zh"）以显示“[来源: …]”；需要硬性保证时加 fusion.boosts 的 source_order。',
+    },
+  },
+  {
     id: 'legal-authority',
     version: 1,
     description: 'Legal research: rank passages by legal authority (statute > supreme court > … > forums).',
