@@ -237,7 +237,7 @@ const OPERATIONS: OperationDoc[] = [
     path: '/v1/experiments/{id}/report',
     operationId: 'experimentReport',
     summary: 'Experiment report',
-    description: 'Per arm: exposures, units, CTR@1, MRR of clicks, mean nDCG, lift with 95% CI and p-value, sample-ratio-mismatch check. JSON, or the report page with charts for browsers.',
+    description: 'Per arm: exposures, users, CTR@1, MRR of clicks, mean nDCG, lift with 95% CI and p-value, analysed over users (the randomised unit: ratio metrics, delta-method variance), sample-ratio-mismatch check on users. JSON, or the report page with charts for browsers.',
     tags: ['Experiments'],
     parameters: [
       { name: 'id', in: 'path', description: 'Experiment id.' },
