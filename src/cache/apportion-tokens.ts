@@ -11,6 +11,8 @@
  * with the text); their sum is what the backend reported.
  */
 
+import { formatQwen3Document, formatQwen3Query } from '../backends/vllm/qwen3-prompt'
+
 const NON_ASCII = /[^\u0000-\u007f]/u
 
 /** UTF-8 bytes of `text` (a lone surrogate counts 3, as WTF-8 / U+FFFD would). */
@@ -62,4 +64,16 @@ export function apportionTokens(total: number, weights: readonly number[]): numb
     for (let r = 0; left > 0; r = (r + 1) % n, left--) out[order[r] as number]! += 1
   }
   return out
+}
+
+/** The bytes the Qwen3 format adds around every document. */
+const DOCUMENT_FORMAT_BYTES = utf8Length(formatQwen3Document(''))
+
+/**
+ * One backend request's `total` prompt tokens split among its pairs by the UTF-8 bytes of each
+ * pair's prompt (formatted query + formatted document: backends/vllm/qwen3-prompt.ts).
+ */
+export function apportionPairTokens(total: number, pair: { instruction: string; query: string }, documents: readonly string[]): number[] {
+  const queryBytes = utf8Length(formatQwen3Query(pair.instruction, pair.query)) + DOCUMENT_FORMAT_BYTES
+  return apportionTokens(total, documents.map((d) => queryBytes + utf8Length(d)))
 }

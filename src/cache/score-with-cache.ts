@@ -40,7 +40,7 @@
 import { formatQwen3Document, formatQwen3Query } from '../backends/vllm/qwen3-prompt'
 import { BackendError } from '../backends/backend-error'
 import type { BackendKind, PairScorer, ScoreOptions, ScoreRequest, ScoreResult } from '../backends/types'
-import { apportionTokens, utf8Length } from './apportion-tokens'
+import { apportionPairTokens } from './apportion-tokens'
 import { ByteBoundedLru, type CachedPair } from './memory-lru'
 import { pairKeys, scopeDigest } from './score-key'
 import type { ScoreStore } from './score-store'
@@ -359,12 +359,8 @@ function pairTokensOf(result: ScoreResult, request: ScoreRequest, docs: readonly
   if (p !== undefined && p.length === docs.length && p.every((t) => Number.isInteger(t) && t >= 0)) return p
   const total = result.promptTokens
   if (total === undefined || !Number.isInteger(total) || total < 0) return undefined
-  const queryBytes = utf8Length(formatQwen3Query(request.instruction, request.query)) + DOCUMENT_FORMAT_BYTES
-  return apportionTokens(total, docs.map((d) => queryBytes + utf8Length(d)))
+  return apportionPairTokens(total, request, docs)
 }
-
-/** The bytes the Qwen3 format adds around every document. */
-const DOCUMENT_FORMAT_BYTES = utf8Length(formatQwen3Document(''))
 
 async function bypass(
   scorer: PairScorer,

@@ -16,6 +16,7 @@ import { BackendError } from '../backend-error'
 import { redactorFor } from '../../lib/redact-secrets'
 import type { PairScorer, PrepareRequest, ScoreOptions, ScoreRequest, ScoreResult } from '../types'
 import { contextLengthOf, refitBatch } from './context-length-tokens'
+import { apportionPairTokens } from '../../cache/apportion-tokens'
 import { DEFAULT_INSTRUCTION, formatQwen3Document, formatQwen3Query, PROMPT_FORMAT_VERSION } from './qwen3-prompt'
 import { prepareQwen3Pairs, type TokenCounter } from './qwen3-token-budget'
 import { loadQwen3Tokenizer } from './qwen3-tokenizer'
@@ -92,6 +93,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       }
       const scores = new Array<number>(n)
       const uncacheable: number[] = []
+      const pairTokens = new Array<number>(n)
       let promptTokens = 0
       let tokensKnown = true
       let next = 0
@@ -109,7 +111,12 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
             for (let i = 0; i < reply.scores.length; i++) scores[batch.start + i] = reply.scores[i] ?? Number.NaN
             for (const i of reply.changed) uncacheable.push(batch.start + i)
             if (reply.promptTokens === undefined) tokensKnown = false
-            else promptTokens += reply.promptTokens
+            else {
+              promptTokens += reply.promptTokens
+              // vLLM reports usage per request (= per batch): each pair's share, summing exactly.
+              const shares = Number.isInteger(reply.promptTokens) && reply.promptTokens >= 0 ? apportionPairTokens(reply.promptTokens, request, batch.docs) : []
+              for (let i = 0; i < shares.length; i++) pairTokens[batch.start + i] = shares[i] as number
+            }
           } catch (error) {
             if (failure === undefined) {
               failure = { error }
@@ -122,7 +129,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       const lanes = Math.min(MAX_CONCURRENT_UPSTREAM, batches.length)
       await Promise.all(Array.from({ length: lanes }, worker))
       if (failure !== undefined) throw failure.error
-      const result: ScoreResult = tokensKnown ? { scores, promptTokens } : { scores }
+      const result: ScoreResult = tokensKnown ? { scores, promptTokens, pairTokens } : { scores }
       if (uncacheable.length > 0) result.uncacheable = uncacheable.sort((a, b) => a - b)
       return result
     },
