@@ -190,23 +190,22 @@ export function fitDocument(
 ): { text: string; truncated: boolean } {
   const over = (text: string) =>
     Math.max(counter.count(formatQwen3Document(text)) - room, cap === undefined ? Number.NEGATIVE_INFINITY : counter.count(text) - cap)
-  const whole = doc.head + doc.body + doc.tail
-  if (over(whole) <= 0) return { text: whole, truncated: false }
-
   // Tokenizer offsets are in NFC bytes: cut an NFC body (vLLM normalises it the same way).
   let parts = { head: doc.head, body: doc.body.normalize('NFC'), tail: doc.tail }
   let frame = over(parts.head + parts.tail)
-  if (frame > 0 || doc.body === '') {
+  if (frame > 0) {
     // The metadata alone does not fit: cut the folded text as one body.
-    parts = { head: '', body: whole.normalize('NFC'), tail: '' }
+    parts = { head: '', body: (doc.head + doc.body + doc.tail).normalize('NFC'), tail: '' }
     frame = over('')
   }
-  // Tokens the body may take: what the frame leaves (frame ≤ 0 is the negative of its headroom).
+  // Tokens the body may take: what the frame leaves. The whole document is never tokenized: only
+  // a window about as long as what can be kept, then the kept text once, to check it exactly.
   let k = -frame
   for (let round = 0; round < MAX_ROUNDS && k > 0; round++) {
-    const text = parts.head + cutToTokens(parts.body, k, counter) + parts.tail
+    const body = cutToTokens(parts.body, k, counter)
+    const text = parts.head + body + parts.tail
     const o = over(text)
-    if (o <= 0) return { text, truncated: true }
+    if (o <= 0) return body.length === parts.body.length ? { text: doc.head + doc.body + doc.tail, truncated: false } : { text, truncated: true }
     k -= o
   }
   const frameOnly = parts.head + parts.tail
@@ -214,13 +213,14 @@ export function fitDocument(
 }
 
 /**
- * The longest prefix of `text` (NFC) made of its first `k` tokens, never splitting a character.
- * Tokenizes a window of the text only (about 8 characters a token, doubled while too short), so a
- * 100,000-character document costs what its kept part costs.
+ * The longest prefix of `text` (NFC) made of its first `k` tokens, never splitting a character; the
+ * whole text when it has at most `k`. Tokenizes a window of the text only (4 characters a token to
+ * start, then grown by the tokens-per-character seen), so a 100,000-character document costs what
+ * its kept part costs.
  */
 export function cutToTokens(text: string, k: number, counter: TokenCounter): string {
   if (k <= 0) return ''
-  let window = Math.min(text.length, k * 8 + 64)
+  let window = Math.min(text.length, k * 4 + 64)
   let lengths: number[]
   for (;;) {
     const code = text.charCodeAt(window - 1)
@@ -228,7 +228,8 @@ export function cutToTokens(text: string, k: number, counter: TokenCounter): str
     lengths = counter.tokenByteLengths(text.slice(0, window))
     if (lengths.length > k) break
     if (window >= text.length) return text
-    window = Math.min(text.length, window * 2)
+    const grow = Math.max(1.25, ((k + 16) / Math.max(1, lengths.length)) * 1.1)
+    window = Math.min(text.length, Math.ceil(window * grow))
   }
   let bytes = 0
   for (let i = 0; i < k; i++) bytes += lengths[i] as number
