@@ -136,6 +136,10 @@ export function printEvalReport(opts: EvalOptions, io: EvalIo, r: EvalResults, c
   io.stdout(`data: ${opts.data ?? ''}  qrels: ${opts.qrels ?? ''}  service: ${opts.baseUrl}  relevant: grade >= ${opts.level}\n`)
   io.stdout(formatTable(rows))
   io.stdout('scored = pairs the backend computed (meta.cache.misses), cached = pairs served from cache (meta.cache.hits)\n')
+  // The score cache bypasses the lexical scorer (src/cache/score-with-cache.ts): say why nothing is cached.
+  if (r.reports.some((v) => v.backend.split('+').includes('lexical'))) {
+    io.stdout('the lexical scorer is not cached: every run scores all its pairs again\n')
+  }
   if (r.comparisons.length > 0) {
     io.stdout(`\npaired comparison with "${r.comparisons[0]?.baseline ?? ''}" per query (randomisation test: sign flips, seed ${opts.seed}; * p < 0.05):\n`)
     io.stdout(formatTable(comparisonTableRows(r.comparisons)))

@@ -69,6 +69,7 @@ describe('eval CLI, keys and backends', () => {
       expect(c.out).toMatch(/^warning: variant "rev" was scored by backend "lexical", which ignores instructions/m)
       expect(c.out).toMatch(/^warning: differences between variants scored without instructions reflect nothing but noise/m)
       expect(c.err).toMatch(/eval: warning: variant "rev"/)
+      expect(c.out).toContain('the lexical scorer is not cached: every run scores all its pairs again')
       expect(readFileSync(join(dir, 'lex.svg'), 'utf8')).toContain('which ignores instructions')
     } finally {
       await new Promise<void>((ok) => lexical.server.close(() => ok()))

@@ -232,7 +232,7 @@ describe('eval CLI, service mode', () => {
     expect(c.out).toMatch(/^rev\s+default\s+P@1\s+-1\.0000\s+0\/0\/3\s+n\/a\s+0\.2500$/m)
     expect(svg).toContain('rev vs default, paired over 3 queries')
     expect(svg).toContain('nDCG@10: -0.2828; 0/0/3; paired t p = 0.0420, randomisation p = 0.2500')
-    expect(c.out).not.toMatch(/ignores instructions/)
+    expect(c.out).not.toMatch(/ignores instructions|lexical scorer is not cached/)
 
     // Table on stdout, progress on stderr.
     const row = c.out.split('\n').find((l) => l.startsWith('default '))
