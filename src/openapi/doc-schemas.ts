@@ -69,9 +69,9 @@ export const rerankResultSchema = z.object({
   index: z.number().int().min(0).describe("Position of the document in the request's `documents`."),
   relevance_score: z.number().min(0).max(1).describe('Final score in [0, 1]; results are sorted by it, descending.'),
   document: z
-    .object({ text: z.string(), id: z.string().optional() })
+    .union([z.object({ text: z.string(), id: z.string().optional() }), z.record(z.string(), z.unknown())])
     .optional()
-    .describe('The document as scored, when `return_documents` is true (default on /v1/rerank and /rerank, off on /v2/rerank).'),
+    .describe('The document as scored, when `return_documents` is true (default on /v1/rerank and /rerank, off on /v2/rerank); with `rank_fields`, the object as sent.'),
   explanation: explanationSchema.optional(),
 })
 

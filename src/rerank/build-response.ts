@@ -10,7 +10,8 @@ import { gpuMsFor } from '../cache/gpu-savings'
 export interface RerankResult {
   index: number
   relevance_score: number
-  document?: { text: string; id?: string }
+  /** `{text, id?}`, or with `rank_fields` the object as sent (Cohere v1 returns it so). */
+  document?: { text: string; id?: string } | Readonly<Record<string, unknown>>
   explanation?: unknown
 }
 
@@ -106,7 +107,7 @@ export function buildResponse(input: BuildResponseInput): RerankResponse {
     const result: RerankResult = { index, relevance_score: input.scores[index] as number }
     if (input.returnDocuments) {
       const doc = input.documents[index] as NormalizedDocument
-      result.document = doc.id === undefined ? { text: doc.text } : { text: doc.text, id: doc.id }
+      result.document = doc.original ?? (doc.id === undefined ? { text: doc.text } : { text: doc.text, id: doc.id })
     }
     if (input.explanations) result.explanation = input.explanations[index]
     results.push(result)

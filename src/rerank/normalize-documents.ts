@@ -15,6 +15,8 @@ export interface NormalizedDocument {
   published_at?: string
   source?: string
   fields?: Record<string, FieldValue>
+  /** With `rank_fields`: the object as sent, which Cohere v1 returns as `document` (not the text built to rank). */
+  original?: Readonly<Record<string, unknown>>
 }
 
 export function normalizeDocuments(body: RerankBody): NormalizedDocument[] {
@@ -39,6 +41,7 @@ export function normalizeDocuments(body: RerankBody): NormalizedDocument[] {
     if (d.published_at !== undefined) out.published_at = d.published_at
     if (d.source !== undefined) out.source = d.source
     if (d.fields !== undefined) out.fields = d.fields
+    if (rankFields && rankFields.length > 0) out.original = d
     return out
   })
 }

@@ -155,6 +155,17 @@ describe('validation', () => {
     expect(d.json.error.field).toMatch(/^documents\[1\]/u)
   })
 
+  it('rank_fields ranks on the named fields and returns each document object as sent (Cohere v1)', async () => {
+    const documents = [
+      { title: 'Fruit', body: 'Bananas are rich in potassium.', sku: 7 },
+      { title: 'Cities', body: 'Paris is the capital of France.', tags: ['europe'] },
+    ]
+    const res = await rerank({ query: 'capital of France', documents, rank_fields: ['title', 'body'], return_documents: true }, { vars: { VLLM_URLS: '' } })
+    expect(res.status).toBe(200)
+    expect(res.json.results[0]?.index).toBe(1)
+    expect(res.json.results.map((r) => r.document)).toEqual([documents[1], documents[0]])
+  })
+
   it('a trailing slash reaches the same route', async () => {
     const res = await rerank({ query: 'capital of France', documents: ['Bananas.', 'Paris is the capital of France.'] }, { path: '/v1/rerank/', vars: { VLLM_URLS: '' } })
     expect(res.status).toBe(200)
