@@ -100,7 +100,8 @@ describe('per-pair score cache', () => {
     await rerank({ ...body, max_tokens_per_doc: 5 }, { vars })
     const sent = await forwarded(fake)
     expect(sent).toHaveLength(24)
-    expect(sent.slice(18)).toEqual(body.documents.map((d) => d.slice(0, 15)))
+    // 5 Qwen3 tokens: "doc", " number", " ", "0" (every digit is a token), " about".
+    expect(sent.slice(18)).toEqual(body.documents.map((d) => d.split(' ').slice(0, 4).join(' ')))
     // And the original call still hits.
     await rerank(body, { vars })
     expect(await forwarded(fake)).toHaveLength(24)
@@ -109,9 +110,9 @@ describe('per-pair score cache', () => {
   it('candidates that render to the same model input are one pair, scored once', async () => {
     const fake = fakeVllm('cache-dedupe')
     const vars = { VLLM_URLS: fake.url }
-    // Cut to 3 estimated tokens (9 characters), all six documents read "doc numbe".
+    // Cut to 3 Qwen3 tokens ("doc", " number", " "), all six documents read "doc number ".
     const r = await rerank({ query: uniqueQuery('dedupe'), documents: docs(6), max_tokens_per_doc: 3 }, { vars })
-    expect(await forwarded(fake)).toEqual(['doc numbe'])
+    expect(await forwarded(fake)).toEqual(['doc number '])
     expect(new Set(r.json.results.map((x) => x.relevance_score)).size).toBe(1)
   })
 
