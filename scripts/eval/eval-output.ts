@@ -42,12 +42,19 @@ export function formatTable(rows: ReadonlyArray<readonly string[]>): string {
   return rows.map((r) => r.map((cell, c) => pad(cell, (widths[c] ?? 0) + 2)).join('').trimEnd()).join('\n') + '\n'
 }
 
-/** The warning lines: one per variant whose backend ignored its instruction. */
+/**
+ * The warning lines: one per variant with an instruction that its backend ignored, quoting the
+ * service's own warning; and, with two or more variants, that their differences mean nothing.
+ */
 export function instructionWarnings(reports: readonly VariantReport[]): string[] {
-  const lines = reports
-    .filter((r) => r.instructionsIgnored)
-    .map((r) => `warning: variant "${r.name}" was scored by backend "${r.backend}", which ignores instructions${r.instruction === null ? '' : ` (its instruction had no effect)`}`)
-  if (lines.length > 0 && reports.length > 1) lines.push('warning: differences between variants scored without instructions reflect nothing but noise; evaluate against a backend that reads instructions (vLLM)')
+  const ignored = reports.filter((r) => r.instructionsIgnored && r.instruction !== null)
+  const lines = ignored.map((r) => {
+    const said = r.warnings.find((w) => /instruction/i.test(w))
+    return `warning: variant "${r.name}" was scored by backend "${r.backend}", which ignores instructions: its instruction had no effect${said === undefined ? '' : ` (service: "${said}")`}`
+  })
+  if (reports.length > 1 && reports.some((r) => r.instructionsIgnored)) {
+    lines.push('warning: the variants were scored without their instructions, so their differences mean nothing; evaluate against a backend that reads instructions (vLLM)')
+  }
   return lines
 }
 
@@ -117,7 +124,7 @@ export function writeEvalFiles(opts: EvalOptions, r: EvalResults): string | unde
   return chartPath
 }
 
-/** The report on stdout (warnings also on stderr, where a log would catch them). */
+/** The report on stdout, warnings included. */
 export function printEvalReport(opts: EvalOptions, io: EvalIo, r: EvalResults, chartPath: string | undefined): void {
   const header = ['variant', 'backend', ...MEASURE_NAMES.map((m) => MEASURE_LABELS[m]), 'scored', 'cached', 'queries']
   const rows: string[][] = [header]
@@ -144,10 +151,7 @@ export function printEvalReport(opts: EvalOptions, io: EvalIo, r: EvalResults, c
     io.stdout(`\npaired comparison with "${r.comparisons[0]?.baseline ?? ''}" per query (randomisation test: sign flips, seed ${opts.seed}; * p < 0.05):\n`)
     io.stdout(formatTable(comparisonTableRows(r.comparisons)))
   }
-  for (const w of instructionWarnings(r.reports)) {
-    io.stdout(`${w}\n`)
-    io.stderr(`eval: ${w}\n`)
-  }
+  for (const w of instructionWarnings(r.reports)) io.stdout(`${w}\n`)
   for (const v of r.reports) if (v.runFile !== undefined) io.stdout(`run file: ${v.runFile}\n`)
   if (chartPath !== undefined) io.stdout(`chart: ${chartPath}\n`)
   if (opts.json !== undefined) io.stdout(`json: ${opts.json}\n`)
