@@ -30,10 +30,19 @@ describe('gpu-backend/README.md', () => {
 
   it('gives COMPOSE_FILE layouts that render, and its commands name only services of those layouts', () => {
     const layouts = [...new Set(readme.match(/COMPOSE_FILE=[a-z0-9.:]+/gu))].map((l) => l.slice('COMPOSE_FILE='.length).split(':'))
-    expect(layouts.map((l) => l.join(':')).sort()).toEqual(['compose.yaml:compose.gpus2.yaml', 'compose.yaml:compose.tp2.yaml'])
+    expect(layouts.map((l) => l.join(':')).sort()).toEqual([
+      'compose.yaml:compose.gpus2.yaml',
+      'compose.yaml:compose.gpus2.yaml:compose.tls.yaml',
+      'compose.yaml:compose.tls.yaml',
+      'compose.yaml:compose.tp2.yaml',
+    ])
     const services = new Set<string>()
     for (const files of [['compose.yaml'], ...layouts]) {
-      for (const s of Object.keys(render(files, KEY_ENV).services)) services.add(s)
+      const project = render(files, { ...KEY_ENV, SITE_ADDRESS: 'rerank-gpu1.example.com' })
+      for (const s of Object.keys(project.services)) services.add(s)
+      // Every layout keeps all of its replicas behind the proxy.
+      const replicas = Object.keys(project.services).filter((s) => s.startsWith('reranker-'))
+      expect(String(project.services.proxy!.environment!.UPSTREAMS).split(' ')).toEqual(replicas.map((r) => `${r}:8000`))
     }
     const used = code.flatMap((c) =>
       [...c.matchAll(/docker compose (?:logs(?: -f)?|exec(?: -T)?|run --rm --no-deps|restart|stop) ([a-z0-9-]+)/gu)].map((m) => m[1]!)
