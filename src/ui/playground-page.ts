@@ -84,7 +84,7 @@ const BODY = `<a class="skip" href="#query">Skip to the query</a>
     <form id="report-form" novalidate>
       <label for="report-id">Experiment report</label>
       <input type="text" id="report-id" placeholder="experiment id" autocomplete="off" aria-describedby="report-id-error">
-      <button type="submit">Open report</button>
+      <button type="submit" id="report-open">Open report</button>
       <span class="field-error" id="report-id-error" hidden>Enter an experiment id.</span>
     </form>
   </nav>

@@ -251,13 +251,37 @@ describe('pages in Chromium', () => {
       await page.screenshot({ path: artifact('playground-375.png'), fullPage: true })
     })
 
-    it('links to the reference and to experiment reports', async () => {
+    it('links to the reference and to experiment reports; an unknown id is explained in place', async () => {
       w = await openPage(browser, baseUrl)
       const { page } = w
       await gotoPlayground(w)
       expect(await page.getAttribute('a[href="/docs"]', 'href')).toBe('/docs')
-      await page.fill('#report-id', 'spring-instructions')
-      await Promise.all([page.waitForURL(/\/v1\/experiments\/spring-instructions\/report\?format=html$/u), page.click('#report-form button')])
+
+      // An id the API does not know: its 404 message next to the box, and the playground stays.
+      await page.fill('#report-id', 'no-such-experiment')
+      await page.click('#report-open')
+      await page.waitForSelector('#report-id-error:not([hidden])')
+      expect(await page.textContent('#report-id-error')).toBe('No report: no experiment "no-such-experiment"')
+      expect(await page.getAttribute('#report-id', 'aria-invalid')).toBe('true')
+      expect(await activeId(page)).toBe('report-id')
+      expect(new URL(page.url()).pathname).toBe('/')
+
+      // An experiment that exists (created through the admin API; 409 when an earlier run made it).
+      const created = await fetch(`${baseUrl}/v1/experiments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id: 'playground-report-link',
+          name: 'Playground report link',
+          variants: [
+            { key: 'control', weight: 0.5, instruction: 'Prefer official documentation' },
+            { key: 'treatment', weight: 0.5, instruction: 'Prefer community answers' },
+          ],
+        }),
+      })
+      expect([201, 409]).toContain(created.status)
+      await page.fill('#report-id', 'playground-report-link')
+      await Promise.all([page.waitForURL(/\/v1\/experiments\/playground-report-link\/report\?format=html$/u), page.click('#report-open')])
     })
   })
 

@@ -12,7 +12,7 @@ import { clearErrors, showApiError, showError } from './playground-errors'
 import { renderCompare, renderSingle } from './playground-render'
 import { buildBody, callRerank, ClientFieldError } from './playground-request'
 import { loadTemplates, findTemplate, renderTemplateVars } from './playground-templates'
-import type { RankedCall, RerankBody, RerankCall } from './rerank-types'
+import type { RankedCall, RerankBody, RerankCall, RerankJson } from './rerank-types'
 
 const EXAMPLES = readJsonBlock('examples-data') as PlaygroundExample[]
 let busy = false
@@ -99,21 +99,61 @@ function syncDecayKind(): void {
   byId('td-step-fields').hidden = exp
 }
 
-/** Opens the experiments API's report page (src/routes/experiments.ts, `?format=html`). */
-function openReport(e: Event): void {
+function showReportError(input: HTMLInputElement, message: string): void {
+  const err = byId('report-id-error')
+  err.textContent = message
+  err.hidden = false
+  input.setAttribute('aria-invalid', 'true')
+  input.focus()
+}
+
+/** The error envelope's message (src/errors.ts), else the status line. */
+async function errorMessage(r: Response): Promise<string> {
+  const text = await r.text()
+  try {
+    const message = (JSON.parse(text) as RerankJson | null)?.error?.message
+    if (typeof message === 'string' && message) return message
+  } catch {
+    // Not JSON: say the status.
+  }
+  return 'HTTP ' + r.status + (r.statusText ? ' ' + r.statusText : '')
+}
+
+/**
+ * Opens the experiments API's report page (src/routes/experiments.ts, `?format=html`). The report
+ * is asked for first, so an id the API does not know is explained next to the box (the API's own
+ * message) instead of replacing the playground with a raw JSON error.
+ */
+async function openReport(e: Event): Promise<void> {
   e.preventDefault()
   const input = byId('report-id', HTMLInputElement)
+  const button = byId('report-open', HTMLButtonElement)
   const id = input.value.trim()
-  const err = byId('report-id-error')
   if (!id) {
-    err.hidden = false
-    input.setAttribute('aria-invalid', 'true')
-    input.focus()
+    showReportError(input, 'Enter an experiment id.')
     return
   }
-  err.hidden = true
+  const url = '/v1/experiments/' + encodeURIComponent(id) + '/report?format=html'
+  const headers: Record<string, string> = {}
+  const key = valueOf('api-key').trim()
+  if (key) headers.authorization = 'Bearer ' + key
+  let problem: string | null
+  button.disabled = true
+  try {
+    const r = await fetch(url, { headers })
+    problem = r.ok ? null : 'No report: ' + (await errorMessage(r))
+  } catch (err) {
+    problem = 'Network error: ' + messageOf(err)
+  } finally {
+    button.disabled = false
+  }
+  if (problem) {
+    showReportError(input, problem)
+    return
+  }
+  byId('report-id-error').hidden = true
   input.removeAttribute('aria-invalid')
-  location.assign('/v1/experiments/' + encodeURIComponent(id) + '/report?format=html')
+  location.assign(url)
 }
 
 byId('rerank-form').addEventListener('submit', (e) => {
@@ -135,7 +175,7 @@ byId('template-b').addEventListener('change', () => renderTemplateVars('b', null
 for (const button of document.querySelectorAll<HTMLElement>('[data-example]')) {
   button.addEventListener('click', () => loadExample(button.getAttribute('data-example')))
 }
-byId('report-form').addEventListener('submit', openReport)
+byId('report-form').addEventListener('submit', (e) => void openReport(e))
 syncCompare()
 syncDecayKind()
 void loadTemplates()
