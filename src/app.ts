@@ -34,7 +34,7 @@ export function createApp(): Hono<AppEnv> {
   app.use(
     '*',
     cors({
-      exposeHeaders: ['Cache-Status', 'Server-Timing', 'X-Request-Id', 'Retry-After'],
+      exposeHeaders: ['Cache-Status', 'Server-Timing', 'X-Request-Id', 'X-Client-Request-Id', 'Retry-After'],
       maxAgeSeconds: 86400,
     })
   )

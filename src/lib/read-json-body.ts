@@ -2,18 +2,44 @@
  * @module read-json-body
  * Reads a request body as a JSON object with a hard byte limit, whatever the Content-Type
  * (curl's `-d` sends `application/x-www-form-urlencoded`). Too large → 413 naming the limit;
- * not UTF-8 or not JSON → 400; not an object → 400.
+ * not UTF-8 or not JSON → 400; not an object → 400; not all there in time → 408.
+ *
+ * Why a deadline: a client that declares `Content-Length: 1000` and sends 10 bytes would hold the
+ * call (and its connection) for as long as we wait: the runtime itself never times out a body a
+ * Worker is reading (bench/lying-content-length.bench.ts: a bare workerd held it past 25 s). The
+ * deadline follows Apache's mod_reqtimeout `body=10,MinRate=…`: a fixed grace plus time for the
+ * declared size at a minimum rate, so a slow but steady upload of a large body still gets through.
  */
 import { ApiError } from '../errors'
 
-export async function readJsonObject(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
+export interface ReadBodyOptions {
+  /** Grace before the first byte counts against the rate, ms. */
+  graceMs?: number
+  /** Slowest accepted upload rate, bytes per second. */
+  minBytesPerSecond?: number
+}
+
+/** 10 s grace (mod_reqtimeout's default `body=20` halved for an API of small JSON bodies). */
+export const BODY_GRACE_MS = 10_000
+/** 64 KiB/s: an 8 MiB body (the default MAX_BODY_BYTES) may take 10 s + 128 s. */
+export const BODY_MIN_BYTES_PER_SECOND = 64 * 1024
+
+/** How long reading a body of `bytes` may take, ms. */
+export function bodyDeadlineMs(bytes: number, options: ReadBodyOptions = {}): number {
+  const grace = options.graceMs ?? BODY_GRACE_MS
+  const rate = options.minBytesPerSecond ?? BODY_MIN_BYTES_PER_SECOND
+  return grace + Math.ceil((Math.max(0, bytes) / rate) * 1000)
+}
+
+export async function readJsonObject(request: Request, maxBytes: number, options: ReadBodyOptions = {}): Promise<Record<string, unknown>> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes)
   // With a declared length the runtime frames the body to exactly that many bytes, so one native
   // arrayBuffer() read is safe and much cheaper than pulling the stream chunk by chunk (the
   // chunked path was ~40% of a fully cached call's CPU: BENCHMARKS.md "cache-hit-latency").
-  const bytes =
-    declared !== null && /^\d+$/u.test(declared) ? await readDeclared(request, maxBytes) : await readLimited(request, maxBytes)
+  const known = declared !== null && /^\d+$/u.test(declared)
+  const deadline = bodyDeadlineMs(known ? Number(declared) : maxBytes, options)
+  const bytes = await withinDeadline(known ? readDeclared(request, maxBytes) : readLimited(request, maxBytes), deadline)
   if (bytes.byteLength === 0) throw new ApiError('invalid_json', 'body: required: a JSON object', { field: 'body' })
   let text: string
   try {
@@ -41,6 +67,30 @@ async function readDeclared(request: Request, maxBytes: number): Promise<Uint8Ar
   const bytes = new Uint8Array(await request.arrayBuffer())
   if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes)
   return bytes
+}
+
+/** The read, or a 408 once `ms` have passed (the pending read is abandoned with the request). */
+async function withinDeadline<T>(read: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ApiError('request_timeout', `body: not received within ${ms} ms (Content-Length larger than the bytes sent?)`, {
+            field: 'body',
+            headers: { Connection: 'close' },
+          })
+        ),
+      ms
+    )
+  })
+  try {
+    return await Promise.race([read, expired])
+  } finally {
+    if (timer !== undefined) clearTimeout(timer)
+    // A read left behind must not surface as an unhandled rejection.
+    read.catch(() => undefined)
+  }
 }
 
 function tooLarge(maxBytes: number): ApiError {

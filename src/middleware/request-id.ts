@@ -36,6 +36,12 @@ export const requestContext = (): MiddlewareHandler<AppEnv> =>
     // Prepared here so that c.json / c.body responses (errors and 404s too) carry it from the start.
     c.header(NOSNIFF, 'nosniff')
     await next()
+    // A body the route never read (a 401, 404, 405… answered before it): cancel it, so that nothing
+    // in front of the worker keeps the connection open waiting to deliver it (a request that
+    // declares more bytes than it sends held `npm start` connections open indefinitely:
+    // bench/lying-content-length.bench.ts).
+    const raw = c.req.raw
+    if (raw.body !== null && !raw.bodyUsed) raw.body.cancel().catch(() => undefined)
     // A Response built outside the context (a page, a cached body) may lack it: add it there too.
     if (c.res.headers.get(NOSNIFF) !== 'nosniff') {
       try {

@@ -36,4 +36,42 @@ describe('CORS on the public API', () => {
     expect(r.headers.get('x-request-id')).toBeTruthy()
     expect(r.text).toContain('query')
   })
+
+  it('exposes X-Client-Request-Id, the echo of a caller\'s own X-Request-Id', async () => {
+    const r = await rerank({ query: 'q', documents: ['a'] }, { headers: { ...ORIGIN, 'x-request-id': 'caller-id-1' } })
+    expect(r.headers.get('x-client-request-id')).toBe('caller-id-1')
+    expect(r.headers.get('x-request-id')).not.toBe('caller-id-1')
+    expect(r.headers.get('x-request-id')).toBe(r.json.id)
+    expect((r.headers.get('access-control-expose-headers') ?? '').toLowerCase()).toContain('x-client-request-id')
+  })
+})
+
+describe('X-Content-Type-Options: nosniff on every response', () => {
+  const cases: Array<[string, string, string | undefined, Record<string, string>]> = [
+    ['a rerank answer', '/v1/rerank', JSON.stringify({ query: 'q', documents: ['a'] }), {}],
+    ['a 400', '/v1/rerank', JSON.stringify({ documents: ['a'] }), {}],
+    ['a 400 on broken JSON', '/v1/rerank', '{', {}],
+    ['a 404', '/nope', undefined, {}],
+    ['a 405', '/healthz', '{}', {}],
+    ['a preflight', '/v1/rerank', undefined, { 'access-control-request-method': 'POST' }],
+    ['the playground page', '/', undefined, {}],
+    ['the docs page', '/docs', undefined, {}],
+    ['the OpenAPI document', '/openapi.json', undefined, {}],
+    ['/healthz', '/healthz', undefined, {}],
+  ]
+  for (const [name, path, body, headers] of cases) {
+    it(name, async () => {
+      const method = name === 'a preflight' ? 'OPTIONS' : body === undefined ? 'GET' : 'POST'
+      const res = await callWorker(path, undefined, { method, headers: { ...ORIGIN, ...headers }, ...(body === undefined ? {} : { rawBody: body }) })
+      await res.arrayBuffer()
+      expect(res.headers.get('x-content-type-options'), `${method} ${path} → ${res.status}`).toBe('nosniff')
+    })
+  }
+
+  it('a 401 with API keys configured', async () => {
+    const vars = { API_KEYS: JSON.stringify([{ id: 'k', hash: `sha256:${'0'.repeat(64)}`, tenant: 't', scopes: ['rerank'] }]), LOG_REQUESTS: 'false' }
+    const r401 = await callWorker('/v1/rerank', { query: 'q', documents: ['a'] }, { vars, headers: { authorization: 'Bearer nope', 'cf-connecting-ip': '198.51.100.200' } })
+    expect(r401.status).toBe(401)
+    expect(r401.headers.get('x-content-type-options')).toBe('nosniff')
+  })
 })
