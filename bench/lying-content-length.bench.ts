@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     await Promise.allSettled([noRead.stop(), reads.stop(), worker.dispose()])
   }
   const lines = [
-    '## lying-content-length',
+    '## Request bodies: a lying Content-Length (who holds the connection)',
     '',
     'A request declaring `Content-Length: 1000` that sends 10 bytes and then nothing, over a raw socket',
     `(\`npm run bench -- lying-content-length\`; cap ${CAP_MS / 1000} s; wall clock, so seconds vs milliseconds only).`,
