@@ -111,16 +111,34 @@ def check(name, path, model, scores_out):
         if not scores[1] < 0.1:
             fail(f"irrelevant document scored {scores[1]:.4f}, expected < 0.1 ({shown})")
     run = load(scores_out) if os.path.exists(scores_out) else {}
-    run[name] = [scores[i] for i in range(n)]
+    run.setdefault(name, []).append([scores[i] for i in range(n)])
     with open(scores_out, "w", encoding="utf-8") as f:
         json.dump(run, f)
     print(f"prompt_tokens={got_tokens}, ranking {order}: {shown}")
 
 
-def compare(store_path, model, tp, run_path, tolerance):
-    """Compares this run's scores with every run recorded for the same model (each TP, and this TP's
-    previous run), then records this one under its TP."""
+def spread(run_path, tolerance):
+    """The rounds of one run went through the proxy to whichever replica it chose: they must agree."""
     run = load(run_path)
+    worst = (0.0, None)
+    rounds = 0
+    for name, all_rounds in run.items():
+        rounds = max(rounds, len(all_rounds))
+        for r, values in enumerate(all_rounds[1:], start=2):
+            for i, (a, b) in enumerate(zip(values, all_rounds[0])):
+                if abs(a - b) > worst[0]:
+                    worst = (abs(a - b), f"{name} doc{i}: {a:.4f} in round {r}, {b:.4f} in round 1")
+    detail = f"{rounds} rounds: max |Δ| between rounds = {worst[0]:.4f}" + (f" ({worst[1]})" if worst[1] else "")
+    if worst[0] > tolerance:
+        fail(f"{detail} > {tolerance}: the replicas behind the proxy (or repeated calls) disagree; "
+             "compare each replica's image, MODEL and dtype (docker compose config)")
+    print(detail)
+
+
+def compare(store_path, model, tp, run_path, tolerance):
+    """Compares this run's scores (first round) with every run recorded for the same model (each TP,
+    and this TP's previous run), then records this one under its TP."""
+    run = {name: rounds[0] for name, rounds in load(run_path).items()}
     store = load(store_path) if os.path.exists(store_path) else {}
     runs = store.setdefault(model, {})
     label = f"tp={tp}"
@@ -180,6 +198,8 @@ def main(argv):
         print(json.dumps({"model": argv[2], "query": lng["query"], "documents": [doc]}))
     elif mode == "check":
         check(argv[2], argv[3], argv[4], argv[5])
+    elif mode == "spread":
+        spread(argv[2], float(argv[3]))
     elif mode == "compare":
         compare(argv[2], argv[3], argv[4], argv[5], float(argv[6]))
     elif mode == "check-long":

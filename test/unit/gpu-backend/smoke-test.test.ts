@@ -2,7 +2,8 @@
  * gpu-backend/smoke-test.sh, run against a strict vLLM stand-in (real Qwen3 token counts, vLLM
  * 0.13's over-length 400) behind the real proxy: it passes a healthy backend and FAILS, naming the
  * cause, when the backend joins query and document with a separator, adds a BOS token, replaces or
- * ignores the instruction, swaps a graded ranking, drifts between TP runs by more than 0.02, loses
+ * ignores the instruction, swaps a graded ranking, drifts between TP runs or between replicas by
+ * more than 0.02, loses
  * the score head (every score 0.5), sees unformatted prompts, runs without a key, or when the
  * operator's MAX_MODEL_LEN is not the backend's.
  */
@@ -88,6 +89,7 @@ describe('smoke-test.sh', { timeout: 90_000 }, () => {
       for (const req of expected.requests) {
         expect(r.out).toContain(`PASS  POST /v1/rerank ${req.name}: prompt_tokens=${req.prompt_tokens}, ranking [${req.order.join(', ')}]`)
       }
+      expect(r.out).toContain('PASS  every round alike: 4 rounds: max |Δ| between rounds = 0.0000')
       expect(r.out).toMatch(/PASS {2}scores at TP=1: first run recorded for qwen3-reranker-8b at tp=1/u)
       expect(r.out).toContain('PASS  POST /v1/rerank without the key -> 401 {"error":"Unauthorized"}')
       expect(r.out).toContain('PASS  POST /rerank without the key -> 404 at the proxy')
@@ -205,6 +207,45 @@ describe('smoke-test.sh', { timeout: 90_000 }, () => {
         expect(r.out).toContain(`FAIL  ${route} without the key -> 200: the proxy exposes a route vLLM does not guard`)
       }
       expect(r.out).not.toContain(KEY)
+    })
+  })
+
+  describe('against two replicas behind the real proxy', () => {
+    let good: FakeVllm
+    let other: FakeVllm
+    let caddy: RunningCaddy
+    beforeAll(async () => {
+      good = await startFakeVllm({ apiKey: KEY, servedModel: 'qwen3-reranker-8b', maxModelLen: 8192 })
+      other = await startFakeVllm({ apiKey: KEY, servedModel: 'qwen3-reranker-8b', maxModelLen: 8192 })
+      caddy = await startCaddy(`127.0.0.1:${good.port} 127.0.0.1:${other.port}`)
+    })
+    afterAll(async () => {
+      await caddy?.stop()
+      await good?.close()
+      await other?.close()
+    })
+    const smoke = () =>
+      runSmoke([caddy.url], {
+        VLLM_API_KEY: KEY,
+        DIRECT_URL: good.url,
+        SCORES_FILE: join(mkdtempSync(join(tmpdir(), 'smoke-scores-')), 'scores.json'),
+        SKIP_LONG: '1',
+      })
+
+    it('passes when both replicas agree', async () => {
+      other.setMode('ok')
+      const r = await smoke()
+      expect(r.out).toContain('PASS  every round alike: 4 rounds: max |Δ| between rounds = 0.0000')
+      expect(r.code).toBe(0)
+      expect(other.paths.filter((p) => p === '/v1/rerank').length).toBeGreaterThan(0)
+    })
+
+    it('fails when one replica scores 0.03 off (16 calls spread: both answer, p = 1 - 2^-15)', async () => {
+      other.setMode('drift')
+      const r = await smoke()
+      expect(r.code).toBe(1)
+      expect(r.out).toMatch(/FAIL {2}rounds: 4 rounds: max \|Δ\| between rounds = 0\.0300 \(.*\) > 0\.02: the replicas behind the proxy \(or repeated calls\) disagree/u)
+      expect(r.out).toContain('SKIP  score comparison across runs (a rerank check failed; nothing recorded)')
     })
   })
 })
