@@ -91,7 +91,7 @@ const HEADERS: Record<string, Json> = {
     schema: { type: 'string' },
   },
   'Server-Timing': { description: 'W3C Server Timing: `cache`, `backend` and `total` durations in ms.', schema: { type: 'string' } },
-  'X-Request-Id': { description: "The request id (the caller's `X-Request-Id` when it is a sane token, else a UUID).", schema: { type: 'string' } },
+  'X-Request-Id': { description: "Our id for this call, a fresh UUID (also the response's `id`); the caller's own `X-Request-Id` comes back as `X-Client-Request-Id`.", schema: { type: 'string' } },
   'Retry-After': { description: 'Seconds to wait before retrying (RFC 9110 §10.2.3).', schema: { type: 'integer', minimum: 0 } },
   Allow: { description: 'The methods this path supports (RFC 9110 §10.2.1).', schema: { type: 'string' } },
 }
