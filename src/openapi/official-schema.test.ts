@@ -5,7 +5,7 @@
  */
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { describe, expect, it } from 'vitest'
-import { createApp } from '../../../src/app'
+import { createApp } from '../app'
 
 describe('/openapi.json', () => {
   it('is valid OpenAPI 3.1 by the official JSON Schema', async () => {
