@@ -11,6 +11,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../app-env'
 import { BackendError } from '../backends/backend-error'
 import { ApiError } from '../errors'
+import { redactorFor, type Redactor } from '../lib/redact-secrets'
 import { toDataPoint } from '../observability/analytics'
 import { buildRequestRecord, type RequestRecord } from '../observability/request-record'
 import { requestStats } from '../observability/request-stats'
@@ -65,7 +66,9 @@ export const accessLog = (): MiddlewareHandler<AppEnv> =>
     const analytics = c.env?.ANALYTICS
     // Nothing to write: skip the waitUntil too (it keeps the request's context open).
     if (!log && !analytics) return
-    const emit = () => write(record, log, analytics)
+    // The line holds no backend text today; masked anyway, so a field added later cannot leak a secret.
+    const redact = redactorFor(config)
+    const emit = () => write(record, log, analytics, redact)
     try {
       c.executionCtx.waitUntil(Promise.resolve().then(emit))
     } catch {
@@ -73,8 +76,8 @@ export const accessLog = (): MiddlewareHandler<AppEnv> =>
     }
   }
 
-function write(record: RequestRecord, log: boolean, analytics: AnalyticsEngineDataset | undefined): void {
-  if (log) console.log(JSON.stringify(record))
+function write(record: RequestRecord, log: boolean, analytics: AnalyticsEngineDataset | undefined, redact: Redactor): void {
+  if (log) console.log(redact(JSON.stringify(record)))
   if (analytics) {
     try {
       analytics.writeDataPoint(toDataPoint(record))
