@@ -87,7 +87,7 @@ async function scenario(kind: 'steady' | 'kill' | 'slow', backends: Backends): P
     await events
     const [a1, b1] = await Promise.all([a.stats(), backends.b.stats()])
     if (kind === 'slow') await backends.b.control({ delayMs: 0 })
-    const health = (await (await fetch(`${worker.url}/healthz`)).json()) as { upstreams: HealthUpstream[] }
+    const health = (await (await fetch(`${worker.url}/healthz?detail=1`)).json()) as { upstreams: HealthUpstream[] }
     const out: RunOutcome = {
       load: result,
       requestsA: a1.requests - a0.requests,
