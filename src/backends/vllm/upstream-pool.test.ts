@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { BackendError } from '../backend-error'
 import { NoHealthyUpstreamError, UpstreamStatusError } from './upstream-errors'
-import { createUpstreamPool, type AttemptContext, type UpstreamPoolOptions } from './upstream-pool'
+import { createUpstreamPool, defaultAttemptTimeoutMs, type AttemptContext, type UpstreamPoolOptions } from './upstream-pool'
 
 /** A manual clock: `sleep` advances it instead of waiting. */
 function clock(start = 1_000_000) {
@@ -335,5 +335,11 @@ describe('upstream pool', () => {
   it('with no upstream configured, says so', async () => {
     const { pool, deadline } = setup([])
     await expect(pool.call(async () => 1, { deadline })).rejects.toBeInstanceOf(NoHealthyUpstreamError)
+  })
+
+  it('by default an attempt may use half the deadline, so a hung upstream leaves the other half for a retry', () => {
+    expect(defaultAttemptTimeoutMs(15_000)).toBe(7_500)
+    expect(defaultAttemptTimeoutMs(300)).toBe(150)
+    expect(defaultAttemptTimeoutMs(1)).toBe(1)
   })
 })
