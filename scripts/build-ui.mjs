@@ -11,12 +11,13 @@
  *    wrangler.toml `[build] command`;
  *  - every vitest project (unit, workers, e2e, browser): vitest.config.ts calls `buildUi()` when it
  *    loads, since the workers pool does not run wrangler's custom build.
- * The file is written only when its content changes, so watchers are not woken for nothing.
+ * The file is written only when its content changes, so watchers are not woken for nothing, and
+ * atomically.
  *
  * esbuild is the one wrangler itself bundles with (a dependency of wrangler).
  */
 import { build } from 'esbuild'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -63,7 +64,11 @@ export async function buildUi() {
   const out = join(ROOT, OUTPUT)
   if (existsSync(out) && readFileSync(out, 'utf8') === source) return false
   mkdirSync(dirname(out), { recursive: true })
-  writeFileSync(out, source)
+  // Written aside and renamed (atomic on one file system): several builds may run at once (test
+  // projects, `npm start`s), and a reader must never see half a module.
+  const tmp = `${out}.${process.pid}.tmp`
+  writeFileSync(tmp, source)
+  renameSync(tmp, out)
   return true
 }
 
