@@ -56,12 +56,15 @@ export function maybeById(id: string): HTMLElement | null {
   return document.getElementById(id)
 }
 
-/** The element with this id, checked to be of `type` (the page's markup is a contract). */
-export function byId<T extends HTMLElement = HTMLElement>(id: string, type?: { new (): T; prototype: T }): T {
+/** The element with this id (the page's markup is a contract: a missing element is a bug). */
+export function byId(id: string): HTMLElement
+/** The element with this id, checked to be a `type` (e.g. HTMLInputElement). */
+export function byId<T extends HTMLElement>(id: string, type: { new (): T; prototype: T }): T
+export function byId(id: string, type?: { new (): HTMLElement; prototype: HTMLElement }): HTMLElement {
   const el = document.getElementById(id)
   if (!el) throw new Error(`page markup: #${id} is missing`)
   if (type && !(el instanceof type)) throw new Error(`page markup: #${id} is not a ${type.name}`)
-  return el as T
+  return el
 }
 
 /** A text box, text area or select: anything with a string `value`. */

@@ -92,22 +92,28 @@ function explanationView(e: unknown, id: string): HTMLElement {
   return box
 }
 
+/** The document as the call sent it (a string or an object). */
 function sentDocument(res: RerankCall, r: RerankResult): unknown {
   return res.body.documents[r.index]
+}
+
+/** `d[key]` when `d` is an object, else undefined. */
+function prop(d: unknown, key: string): unknown {
+  return d && typeof d === 'object' ? (d as Record<string, unknown>)[key] : undefined
 }
 
 function docText(res: RerankCall, r: RerankResult): string {
   if (r.document && typeof r.document.text === 'string') return r.document.text
   const d = sentDocument(res, r)
   if (typeof d === 'string') return d
-  if (d && typeof d === 'object' && typeof (d as { text?: unknown }).text === 'string') return (d as { text: string }).text
-  return JSON.stringify(d)
+  const text = prop(d, 'text')
+  return typeof text === 'string' ? text : JSON.stringify(d)
 }
 
 function docId(res: RerankCall, r: RerankResult): string {
   if (r.document && r.document.id !== undefined) return String(r.document.id)
-  const d = sentDocument(res, r)
-  return d && typeof d === 'object' && (d as { id?: unknown }).id !== undefined ? String((d as { id?: unknown }).id) : ''
+  const id = prop(sentDocument(res, r), 'id')
+  return id !== undefined ? String(id) : ''
 }
 
 function deltaView(delta: number): HTMLElement {

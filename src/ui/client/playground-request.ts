@@ -5,7 +5,7 @@
  * what the user typed and lets the server validate it, except for JSON that does not parse, which
  * is caught here and named like the server would name it.
  */
-import { checkbox, valueOf } from './dom'
+import { checkbox, messageOf, valueOf } from './dom'
 import { collectVars, findTemplate, type Arm } from './playground-templates'
 import type { RerankBody, RerankCall, RerankJson } from './rerank-types'
 
@@ -39,7 +39,7 @@ function parseCandidates(): unknown[] {
       if (!Array.isArray(parsed)) throw new Error('expected an array')
       return parsed
     } catch (e) {
-      throw new ClientFieldError('candidates', 'documents: not a valid JSON array (' + (e as Error).message + '); or give one candidate per line')
+      throw new ClientFieldError('candidates', 'documents: not a valid JSON array (' + messageOf(e) + '); or give one candidate per line')
     }
   }
   return raw.split('\n').map((s) => s.trim()).filter(Boolean)
@@ -91,7 +91,7 @@ export function buildBody(arm: Arm, compare: boolean): RerankBody {
       try {
         fusion.boosts = JSON.parse(boostsText)
       } catch (e) {
-        throw new ClientFieldError('boosts', 'fusion.boosts: not valid JSON (' + (e as Error).message + ')')
+        throw new ClientFieldError('boosts', 'fusion.boosts: not valid JSON (' + messageOf(e) + ')')
       }
     }
     body.fusion = fusion
