@@ -23,7 +23,7 @@ import { coreDescriptions } from './core-operations'
 import { collectPaths, type PathEntry, type RouteRecord } from './route-paths'
 import { operationKey, type ErrorStatus, type OpenApiDescriptions, type OperationDoc } from './operation-doc'
 
-export const API_VERSION = '0.1.0'
+const API_VERSION = '0.1.0'
 const SCHEMA_PREFIX = '#/components/schemas/'
 
 type Json = Record<string, unknown>
@@ -47,7 +47,7 @@ interface ErrorResponseInfo {
 }
 
 /** The error envelope's statuses (src/errors.ts STATUS), with what each means here. */
-export const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponseInfo> = {
+const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponseInfo> = {
   400: {
     name: 'BadRequest',
     codes: ['invalid_request', 'invalid_json'],

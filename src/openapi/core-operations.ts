@@ -35,7 +35,7 @@ const templateListSchema = z
   .object({ templates: z.array(templateListingSchema) })
   .describe('The template registry: built-ins and operator overrides, sorted by id.')
 
-export const RERANK_EXAMPLE = {
+const RERANK_EXAMPLE = {
   query: 'how do I parse JSON in Python',
   documents: [
     'Use json.loads(s) to parse a JSON string: `import json; data = json.loads(s)`.',

@@ -29,7 +29,7 @@ export function escapeHtml(s: string): string {
 }
 
 /** JSON safe inside a <script> element: no `</script>`, no `<!--` (HTML §4.12.1.3). */
-export function jsonForScript(value: unknown): string {
+function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/</gu, '\\u003c').replace(/\u2028/gu, '\\u2028').replace(/\u2029/gu, '\\u2029')
 }
 
