@@ -162,7 +162,8 @@ describe('per-pair score cache', () => {
   it('ten concurrent calls against a failing backend: one forward, every caller gets the same clean 502, nothing cached', async () => {
     const fake = fakeVllm('cache-concurrent-fail')
     await fake.control({ mode: 'error500', delayMs: 100, times: 1 })
-    const vars = { VLLM_URLS: fake.url }
+    // One attempt: a 500 is otherwise retried (upstream-retry.ts) and the retry would answer.
+    const vars = { VLLM_URLS: fake.url, UPSTREAM_MAX_ATTEMPTS: '1' }
     const body = { query: uniqueQuery('concurrent-fail'), documents: docs(5) }
     const results = await Promise.all(Array.from({ length: 10 }, () => rerank(body, { vars })))
     expect((await fake.requests()).length).toBe(1)
@@ -218,7 +219,8 @@ describe('per-pair score cache', () => {
   for (const mode of ['garbage', 'nan', 'error500', 'out_of_range', 'wrong_count']) {
     it(`a ${mode} backend reply caches nothing: the next good call forwards every pair`, async () => {
       const fake = fakeVllm(`cache-${mode}`)
-      const vars = { VLLM_URLS: fake.url, CACHE_MEMORY_BYTES: mode === 'nan' ? '0' : '16777216' }
+      // One attempt: a bad reply is otherwise retried (upstream-retry.ts) and the retry would answer.
+      const vars = { VLLM_URLS: fake.url, CACHE_MEMORY_BYTES: mode === 'nan' ? '0' : '16777216', UPSTREAM_MAX_ATTEMPTS: '1' }
       const body = { query: uniqueQuery(mode), documents: docs(4) }
       await fake.control({ mode, times: 1 })
       const bad = await rerank(body, { vars })
