@@ -113,7 +113,7 @@ export function buildOpenApiDocument(
   const entries = collectPaths(routes)
   const paths: OpenApiDocument['paths'] = {}
   const usedSchemas = new Set<string>(['ErrorEnvelope'])
-  // The statuses of the public contract (shared/notes/interface.md "Errors") are always described.
+  // The statuses of the public error contract (src/errors.ts) are always described.
   const usedErrors = new Set<ErrorStatus>([400, 401, 404, 405, 413, 429, 502, 503, 504])
 
   for (const entry of entries) {

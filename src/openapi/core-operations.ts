@@ -1,6 +1,6 @@
 /**
  * @module openapi/core-operations
- * Descriptions of the endpoints in the public interface (shared/notes/interface.md): rerank, health,
+ * Descriptions of the public endpoints (each also documented in the README): rerank, health,
  * models, templates, experiments, feedback and the pages: the one place routes are described
  * (operation-doc.ts says how). An operation here whose route is not mounted is simply not listed
  * (build-document.ts).

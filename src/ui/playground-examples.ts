@@ -1,6 +1,6 @@
 /**
  * @module ui/playground-examples
- * One-click example inputs for the playground, from the product's scenarios (issue 4 / issue 7):
+ * One-click example inputs for the playground, from the product's scenarios:
  * code search, e-commerce with business fields, legal source authority, and a Chinese query.
  * Each fills the query, the candidates and two contrasting instructions (arm A and arm B of the
  * compare mode); `template` names a built-in template that arm A uses when the registry lists it.

@@ -1,5 +1,5 @@
 /**
- * Drives Debian's Chromium with playwright-core (no browser download: shared/notes/toolchain.md),
+ * Drives Debian's Chromium (`apt-get install chromium`) with playwright-core (no browser download),
  * with the flags that keep it offline, and watches each page for console errors, uncaught
  * exceptions and any request that leaves the server under test.
  */

@@ -2,7 +2,7 @@
  * Browser project setup: finds Debian's Chromium and starts one `npm start` for every browser
  * test file. Without Chromium the project FAILS, saying how to install it: a page test that skips
  * itself would let the suite pass with the pages untested (`.ci/run` installs Chromium, and fails
- * when it cannot; see shared/notes/toolchain.md "A real browser for page tests").
+ * when it cannot: `apt-get install -y chromium`, binary /usr/bin/chromium).
  */
 import { existsSync } from 'node:fs'
 import type { TestProject } from 'vitest/node'

@@ -1,8 +1,8 @@
 /**
  * Starts `npm start` (migrations + wrangler dev, lexical backend: no GPU needed) on a spare port in
  * its own process group, waits until it answers, and stops the whole group afterwards, escalating
- * to SIGKILL, so no wrangler or workerd process outlives the tests (shared/notes/toolchain.md
- * "Stopping dev").
+ * to SIGKILL, so no wrangler or workerd process outlives the tests (a signal to wrangler alone
+ * can leave its workerd children holding the port).
  */
 import { freePort } from '../e2e/serve'
 import { spawn } from 'node:child_process'
