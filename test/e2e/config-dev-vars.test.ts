@@ -37,6 +37,7 @@ beforeAll(async () => {
       `VLLM_API_KEY='${VLLM_KEY}'`,
       `VLLM_URLS=${fake.url}/i/e2e-dev-vars`,
       'VLLM_MODEL=overridden-by-the-environment',
+      'LOG_REQUESTS=false # the documented way to quiet the per-request lines',
       '',
     ].join('\n')
   )
@@ -69,6 +70,15 @@ describe('npm start with .dev.vars', () => {
     expect(health.model).toBe('qwen3-reranker-8b')
     expect(s.output()).toMatch(/access requires an API key \(API_KEYS from \.dev\.vars\)/u)
     expect(s.output()).not.toMatch(/access is OPEN/u)
+  })
+
+  it('LOG_REQUESTS=false in .dev.vars silences the per-request lines', async () => {
+    const res = await fetch(`${s.url}/healthz`)
+    const requestId = res.headers.get('x-request-id')
+    expect(requestId).toBeTruthy()
+    await new Promise((r) => setTimeout(r, 500))
+    expect(s.output()).not.toContain(requestId as string)
+    expect(s.output()).not.toMatch(/"msg":"request"/u)
   })
 
   it('passes the quoted VLLM_API_KEY from .dev.vars through unchanged', () => {
