@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Acceptance test for a deployed GPU backend, run on the operator's host (needs bash, curl, python3).
 # It checks values, not only thresholds, through the proxy:
-#   1. GET /health is 200; the served model id is the expected one (/v1/models inside the
-#      container when `docker compose` is at hand, and the `model` field of every rerank reply).
+#   1. GET /health is 200; the served model id is the expected one (/v1/models inside each replica's
+#      container when `docker compose` is at hand, where the graded request is also scored by each
+#      replica directly and compared; and the `model` field of every rerank reply).
 #   2. POST /v1/rerank with each request of smoke/expected.json, formatted exactly as the worker
 #      formats it, must return:
 #        - usage.prompt_tokens EXACTLY equal to the sum of the pairs' token counts, computed with the
@@ -128,25 +129,54 @@ else
   fail "GET /health -> $status $(cat "$tmp/curl-err" "$tmp/body" 2>/dev/null | head -c 200 | tr '\n' ' ')(still loading? WAIT_SECS=900 polls)"
 fi
 
-# 1b. served model id from /v1/models, which the proxy does not expose: ask vLLM from inside its
-# container (the key is read there from the container's own environment).
-models_json=''
+# 1b. served model id from /v1/models, which the proxy does not expose: ask vLLM directly
+# (DIRECT_URL), or from inside each replica's container, where the key is read from the container's
+# own environment. Inside each replica the graded request is scored too, so every replica is checked
+# by value and against the others, whatever the proxy chose.
+inside='
+import os, sys, urllib.error, urllib.request
+path = sys.argv[1]
+data = sys.stdin.buffer.read() if path == "/v1/rerank" else None
+req = urllib.request.Request("http://127.0.0.1:8000" + path, data=data, headers={
+    "Authorization": "Bearer " + os.environ.get("VLLM_API_KEY", ""), "Content-Type": "application/json"})
+try:
+    print(urllib.request.urlopen(req, timeout=120).read().decode())
+except urllib.error.HTTPError as e:
+    print(e.read().decode())
+    sys.exit(1)
+'
+replicas=''
+if [ -z "${DIRECT_URL:-}" ] && [ -f "$here/compose.yaml" ] && docker compose version >/dev/null 2>&1; then
+  replicas=$(cd "$here" && docker compose config --services 2>/dev/null | grep '^reranker-' || true)
+fi
 if [ -n "${DIRECT_URL:-}" ]; then
   if curl -sS --max-time "$timeout" -H "@$tmp/auth" "${DIRECT_URL%/}/v1/models" -o "$tmp/models" 2>/dev/null; then
-    models_json=$tmp/models
+    id=$(py models-id "$tmp/models" 2>/dev/null || echo '?')
+    if [ "$id" = "$expected_model" ]; then pass "/v1/models data[0].id = $id"; else fail "/v1/models data[0].id = $id, expected $expected_model"; fi
+  else
+    fail "/v1/models at DIRECT_URL: $(head -c 200 "$tmp/models" 2>/dev/null)"
   fi
-elif [ -f "$here/compose.yaml" ] && docker compose version >/dev/null 2>&1; then
-  if (cd "$here" && docker compose exec -T reranker-gpu0 python3 -c '
-import json, os, urllib.request
-req = urllib.request.Request("http://127.0.0.1:8000/v1/models",
-                             headers={"Authorization": "Bearer " + os.environ.get("VLLM_API_KEY", "")})
-print(urllib.request.urlopen(req, timeout=10).read().decode())') >"$tmp/models" 2>/dev/null; then
-    models_json=$tmp/models
+elif [ -n "$replicas" ]; then
+  py build graded "$expected_model" >"$tmp/graded-direct.json"
+  for svc in $replicas; do
+    if (cd "$here" && docker compose exec -T "$svc" python3 -c "$inside" /v1/models </dev/null) >"$tmp/models" 2>/dev/null; then
+      id=$(py models-id "$tmp/models" 2>/dev/null || echo '?')
+      if [ "$id" = "$expected_model" ]; then pass "$svc /v1/models data[0].id = $id"; else fail "$svc /v1/models data[0].id = $id, expected $expected_model"; fi
+    else
+      fail "$svc /v1/models from inside the container failed (is it running? docker compose ps)"
+      continue
+    fi
+    if (cd "$here" && docker compose exec -T "$svc" python3 -c "$inside" /v1/rerank <"$tmp/graded-direct.json") >"$tmp/direct" 2>/dev/null &&
+      out=$(py check graded "$tmp/direct" "$expected_model" "$tmp/replicas.json"); then
+      pass "$svc graded, directly: $out"
+    else
+      fail "$svc graded, directly: ${out:-$(head -c 300 "$tmp/direct")}"
+    fi
+    out=''
+  done
+  if [ "$(printf '%s\n' $replicas | wc -l)" -gt 1 ] && [ -f "$tmp/replicas.json" ]; then
+    if out=$(py spread "$tmp/replicas.json" "$tolerance" replicas); then pass "replicas alike: $out"; else fail "replicas: $out"; fi
   fi
-fi
-if [ -n "$models_json" ]; then
-  id=$(py models-id "$models_json" 2>/dev/null || echo '?')
-  if [ "$id" = "$expected_model" ]; then pass "/v1/models data[0].id = $id"; else fail "/v1/models data[0].id = $id, expected $expected_model"; fi
 else
   skip "/v1/models (not exposed by the proxy; run beside compose.yaml or set DIRECT_URL); the rerank reply's model field is checked instead"
 fi

@@ -117,8 +117,9 @@ def check(name, path, model, scores_out):
     print(f"prompt_tokens={got_tokens}, ranking {order}: {shown}")
 
 
-def spread(run_path, tolerance):
-    """The rounds of one run went through the proxy to whichever replica it chose: they must agree."""
+def spread(run_path, tolerance, noun="rounds"):
+    """Scores of the same requests from several rounds through the proxy (each to whichever replica
+    it chose) or from each replica directly: they must agree."""
     run = load(run_path)
     worst = (0.0, None)
     rounds = 0
@@ -127,8 +128,8 @@ def spread(run_path, tolerance):
         for r, values in enumerate(all_rounds[1:], start=2):
             for i, (a, b) in enumerate(zip(values, all_rounds[0])):
                 if abs(a - b) > worst[0]:
-                    worst = (abs(a - b), f"{name} doc{i}: {a:.4f} in round {r}, {b:.4f} in round 1")
-    detail = f"{rounds} rounds: max |Δ| between rounds = {worst[0]:.4f}" + (f" ({worst[1]})" if worst[1] else "")
+                    worst = (abs(a - b), f"{name} doc{i}: {a:.4f} in {noun[:-1]} {r}, {b:.4f} in {noun[:-1]} 1")
+    detail = f"{rounds} {noun}: max |Δ| between {noun} = {worst[0]:.4f}" + (f" ({worst[1]})" if worst[1] else "")
     if worst[0] > tolerance:
         fail(f"{detail} > {tolerance}: the replicas behind the proxy (or repeated calls) disagree; "
              "compare each replica's image, MODEL and dtype (docker compose config)")
@@ -199,7 +200,7 @@ def main(argv):
     elif mode == "check":
         check(argv[2], argv[3], argv[4], argv[5])
     elif mode == "spread":
-        spread(argv[2], float(argv[3]))
+        spread(argv[2], float(argv[3]), *argv[4:5])
     elif mode == "compare":
         compare(argv[2], argv[3], argv[4], argv[5], float(argv[6]))
     elif mode == "check-long":

@@ -8,7 +8,7 @@
  * operator's MAX_MODEL_LEN is not the backend's.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -31,12 +31,51 @@ const expected = JSON.parse(readFileSync(join(GPU_DIR, 'smoke', 'expected.json')
 }
 const byName = (name: string) => expected.requests.find((r) => r.name === name)!
 
+/**
+ * A stand-in `docker` on PATH for `docker compose version | config --services | exec -T SVC python3
+ * -c CODE ARG`: the exec runs CODE here, with the replica's stand-in port in place of the container's
+ * 127.0.0.1:8000 and the key in the environment, as compose gives it to the container.
+ */
+function dockerShim(ports: Record<string, number>): string {
+  const bin = mkdtempSync(join(tmpdir(), 'docker-shim-'))
+  const cases = Object.entries(ports)
+    .map(([svc, port]) => `    ${svc}) port=${port} ;;`)
+    .join('\n')
+  writeFileSync(
+    join(bin, 'docker'),
+    `#!/bin/sh
+[ "$1" = compose ] || exit 1
+shift
+case $1 in
+  version) echo 'Docker Compose version v2.30.3' ;;
+  config) printf '%s\\n' ${Object.keys(ports).join(' ')} proxy ;;
+  exec)
+    shift
+    [ "$1" = -T ] && shift
+    svc=$1
+    shift 2 # the service and python3
+    case $svc in
+${cases}
+      *) echo "no such service: $svc" >&2; exit 1 ;;
+    esac
+    code=$(printf '%s' "$2" | sed "s/127.0.0.1:8000/127.0.0.1:$port/")
+    VLLM_API_KEY=$SHIM_KEY exec python3 -c "$code" "$3" ;;
+  *) exit 1 ;;
+esac
+`
+  )
+  chmodSync(join(bin, 'docker'), 0o755)
+  return bin
+}
+
 /** Runs the script asynchronously (the stand-in server lives in this process). */
-function runSmoke(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+function runSmoke(args: string[], env: Record<string, string>, dockerBin?: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolvePromise) => {
+    // A bin folder without `docker` unless a shim is given, so the host's docker never answers.
+    const path = `${dockerBin ? `${dockerBin}:` : ''}/usr/bin:/bin:${process.env.PATH ?? ''}`
     const child = spawn('bash', [SCRIPT, ...args], {
       // System directories first: a pyenv-style python3 shim costs ~0.4 s per call, the script makes several.
-      env: { PATH: `/usr/bin:/bin:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/tmp', ...env },
+      env: { PATH: path, HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let out = ''
@@ -238,6 +277,25 @@ describe('smoke-test.sh', { timeout: 90_000 }, () => {
       expect(r.out).toContain('PASS  every round alike: 4 rounds: max |Δ| between rounds = 0.0000')
       expect(r.code).toBe(0)
       expect(other.paths.filter((p) => p === '/v1/rerank').length).toBeGreaterThan(0)
+    })
+
+    it('with docker compose at hand, checks each replica directly: ids, the graded set, and that they agree', async () => {
+      other.setMode('ok')
+      const docker = dockerShim({ 'reranker-gpu0': good.port, 'reranker-gpu1': other.port })
+      const env = { VLLM_API_KEY: KEY, SHIM_KEY: KEY, SCORES_FILE: join(mkdtempSync(join(tmpdir(), 's-')), 's.json'), SKIP_LONG: '1' }
+      const ok = await runSmoke([caddy.url], env, docker)
+      expect(ok.out).toContain('PASS  reranker-gpu0 /v1/models data[0].id = qwen3-reranker-8b')
+      expect(ok.out).toContain('PASS  reranker-gpu1 /v1/models data[0].id = qwen3-reranker-8b')
+      expect(ok.out).toContain(`PASS  reranker-gpu1 graded, directly: prompt_tokens=${byName('graded').prompt_tokens}, ranking [0, 1, 2, 3]`)
+      expect(ok.out).toContain('PASS  replicas alike: 2 replicas: max |Δ| between replicas = 0.0000')
+      expect(ok.code).toBe(0)
+      other.setMode('drift')
+      const off = await runSmoke([caddy.url], { ...env, ROUNDS: '1' }, docker)
+      expect(off.code).toBe(1)
+      expect(off.out).toMatch(/FAIL {2}replicas: 2 replicas: max \|Δ\| between replicas = 0\.0300 \(graded doc\d: .* in replica 2, .* in replica 1\) > 0\.02/u)
+      other.setMode('swap')
+      const swapped = await runSmoke([caddy.url], { ...env, ROUNDS: '1' }, docker)
+      expect(swapped.out).toMatch(/FAIL {2}reranker-gpu1 graded, directly: ranking is \[0, 2, 1, 3\]/u)
     })
 
     it('fails when one replica scores 0.03 off (16 calls spread: both answer, p = 1 - 2^-15)', async () => {
