@@ -21,6 +21,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildEnvFile, parseDotenv } from './env-file.mjs'
+import { bannerLines } from './start-banner.mjs'
 import { CONFIG_VAR } from './config-vars.mjs'
 
 
@@ -170,23 +171,16 @@ async function announce() {
       await new Promise((r) => setTimeout(r, 200))
       continue
     }
-    const body = await res.json().catch(() => ({}))
-    if (typeof body.auth !== 'string') {
-      const message = body?.error?.message ?? `HTTP ${res.status}`
-      console.log(`rerank-edge: the worker answers but refuses its configuration: ${message}`)
-    } else {
-      const backend =
-        body.backend === 'vllm'
-          ? `vLLM (${body.model}) at ${fromEnv.VLLM_URLS ?? devVars.VLLM_URLS}`
-          : 'the embedded lexical scorer (no VLLM_URLS set)'
-      console.log(`rerank-edge: scoring with ${backend}${configured.length ? `; config: ${configured.join(', ')}` : ''}`)
-      if (body.auth === 'open') {
-        console.log('rerank-edge: access is OPEN (no API_KEYS configured): every caller is tenant "public" with all scopes')
-      } else {
-        console.log(`rerank-edge: access requires an API key (API_KEYS from ${sourceOf('API_KEYS')}); /healthz says "auth":"${body.auth}"`)
-      }
-    }
-    console.log(`rerank-edge: ready on ${url}`)
+    const health = await res.json().catch(() => null)
+    const lines = bannerLines({
+      status: res.status,
+      health,
+      url,
+      configured,
+      apiKeysSource: sourceOf('API_KEYS'),
+      vllmUrls: fromEnv.VLLM_URLS ?? devVars.VLLM_URLS,
+    })
+    for (const line of lines) console.log(line)
     return
   }
 }
