@@ -92,6 +92,8 @@ describe('npm start configured through the environment', () => {
     expect(s.output()).toMatch(/access requires an API key \(API_KEYS from environment\)/u)
     expect(s.output()).not.toMatch(/access is OPEN/u)
     expect(s.output()).not.toMatch(/serving on/u)
+    // One ready line, ours, printed after the worker answered (serve() waited for both).
+    expect(s.output().match(/ready on/giu)).toHaveLength(1)
   })
 
   it('hands VLLM_API_KEY to the backend byte for byte', async () => {
