@@ -274,6 +274,16 @@ describe('exact token budgets against the strict fake (real Qwen3 tokenizer, vLL
     expect(documents[24]?.startsWith(forwarded[0] ?? 'x')).toBe(true)
   })
 
+  it('a query that leaves no room for a document is a 400 on `query`, and nothing reaches the backend', async () => {
+    const fake = fakeVllm('long-query')
+    await fake.control({ maxModelLen: LEN })
+    const res = await rerank({ query: '7'.repeat(1100), documents: ['a', 'b'] }, { vars: { VLLM_URLS: fake.url, MAX_MODEL_LEN: String(LEN) } })
+    expect(res.status).toBe(400)
+    expect(res.json.error.field).toBe('query')
+    expect(res.json.error.message).toMatch(/1024-token context/u)
+    expect((await stats(fake)).requests).toBe(0)
+  })
+
   it('when one batch fails the call, its sibling batches are cancelled instead of running on', async () => {
     const fake = fakeVllm('siblings')
     await fake.control({ failOn: 'POISON', delayMs: 4000 })
