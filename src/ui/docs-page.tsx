@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * @module ui/docs-page
  * The API reference served at `GET /docs`: the OpenAPI document is embedded as a JSON data block
@@ -7,6 +8,7 @@
 import { BASE_CSS } from './base-styles'
 import { DOCS_SCRIPT } from './generated/client-scripts'
 import { buildPage, type BuiltPage } from './html'
+import { renderStatic } from './render-static'
 
 const CSS =
   BASE_CSS +
@@ -37,25 +39,30 @@ table.limits{max-width:28rem;margin:.5rem 0}
 table.limits caption{text-align:left;font-weight:700;padding:.2rem 0}
 `
 
-const BODY = `<a class="skip" href="#operations">Skip to the endpoints</a>
-<header class="top">
-  <h1><span id="title">rerank-edge</span> <span>API reference</span></h1>
-  <nav aria-label="Links"><a href="/">Playground</a><a href="/openapi.json">OpenAPI JSON</a></nav>
-</header>
-<main>
-  <div class="layout">
-    <nav class="toc panel" aria-label="Contents"><ul id="toc-list"></ul></nav>
-    <div>
-      <section class="panel" id="intro" aria-label="Introduction"></section>
-      <div id="operations"></div>
-      <h2 id="errors-h">Errors</h2>
-      <p class="muted">Every error uses the envelope <code>{ "error": { "code", "message", "field"? }, "request_id" }</code>.</p>
-      <div id="errors"></div>
-      <h2 id="schemas-h">Schemas</h2>
-      <div id="schemas"></div>
-    </div>
-  </div>
-</main>`
+/** The page's markup; src/ui/client/docs.ts fills the empty containers from the document. */
+const BODY = renderStatic(
+  <>
+    <a class="skip" href="#operations">Skip to the endpoints</a>
+    <header class="top">
+      <h1><span id="title">rerank-edge</span> <span>API reference</span></h1>
+      <nav aria-label="Links"><a href="/">Playground</a><a href="/openapi.json">OpenAPI JSON</a></nav>
+    </header>
+    <main>
+      <div class="layout">
+        <nav class="toc panel" aria-label="Contents"><ul id="toc-list"></ul></nav>
+        <div>
+          <section class="panel" id="intro" aria-label="Introduction"></section>
+          <div id="operations"></div>
+          <h2 id="errors-h">Errors</h2>
+          <p class="muted">Every error uses the envelope <code>{'{ "error": { "code", "message", "field"? }, "request_id" }'}</code>.</p>
+          <div id="errors"></div>
+          <h2 id="schemas-h">Schemas</h2>
+          <div id="schemas"></div>
+        </div>
+      </div>
+    </main>
+  </>
+)
 
 const pages = new WeakMap<object, Promise<BuiltPage>>()
 
