@@ -12,7 +12,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { contextLengthMessage, GPU_DIR, startCaddy, startFakeVllm, type FakeVllm, type RunningCaddy } from './support'
+import { childEnv, contextLengthMessage, GPU_DIR, startCaddy, startFakeVllm, type FakeVllm, type RunningCaddy } from './support'
 
 const SCRIPT = join(GPU_DIR, 'smoke-test.sh')
 const KEY = 'smoke-test-key-8e41d2f07a6b'
@@ -75,7 +75,7 @@ function runSmoke(args: string[], env: Record<string, string>, dockerBin?: strin
     const path = `${dockerBin ? `${dockerBin}:` : ''}/usr/bin:/bin:${process.env.PATH ?? ''}`
     const child = spawn('bash', [SCRIPT, ...args], {
       // System directories first: a pyenv-style python3 shim costs ~0.4 s per call, the script makes several.
-      env: { PATH: path, HOME: process.env.HOME ?? '/tmp', ...env },
+      env: childEnv({ PATH: path, HOME: process.env.HOME ?? '/tmp', ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let out = ''

@@ -39,6 +39,14 @@ export function contextLengthMessage(maxModelLen: number, tokens: number): strin
   return `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${tokens} tokens in the input for embedding generation. Please reduce the length of the input.`
 }
 
+/**
+ * A child process's whole environment. Typed as NodeJS.ProcessEnv, which the worker's generated
+ * types extend with the worker's required variables; a child here gets exactly these and no more.
+ */
+export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return env as NodeJS.ProcessEnv
+}
+
 export function which(cmd: string): string | null {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' })
   return r.status === 0 ? r.stdout.trim() : null
@@ -59,7 +67,7 @@ export function runEntrypoint(
   shell = 'sh',
   path = process.env.PATH ?? '/usr/bin:/bin'
 ): RunResult & { pid: number | undefined } {
-  const r = spawnSync(shell, [ENTRYPOINT, ...args], { env: { PATH: path, ...env }, encoding: 'utf8', timeout: 10_000 })
+  const r = spawnSync(shell, [ENTRYPOINT, ...args], { env: childEnv({ PATH: path, ...env }), encoding: 'utf8', timeout: 10_000 })
   const lines = r.stdout.split('\n')
   if (lines.at(-1) === '') lines.pop()
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines, pid: r.pid }
@@ -255,7 +263,7 @@ export async function startCaddy(upstream: string, extraEnv: Record<string, stri
     'caddy',
     ['run', '--config', join(GPU_DIR, 'proxy', 'Caddyfile'), '--adapter', 'caddyfile'],
     {
-      env: {
+      env: childEnv({
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOME: home,
         XDG_DATA_HOME: join(home, 'data'),
@@ -263,7 +271,7 @@ export async function startCaddy(upstream: string, extraEnv: Record<string, stri
         SITE_ADDRESS: `http://127.0.0.1:${port}`,
         UPSTREAMS: upstream,
         ...extraEnv,
-      },
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     }
   )
