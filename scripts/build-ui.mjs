@@ -10,7 +10,9 @@
  *  - `wrangler dev` (`npm start`) and `wrangler deploy` (`npm run deploy:dry`, the benches):
  *    wrangler.toml `[build] command`;
  *  - every vitest project (unit, workers, e2e, browser): vitest.config.ts calls `buildUi()` when it
- *    loads, since the workers pool does not run wrangler's custom build.
+ *    loads, since the workers pool does not run wrangler's custom build;
+ *  - `npm run bench` (scripts/bench.mjs), whose benches may import the worker in Node.
+ * Anything else that imports src/app.ts in Node runs `node scripts/build-ui.mjs` first.
  * The file is written only when its content changes, so watchers are not woken for nothing, and
  * atomically.
  *
