@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { StructuredDocument } from './document'
-import { DEFAULT_FOLDING, foldDocument, foldingOptionsSchema } from './fold'
+import { DEFAULT_FOLDING, foldDocument, foldDocumentParts, foldingOptionsSchema } from './fold'
 
 const zh = foldingOptionsSchema.parse({
   language: 'zh',
@@ -110,6 +110,34 @@ describe('foldDocument', () => {
         expect(foldDocument(text)).toBe(text)
         expect(foldDocument({ text }, zh)).toBe(text)
       }),
+    )
+  })
+})
+
+describe('foldDocumentParts', () => {
+  it('splits the folded text into metadata head, the caller text and metadata tail', () => {
+    const doc: StructuredDocument = { text: 'Linen dress', published_at: '2024-03-15', source: 'Acme', fields: { stock: 127 } }
+    expect(foldDocumentParts(doc)).toEqual({ head: '[2024-03] [Source: Acme] ', body: 'Linen dress', tail: ' [stock: 127]' })
+    expect(foldDocumentParts({ text: '亚麻连衣裙', fields: { stock: 127 } }, zh)).toEqual({ head: '', body: '亚麻连衣裙', tail: '【库存: 127件】' })
+    expect(foldDocumentParts('plain')).toEqual({ head: '', body: 'plain', tail: '' })
+  })
+
+  it('joins to exactly foldDocument, for any document and options', () => {
+    const docs = fc.record(
+      {
+        text: fc.string(),
+        published_at: fc.constantFrom('2024', '2024-03', '2024-03-15', 'not a date'),
+        source: fc.string({ maxLength: 20 }),
+        fields: fc.dictionary(fc.stringMatching(/^[a-z][a-z_]{0,8}$/u), fc.oneof(fc.string({ maxLength: 10 }), fc.integer(), fc.boolean()), { maxKeys: 3 }),
+      },
+      { requiredKeys: ['text'] }
+    )
+    fc.assert(
+      fc.property(docs, fc.constantFrom(DEFAULT_FOLDING, zh), (doc, options) => {
+        const p = foldDocumentParts(doc, options)
+        expect(p.head + p.body + p.tail).toBe(foldDocument(doc, options))
+        expect(p.body).toBe(doc.text)
+      })
     )
   })
 })
