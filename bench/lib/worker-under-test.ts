@@ -40,26 +40,41 @@ export interface StartWorkerOptions {
   vars?: Record<string, string>
   /** Persist KV/D1/Cache under this directory (default: in memory). */
   persistDir?: string
+  /** Bind the SCORE_CACHE KV namespace (default true); false: the memory tier only. */
+  kv?: boolean
+  /** Drain workerd's stdout/stderr here instead of echoing it (the access log stays on: as deployed). */
+  quiet?: boolean
+  /** Open the V8 inspector on this port (CPU profiles: bench/lib/workerd-profile.ts). */
+  inspectorPort?: number
 }
 
 export async function startWorker(options: StartWorkerOptions = {}): Promise<WorkerUnderTest> {
   const scriptPath = buildWorker()
   const persist = options.persistDir
   if (persist && !existsSync(persist)) mkdirSync(persist, { recursive: true })
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-    modules: true,
-    scriptPath,
+  const mf = new Miniflare({
+    // quiet: workerd still writes every log line (its CPU is counted); Node drops them.
+    ...(options.quiet ? { handleStructuredLogs: () => undefined } : {}),
+    ...convertV4MiniflareOptions({
+    // The script, then the Text modules it imports (the Qwen3 tokenizer files: wrangler.toml [[rules]]).
+    modulesRoot: OUT,
+    modules: [
+      { type: 'ESModule' as const, path: scriptPath },
+      ...readdirSync(OUT)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => ({ type: 'Text' as const, path: join(OUT, f) })),
+    ],
     compatibilityDate: '2026-08-01',
     compatibilityFlags: ['nodejs_compat'],
     host: '127.0.0.1',
     port: 0,
-    kvNamespaces: ['SCORE_CACHE'],
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
+    kvNamespaces: options.kv === false ? [] : ['SCORE_CACHE'],
     d1Databases: ['DB'],
     bindings: { VLLM_MODEL: 'qwen3-reranker-8b', ...(options.vars ?? {}) },
     ...(persist ? { resourcePersistencePath: persist } : {}),
-    })
-  )
+    }),
+  })
   const url = (await mf.ready).toString().replace(/\/$/u, '')
   return { url, dispose: () => mf.dispose() }
 }

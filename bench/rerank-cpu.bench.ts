@@ -1,0 +1,285 @@
+/**
+ * CPU per request and latency of the rerank route, like for like (issue 17):
+ *  - cached calls vs a bare route in the same runtime that reads the same body and answers JSON of
+ *    the same size, with realistic 300–2,000-character passages, on /v1/rerank (documents echoed)
+ *    and /v2/rerank; 100 and 1,000 candidates (and 1,000 × 250 characters, the issue's earlier size);
+ *  - the miss path as a real miss (fresh documents on every request) next to `Cache-Control:
+ *    no-store` (same documents, cache bypassed) and a forward-only Worker (reads the body, POSTs it
+ *    to the backend, returns the reply) sent the same formatted pairs;
+ *  - at 1 and 8 connections, 100 fresh realistic passages per call: the worker, the forward-only
+ *    Worker (same runtime), Portkey's gateway (bench/peer) and the backend called directly.
+ * Every Worker runs in its own Miniflare (one workerd process each), with the access log on
+ * (LOG_REQUESTS default, as deployed; its lines drained, not printed). CPU = user + system time of
+ * that workerd process over a round / requests in the round (/proc, 10 ms ticks). Targets rotate
+ * within each round; figures are medians (min–max) over rounds, paired in one run.
+ *
+ *   npm run bench -- rerank-cpu          (ROUNDS=n to change the 7 rounds)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { convertV4MiniflareOptions, Miniflare } from 'miniflare'
+import { DEFAULT_INSTRUCTION, formatQwen3Document, formatQwen3Query } from '../src/backends/vllm/qwen3-prompt'
+import { bodyLoad, type BodyLoadResult } from './lib/body-load'
+import { spawnFakeVllm } from './lib/fake-vllm-process'
+import { realisticPassage } from './lib/passages'
+import { cpuMs, newWorkerdPid, workerdPids } from './lib/proc-cpu'
+import { startPortkey } from './lib/portkey'
+import { fmt, median, percentile } from './lib/stats'
+import { startWorker } from './lib/worker-under-test'
+
+const ROUNDS = Number(process.env.ROUNDS ?? 7)
+const MODEL = 'qwen3-reranker-8b'
+const QUERY = 'Which rivers feed the delta, and how does rainfall change the fishery?'
+
+const shortPassage = (i: number) => realisticPassage(i).slice(0, 250)
+
+interface Scenario {
+  name: string
+  label: string
+  path: '/v1/rerank' | '/v2/rerank'
+  docs: number
+  passage: (i: number) => string
+  /** Requests per round at 1 connection (latency + CPU). */
+  requests: number
+  /** Also a throughput phase at 8 connections (ms per round). */
+  throughputMs?: number
+}
+
+const CACHED: Scenario[] = [
+  { name: 'c100v1', label: '100 docs, `/v1/rerank` (documents returned)', path: '/v1/rerank', docs: 100, passage: realisticPassage, requests: 150, throughputMs: 1500 },
+  { name: 'c100v2', label: '100 docs, `/v2/rerank`', path: '/v2/rerank', docs: 100, passage: realisticPassage, requests: 150, throughputMs: 1500 },
+  { name: 'c1000v2', label: '1,000 docs, `/v2/rerank`', path: '/v2/rerank', docs: 1000, passage: realisticPassage, requests: 20 },
+  { name: 'c1000v1', label: '1,000 docs, `/v1/rerank` (documents returned)', path: '/v1/rerank', docs: 1000, passage: realisticPassage, requests: 15 },
+  { name: 'c1000s', label: '1,000 docs of 250 chars, `/v2/rerank`', path: '/v2/rerank', docs: 1000, passage: shortPassage, requests: 20 },
+]
+
+const BARE_SCRIPT = `export default {
+  async fetch(request, env) {
+    // A route reads and parses its input, then answers: here, a fixed JSON body of the size the
+    // worker's answer to the same request has (bindings BODY_<scenario>).
+    const input = JSON.parse(await request.text())
+    const name = new URL(request.url).pathname.slice(1)
+    return new Response(env['BODY_' + name] ?? JSON.stringify({ documents: input.documents?.length }), { headers: { 'content-type': 'application/json' } })
+  },
+}`
+
+const FORWARD_SCRIPT = `export default {
+  async fetch(request, env) {
+    const body = await request.text()
+    const r = await fetch(env.BACKEND + '/v1/rerank', { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    return new Response(await r.text(), { status: r.status, headers: { 'content-type': 'application/json' } })
+  },
+}`
+
+async function miniflareFor(script: string, bindings: Record<string, string>): Promise<{ url: string; pid: number; dispose: () => Promise<void> }> {
+  const before = workerdPids()
+  const mf = new Miniflare({
+    handleStructuredLogs: () => undefined,
+    ...convertV4MiniflareOptions({ modules: true, script, compatibilityDate: '2026-08-01', host: '127.0.0.1', port: 0, bindings }),
+  })
+  const url = (await mf.ready).toString().replace(/\/$/u, '')
+  return { url, pid: newWorkerdPid(before), dispose: () => mf.dispose() }
+}
+
+const bodyOf = (s: Scenario, offset = 0) => JSON.stringify({ model: MODEL, query: QUERY, documents: Array.from({ length: s.docs }, (_, i) => s.passage(offset + i)) })
+/** The exact vLLM body the worker sends for these documents (default instruction, no truncation needed). */
+const formattedBody = (docs: string[]) =>
+  JSON.stringify({ model: MODEL, query: formatQwen3Query(DEFAULT_INSTRUCTION, QUERY), documents: docs.map(formatQwen3Document) })
+
+interface Sample {
+  cpu: number
+  p50: number
+  p99: number
+  rps: number
+  failures: number
+}
+
+async function measure(pid: number, run: () => Promise<BodyLoadResult>): Promise<Sample> {
+  const c0 = pid > 0 ? cpuMs(pid) : Number.NaN
+  const r = await run()
+  const c1 = pid > 0 ? cpuMs(pid) : Number.NaN
+  return { cpu: (c1 - c0) / Math.max(1, r.requests), p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99), rps: r.rps, failures: r.failures }
+}
+
+const col = (xs: Sample[], k: keyof Sample, d = 2) => fmt(xs.map((x) => x[k] as number), d)
+
+async function main() {
+  const load0 = loadavg()[0] ?? 0
+  const started = new Date().toISOString()
+  // The fake answers at once (no GPU cost model): what is measured is the proxy, not the backend.
+  const fake = await spawnFakeVllm({})
+  const backend = `${fake.url}/i/bench`
+  const before = workerdPids()
+  const worker = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000' }, kv: false, quiet: true })
+  const workerPid = newWorkerdPid(before)
+  const beforeKv = workerdPids()
+  const workerKv = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000' }, quiet: true })
+  const workerKvPid = newWorkerdPid(beforeKv)
+
+  // Warm every cached scenario and capture the worker's answer size for the bare route.
+  const bodies: Record<string, string> = {}
+  for (const s of CACHED) {
+    const first = await bodyLoad({ url: worker.url + s.path, body: bodyOf(s), connections: 1, requests: 2 })
+    if (first.failures > 0) throw new Error(`warm-up of ${s.name} failed`)
+    const res = await fetch(worker.url + s.path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyOf(s) })
+    const text = await res.text()
+    if (!/^rerank-edge; hit/u.test(res.headers.get('cache-status') ?? '')) throw new Error(`${s.name}: not a full hit: ${res.headers.get('cache-status')}`)
+    bodies[`BODY_${s.name}`] = text
+  }
+  const bare = await miniflareFor(BARE_SCRIPT, bodies)
+  const forward = await miniflareFor(FORWARD_SCRIPT, { BACKEND: backend })
+  const portkey = await startPortkey()
+  for (const s of CACHED) {
+    const r = await bodyLoad({ url: `${bare.url}/${s.name}`, body: bodyOf(s), connections: 1, requests: 1 })
+    const want = Buffer.byteLength(bodies[`BODY_${s.name}`] as string)
+    if (r.lastBytes !== want) throw new Error(`bare ${s.name}: ${r.lastBytes} bytes, worker ${want}`)
+  }
+
+  const cached: Record<string, { worker: Sample[]; bare: Sample[]; workerTp: Sample[]; bareTp: Sample[] }> = {}
+  for (const s of CACHED) cached[s.name] = { worker: [], bare: [], workerTp: [], bareTp: [] }
+  type MissTarget = 'miss' | 'noStore' | 'forward' | 'missShort' | 'forwardShort' | 'missKv'
+  const miss: Record<MissTarget, Sample[]> = { miss: [], noStore: [], forward: [], missShort: [], forwardShort: [], missKv: [] }
+  type PeerTarget = 'direct' | 'forward' | 'worker' | 'portkey'
+  const peers: Record<string, Record<PeerTarget, Sample[]>> = { '1': { direct: [], forward: [], worker: [], portkey: [] }, '8': { direct: [], forward: [], worker: [], portkey: [] } }
+  let fresh = 1_000_000
+  const freshDocs = (n: number, passage: (i: number) => string) => {
+    const base = (fresh += n)
+    return Array.from({ length: n }, (_, i) => `${passage(base + i)} [${base + i}]`)
+  }
+  const MISS_N = 6
+  const portkeyHeaders = { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${backend}/v1` }
+
+  // The formatted body the baselines get must be exactly what the worker sends (and Portkey forwards).
+  {
+    const docs = freshDocs(100, realisticPassage)
+    await fetch(`${backend}/__control`, { method: 'POST', body: JSON.stringify({ record: true }) })
+    const w = await fetch(`${worker.url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, documents: docs }) })
+    if (w.status !== 200) throw new Error(`worker answered ${w.status}: ${await w.text()}`)
+    const p = await fetch(`${portkey.url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json', ...portkeyHeaders }, body: formattedBody(docs) })
+    if (p.status !== 200) throw new Error(`Portkey answered ${p.status}: ${await p.text()}`)
+    const recorded = (await (await fetch(`${backend}/__requests`)).json()) as Array<{ body: unknown }>
+    if (JSON.stringify(recorded.at(-2)?.body) !== formattedBody(docs)) throw new Error('the formatted body differs from what the worker sends')
+    if (JSON.stringify(recorded.at(-1)?.body) !== formattedBody(docs)) throw new Error('Portkey did not forward the body unchanged')
+    await fetch(`${backend}/__control`, { method: 'POST', body: JSON.stringify({ record: false }) })
+    await fetch(`${backend}/__reset`, { method: 'POST' })
+  }
+
+  for (let round = 0; round < ROUNDS; round++) {
+    const flip = round % 2 === 1
+    for (const s of CACHED) {
+      const body = bodyOf(s)
+      const w = () => measure(workerPid, () => bodyLoad({ url: worker.url + s.path, body, connections: 1, requests: s.requests }))
+      const b = () => measure(bare.pid, () => bodyLoad({ url: `${bare.url}/${s.name}`, body, connections: 1, requests: s.requests }))
+      const c = cached[s.name]!
+      if (flip) {
+        c.bare.push(await b())
+        c.worker.push(await w())
+      } else {
+        c.worker.push(await w())
+        c.bare.push(await b())
+      }
+      if (s.throughputMs !== undefined) {
+        const wt = () => measure(workerPid, () => bodyLoad({ url: worker.url + s.path, body, connections: 8, durationMs: s.throughputMs }))
+        const bt = () => measure(bare.pid, () => bodyLoad({ url: `${bare.url}/${s.name}`, body, connections: 8, durationMs: s.throughputMs }))
+        if (flip) {
+          c.bareTp.push(await bt())
+          c.workerTp.push(await wt())
+        } else {
+          c.workerTp.push(await wt())
+          c.bareTp.push(await bt())
+        }
+      }
+    }
+    // The miss path, 1,000 documents.
+    const fixed1000 = bodyOf({ ...CACHED[2]!, docs: 1000 }, 500_000)
+    const missRuns: Array<[MissTarget, () => Promise<Sample>]> = [
+      ['miss', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, realisticPassage) }), connections: 1, requests: MISS_N }))],
+      ['noStore', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v2/rerank`, body: fixed1000, headers: { 'cache-control': 'no-store' }, connections: 1, requests: MISS_N }))],
+      ['forward', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(1000, realisticPassage)), connections: 1, requests: MISS_N }))],
+      ['missShort', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
+      ['forwardShort', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(1000, shortPassage)), connections: 1, requests: MISS_N }))],
+      ['missKv', () => measure(workerKvPid, () => bodyLoad({ url: `${workerKv.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, realisticPassage) }), connections: 1, requests: 3 }))],
+    ]
+    for (const [t, run] of flip ? [...missRuns].reverse() : missRuns) miss[t].push(await run())
+    // Worker vs forward-only vs Portkey vs direct, 100 fresh passages per call.
+    for (const conns of [1, 8]) {
+      const ms = 2000
+      const runs: Array<[PeerTarget, () => Promise<Sample>]> = [
+        ['direct', () => measure(0, () => bodyLoad({ url: `${backend}/v1/rerank`, body: () => formattedBody(freshDocs(100, realisticPassage)), connections: conns, durationMs: ms }))],
+        ['forward', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(100, realisticPassage)), connections: conns, durationMs: ms }))],
+        ['worker', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v1/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(100, realisticPassage), return_documents: false }), connections: conns, durationMs: ms }))],
+        ['portkey', () => measure(portkey.pid, () => bodyLoad({ url: `${portkey.url}/v1/rerank`, body: () => formattedBody(freshDocs(100, realisticPassage)), headers: portkeyHeaders, connections: conns, durationMs: ms }))],
+      ]
+      const order = runs.map((_, i) => runs[(i + round) % runs.length]!)
+      for (const [t, run] of order) peers[String(conns)]![t].push(await run())
+    }
+    console.log(`round ${round + 1}/${ROUNDS}: c100v1 worker cpu ${cached.c100v1!.worker.at(-1)!.cpu.toFixed(3)} bare ${cached.c100v1!.bare.at(-1)!.cpu.toFixed(3)}; miss1000 cpu ${miss.miss.at(-1)!.cpu.toFixed(2)} forward ${miss.forward.at(-1)!.cpu.toFixed(2)}`)
+  }
+  const load1 = loadavg()[0] ?? 0
+  await Promise.all([worker.dispose(), workerKv.dispose(), bare.dispose(), forward.dispose(), portkey.stop(), fake.kill('SIGTERM')])
+
+  const failures = [
+    ...Object.values(cached).flatMap((c) => [...c.worker, ...c.bare, ...c.workerTp, ...c.bareTp]),
+    ...Object.values(miss).flat(),
+    ...Object.values(peers).flatMap((p) => Object.values(p).flat()),
+  ].reduce((n, s) => n + s.failures, 0)
+  const ratio = (a: Sample[], b: Sample[], k: keyof Sample) => fmt(a.map((x, i) => (x[k] as number) / ((b[i]?.[k] as number) || Number.NaN)), 3)
+  const diff = (a: Sample[], b: Sample[], k: keyof Sample) => fmt(a.map((x, i) => (x[k] as number) - ((b[i]?.[k] as number) ?? Number.NaN)), 3)
+
+  const lines: string[] = []
+  lines.push('## Rerank CPU per request: cached, miss, and next to a bare route, a forward-only Worker and Portkey')
+  lines.push('')
+  lines.push(`Command: \`npm run bench -- rerank-cpu\` (bench/rerank-cpu.bench.ts), ${started}, ${ROUNDS} paired rounds, Node ${process.version}, ` +
+    `${cpus().length} CPU cores **shared with five other engineers running tests** (1-min load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after): ` +
+    'wall latency is inflated and noisy; CPU per request (user + system time of the one workerd process serving the target, /proc, 10 ms ticks, ' +
+    'over the round) is the steadier figure. Every Worker runs in its own Miniflare (one workerd each, the Miniflare entry worker included); ' +
+    'the worker with its default access log on (as deployed). Passages: 300–2,000 characters (mean ≈ 1,150), bench/lib/passages.ts. ' +
+    'The fake vLLM answers at once (its real Qwen3 tokenizer runs in its own process). Median (min–max) over rounds.')
+  lines.push('')
+  lines.push('### Cached calls (every pair in the isolate\'s memory) vs a bare route answering the same bytes')
+  lines.push('')
+  lines.push('Bare route: a Worker in its own Miniflare that reads and `JSON.parse`s the same request body and answers a fixed JSON body of exactly the size of the worker\'s answer (checked). Latency: 1 connection, client-timed; throughput: 8 connections.')
+  lines.push('')
+  lines.push('| call | worker CPU ms/req | bare CPU ms/req | worker − bare CPU | worker p50 ms | bare p50 ms | throughput worker / bare (8 conns) |')
+  lines.push('|---|---:|---:|---:|---:|---:|---:|')
+  for (const s of CACHED) {
+    const c = cached[s.name]!
+    lines.push(`| ${s.label} | ${col(c.worker, 'cpu', 3)} | ${col(c.bare, 'cpu', 3)} | ${diff(c.worker, c.bare, 'cpu')} | ${col(c.worker, 'p50', 3)} | ${col(c.bare, 'p50', 3)} | ${c.workerTp.length ? `**${ratio(c.workerTp, c.bareTp, 'rps')}×** (${fmt(c.workerTp.map((x) => x.rps), 0)} / ${fmt(c.bareTp.map((x) => x.rps), 0)} req/s)` : '—'} |`)
+  }
+  lines.push('')
+  lines.push('### The miss path, 1,000 documents per call')
+  lines.push('')
+  lines.push(`"Real miss": fresh documents on every request (nothing cached can match), memory tier only (no KV binding); \`no-store\`: the same 1,000 documents every time, cache bypassed; forward-only Worker: sent the exact formatted vLLM body for fresh documents (what the worker builds), it reads it, POSTs it to the backend and returns the reply. ${MISS_N} calls per target per round (3 for KV), \`/v2/rerank\`.`)
+  lines.push('')
+  lines.push('| target | CPU ms/req | p50 ms |')
+  lines.push('|---|---:|---:|')
+  const missLabel: Record<MissTarget, string> = {
+    miss: 'worker, real miss, 300–2,000-char passages',
+    noStore: 'worker, `Cache-Control: no-store`, same passages',
+    forward: 'forward-only Worker, same-size formatted body',
+    missShort: 'worker, real miss, 250-char passages',
+    forwardShort: 'forward-only Worker, 250-char passages',
+    missKv: 'worker, real miss, with the local KV tier (1,000 key hashes, 10 bulk reads; 900 writes in waitUntil, simulated in the same workerd)',
+  }
+  for (const t of Object.keys(miss) as MissTarget[]) lines.push(`| ${missLabel[t]} | ${col(miss[t], 'cpu', 2)} | ${col(miss[t], 'p50', 1)} |`)
+  lines.push('')
+  lines.push(`Worker code on a real 1,000-document miss, over the forward-only Worker in the same runtime: **${diff(miss.miss, miss.forward, 'cpu')} ms CPU** (250-char passages: ${diff(miss.missShort, miss.forwardShort, 'cpu')} ms).`)
+  lines.push('')
+  lines.push('### Worker vs a forward-only Worker vs Portkey, 100 fresh passages per call')
+  lines.push('')
+  lines.push('Each call carries 100 passages never sent before (a real miss for the worker). Direct: the fake vLLM called with the formatted body. Forward-only Worker and Portkey\'s gateway 1.15.2 (bench/peer, `x-portkey-custom-host`) receive the formatted body the worker would send; the worker receives `{query, documents}` on `/v1/rerank` with `return_documents: false`. 2 s per target per round, order rotated each round. "Added" = target p50 − direct p50 in the same round. Portkey CPU is its Node process; the Workers\' is their workerd.')
+  lines.push('')
+  lines.push('| connections | direct p50 ms | forward-only added p50 | worker added p50 | worker − forward-only p50 | Portkey added p50 | CPU ms/req forward-only / worker / Portkey | worker − forward-only CPU | req/s direct / forward-only / worker / Portkey |')
+  lines.push('|---|---:|---:|---:|---:|---:|---|---:|---|')
+  for (const conns of ['1', '8']) {
+    const p = peers[conns]!
+    lines.push(`| ${conns} | ${col(p.direct, 'p50', 2)} | ${diff(p.forward, p.direct, 'p50')} | **${diff(p.worker, p.direct, 'p50')}** | **${diff(p.worker, p.forward, 'p50')}** | **${diff(p.portkey, p.direct, 'p50')}** | ${median(p.forward.map((x) => x.cpu)).toFixed(2)} / ${median(p.worker.map((x) => x.cpu)).toFixed(2)} / ${median(p.portkey.map((x) => x.cpu)).toFixed(2)} | ${diff(p.worker, p.forward, 'cpu')} | ${median(p.direct.map((x) => x.rps)).toFixed(0)} / ${median(p.forward.map((x) => x.rps)).toFixed(0)} / ${median(p.worker.map((x) => x.rps)).toFixed(0)} / ${median(p.portkey.map((x) => x.rps)).toFixed(0)} |`)
+  }
+  lines.push('')
+  lines.push(`Failed requests during the measured rounds: ${failures}.`)
+  mkdirSync('bench/results', { recursive: true })
+  writeFileSync('bench/results/rerank-cpu.md', lines.join('\n') + '\n')
+  console.log(lines.join('\n'))
+}
+
+await main()
