@@ -49,6 +49,10 @@ describe('byte bound', () => {
       const text = parts(k.document).body
       expect(tokenBound(text), k.name).toBeGreaterThanOrEqual(count(text))
     }
+    // Latin-1 and Latin Extended (U+0080–U+02FF: 2 bytes, no NFC change): rare letters are 2 tokens.
+    const latin = Array.from({ length: 0x250 - 0x80 }, (_, i) => String.fromCharCode(0x80 + i)).join('').repeat(3)
+    expect(tokenBound(latin)).toBeGreaterThanOrEqual(count(latin))
+    expect(count(latin)).toBeGreaterThan(latin.length)
     // U+0958 is decomposed by NFC (3 → 6 bytes): the bound must count the normalised text.
     const qa = '\u0958'.repeat(200)
     expect(tokenBound(qa)).toBeGreaterThanOrEqual(count(qa))

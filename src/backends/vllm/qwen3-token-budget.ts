@@ -75,7 +75,7 @@ export function utf8Length(text: string): number {
 export function tokenBound(text: string): number {
   // The same test as a loop over every code unit (>= 0x300), done by the regexp engine.
   if (FROM_U0300.test(text)) return utf8Length(text.normalize('NFC'))
-  return text.length
+  return utf8Length(text) // U+0080–U+02FF take 2 bytes, and rare ones 2 tokens
 }
 
 /** Bound of a fixed prompt string: its bytes, each added token counted as the one token it is. */
