@@ -20,7 +20,7 @@ import { cpus, loadavg } from 'node:os'
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare'
 import { DEFAULT_INSTRUCTION, formatQwen3Document, formatQwen3Query } from '../src/backends/vllm/qwen3-prompt'
 import { bodyLoad, type BodyLoadResult } from './lib/body-load'
-import { spawnFakeVllm } from './lib/fake-vllm-process'
+import { startInstantBackend } from './lib/instant-backend'
 import { realisticPassage } from './lib/passages'
 import { cpuMs, newWorkerdPid, workerdPids } from './lib/proc-cpu'
 import { startPortkey } from './lib/portkey'
@@ -106,9 +106,9 @@ const col = (xs: Sample[], k: keyof Sample, d = 2) => fmt(xs.map((x) => x[k] as 
 async function main() {
   const load0 = loadavg()[0] ?? 0
   const started = new Date().toISOString()
-  // The fake answers at once (no GPU cost model): what is measured is the proxy, not the backend.
-  const fake = await spawnFakeVllm({})
-  const backend = `${fake.url}/i/bench`
+  // A backend that answers at once (bench/lib/instant-backend.ts): what is measured is the proxy.
+  const fake = await startInstantBackend()
+  const backend = fake.url
   const before = workerdPids()
   const worker = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000' }, kv: false, quiet: true })
   const workerPid = newWorkerdPid(before)
@@ -152,16 +152,13 @@ async function main() {
   // The formatted body the baselines get must be exactly what the worker sends (and Portkey forwards).
   {
     const docs = freshDocs(100, realisticPassage)
-    await fetch(`${backend}/__control`, { method: 'POST', body: JSON.stringify({ record: true }) })
+    const last = async () => JSON.stringify(JSON.parse(await (await fetch(`${backend}/__last`)).text()))
     const w = await fetch(`${worker.url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, documents: docs }) })
     if (w.status !== 200) throw new Error(`worker answered ${w.status}: ${await w.text()}`)
+    if ((await last()) !== formattedBody(docs)) throw new Error('the formatted body differs from what the worker sends')
     const p = await fetch(`${portkey.url}/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json', ...portkeyHeaders }, body: formattedBody(docs) })
     if (p.status !== 200) throw new Error(`Portkey answered ${p.status}: ${await p.text()}`)
-    const recorded = (await (await fetch(`${backend}/__requests`)).json()) as Array<{ body: unknown }>
-    if (JSON.stringify(recorded.at(-2)?.body) !== formattedBody(docs)) throw new Error('the formatted body differs from what the worker sends')
-    if (JSON.stringify(recorded.at(-1)?.body) !== formattedBody(docs)) throw new Error('Portkey did not forward the body unchanged')
-    await fetch(`${backend}/__control`, { method: 'POST', body: JSON.stringify({ record: false }) })
-    await fetch(`${backend}/__reset`, { method: 'POST' })
+    if ((await last()) !== formattedBody(docs)) throw new Error('Portkey did not forward the body unchanged')
   }
 
   for (let round = 0; round < ROUNDS; round++) {
@@ -216,7 +213,7 @@ async function main() {
     console.log(`round ${round + 1}/${ROUNDS}: c100v1 worker cpu ${cached.c100v1!.worker.at(-1)!.cpu.toFixed(3)} bare ${cached.c100v1!.bare.at(-1)!.cpu.toFixed(3)}; miss1000 cpu ${miss.miss.at(-1)!.cpu.toFixed(2)} forward ${miss.forward.at(-1)!.cpu.toFixed(2)}`)
   }
   const load1 = loadavg()[0] ?? 0
-  await Promise.all([worker.dispose(), workerKv.dispose(), bare.dispose(), forward.dispose(), portkey.stop(), fake.kill('SIGTERM')])
+  await Promise.all([worker.dispose(), workerKv.dispose(), bare.dispose(), forward.dispose(), portkey.stop(), fake.stop()])
 
   const failures = [
     ...Object.values(cached).flatMap((c) => [...c.worker, ...c.bare, ...c.workerTp, ...c.bareTp]),
@@ -234,7 +231,7 @@ async function main() {
     'wall latency is inflated and noisy; CPU per request (user + system time of the one workerd process serving the target, /proc, 10 ms ticks, ' +
     'over the round) is the steadier figure. Every Worker runs in its own Miniflare (one workerd each, the Miniflare entry worker included); ' +
     'the worker with its default access log on (as deployed). Passages: 300–2,000 characters (mean ≈ 1,150), bench/lib/passages.ts. ' +
-    'The fake vLLM answers at once (its real Qwen3 tokenizer runs in its own process). Median (min–max) over rounds.')
+    'The backend is a stand-in that answers at once in vLLM 0.13\'s reply shape, documents echoed (bench/lib/instant-backend.ts: no tokenizer, so its own cost does not drown the proxies\'). Median (min–max) over rounds.')
   lines.push('')
   lines.push('### Cached calls (every pair in the isolate\'s memory) vs a bare route answering the same bytes')
   lines.push('')

@@ -6,20 +6,30 @@
  * `usage.prompt_tokens` estimated as UTF-8 bytes / 4 (no tokenizer: the real one in the fake vLLM
  * costs ~2 s per 1,000 passages, which is what this avoids). Its own process, loopback only.
  * Correctness is the fake vLLM's job (test/fakes/fake-vllm.ts); this is for timing only.
+ * `GET /__last` returns the last body it was sent (to check what a proxy forwarded); `GET /__pairs`
+ * the pairs (documents) and requests it has received.
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
 const SERVER = `
 const http = require('node:http')
+let last = ''
+let pairs = 0
+let requests = 0
 http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url === '/__last') { res.writeHead(200); return res.end(last) }
+  if (req.method === 'GET' && req.url === '/__pairs') { res.writeHead(200); return res.end(JSON.stringify({ pairs, requests })) }
   const chunks = []
   req.on('data', (c) => chunks.push(c))
   req.on('end', () => {
     const raw = Buffer.concat(chunks)
+    last = raw.toString('utf8')
     let body
     try { body = JSON.parse(raw.toString('utf8')) } catch { res.writeHead(400); return res.end('{"error":"bad json"}') }
     const docs = Array.isArray(body.documents) ? body.documents : []
+    pairs += docs.length
+    requests++
     const results = docs.map((d, i) => {
       let h = 7
       for (let k = 0; k < d.length; k += 7) h = (h * 31 + d.charCodeAt(k)) % 1000003
