@@ -13,25 +13,18 @@
 
 import { formatQwen3Document, formatQwen3Query } from '../backends/vllm/qwen3-prompt'
 
-const NON_ASCII = /[^\u0000-\u007f]/u
+const encoder = new TextEncoder()
+let scratch = new Uint8Array(4096)
 
-/** UTF-8 bytes of `text` (a lone surrogate counts 3, as WTF-8 / U+FFFD would). */
+/**
+ * UTF-8 bytes of `text` (a lone surrogate counts 3: TextEncoder writes U+FFFD for it, as many
+ * bytes as its WTF-8 form). Counted by the native encoder into a reused buffer: a JS loop per
+ * character was ~8 % of a 1,000-document miss in workerd.
+ */
 export function utf8Length(text: string): number {
-  if (!NON_ASCII.test(text)) return text.length
-  let n = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 0x80) n += 1
-    else if (c < 0x800) n += 2
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1)
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4
-        i++
-      } else n += 3
-    } else n += 3
-  }
-  return n
+  const need = text.length * 3
+  if (scratch.length < need) scratch = new Uint8Array(Math.max(need, scratch.length * 2))
+  return encoder.encodeInto(text, scratch).written
 }
 
 /**
