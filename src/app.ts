@@ -1,7 +1,7 @@
 /**
  * @module app
  * Builds the Hono app: global middleware, route mounts, and the one error handler that maps
- * every failure to the JSON envelope of shared/notes/interface.md.
+ * every failure to the JSON envelope `{ error: { code, message, field? }, request_id }` (src/errors.ts).
  */
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
@@ -45,13 +45,17 @@ export function createApp(): Hono<AppEnv> {
   app.use('*', accessControl())
   app.use('*', rateLimit())
 
-  app.route('/', healthRoutes)
-  app.route('/', rerankRoutes)
-  app.route('/', templateRoutes)
-  app.route('/', experimentRoutes)
-  app.route('/', feedbackRoutes)
-  app.route('/', statsRoutes)
-  app.route('/', modelRoutes)
+  // Each sub-app is mounted at its own prefix and holds paths relative to it; sub-apps never
+  // import each other (shared helpers live in lib/ or the capability folder).
+  app.route('/healthz', healthRoutes)
+  app.route('/v1/rerank', rerankRoutes({ returnDocumentsDefault: true }))
+  app.route('/v2/rerank', rerankRoutes({ returnDocumentsDefault: false }))
+  app.route('/rerank', rerankRoutes({ returnDocumentsDefault: true }))
+  app.route('/v1/templates', templateRoutes)
+  app.route('/v1/experiments', experimentRoutes)
+  app.route('/v1/feedback', feedbackRoutes)
+  app.route('/v1/stats', statsRoutes)
+  app.route('/v1/models', modelRoutes)
   app.route('/', playgroundRoutes)
   // Reads app.routes per request, so every route mounted here (before or after) is documented.
   app.route('/', docsRoutes(() => app.routes))

@@ -2,9 +2,15 @@
  * @module errors
  * The one place where domain errors become HTTP. Routes and services throw `ApiError`;
  * `toWireError` builds the public envelope `{ error: { code, message, field? }, request_id }`
- * (shared/notes/interface.md "Errors"). Backend bodies are never echoed verbatim: a
- * backend reason is summarised and sanitised before it reaches the wire.
+ * (README "Try it"; the OpenAPI `Error` schema in openapi/doc-schemas.ts). Backend bodies are
+ * never echoed verbatim: a backend reason is summarised and sanitised before it reaches the wire.
+ *
+ * The pure core never imports this module: it reports a bad field as a `FieldError` value
+ * (lib/zod-error.ts) or throws its own domain error; the HTTP layer (routes/, the rerank pipeline,
+ * the I/O modules) turns that into an `ApiError` here, and the one `onError` (app.ts) writes it.
  */
+import type { z } from 'zod'
+import { firstZodFieldError, type FieldError } from './lib/zod-error'
 
 export type ErrorCode =
   | 'invalid_request' // 400: a field is wrong (named in `field`)
@@ -79,6 +85,16 @@ export function toWireError(err: ApiError, requestId: string): WireError {
 /** Shorthand for the most common case: a named field is wrong. */
 export function badField(field: string, message: string): ApiError {
   return new ApiError('invalid_request', `${field}: ${message}`, { field })
+}
+
+/** A core module's `FieldError` as the 400 that names its field. */
+export function fieldErrorToApiError(error: FieldError): ApiError {
+  return badField(error.field, error.message)
+}
+
+/** A zod failure of a body or query as a 400 naming the one field lib/zod-error.ts picks. */
+export function zodToApiError(error: z.ZodError, prefix = ''): ApiError {
+  return fieldErrorToApiError(firstZodFieldError(error, prefix))
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { zodToApiError } from '../lib/zod-error'
+import { zodToApiError } from '../errors'
 import {
   experimentCreateSchema,
   experimentSchemas,
@@ -103,7 +103,7 @@ describe('experimentCreateSchema', () => {
       'variants[1].template_vars.x',
       /must be a string .*, number or boolean/,
     ],
-    ['unknown field', { ...valid, colour: 'red' }, 'body', /colour/],
+    ['unknown field', { ...valid, colour: 'red' }, 'colour', /^colour: unknown field/],
   ])('rejects %s, naming the field', (_name, body, field, message) => {
     const e = firstError(experimentCreateSchema, body)
     expect(e.field).toBe(field)

@@ -1,30 +1,77 @@
 /**
  * @module zod-error
- * Turns the first zod issue into an `ApiError` whose `field` is a readable path
- * (`documents[3].text`, `template_vars.year`), so every 400 names the field.
+ * The one zod-error formatter. Turns zod issues into `FieldError`s, the shape every pure validator
+ * (scoring/, templates/, documents/, experiments/) reports problems in, with one path syntax: keys
+ * joined by dots, array indices in brackets (`documents[3].text`, `template_vars.year`,
+ * `TEMPLATES[0].version`), as the wire's `error.field` shows them (src/openapi/doc-schemas.ts).
+ *
+ * Pure and HTTP-free: the HTTP layer turns the first error into an `ApiError` (src/errors.ts
+ * `badField`, `zodToApiError`), so a core module never needs to know about status codes.
  */
 import type { z } from 'zod'
-import { ApiError } from '../errors'
 
+/** One problem with one request (or configuration) field, named by its path. */
+export interface FieldError {
+  field: string
+  message: string
+}
+
+/** `['documents', 3, 'text']` → `documents[3].text` (under `prefix` when given); an empty path is `prefix`. */
 export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
   let out = prefix
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`
     else out += out.length === 0 ? String(p) : `.${String(p)}`
   }
-  return out || 'body'
+  return out
 }
 
-export function zodToApiError(error: z.ZodError, prefix = ''): ApiError {
-  // Prefer the deepest issue: it names the most specific field.
+/**
+ * Every issue of `error` as a field error under `prefix`, in zod's order (which follows the
+ * schema's declaration order, so the first is stable for a given input). Zod's defaults are made
+ * more useful: an unknown key of a strict object is reported on the key itself
+ * (`fusion.weights.model: unknown field`); a bad record key carries the key rule's own message; a
+ * union names what would have been accepted; a missing value is "required".
+ */
+export function zodFieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
+  const out: FieldError[] = []
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ field: formatPath([...issue.path, key], prefix), message: 'unknown field' })
+      continue
+    }
+    out.push(issueFieldError(issue, prefix))
+  }
+  return out
+}
+
+/**
+ * The one error a 400 names: an unknown field first (the caller's plainest mistake, and it may be
+ * the cause of the others), else the deepest issue (it names the most specific field). An empty
+ * path without a prefix is `body`.
+ */
+export function firstZodFieldError(error: z.ZodError, prefix = ''): FieldError {
+  const unknown = error.issues.find((i) => i.code === 'unrecognized_keys')
+  if (unknown && unknown.code === 'unrecognized_keys' && unknown.keys[0] !== undefined) {
+    return { field: formatPath([...unknown.path, unknown.keys[0]], prefix), message: 'unknown field' }
+  }
   const issue = [...error.issues].sort((a, b) => b.path.length - a.path.length)[0]
-  if (!issue) return new ApiError('invalid_request', 'invalid request body')
-  let path = issue.path
+  if (!issue) return { field: prefix || 'body', message: 'invalid request body' }
+  const first = issueFieldError(issue, prefix)
+  return { field: first.field || 'body', message: first.message }
+}
+
+function issueFieldError(issue: z.core.$ZodIssue, prefix: string): FieldError {
+  let path: readonly PropertyKey[] = issue.path
   let message = issue.message
+  if (issue.code === 'invalid_key') {
+    const inner = issue.issues[0]?.message
+    if (inner !== undefined) message = `invalid name: ${inner}`
+  }
   // A union of string | object reports "invalid input"; say what is expected instead.
   if (issue.code === 'invalid_union') {
-    const inner = (issue as unknown as { errors?: z.core.$ZodIssue[][] }).errors
-    const best = inner?.flat().sort((a, b) => b.path.length - a.path.length)[0]
+    const inner = issue.errors
+    const best = inner.flat().sort((a, b) => b.path.length - a.path.length)[0]
     if (best && best.path.length > 0) {
       path = [...path, ...best.path]
       message = best.message
@@ -33,18 +80,13 @@ export function zodToApiError(error: z.ZodError, prefix = ''): ApiError {
     } else {
       // Say which shapes would have been accepted (e.g. time_decay.kind).
       const expected = inner
-        ?.flat()
+        .flat()
         .map((i) => i.message)
         .filter((m, k, all) => all.indexOf(m) === k)
         .slice(0, 3)
-      message = expected && expected.length > 0 ? `expected one of: ${expected.join('; ')}` : message
+      if (expected.length > 0) message = `expected one of: ${expected.join('; ')}`
     }
   }
-  if (issue.code === 'unrecognized_keys') {
-    const keys = (issue as unknown as { keys?: string[] }).keys ?? []
-    message = `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k.slice(0, 64)}"`).join(', ')}`
-  }
   if (issue.code === 'invalid_type' && /received undefined/u.test(message)) message = 'required'
-  const field = formatPath(path, prefix)
-  return new ApiError('invalid_request', `${field}: ${message}`, { field })
+  return { field: formatPath(path, prefix), message }
 }

@@ -5,7 +5,7 @@
  *
  *  - `app.use('*', mw)` middleware shows up as method ALL on a path with `*`; wildcard paths are
  *    left out (they are not endpoints).
- *  - `routes.all('/x', allowOnly(...))` on a concrete path is the 405 fallback (src/routes/allow-only.ts):
+ *  - `routes.all('/x', allowOnly(...))` on a concrete path is the 405 fallback (src/lib/allow-only.ts):
  *    the path answers 405 with `Allow` for other methods, which the document states.
  *  - Hono parameters `:id` and `:id{[0-9]+}` become OpenAPI templates `{id}`.
  *  - HEAD is implied by GET (Hono answers HEAD through the GET handler), so it is not listed.

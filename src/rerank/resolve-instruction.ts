@@ -10,7 +10,7 @@
  * arm is reported on the arm's field.
  */
 import { badField } from '../errors'
-import type { FieldError } from '../scoring/field-error'
+import type { FieldError } from '../lib/zod-error'
 import type { BoostRule } from '../scoring/business-score'
 import type { PartialFusionWeights } from '../scoring/fusion'
 import { resolveInstruction as resolveFromRegistry, type TemplateRegistry } from '../templates/registry'

@@ -1,16 +1,7 @@
 /**
- * @module allow-only
- * A catch-all handler that answers 405 with `Allow` (RFC 9110 §15.5.6) for a known path
- * called with the wrong method.
+ * @module routes/allow-only
+ * Moved to lib/allow-only.ts (a handler every sub-app shares, not a route). This re-export only
+ * keeps routes/docs.ts and routes/playground.ts (being reworked in parallel) compiling; delete it
+ * once they import lib/allow-only.ts.
  */
-import type { Handler } from 'hono'
-import type { AppEnv } from '../app-env'
-import { ApiError } from '../errors'
-
-export const allowOnly =
-  (...methods: string[]): Handler<AppEnv> =>
-  (c) => {
-    throw new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(', ')}`, {
-      headers: { Allow: methods.join(', ') },
-    })
-  }
+export { allowOnly } from '../lib/allow-only'

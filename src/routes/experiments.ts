@@ -1,6 +1,7 @@
 /**
  * @module routes/experiments
- * The experiments admin API (scope `experiments`), all scoped to the caller's tenant:
+ * The experiments admin API (scope `experiments`), all scoped to the caller's tenant; a sub-app
+ * mounted at `/v1/experiments` (app.ts), so its paths here are relative to that:
  *  - `POST   /v1/experiments`             create (201, `Location`); 409 when the id exists
  *  - `GET    /v1/experiments`             list (`?status=`, `?limit=` ≤ 100, `?after=<id>`)
  *  - `GET    /v1/experiments/{id}`        one, with its exposure count
@@ -14,10 +15,11 @@
  * rerank path here serves the change at once (other isolates within 5 s: apply-experiment.ts).
  */
 import { Hono, type Context } from 'hono'
-import type { z } from 'zod'
+import { routePath } from 'hono/route'
 import type { AppEnv } from '../app-env'
 import type { Config } from '../config'
-import { ApiError, badField } from '../errors'
+import { ApiError, badField, fieldErrorToApiError, zodToApiError } from '../errors'
+import { armTemplateProblem, armsUseTemplates } from '../experiments/arm-templates'
 import {
   countExposures,
   deleteExperimentIfUnexposed,
@@ -31,23 +33,20 @@ import { planUpdate } from '../experiments/experiment-rules'
 import { EXPERIMENT_STATUSES, experimentIdSchema, experimentSchemas, type ExperimentStatus, type ExperimentVariant } from '../experiments/experiment-schema'
 import { buildExperimentReport, type ReportMethod } from '../experiments/report'
 import { readArmAggregates } from '../experiments/report-repo'
+import { allowOnly } from '../lib/allow-only'
 import { readJsonObject } from '../lib/read-json-body'
-import { formatPath, zodToApiError } from '../lib/zod-error'
 import { requireScope } from '../middleware/auth'
 import { forgetExperiment } from '../rerank/apply-experiment'
+import { templateRegistryLoader } from '../templates/template-source-store'
 import { experimentReportPage } from '../ui/experiment-report-page'
 import { pageHeaders } from '../ui/html'
-import { allowOnly } from './allow-only'
-import { validateArms } from './experiments-arms'
 
 type Ctx = Context<AppEnv>
 
-const BASE = '/v1/experiments'
-const ONE = `${BASE}/:id`
+const ONE = '/:id'
 
 export const experimentRoutes = new Hono<AppEnv>()
-experimentRoutes.use(BASE, requireScope('experiments'))
-experimentRoutes.use(`${BASE}/*`, requireScope('experiments'))
+experimentRoutes.use('*', requireScope('experiments'))
 
 const schemaMemo = new WeakMap<Config, ReturnType<typeof experimentSchemas>>()
 function schemas(config: Config): ReturnType<typeof experimentSchemas> {
@@ -63,19 +62,6 @@ function database(c: Ctx): D1Database {
   const db = c.env.DB
   if (!db) throw new ApiError('internal_error', 'experiments need the D1 binding "DB", which this deployment lacks')
   return db
-}
-
-/**
- * A zod failure as a 400 naming the field; an unknown field of a strict body is named itself
- * (`colour: unknown field`) rather than as `body`.
- */
-export function bodyError(error: z.ZodError): ApiError {
-  const unknown = error.issues.find((i) => i.code === 'unrecognized_keys')
-  if (unknown && unknown.code === 'unrecognized_keys' && unknown.keys[0] !== undefined) {
-    const field = formatPath([...unknown.path, unknown.keys[0]])
-    return badField(field, `unknown field (not part of this request's schema)`)
-  }
-  return zodToApiError(error)
 }
 
 const nowIso = (c: Ctx) => new Date(c.get('startedAt')).toISOString()
@@ -94,15 +80,19 @@ async function load(c: Ctx): Promise<{ db: D1Database; experiment: ExperimentRec
   return { db, experiment }
 }
 
+/** A 400 on `variants[i].template…` when an arm names an unknown template or sets a bad variable. */
 async function checkArms(c: Ctx, variants: readonly ExperimentVariant[]): Promise<void> {
-  await validateArms(c, variants)
+  if (!armsUseTemplates(variants)) return
+  const registry = await templateRegistryLoader(c.get('config'), c.env, c.get('startedAt'))()
+  const problem = armTemplateProblem(registry, variants)
+  if (problem) throw fieldErrorToApiError(problem)
 }
 
-experimentRoutes.post(BASE, async (c) => {
+experimentRoutes.post('/', async (c) => {
   const config = c.get('config')
   const raw = await readJsonObject(c.req.raw, config.MAX_BODY_BYTES)
   const parsed = schemas(config).create.safeParse(raw)
-  if (!parsed.success) throw bodyError(parsed.error)
+  if (!parsed.success) throw zodToApiError(parsed.error)
   await checkArms(c, parsed.data.variants)
   const tenant = c.get('tenant')
   const created = await insertExperiment(database(c), tenant, parsed.data, nowIso(c))
@@ -113,11 +103,11 @@ experimentRoutes.post(BASE, async (c) => {
   }
   // A cached "not found" for this id must not outlive its creation.
   forgetExperiment(tenant, created.id)
-  c.header('Location', `${BASE}/${created.id}`)
+  c.header('Location', `${routePath(c)}/${created.id}`)
   return c.json(created, 201)
 })
 
-experimentRoutes.get(BASE, async (c) => {
+experimentRoutes.get('/', async (c) => {
   const status = c.req.query('status')
   if (status !== undefined && !(EXPERIMENT_STATUSES as readonly string[]).includes(status)) {
     throw badField('status', `must be one of ${EXPERIMENT_STATUSES.join(', ')}`)
@@ -134,7 +124,7 @@ experimentRoutes.get(BASE, async (c) => {
   const last = page.experiments[page.experiments.length - 1]
   return c.json({ data: page.experiments, has_more: page.hasMore, next_after: page.hasMore && last ? last.id : null })
 })
-experimentRoutes.all(BASE, allowOnly('GET', 'POST'))
+experimentRoutes.all('/', allowOnly('GET', 'POST'))
 
 experimentRoutes.get(ONE, async (c) => {
   const { db, experiment } = await load(c)
@@ -145,7 +135,7 @@ experimentRoutes.patch(ONE, async (c) => {
   const config = c.get('config')
   const raw = await readJsonObject(c.req.raw, config.MAX_BODY_BYTES)
   const parsed = schemas(config).update.safeParse(raw)
-  if (!parsed.success) throw bodyError(parsed.error)
+  if (!parsed.success) throw zodToApiError(parsed.error)
   const { db, experiment } = await load(c)
   const update = parsed.data
   if (update.version !== undefined && update.version !== experiment.version) {

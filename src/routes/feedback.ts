@@ -1,6 +1,6 @@
 /**
  * @module routes/feedback
- * `POST /v1/feedback` (scope `feedback`): clicks, graded relevance and conversions on the results
+ * `POST /v1/feedback` (scope `feedback`; a sub-app mounted at `/v1/feedback` in app.ts): clicks, graded relevance and conversions on the results
  * of one experimental rerank call, named by its request id (body: experiments/feedback-schema.ts).
  *  - 201 `{ request_id, experiment, variant, recorded: { clicks, grades, conversions } }`;
  *  - 400 naming the field for a bad body, or a document id that was not among the results served;
@@ -10,23 +10,22 @@
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
-import { ApiError } from '../errors'
+import { ApiError, zodToApiError } from '../errors'
 import { getExposure } from '../experiments/exposure-repo'
 import { insertFeedback } from '../experiments/feedback-repo'
 import { feedbackBodySchema, planFeedback } from '../experiments/feedback-schema'
+import { allowOnly } from '../lib/allow-only'
 import { readJsonObject } from '../lib/read-json-body'
 import { requireScope } from '../middleware/auth'
-import { allowOnly } from './allow-only'
-import { bodyError } from './experiments'
 
 export const feedbackRoutes = new Hono<AppEnv>()
-feedbackRoutes.use('/v1/feedback', requireScope('feedback'))
+feedbackRoutes.use('*', requireScope('feedback'))
 
-feedbackRoutes.post('/v1/feedback', async (c) => {
+feedbackRoutes.post('/', async (c) => {
   const config = c.get('config')
   const raw = await readJsonObject(c.req.raw, config.MAX_BODY_BYTES)
   const parsed = feedbackBodySchema.safeParse(raw)
-  if (!parsed.success) throw bodyError(parsed.error)
+  if (!parsed.success) throw zodToApiError(parsed.error)
   const body = parsed.data
   const db = c.env.DB
   if (!db) throw new ApiError('internal_error', 'feedback needs the D1 binding "DB", which this deployment lacks')
@@ -57,4 +56,4 @@ feedbackRoutes.post('/v1/feedback', async (c) => {
     201
   )
 })
-feedbackRoutes.all('/v1/feedback', allowOnly('POST'))
+feedbackRoutes.all('/', allowOnly('POST'))

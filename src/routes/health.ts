@@ -1,6 +1,6 @@
 /**
  * @module routes/health
- * `GET /healthz`: whether the worker can score.
+ * `GET /healthz` (a sub-app mounted at `/healthz` in app.ts): whether the worker can score.
  *
  * Public answer (anyone, no key): only what a client or a load balancer needs: `status`,
  * `backend` kind, `model`, `fallback` and `auth` mode. Upstream origins, breaker states and last
@@ -23,8 +23,8 @@ import { probeUpstream, type ProbeResult } from '../backends/vllm/upstream-healt
 import type { UpstreamSnapshot } from '../backends/vllm/upstream-pool'
 import { upstreamPoolFor } from '../backends/vllm/upstream-registry'
 import { ApiError } from '../errors'
+import { allowOnly } from '../lib/allow-only'
 import { redactDeep, redactorFor } from '../lib/redact-secrets'
-import { allowOnly } from './allow-only'
 
 export const healthRoutes = new Hono<AppEnv>()
 
@@ -54,7 +54,7 @@ function probeShared(url: string, timeoutMs: number, now: number): Promise<Probe
 
 const truthy = (v: string | undefined) => /^(1|true|yes|on)$/iu.test(v ?? '')
 
-healthRoutes.get('/healthz', async (c) => {
+healthRoutes.get('/', async (c) => {
   const config = c.get('config')
   c.header('Cache-Control', 'no-store')
   const base = {
@@ -91,7 +91,7 @@ healthRoutes.get('/healthz', async (c) => {
   const body = { status, ...base, serving_upstreams: serving, checked_at: new Date().toISOString(), upstreams }
   return c.json(redactDeep(body, redactorFor(config)), code)
 })
-healthRoutes.all('/healthz', allowOnly('GET', 'HEAD'))
+healthRoutes.all('/', allowOnly('GET', 'HEAD'))
 
 /** Tests: forget cached probe results. */
 export function resetProbeCache(): void {

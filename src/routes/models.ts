@@ -1,17 +1,17 @@
 /**
  * @module routes/models
- * `GET /v1/models`: the served model in the OpenAI list shape (schemas/model-list.ts), so
+ * `GET /v1/models` (a sub-app mounted at `/v1/models` in app.ts): the served model in the OpenAI list shape (schemas/model-list.ts), so
  * OpenAI-style tooling can discover which model answers here. Needs a valid key when API keys
  * are configured (auth/route-access.ts: "authenticated"). Documented in openapi/core-operations.ts.
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
+import { allowOnly } from '../lib/allow-only'
 import type { ModelList } from '../schemas/model-list'
-import { allowOnly } from './allow-only'
 
 export const modelRoutes = new Hono<AppEnv>()
 
-modelRoutes.get('/v1/models', (c) => {
+modelRoutes.get('/', (c) => {
   const config = c.get('config')
   const vllm = config.backend === 'vllm'
   const body: ModelList = {
@@ -27,4 +27,4 @@ modelRoutes.get('/v1/models', (c) => {
   }
   return c.json(body)
 })
-modelRoutes.all('/v1/models', allowOnly('GET', 'HEAD'))
+modelRoutes.all('/', allowOnly('GET', 'HEAD'))

@@ -1,27 +1,30 @@
 /**
  * @module routes/rerank
- * `POST /v1/rerank`, `/v2/rerank`, `/rerank`: validate, run the pipeline, respond.
+ * `POST /v1/rerank`, `/v2/rerank`, `/rerank`: validate, run the pipeline, respond. One sub-app per
+ * path (app.ts mounts `rerankRoutes(…)` at each); they differ only in whether documents are
+ * returned by default.
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
 import { scorerFor } from '../backends/create-scorer'
 import { scoreStoreFor } from '../cache/kv-score-store'
+import { zodToApiError } from '../errors'
+import { allowOnly } from '../lib/allow-only'
 import { cacheModeFrom, cacheNamespace } from '../lib/cache-control'
 import { readJsonObject } from '../lib/read-json-body'
 import { serverTiming } from '../lib/server-timing'
-import { zodToApiError } from '../lib/zod-error'
 import { runRerank } from '../rerank/run-rerank'
 import { rerankBodySchema } from '../schemas/rerank-request'
-import { allowOnly } from './allow-only'
-import { templateRegistryLoader } from './templates'
+import { templateRegistryLoader } from '../templates/template-source-store'
 
-/** Cohere v2 never returns documents; Jina and vLLM clients expect them. */
-const RETURN_DOCUMENTS_DEFAULT: Record<string, boolean> = { '/v1/rerank': true, '/v2/rerank': false, '/rerank': true }
+export interface RerankRouteOptions {
+  /** `return_documents` when the body omits it: Cohere v2 never returns documents; Jina and vLLM clients expect them. */
+  returnDocumentsDefault: boolean
+}
 
-export const rerankRoutes = new Hono<AppEnv>()
-
-for (const path of Object.keys(RETURN_DOCUMENTS_DEFAULT)) {
-  rerankRoutes.post(path, async (c) => {
+export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  app.post('/', async (c) => {
     const config = c.get('config')
     const raw = await readJsonObject(c.req.raw, config.MAX_BODY_BYTES)
     const parsed = rerankBodySchema(config).safeParse(raw)
@@ -34,12 +37,12 @@ for (const path of Object.keys(RETURN_DOCUMENTS_DEFAULT)) {
         namespace: cacheNamespace(config.CACHE_SHARED ? '*' : c.get('tenant'), c.req.header('x-cache-namespace')),
         waitUntil: (p) => c.executionCtx.waitUntil(p),
         scoreStore: scoreStoreFor(c.env.SCORE_CACHE, config.CACHE_TTL_SECONDS),
-        templates: templateRegistryLoader(c),
+        templates: templateRegistryLoader(config, c.env, c.get('startedAt')),
         experiments: { db: c.env.DB, tenant: c.get('tenant') },
         now: c.get('startedAt'),
       },
       parsed.data,
-      { requestId: c.get('requestId'), clientRequestId: c.get('clientRequestId'), returnDocumentsDefault: RETURN_DOCUMENTS_DEFAULT[path] ?? true, bodyKeys: Object.keys(raw), unitHeader: c.req.header('x-rerank-user') }
+      { requestId: c.get('requestId'), clientRequestId: c.get('clientRequestId'), returnDocumentsDefault: options.returnDocumentsDefault, bodyKeys: Object.keys(raw), unitHeader: c.req.header('x-rerank-user') }
     )
     c.set('rerankInfo', { meta: outcome.response.meta, upstreamMs: outcome.timings.backendMs })
     c.header('Cache-Status', outcome.cacheStatus)
@@ -49,5 +52,6 @@ for (const path of Object.keys(RETURN_DOCUMENTS_DEFAULT)) {
     )
     return c.json(outcome.response)
   })
-  rerankRoutes.all(path, allowOnly('POST'))
+  app.all('/', allowOnly('POST'))
+  return app
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { boostRuleSchema, boostRulesSchema, businessScore, ruleName, type BoostRule } from './business-score'
-import { zodFieldErrors } from './field-error'
+import { zodFieldErrors } from '../lib/zod-error'
 
 const rules: BoostRule[] = boostRulesSchema.parse([
   { when: { field: 'is_new', equals: true }, add: 0.1, name: 'new-arrival' },
@@ -71,14 +71,14 @@ describe('boostRuleSchema', () => {
   }
   it('gives field-level errors', () => {
     expect(errors([{ when: { field: 'sales', gte: 'many' }, add: 0.1 }])).toEqual([
-      { field: 'fusion.boosts.0.when.gte', message: 'expected a finite number' },
+      { field: 'fusion.boosts[0].when.gte', message: 'expected a finite number' },
     ])
     expect(errors([{ when: { field: 'sales', gte: 1 } }])).toEqual([
-      { field: 'fusion.boosts.0.add', message: 'expected a number between -1 and 1 (points added when the rule fires)' },
+      { field: 'fusion.boosts[0].add', message: 'expected a number between -1 and 1 (points added when the rule fires)' },
     ])
-    expect(errors([{ when: { field: 'sales' }, add: 0.1 }])[0]?.field).toBe('fusion.boosts.0.when')
+    expect(errors([{ when: { field: 'sales' }, add: 0.1 }])[0]?.field).toBe('fusion.boosts[0].when')
     expect(errors([{ add: 0.1 }])[0]?.message).toMatch(/expected a rule/)
-    expect(errors([{ source_order: ['a', 'a'] }])[0]?.field).toBe('fusion.boosts.0.source_order')
-    expect(errors([{ when: { field: 'a', equals: 1 }, add: 2 }])[0]?.field).toBe('fusion.boosts.0.add')
+    expect(errors([{ source_order: ['a', 'a'] }])[0]?.field).toBe('fusion.boosts[0].source_order')
+    expect(errors([{ when: { field: 'a', equals: 1 }, add: 2 }])[0]?.field).toBe('fusion.boosts[0].add')
   })
 })

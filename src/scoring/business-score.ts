@@ -64,7 +64,7 @@ export const boostConditionSchema = z
 /**
  * One boost rule: either a condition rule (`when` + `add`) or an authority order (`source_order`).
  * A single object schema (not a union) so a wrong rule gets a field-level error
- * (`fusion.boosts.0.when.gte: expected a finite number`) rather than zod's generic "invalid union".
+ * (`fusion.boosts[0].when.gte: expected a finite number`) rather than zod's generic "invalid union".
  */
 export const boostRuleSchema = z
   .strictObject({

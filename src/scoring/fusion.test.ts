@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { boostRulesSchema } from './business-score'
-import { zodFieldErrors } from './field-error'
+import { zodFieldErrors } from '../lib/zod-error'
 import { DEFAULT_WEIGHTS, fuseScores, MAX_WEIGHT, fusionSchema, normaliseWeights, rankFused, resolveFusion, type FusedItem } from './fusion'
 
 const unit = fc.double({ min: 0, max: 1, noNaN: true })

@@ -19,7 +19,7 @@
  */
 import { z } from 'zod'
 import { boostRulesSchema, businessBounds, type BoostRule } from './business-score'
-import type { FieldError } from './field-error'
+import type { FieldError } from '../lib/zod-error'
 
 export interface FusionWeights {
   semantic: number

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { zodFieldErrors } from './field-error'
+import { zodFieldErrors } from '../lib/zod-error'
 import { MS_PER_DAY, decayAt, timeDecaySchema, timeScore, timeScoreDetail, type TimeDecay } from './time-decay'
 
 const NOW = Date.UTC(2025, 0, 31)

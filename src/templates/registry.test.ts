@@ -95,7 +95,7 @@ describe('createRegistry', () => {
       createRegistry(BUILTIN_TEMPLATES, [sameVersion])
     } catch (err) {
       expect((err as TemplateConfigError).errors).toEqual([
-        { field: 'templates.0.version', message: 'template "recency" changes version 1: expected a new version (not 1)' },
+        { field: 'templates[0].version', message: 'template "recency" changes version 1: expected a new version (not 1)' },
       ])
     }
   })
@@ -104,13 +104,13 @@ describe('createRegistry', () => {
     const noVersion = { ...recencyV2, version: undefined }
     expect(parseTemplateOverrides([noVersion])).toEqual({
       ok: false,
-      errors: [{ field: 'templates.0.version', message: 'expected a positive integer version' }],
+      errors: [{ field: 'templates[0].version', message: 'expected a positive integer version' }],
     })
     const r = parseTemplateOverrides([{ ...recencyV2, text: 'prefer {year} and {month}' }])
-    expect(r).toMatchObject({ ok: false, errors: [{ field: 'templates.0.text', message: 'placeholder {month} is not a declared variable' }] })
+    expect(r).toMatchObject({ ok: false, errors: [{ field: 'templates[0].text', message: 'placeholder {month} is not a declared variable' }] })
     expect(parseTemplateOverrides([recencyV2, recencyV2])).toEqual({
       ok: false,
-      errors: [{ field: 'templates.1.id', message: 'duplicate template id "recency"' }],
+      errors: [{ field: 'templates[1].id', message: 'duplicate template id "recency"' }],
     })
     expect(parseTemplateOverrides('{oops')).toMatchObject({ ok: false, errors: [{ field: 'templates' }] })
     expect(parseTemplateOverrides({ nope: 1 })).toEqual({

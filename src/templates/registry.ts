@@ -7,7 +7,7 @@
  * one text). Cache keys use `fingerprint`, which changes with the template's rendering and only then.
  */
 import { z } from 'zod'
-import { zodFieldErrors, type FieldError } from '../scoring/field-error'
+import { zodFieldErrors, type FieldError } from '../lib/zod-error'
 import { BUILTIN_TEMPLATES } from './builtins'
 import { templateFingerprint } from './fingerprint'
 import { renderTemplate, type RenderResult } from './render'
@@ -43,7 +43,7 @@ export type ParseOverridesResult = { ok: true; templates: Template[] } | { ok: f
 /**
  * Validates operator overrides. `raw` may be the JSON text (from an env var or KV), already-parsed
  * JSON, or empty (`undefined`, `null`, `""`: no overrides). Errors are named under `prefix`
- * (`templates.0.variables.year.default`). Duplicate ids within the overrides are an error.
+ * (`templates[0].variables.year.default`). Duplicate ids within the overrides are an error.
  */
 export function parseTemplateOverrides(raw: unknown, prefix = 'templates'): ParseOverridesResult {
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return { ok: true, templates: [] }
@@ -69,7 +69,7 @@ export function parseTemplateOverrides(raw: unknown, prefix = 'templates'): Pars
   const seen = new Set<string>()
   const errors: FieldError[] = []
   parsed.data.forEach((t, i) => {
-    if (seen.has(t.id)) errors.push({ field: `${listPrefix}.${i}.id`, message: `duplicate template id "${t.id}"` })
+    if (seen.has(t.id)) errors.push({ field: `${listPrefix}[${i}].id`, message: `duplicate template id "${t.id}"` })
     seen.add(t.id)
   })
   return errors.length > 0 ? { ok: false, errors } : { ok: true, templates: parsed.data }
@@ -91,7 +91,7 @@ export function createRegistry(builtins: readonly Template[] = BUILTIN_TEMPLATES
     const previous = map.get(t.id)
     if (previous !== undefined && previous.version === t.version && previous.fingerprint !== fingerprint) {
       errors.push({
-        field: `templates.${i}.version`,
+        field: `templates[${i}].version`,
         message: `template "${t.id}" changes version ${t.version}: expected a new version (not ${t.version})`,
       })
       return

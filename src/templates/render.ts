@@ -4,7 +4,7 @@
  * (Qwen3-Reranker's `<Instruct>: …` line). Pure and deterministic: the same template and variables
  * always give the byte-identical string, so cache keys built from it are stable.
  */
-import type { FieldError } from '../scoring/field-error'
+import type { FieldError } from '../lib/zod-error'
 import { PLACEHOLDER_RE, type Template } from './template'
 import { checkValue, describeExpected, renderValue, type VariableValue } from './variables'
 

@@ -88,6 +88,20 @@ async function readOverrides(kv: KVNamespace, ttlSeconds: number, nowMs: number)
   }
 }
 
+/**
+ * A loader of one request's registry, read lazily (only template calls and the template routes
+ * need it): the `TEMPLATES` var and TTL from the parsed config, the `TEMPLATES_KV` binding from the
+ * worker's bindings, and the request's clock.
+ */
+export function templateRegistryLoader(
+  config: { readonly TEMPLATES?: unknown; readonly TEMPLATES_TTL_SECONDS: number },
+  bindings: { readonly [TEMPLATES_KV_BINDING]?: unknown },
+  nowMs: number
+): () => Promise<TemplateRegistry> {
+  return () =>
+    loadTemplateRegistry({ config: config.TEMPLATES, kv: bindings[TEMPLATES_KV_BINDING], ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs })
+}
+
 function isKvNamespace(x: unknown): x is KVNamespace {
   return typeof x === 'object' && x !== null && typeof (x as { get?: unknown }).get === 'function'
 }

@@ -55,12 +55,12 @@ describe('buildTemplateRegistry', () => {
 
   it('refuses a change under an unchanged version in any layer, naming the source', () => {
     const builtin = sourceError(() => buildTemplateRegistry({ config: JSON.stringify([recency(1, 'Changed {year}.')]) }))
-    expect(builtin.errors[0]?.field).toBe('TEMPLATES.0.version')
+    expect(builtin.errors[0]?.field).toBe('TEMPLATES[0].version')
     expect(builtin.message).toMatch(/differs from the built-in version 1/u)
     const kv = sourceError(() =>
       buildTemplateRegistry({ config: JSON.stringify([added(1)]), kv: JSON.stringify([{ ...added(1), text: 'Other text.' }]) })
     )
-    expect(kv.errors[0]?.field).toBe('TEMPLATES_KV["templates:overrides"].0.version')
+    expect(kv.errors[0]?.field).toBe('TEMPLATES_KV["templates:overrides"][0].version')
     expect(kv.message).toMatch(/differs from the TEMPLATES version 1/u)
     // Re-stating a template unchanged (same version, same text) is fine.
     const same = BUILTIN_TEMPLATES.find((t) => t.id === 'recency')
@@ -70,9 +70,9 @@ describe('buildTemplateRegistry', () => {
   it('names the bad path of an invalid definition, and bad JSON', () => {
     expect(sourceError(() => buildTemplateRegistry({ config: '[{' })).errors[0]?.field).toBe('TEMPLATES')
     const e = sourceError(() => buildTemplateRegistry({ config: JSON.stringify([recency(2, 'Prefer {year} in {region}.')]) }))
-    expect(e.errors[0]).toEqual({ field: 'TEMPLATES.0.text', message: 'placeholder {region} is not a declared variable' })
+    expect(e.errors[0]).toEqual({ field: 'TEMPLATES[0].text', message: 'placeholder {region} is not a declared variable' })
     const dup = sourceError(() => buildTemplateRegistry({ kv: JSON.stringify([added(1), added(2)]) }))
-    expect(dup.errors[0]?.field).toBe('TEMPLATES_KV["templates:overrides"].1.id')
+    expect(dup.errors[0]?.field).toBe('TEMPLATES_KV["templates:overrides"][1].id')
   })
 
   it('memoises on the sources: the same text gives the same registry object (and the same error)', () => {

@@ -13,10 +13,10 @@
  * and of no other template's.
  *
  * A bad source is never half-applied: building fails with a `TemplateSourceError` that names the
- * source and the first bad path (`TEMPLATES.0.variables.year.default: …`). Pure (no I/O, no clock);
+ * source and the first bad path (`TEMPLATES[0].variables.year.default: …`). Pure (no I/O, no clock);
  * the KV read and its per-isolate TTL live in template-source-store.ts.
  */
-import type { FieldError } from '../scoring/field-error'
+import type { FieldError } from '../lib/zod-error'
 import { BUILTIN_TEMPLATES } from './builtins'
 import { templateFingerprint } from './fingerprint'
 import { TemplateConfigError, createRegistry, parseTemplateOverrides, type TemplateRegistry } from './registry'
@@ -123,7 +123,7 @@ function build(sources: TemplateSources): TemplateRegistry {
       const previous = current.get(t.id)
       if (previous !== undefined && previous.version === t.version && previous.fingerprint !== fingerprint) {
         errors.push({
-          field: `${layer.source}.${i}.version`,
+          field: `${layer.source}[${i}].version`,
           message: `template "${t.id}" differs from the ${previous.source} version ${t.version}: a change needs a new version (not ${t.version})`,
         })
         return

@@ -190,8 +190,8 @@ describe('operator overrides', () => {
 
   it.each([
     ['not JSON', '[{', /TEMPLATES: expected JSON/u],
-    ['a changed built-in under its old version', JSON.stringify(recencyOverride(1, 'Prefer {year}.')), /TEMPLATES\.0\.version: .*new version/u],
-    ['an undeclared placeholder', JSON.stringify(recencyOverride(2, 'Prefer {year} and {region}.')), /TEMPLATES\.0\.text: placeholder \{region\}/u],
+    ['a changed built-in under its old version', JSON.stringify(recencyOverride(1, 'Prefer {year}.')), /TEMPLATES\[0\]\.version: .*new version/u],
+    ['an undeclared placeholder', JSON.stringify(recencyOverride(2, 'Prefer {year} and {region}.')), /TEMPLATES\[0\]\.text: placeholder \{region\}/u],
   ])('refuses a bad TEMPLATES var (%s): 500 naming it on template calls; other calls still work', async (label, TEMPLATES, message) => {
     const fake = fakeVllm('tpl-bad-var')
     const vars = { VLLM_URLS: fake.url, TEMPLATES }
@@ -223,7 +223,7 @@ describe('operator overrides', () => {
       await kv.put('templates:overrides', JSON.stringify(recencyOverride(2, 'Other wording: {year}.')))
       const bad = await callWorker('/v1/templates', undefined, { vars })
       expect(bad.status).toBe(500)
-      expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/TEMPLATES_KV\["templates:overrides"\]\.0\.version/u)
+      expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/TEMPLATES_KV\["templates:overrides"\]\[0\]\.version/u)
     } finally {
       await kv.delete('templates:overrides')
     }
