@@ -35,7 +35,7 @@ const env = {
   ...process.env,
   WRANGLER_SEND_METRICS: 'false',
   CI: process.env.CI ?? 'true', // never prompt
-  // Offline for a dry run (shared/notes/toolchain.md "Offline wrangler").
+  // Offline for a dry run: no `Request.cf` lookup (developers.cloudflare.com/workers/wrangler/system-environment-variables/).
   ...(dryRun ? { CLOUDFLARE_CF_FETCH_ENABLED: 'false' } : {}),
 }
 const say = (line) => console.log(`deploy: ${line}`)

@@ -1,5 +1,5 @@
 /**
- * `npm run eval` — offline evaluation (shared/notes/interface.md "Offline evaluation").
+ * `npm run eval` — offline evaluation (README "Offline evaluation").
  *
  * Service mode: reranks every query of a JSONL data set through the running service, once per
  * instruction variant, and reports trec_eval-compatible figures per variant; with two or more
@@ -15,7 +15,7 @@
  *
  *   npm run eval -- --qrels QRELS --run RUNFILE [-l LEVEL] [-q]
  *
- * The metrics are src/eval/ (trec_eval's rules, see shared/notes/eval-and-experiments.md); the
+ * The metrics are src/eval/ (trec_eval's rules: github.com/usnistgov/trec_eval `m_*.c`); the
  * pieces of the command are in scripts/eval/. Exit status: 0 done, 1 failed (service, files), 2 bad usage.
  */
 import { readFileSync } from 'node:fs'

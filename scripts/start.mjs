@@ -13,7 +13,8 @@
  *   it). wrangler runs at `--log-level log` (LOG_LEVEL overrides: `warn` shows warnings and errors
  *   only) and its own request lines are dropped unless LOG_LEVEL is set.
  * - No telemetry, no network: WRANGLER_SEND_METRICS=false and CLOUDFLARE_CF_FETCH_ENABLED=false
- *   (shared/notes/toolchain.md "Offline wrangler").
+ *   (developers.cloudflare.com/workers/wrangler/system-environment-variables/; without the second,
+ *   wrangler looks up a Cloudflare host for `Request.cf` on start).
  * - wrangler runs in its own process group; SIGINT/SIGTERM are forwarded to the whole group so
  *   no workerd process is orphaned holding the port.
  */

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm test`: the whole suite (unit, workerd integration, e2e, Chromium browser tests), then the
- * closing line CI reads: `N passed, N failed` (shared/notes/toolchain.md "CI"). Test files that fail to load count as
+ * closing line CI reads: `N passed, N failed` (.ci/run; vitest's own summary is not a format CI
+ * recognises, so the line is built from vitest's JSON reporter). Test files that fail to load count as
  * failures (vitest's own summary leaves them out); no report at all counts as one failure.
  * Extra arguments are passed to vitest (e.g. `npm test -- --project unit`).
  */

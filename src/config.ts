@@ -48,7 +48,7 @@ export const configSchema = z.object({
   VLLM_ACCESS_CLIENT_SECRET: z.string().default(''),
   /** Bumped by the operator when the served weights or vLLM scoring config change (cache keys). */
   MODEL_REVISION: z.string().trim().min(1).default('1'),
-  /** max_model_len of the vLLM server: the whole formatted pair must fit (notes §2.4). */
+  /** max_model_len of the vLLM server: the whole formatted pair must fit, or vLLM 0.13 refuses the whole request with 400. */
   MAX_MODEL_LEN: int(8192, 256, 131072),
   MAX_DOCUMENTS: int(1000, 1, 10000),
   MAX_QUERY_CHARS: int(8000, 1, 1_000_000),

@@ -1,6 +1,6 @@
 /**
  * @module rerank-data
- * The offline reranking data set format (shared/notes/interface.md "Offline evaluation"): one JSON
+ * The offline reranking data set format (README "Offline evaluation"): one JSON
  * object per line, `{"qid","query","candidates":[{"docid","text",…}]}`, as in
  * `shared/data/trec-dl-2019/dl19_bm25top100_rerank.jsonl`. Extra candidate fields are ignored,
  * except a first-stage rank (`bm25_rank`) which lets the first-stage order be scored as a run.

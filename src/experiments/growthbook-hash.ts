@@ -2,8 +2,9 @@
  * @module growthbook-hash
  * Deterministic bucketing compatible with GrowthBook's JS SDK (github.com/growthbook/growthbook,
  * `packages/sdk-js/src/util.ts`: `hash`, `getEqualWeights`, `getBucketRanges`, `chooseVariation`,
- * `inNamespace`; MIT). Written from the definitions in shared/notes/eval-and-experiments.md and
- * checked against GrowthBook's published vectors (`growthbook-cases.json`), so a unit gets the
+ * `inNamespace`; MIT). Written from those definitions (FNV-1a 32-bit over UTF-16 code units; hash
+ * version 2 = fnv(String(fnv(seed + unit))) % 10000 / 10000) and checked against GrowthBook's
+ * published vectors (`packages/sdk-js/test/cases.json`, copied as `growthbook-cases.json`), so a unit gets the
  * same arm here as in any GrowthBook SDK given the same key/seed, weights and coverage.
  * Pure: no I/O, no clock, no randomness.
  */

@@ -43,7 +43,7 @@ const user = (variantIndex: number, n: number, top1: number): UnitRow => ({
 const times = <T>(k: number, row: T): T[] => Array.from({ length: k }, () => row)
 
 describe('buildExperimentReport: the user is the unit', () => {
-  // The case from issue 15: both arms carry the same kind of instruction; control has 1 heavy
+  // A heavy-user case: both arms carry the same kind of instruction; control has 1 heavy
   // searcher (10 searches, all clicked at rank 1) among 10 users, treatment 4 among 10; every
   // light user searched once without a click.
   const heavy = aggregateUnits(

@@ -1,7 +1,8 @@
 /**
  * @module build-response
- * Sorts scored documents and shapes the public response (Cohere/Jina/vLLM compatible:
- * shared/notes/interface.md "Response"). Pure.
+ * Sorts scored documents and shapes the public response (Cohere/Jina/vLLM compatible: results
+ * sorted by score with `index` into the request, as docs.cohere.com/reference/rerank and vLLM's
+ * `RerankResponse` in `vllm/entrypoints/pooling/score/protocol.py`; the README "Try it" shows one). Pure.
  */
 import type { BackendKind } from '../backends/types'
 import type { NormalizedDocument } from './normalize-documents'

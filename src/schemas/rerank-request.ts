@@ -1,9 +1,10 @@
 /**
  * @module rerank-request
  * The public request body of `POST /v1/rerank`, `/v2/rerank` and `/rerank`: a superset of
- * Cohere v1/v2, Jina and vLLM rerank requests (shared/notes/interface.md,
- * shared/notes/peers-and-api-conventions.md Appendix A). Limits come from `Config`, so the
- * schema is built per config (memoised).
+ * Cohere v1/v2, Jina and vLLM rerank requests (docs.cohere.com/reference/rerank and the
+ * cohere-typescript SDK's `src/serialization/resources/v2/` schemas; Jina's api.jina.ai/v1/rerank;
+ * vLLM's `RerankRequest`, `vllm/entrypoints/pooling/score/protocol.py`). Limits come from `Config`,
+ * so the schema is built per config (memoised).
  *
  * Unknown top-level fields are ignored, consistently, because peer SDKs send fields we do
  * not use (Cohere `priority`, vLLM `use_activation`, `truncate_prompt_tokens`); each ignored

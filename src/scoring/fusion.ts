@@ -1,6 +1,7 @@
 /**
  * @module scoring/fusion
- * Final score = w_semantic·model + w_business·business + w_time·time (issue 4), defaults 0.6/0.3/0.1.
+ * Final score = w_semantic·model + w_business·business + w_time·time, defaults 0.6/0.3/0.1 (the
+ * product's contract, README "Templates, metadata and fusion").
  *
  * "Weights mean what they say":
  *  - every component is in [0, 1]: the model score is a probability (the Qwen3-Reranker model card

@@ -1,6 +1,6 @@
 /**
  * @module templates/builtins
- * The built-in instruction templates (issue 4): the four instruction kinds that suit
+ * The built-in instruction templates (README "Templates, metadata and fusion"): the four instruction kinds that suit
  * Qwen3-Reranker (domain expertise, recency, audience and style, multi-objective) and the scenario
  * templates (enterprise knowledge base, e-commerce buyer, source authority: generic, legal, medical).
  *

@@ -1,5 +1,5 @@
 /**
- * The offline evaluation's cost promise (issue 6, "Must show"): a second run of the same
+ * The offline evaluation's cost promise (README "Offline evaluation"): a second run of the same
  * `npm run eval` forwards 0 pairs to the backend, because every variant's pairs are cached under
  * that variant's instruction. Real path end to end: `npm start` (wrangler dev) against a fake vLLM
  * server, `npm run eval` run twice as a child process on a tiny synthetic data set. The data carry a

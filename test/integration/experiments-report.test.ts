@@ -121,7 +121,7 @@ describe('experiment report', () => {
     expect(r.srm.p_value).toBeCloseTo(0.8526836843346426, 8)
   })
 
-  it('does not call noise from 4 heavy searchers a win (issue 15: p was 0.011 per exposure)', async () => {
+  it('does not call noise from 4 heavy searchers a win (an exposure-level test gave p = 0.011)', async () => {
     // Same instruction in both arms. Control: 1 user searched 10 times and clicked rank 1 every
     // time, 9 users searched once without a click; treatment: 4 such heavy users and 6 light ones.
     await createExperiment({ id: 'rep-heavy', name: 'Heavy', variants: ARMS.map((v) => ({ ...v, instruction: 'Prefer official documentation' })) })

@@ -1,5 +1,6 @@
 /**
- * Metadata folding, time decay and score fusion end to end (issue 4): what the backend reads,
+ * Metadata folding, time decay and score fusion end to end (README "Templates, metadata and
+ * fusion"): what the backend reads,
  * how final scores are fused after the (cached) model scores, `explain`, reproducibility with a
  * fixed `now`, and order invariance under permutation of the input documents.
  */

@@ -2,7 +2,7 @@
  * Proof under bad input: property-based tests (fast-check) that throw malformed, oversized, deeply
  * nested (to 50,000 levels), wrongly typed, prototype-polluting and odd-Unicode bodies, headers and
  * paths at every endpoint the app has when the test runs (read from `createApp().routes`, plus the
- * endpoints shared/notes/interface.md names), with every method. For each request:
+ * public endpoints the README documents), with every method. For each request:
  *  - never a 5xx;
  *  - a 4xx always carries a JSON body `{ error: { code, message }, request_id }`;
  *  - Object.prototype and Array.prototype are never polluted;
@@ -23,7 +23,7 @@ import { testEnv } from './helpers'
 
 // ── endpoints ───────────────────────────────────────────────────────────────────────────────
 
-/** The endpoints of shared/notes/interface.md, whether or not they exist yet (404 is fine). */
+/** The public endpoints the README documents, whether or not they exist yet (404 is fine). */
 const NAMED_PATHS = [
   '/v1/rerank',
   '/v2/rerank',

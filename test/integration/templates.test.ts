@@ -1,5 +1,5 @@
 /**
- * Instruction templates end to end (issue 4): the registry at GET /v1/templates, template calls
+ * Instruction templates end to end (README "Templates, metadata and fusion"): the registry at GET /v1/templates, template calls
  * rendering the instruction the backend receives, 400s that name the bad variable, operator
  * overrides (TEMPLATES var, TEMPLATES_KV) with version discipline, and "a template edit changes the
  * cache keys of that template only".

@@ -4,7 +4,8 @@
  * replicas' vLLM argv produced by the real entrypoint (TP and GPUs per layout); defaults written in
  * defaults.env only; gpu-backend/Dockerfile against compose.yaml.
  * GPU reservations follow docs.docker.com/compose/gpu-support (driver + capabilities [gpu] +
- * count XOR device_ids); the rest follows shared/notes/vllm-qwen3-reranker.md §4.
+ * count XOR device_ids); shared memory and the entrypoint follow vLLM's docs/deployment/docker.md
+ * (`ipc: host` or `--shm-size`; `vllm serve` with the model positional).
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -16,7 +16,7 @@ const OVERRIDES = {
   classifier_from_token: ['no', 'yes'],
   is_original_qwen3_reranker: true,
 }
-// Byte-for-byte the string in shared/notes/vllm-qwen3-reranker.md §0.
+// Byte-for-byte the --hf-overrides of vLLM's supported-models table and docs/models/pooling_models/scoring.md.
 const OVERRIDES_JSON =
   '{"architectures":["Qwen3ForSequenceClassification"],"classifier_from_token":["no","yes"],"is_original_qwen3_reranker":true}'
 
@@ -120,7 +120,7 @@ describe.each(shells)('entrypoint.sh under %s', (shell) => {
     expect(run({ RERANK_DEFAULTS_FILE: join(dir, 'subst.env'), SERVED_MODEL_NAME: 'x' }).lines[2]).toBe('$(id)')
   })
 
-  it('passes overrides that parse back to the notes object, and never --task', () => {
+  it('passes overrides that parse back to the expected object, and never --task', () => {
     for (const size of ['0.6B', '4B', '8B']) {
       const r = run({ MODEL_SIZE: size })
       const flag = r.lines.filter((a) => a.startsWith('--hf-overrides='))

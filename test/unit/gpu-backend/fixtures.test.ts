@@ -1,6 +1,6 @@
 /**
- * gpu-backend/fixtures/: vLLM /v1/rerank contract bodies (shared/notes/vllm-qwen3-reranker.md
- * §2.1, §2.2, §2.5) that the worker's tests also read. Each must parse and have its documented shape;
+ * gpu-backend/fixtures/: vLLM /v1/rerank contract bodies (vllm/entrypoints/pooling/score/protocol.py
+ * `RerankRequest`/`RerankResponse`; `ErrorResponse`, vllm PR #22099) that the worker's tests also read. Each must parse and have its documented shape;
  * messages are vLLM 0.13's text and token counts are the real Qwen3 tokenizer's.
  */
 import { readdirSync, readFileSync } from 'node:fs'
@@ -34,7 +34,7 @@ const rerankResponse = z
   })
   .strict()
 
-// vLLM 0.9/0.10: usage without prompt_tokens, document without multi_modal (notes §2.2).
+// vLLM 0.9/0.10: usage without prompt_tokens, document without multi_modal (added by vllm PR #20260).
 const legacyResponse = rerankResponse.extend({
   usage: z.object({ total_tokens: z.number().int().nonnegative() }).strict(),
   results: z.array(

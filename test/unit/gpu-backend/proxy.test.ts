@@ -1,6 +1,6 @@
 /**
  * gpu-backend/proxy/Caddyfile: only POST /v1/rerank and GET /health reach vLLM (vLLM's --api-key
- * guards /v1/* only: shared/notes/vllm-qwen3-reranker.md §2.6). Checked twice: statically, by
+ * guards /v1/* only: vLLM docs/usage/security.md). Checked twice: statically, by
  * parsing the Caddyfile's block structure; and by running the real `caddy` binary (.ci/run installs
  * it) in front of vLLM stand-ins: the routes vLLM leaves open, and the spread over two replicas.
  */

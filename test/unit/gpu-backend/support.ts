@@ -1,7 +1,8 @@
 /**
  * Helpers for the gpu-backend tests: paths, running entrypoint.sh, a minimal vLLM stand-in that
  * behaves like `vllm serve … --runner pooling --api-key` on the routes the proxy and the smoke test
- * touch (including the routes vLLM leaves unguarded, shared/notes/vllm-qwen3-reranker.md §2.6), and
+ * touch (including the routes vLLM leaves unguarded: vLLM docs/usage/security.md, "API Key
+ * Authentication Limitations"), and
  * a launcher for the real Caddy binary when one is installed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
