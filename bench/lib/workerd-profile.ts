@@ -5,7 +5,7 @@
  * warm-up calls, against the instant backend; each frame is mapped to its source module by
  * esbuild's `// path` comments and written as `.cpuprofile` (Chrome DevTools format):
  *
- *   npx tsx bench/lib/workerd-profile.ts <cached|miss> <out.cpuprofile>
+ *   [DOCS=1000] [ROUTE=/v2/rerank] [CALLS=40] npx tsx bench/lib/workerd-profile.ts <cached|miss> <out.cpuprofile>
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { buildWorker, startWorker } from "./worker-under-test"
@@ -16,9 +16,10 @@ const be = await startInstantBackend()
 const PORT = 9333
 const worker = await startWorker({ vars: { VLLM_URLS: be.url, BACKEND_TIMEOUT_MS: '60000' }, kv: false, quiet: true, inspectorPort: PORT })
 const scriptPath = buildWorker()
-const url = `${worker.url}/v2/rerank`
+const N = Number(process.env.DOCS ?? 1000)
+const url = `${worker.url}${process.env.ROUTE ?? '/v2/rerank'}`
 let seq = 0
-const body = () => JSON.stringify({ query: 'rivers', documents: Array.from({ length: 1000 }, (_, i) => realisticPassage(mode === 'miss' ? ++seq * 10000 + i : i)) })
+const body = () => JSON.stringify({ query: 'rivers', documents: Array.from({ length: N }, (_, i) => realisticPassage(mode === 'miss' ? ++seq * 10000 + i : i)) })
 const fixed = body()
 const call = async () => { const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mode === 'miss' ? body() : fixed }); if (r.status !== 200) throw new Error(await r.text()); await r.arrayBuffer() }
 for (let i = 0; i < 20; i++) await call()
@@ -31,7 +32,7 @@ const pending = new Map<number, (v: unknown) => void>()
 ws.addEventListener('message', (m) => { const d = JSON.parse(String(m.data)) as { id?: number; result?: unknown }; if (d.id !== undefined) pending.get(d.id)?.(d.result) })
 const send = (method: string, params: object = {}) => new Promise<unknown>((r) => { pending.set(++id, r); ws.send(JSON.stringify({ id, method, params })) })
 await send('Profiler.enable'); await send('Profiler.setSamplingInterval', { interval: 100 }); await send('Profiler.start')
-for (let i = 0; i < 40; i++) await call()
+for (let i = 0; i < Number(process.env.CALLS ?? 40); i++) await call()
 const { profile } = (await send('Profiler.stop')) as { profile: { nodes: Array<{ callFrame: { url: string; lineNumber: number } }> } }
 ws.close()
 // map bundle lines to modules

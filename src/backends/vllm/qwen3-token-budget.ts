@@ -47,24 +47,19 @@ const NON_ASCII = /[^\u0000-\u007f]/
 /** Any code unit from U+0300 (a surrogate included): the text may change under NFC. */
 const FROM_U0300 = /[\u0300-\uffff]/
 
-/** UTF-8 length (a lone surrogate counts 3 bytes, as WTF-8 writes it). No allocation. */
+const UTF8 = new TextEncoder()
+let utf8Scratch = new Uint8Array(4096)
+
+/**
+ * UTF-8 length (a lone surrogate counts 3 bytes, as WTF-8 writes it; TextEncoder writes U+FFFD,
+ * also 3). Counted by the native encoder into a reused buffer: a loop per character was ~4 % of a
+ * cached 100-document call in workerd.
+ */
 export function utf8Length(text: string): number {
-  // ASCII (most passages): one native scan instead of a loop per character.
+  // ASCII (most passages): one native scan.
   if (!NON_ASCII.test(text)) return text.length
-  let n = text.length
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 0x80) continue
-    if (c < 0x800) n += 1
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1)
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 2 // 2 units → 4 bytes
-        i++
-      } else n += 2
-    } else n += 2
-  }
-  return n
+  if (utf8Scratch.length < text.length * 3) utf8Scratch = new Uint8Array(Math.max(text.length * 3, utf8Scratch.length * 2))
+  return UTF8.encodeInto(text, utf8Scratch).written
 }
 
 /**
