@@ -112,12 +112,16 @@ async function main() {
   const before = workerdPids()
   const worker = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000' }, kv: false, quiet: true })
   const workerPid = newWorkerdPid(before)
+  const beforeNoLog = workerdPids()
+  const workerNoLog = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000', LOG_REQUESTS: 'false' }, kv: false, quiet: true })
+  const workerNoLogPid = newWorkerdPid(beforeNoLog)
   const beforeKv = workerdPids()
   const workerKv = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000' }, quiet: true })
   const workerKvPid = newWorkerdPid(beforeKv)
 
   // Warm every cached scenario and capture the worker's answer size for the bare route.
   const bodies: Record<string, string> = {}
+  await bodyLoad({ url: workerNoLog.url + CACHED[0]!.path, body: bodyOf(CACHED[0]!), connections: 1, requests: 2 })
   for (const s of CACHED) {
     const first = await bodyLoad({ url: worker.url + s.path, body: bodyOf(s), connections: 1, requests: 2 })
     if (first.failures > 0) throw new Error(`warm-up of ${s.name} failed`)
@@ -137,8 +141,9 @@ async function main() {
 
   const cached: Record<string, { worker: Sample[]; bare: Sample[]; workerTp: Sample[]; bareTp: Sample[] }> = {}
   for (const s of CACHED) cached[s.name] = { worker: [], bare: [], workerTp: [], bareTp: [] }
-  type MissTarget = 'miss' | 'noStore' | 'forward' | 'missShort' | 'forwardShort' | 'missKv'
-  const miss: Record<MissTarget, Sample[]> = { miss: [], noStore: [], forward: [], missShort: [], forwardShort: [], missKv: [] }
+  type MissTarget = 'miss' | 'noStore' | 'forward' | 'missShort' | 'missShortNoLog' | 'forwardShort' | 'missKv'
+  const miss: Record<MissTarget, Sample[]> = { miss: [], noStore: [], forward: [], missShort: [], missShortNoLog: [], forwardShort: [], missKv: [] }
+  const noLogCached: Sample[] = []
   type PeerTarget = 'direct' | 'forward' | 'worker' | 'portkey'
   const peers: Record<string, Record<PeerTarget, Sample[]>> = { '1': { direct: [], forward: [], worker: [], portkey: [] }, '8': { direct: [], forward: [], worker: [], portkey: [] } }
   let fresh = 1_000_000
@@ -187,6 +192,8 @@ async function main() {
         }
       }
     }
+    // The access log's share: the same cached call on a worker with LOG_REQUESTS=false.
+    noLogCached.push(await measure(workerNoLogPid, () => bodyLoad({ url: workerNoLog.url + CACHED[0]!.path, body: bodyOf(CACHED[0]!), connections: 1, requests: CACHED[0]!.requests })))
     // The miss path, 1,000 documents.
     const fixed1000 = bodyOf({ ...CACHED[2]!, docs: 1000 }, 500_000)
     const missRuns: Array<[MissTarget, () => Promise<Sample>]> = [
@@ -194,8 +201,9 @@ async function main() {
       ['noStore', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v2/rerank`, body: fixed1000, headers: { 'cache-control': 'no-store' }, connections: 1, requests: MISS_N }))],
       ['forward', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(1000, realisticPassage)), connections: 1, requests: MISS_N }))],
       ['missShort', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
+      ['missShortNoLog', () => measure(workerNoLogPid, () => bodyLoad({ url: `${workerNoLog.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
       ['forwardShort', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(1000, shortPassage)), connections: 1, requests: MISS_N }))],
-      ['missKv', () => measure(workerKvPid, () => bodyLoad({ url: `${workerKv.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, realisticPassage) }), connections: 1, requests: 3 }))],
+      ['missKv', () => measure(workerKvPid, () => bodyLoad({ url: `${workerKv.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, realisticPassage) }), connections: 1, requests: 1 }))],
     ]
     for (const [t, run] of flip ? [...missRuns].reverse() : missRuns) miss[t].push(await run())
     // Worker vs forward-only vs Portkey vs direct, 100 fresh passages per call.
@@ -213,11 +221,12 @@ async function main() {
     console.log(`round ${round + 1}/${ROUNDS}: c100v1 worker cpu ${cached.c100v1!.worker.at(-1)!.cpu.toFixed(3)} bare ${cached.c100v1!.bare.at(-1)!.cpu.toFixed(3)}; miss1000 cpu ${miss.miss.at(-1)!.cpu.toFixed(2)} forward ${miss.forward.at(-1)!.cpu.toFixed(2)}`)
   }
   const load1 = loadavg()[0] ?? 0
-  await Promise.all([worker.dispose(), workerKv.dispose(), bare.dispose(), forward.dispose(), portkey.stop(), fake.stop()])
+  await Promise.all([worker.dispose(), workerNoLog.dispose(), workerKv.dispose(), bare.dispose(), forward.dispose(), portkey.stop(), fake.stop()])
 
   const failures = [
     ...Object.values(cached).flatMap((c) => [...c.worker, ...c.bare, ...c.workerTp, ...c.bareTp]),
     ...Object.values(miss).flat(),
+    ...noLogCached,
     ...Object.values(peers).flatMap((p) => Object.values(p).flat()),
   ].reduce((n, s) => n + s.failures, 0)
   const ratio = (a: Sample[], b: Sample[], k: keyof Sample) => fmt(a.map((x, i) => (x[k] as number) / ((b[i]?.[k] as number) || Number.NaN)), 3)
@@ -244,9 +253,11 @@ async function main() {
     lines.push(`| ${s.label} | ${col(c.worker, 'cpu', 3)} | ${col(c.bare, 'cpu', 3)} | ${diff(c.worker, c.bare, 'cpu')} | ${col(c.worker, 'p50', 3)} | ${col(c.bare, 'p50', 3)} | ${c.workerTp.length ? `**${ratio(c.workerTp, c.bareTp, 'rps')}×** (${fmt(c.workerTp.map((x) => x.rps), 0)} / ${fmt(c.bareTp.map((x) => x.rps), 0)} req/s)` : '—'} |`)
   }
   lines.push('')
+  lines.push(`The access log's share (logging is on by default): the first row's call on a worker with \`LOG_REQUESTS=false\` costs ${col(noLogCached, 'cpu', 3)} ms CPU (p50 ${col(noLogCached, 'p50', 3)} ms).`)
+  lines.push('')
   lines.push('### The miss path, 1,000 documents per call')
   lines.push('')
-  lines.push(`"Real miss": fresh documents on every request (nothing cached can match), memory tier only (no KV binding); \`no-store\`: the same 1,000 documents every time, cache bypassed; forward-only Worker: sent the exact formatted vLLM body for fresh documents (what the worker builds), it reads it, POSTs it to the backend and returns the reply. ${MISS_N} calls per target per round (3 for KV), \`/v2/rerank\`.`)
+  lines.push(`"Real miss": fresh documents on every request (nothing cached can match), memory tier only (no KV binding); \`no-store\`: the same 1,000 documents every time, cache bypassed; forward-only Worker: sent the exact formatted vLLM body for fresh documents (what the worker builds), it reads it, POSTs it to the backend and returns the reply. ${MISS_N} calls per target per round (1 for KV), \`/v2/rerank\`.`)
   lines.push('')
   lines.push('| target | CPU ms/req | p50 ms |')
   lines.push('|---|---:|---:|')
@@ -255,6 +266,7 @@ async function main() {
     noStore: 'worker, `Cache-Control: no-store`, same passages',
     forward: 'forward-only Worker, same-size formatted body',
     missShort: 'worker, real miss, 250-char passages',
+    missShortNoLog: 'worker, real miss, 250-char passages, `LOG_REQUESTS=false`',
     forwardShort: 'forward-only Worker, 250-char passages',
     missKv: 'worker, real miss, with the local KV tier (1,000 key hashes, 10 bulk reads; 900 writes in waitUntil, simulated in the same workerd)',
   }

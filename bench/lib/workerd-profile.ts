@@ -19,7 +19,7 @@ const scriptPath = buildWorker()
 const N = Number(process.env.DOCS ?? 1000)
 const url = `${worker.url}${process.env.ROUTE ?? '/v2/rerank'}`
 let seq = 0
-const body = () => JSON.stringify({ query: 'rivers', documents: Array.from({ length: N }, (_, i) => realisticPassage(mode === 'miss' ? ++seq * 10000 + i : i)) })
+const body = () => JSON.stringify({ query: 'rivers', documents: Array.from({ length: N }, (_, i) => realisticPassage(mode === 'miss' ? ++seq * 10000 + i : i).slice(0, Number(process.env.CHARS ?? 100000))) })
 const fixed = body()
 const call = async () => { const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mode === 'miss' ? body() : fixed }); if (r.status !== 200) throw new Error(await r.text()); await r.arrayBuffer() }
 for (let i = 0; i < 20; i++) await call()
