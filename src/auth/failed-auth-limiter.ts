@@ -20,7 +20,7 @@ export interface FailedAuthPolicy {
 }
 
 /** 20 failures a minute: a person mistyping a key never gets there, a key search stalls. */
-export const DEFAULT_FAILED_AUTH_POLICY: FailedAuthPolicy = { maxFailures: 20, windowMs: 60_000 }
+const DEFAULT_FAILED_AUTH_POLICY: FailedAuthPolicy = { maxFailures: 20, windowMs: 60_000 }
 
 /** Bucket of requests that carry no client address (local runs). */
 export const LOCAL_CLIENT = 'local'

@@ -21,7 +21,7 @@ export interface RunEvaluation {
   readonly missingQueries: readonly string[]
 }
 
-export function zeroMeasures(): Measures {
+function zeroMeasures(): Measures {
   return { ndcg_cut_5: 0, ndcg_cut_10: 0, recip_rank: 0, P_1: 0, map: 0, recall_10: 0 }
 }
 

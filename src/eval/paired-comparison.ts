@@ -15,9 +15,9 @@
 import { studentTTwoSidedP } from '../experiments/stats/distributions'
 
 /** Differences within this are ties (trec_eval prints 4 decimals; floating noise is not a win). */
-export const TIE_TOLERANCE = 1e-12
+const TIE_TOLERANCE = 1e-12
 export const EXACT_LIMIT = 20
-export const DEFAULT_SAMPLES = 20_000
+const DEFAULT_SAMPLES = 20_000
 
 export interface PairedTTest {
   t: number | null

@@ -35,7 +35,7 @@ function codePointRank(unit: number): number {
 }
 
 /** trec_eval's comparator: higher score first; equal scores: larger docno (bytes) first. */
-export function compareTrec(a: RunEntry, b: RunEntry): number {
+function compareTrec(a: RunEntry, b: RunEntry): number {
   if (a.score > b.score) return -1
   if (a.score < b.score) return 1
   return compareBytes(b.docno, a.docno)

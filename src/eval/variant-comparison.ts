@@ -10,7 +10,7 @@ import { MEASURE_LABELS, MEASURE_NAMES, type MeasureName } from './measures'
 import { comparePaired, type PairedComparison } from './paired-comparison'
 import { formatFixed4 } from './trec-format'
 
-export const COMPARISON_ALPHA = 0.05
+const COMPARISON_ALPHA = 0.05
 
 export interface VariantComparison {
   readonly variant: string
@@ -42,7 +42,7 @@ export function compareVariants(variants: readonly NamedEvaluation[], seed: numb
 }
 
 /** "0.0123", "< 0.0001"; "n/a" for an undefined p (a paired t-test without spread). */
-export function formatP(p: number | null): string {
+function formatP(p: number | null): string {
   if (p === null) return 'n/a'
   return p < 0.0001 ? '< 0.0001' : p.toFixed(4)
 }

@@ -53,7 +53,7 @@ export interface Assignment {
   reason: AssignmentReason
 }
 
-export const DEFAULT_HASH_VERSION = 2
+const DEFAULT_HASH_VERSION = 2
 
 /**
  * Assign `unitId` to an arm of `experiment`.

@@ -18,8 +18,8 @@ export interface ExperimentCacheOptions {
   maxEntries?: number
 }
 
-export const DEFAULT_EXPERIMENT_TTL_MS = 5_000
-export const DEFAULT_STALE_IF_ERROR_MS = 5 * 60_000
+const DEFAULT_EXPERIMENT_TTL_MS = 5_000
+const DEFAULT_STALE_IF_ERROR_MS = 5 * 60_000
 const DEFAULT_MAX_ENTRIES = 1_000
 
 interface Entry<T> {

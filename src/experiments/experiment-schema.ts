@@ -13,9 +13,9 @@ import { z } from 'zod'
 import { WEIGHT_SUM_MAX, WEIGHT_SUM_MIN } from './growthbook-hash'
 
 /** Default instruction limit, the default of Config `MAX_INSTRUCTION_CHARS`. */
-export const DEFAULT_MAX_INSTRUCTION_CHARS = 2000
-export const MIN_VARIANTS = 2
-export const MAX_VARIANTS = 10
+const DEFAULT_MAX_INSTRUCTION_CHARS = 2000
+const MIN_VARIANTS = 2
+const MAX_VARIANTS = 10
 
 export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped'] as const
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number]
@@ -203,8 +203,6 @@ export function experimentSchemas(limits: ExperimentSchemaLimits = {}): Schemas 
 
 const defaults = buildSchemas()
 
-/** One arm: `{ key, weight, instruction }` or `{ key, weight, template, template_vars? }`. */
-export const experimentVariantSchema: Schemas['variant'] = defaults.variant
 /** 2–10 arms with unique keys and weights summing to 1; also parses the stored JSON column. */
 export const experimentVariantsSchema: Schemas['variants'] = defaults.variants
 /** `POST /v1/experiments` body. */

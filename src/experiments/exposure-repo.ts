@@ -41,7 +41,7 @@ export interface StoredExposure {
 }
 
 /** Inserts the exposure; false when one with this request id already existed. Throws on D1 errors. */
-export async function insertExposure(db: D1Database, e: Exposure): Promise<boolean> {
+async function insertExposure(db: D1Database, e: Exposure): Promise<boolean> {
   const result = await db
     .prepare(
       `INSERT OR IGNORE INTO exposures

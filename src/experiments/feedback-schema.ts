@@ -15,8 +15,8 @@
  */
 import { z } from 'zod'
 
-export const MAX_FEEDBACK_ITEMS = 1000
-export const MAX_GRADE = 100
+const MAX_FEEDBACK_ITEMS = 1000
+const MAX_GRADE = 100
 
 /**
  * Document ids are strings; integer ids are accepted as their decimal string (as `documents[].id` is).

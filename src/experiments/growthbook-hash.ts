@@ -58,7 +58,7 @@ export const WEIGHT_SUM_MIN = 0.99
 export const WEIGHT_SUM_MAX = 1.01
 
 /** Whether GrowthBook would use these weights as given for `numVariations` arms. */
-export function weightsAreUsable(numVariations: number, weights: readonly number[]): boolean {
+function weightsAreUsable(numVariations: number, weights: readonly number[]): boolean {
   if (weights.length !== numVariations) return false
   let total = 0
   for (const w of weights) total += w
@@ -97,7 +97,7 @@ export function getBucketRanges(
 }
 
 /** n ∈ [start, end). */
-export function inRange(n: number, range: VariationRange): boolean {
+function inRange(n: number, range: VariationRange): boolean {
   return n >= range[0] && n < range[1]
 }
 

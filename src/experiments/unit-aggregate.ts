@@ -82,7 +82,7 @@ export function addGradedUnit(arm: ArmAggregate, ndcgValues: readonly number[]):
 }
 
 /** Adds one unit to its arm (in place). */
-export function addUnit(arm: ArmAggregate, u: UnitRow): void {
+function addUnit(arm: ArmAggregate, u: UnitRow): void {
   if (!Number.isInteger(u.exposures) || u.exposures < 1) throw new RangeError(`a unit has at least one exposure, got ${u.exposures}`)
   arm.exposures += u.exposures
   arm.units += 1

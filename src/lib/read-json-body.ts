@@ -20,9 +20,9 @@ export interface ReadBodyOptions {
 }
 
 /** 10 s grace (mod_reqtimeout's default `body=20` halved for an API of small JSON bodies). */
-export const BODY_GRACE_MS = 10_000
+const BODY_GRACE_MS = 10_000
 /** 64 KiB/s: an 8 MiB body (the default MAX_BODY_BYTES) may take 10 s + 128 s. */
-export const BODY_MIN_BYTES_PER_SECOND = 64 * 1024
+const BODY_MIN_BYTES_PER_SECOND = 64 * 1024
 
 /** How long reading a body of `bytes` may take, ms. */
 export function bodyDeadlineMs(bytes: number, options: ReadBodyOptions = {}): number {

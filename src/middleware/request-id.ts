@@ -14,7 +14,7 @@
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env'
 
-export const ALL_SCOPES: ReadonlySet<string> = new Set(['rerank', 'experiments', 'feedback'])
+const ALL_SCOPES: ReadonlySet<string> = new Set(['rerank', 'experiments', 'feedback'])
 
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/u
 const NOSNIFF = 'X-Content-Type-Options'

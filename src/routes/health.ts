@@ -30,7 +30,7 @@ export const healthRoutes = new Hono<AppEnv>()
 
 const PROBE_TIMEOUT_MS = 1500
 /** How long one probe result answers every `?probe=1` in this isolate. */
-export const PROBE_REUSE_MS = 5_000
+const PROBE_REUSE_MS = 5_000
 
 type UpstreamHealth = UpstreamSnapshot & { probe?: ProbeResult }
 

@@ -26,7 +26,7 @@ import { z } from 'zod'
 import { fieldNameSchema, fieldValueSchema, type FieldValue, type StructuredDocument } from '../documents/document'
 
 /** The pseudo-field naming the document's `source` in a condition. */
-export const SOURCE_FIELD = '$source'
+const SOURCE_FIELD = '$source'
 
 const ruleNameSchema = z
   .string()
@@ -42,7 +42,7 @@ const CONDITION_OPS = ['equals', 'not_equals', 'in', 'gt', 'gte', 'lt', 'lte', '
 
 const numberOp = z.number({ error: 'expected a finite number' }).finite({ error: 'expected a finite number' })
 
-export const boostConditionSchema = z
+const boostConditionSchema = z
   .strictObject({
     field: z.union([fieldNameSchema, z.literal(SOURCE_FIELD)], {
       error: `expected a field name or "${SOURCE_FIELD}"`,
@@ -98,7 +98,7 @@ export type BoostRule = z.output<typeof boostRuleSchema>
 export type BoostCondition = z.output<typeof boostConditionSchema>
 
 /** Default points of an authority order's first source. */
-export const DEFAULT_SOURCE_ORDER_ADD = 0.1
+const DEFAULT_SOURCE_ORDER_ADD = 0.1
 
 export interface BusinessScore {
   /** In [0, 1] (see module doc); 0 when inactive. */
@@ -179,7 +179,7 @@ function rulePoints(doc: StructuredDocument, rule: BoostRule): number | undefine
 }
 
 /** Whether every op of the condition holds for `doc` (module doc semantics). */
-export function conditionHolds(doc: StructuredDocument, c: BoostCondition): boolean {
+function conditionHolds(doc: StructuredDocument, c: BoostCondition): boolean {
   const value: FieldValue | undefined =
     c.field === SOURCE_FIELD
       ? doc.source

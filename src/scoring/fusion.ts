@@ -111,7 +111,7 @@ export function resolveFusion(
 }
 
 /** `undefined` when the weights are usable, else what is expected. */
-export function weightsProblem(w: FusionWeights): string | undefined {
+function weightsProblem(w: FusionWeights): string | undefined {
   for (const k of ['semantic', 'business', 'time'] as const) {
     if (!Number.isFinite(w[k]) || w[k] < 0 || w[k] > MAX_WEIGHT) {
       return `expected ${k} to be a finite number between 0 and ${MAX_WEIGHT}, got ${String(w[k])}`

@@ -31,7 +31,7 @@ const missingSchema = z
  * Longest accepted span, days (about 2,700 years): past any document's age, and small enough that
  * every age ÷ half-life stays a finite number.
  */
-export const MAX_DAYS = 1_000_000
+const MAX_DAYS = 1_000_000
 
 const daysSchema = z
   .number({ error: `expected a number of days between 0 and ${MAX_DAYS}` })
@@ -44,7 +44,7 @@ const factorSchema = z
   .min(0, { error: 'expected a factor between 0 and 1' })
   .max(1, { error: 'expected a factor between 0 and 1' })
 
-export const timeStepSchema = z.strictObject({ after_days: daysSchema, factor: factorSchema })
+const timeStepSchema = z.strictObject({ after_days: daysSchema, factor: factorSchema })
 
 const exponentialSchema = z.strictObject({
   kind: z.literal('exponential'),

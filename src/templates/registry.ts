@@ -36,7 +36,7 @@ export class TemplateConfigError extends Error {
 }
 
 /** The operator config: `[definition, …]` (also accepted wrapped as `{ "templates": [definition, …] }`). */
-export const templateOverridesSchema = z.array(templateDefinitionSchema)
+const templateOverridesSchema = z.array(templateDefinitionSchema)
 
 export type ParseOverridesResult = { ok: true; templates: Template[] } | { ok: false; errors: FieldError[] }
 
@@ -64,7 +64,7 @@ export function parseTemplateOverrides(raw: unknown, prefix = 'templates'): Pars
   if (!Array.isArray(list)) {
     return { ok: false, errors: [{ field: listPrefix, message: 'expected an array of template definitions' }] }
   }
-  const parsed = z.array(templateDefinitionSchema).safeParse(list)
+  const parsed = templateOverridesSchema.safeParse(list)
   if (!parsed.success) return { ok: false, errors: zodFieldErrors(parsed.error, listPrefix) }
   const seen = new Set<string>()
   const errors: FieldError[] = []

@@ -26,9 +26,9 @@ import type { Template } from './template'
 export const TEMPLATE_OVERRIDES_KV_KEY = 'templates:overrides'
 
 /** Names used in error messages: the var, and the binding + key. */
-export const TEMPLATES_VAR = 'TEMPLATES'
+const TEMPLATES_VAR = 'TEMPLATES'
 export const TEMPLATES_KV_BINDING = 'TEMPLATES_KV'
-export const TEMPLATES_KV_SOURCE = `${TEMPLATES_KV_BINDING}["${TEMPLATE_OVERRIDES_KV_KEY}"]`
+const TEMPLATES_KV_SOURCE = `${TEMPLATES_KV_BINDING}["${TEMPLATE_OVERRIDES_KV_KEY}"]`
 
 export interface TemplateSources {
   /** The `TEMPLATES` var: JSON text, already-parsed JSON (a wrangler `[vars]` array), or empty. */

@@ -24,7 +24,7 @@ export const variableNameSchema = z
 
 export type VariableValue = string | number | boolean | string[]
 
-export const variableValueSchema = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])
+const variableValueSchema = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])
 
 export const variableSpecSchema = z.strictObject({
   type: z.enum(VARIABLE_TYPES, { error: `expected one of ${VARIABLE_TYPES.join(', ')}` }),
@@ -134,7 +134,7 @@ export function describeExpected(spec: VariableSpec): string {
 }
 
 /** A short, safe rendering of a received value for an error message. */
-export function describeGot(value: unknown): string {
+function describeGot(value: unknown): string {
   if (value === undefined) return 'nothing'
   if (value === null) return 'null'
   if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : `an array of ${value.length}`

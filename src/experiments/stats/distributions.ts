@@ -158,7 +158,7 @@ export function chiSquareSf(x: number, k: number): number {
 }
 
 /** Standard normal upper tail P(Z > z), via erfc(x) = Q(1/2, x²). */
-export function normalSf(z: number): number {
+function normalSf(z: number): number {
   if (Number.isNaN(z)) return Number.NaN
   if (z >= 0) return 0.5 * regularizedGammaQ(0.5, (z * z) / 2)
   return 1 - 0.5 * regularizedGammaQ(0.5, (z * z) / 2)
