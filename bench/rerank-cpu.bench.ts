@@ -20,6 +20,7 @@ import { cpus, loadavg } from 'node:os'
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare'
 import { DEFAULT_INSTRUCTION, formatQwen3Document, formatQwen3Query } from '../src/backends/vllm/qwen3-prompt'
 import { bodyLoad, type BodyLoadResult } from './lib/body-load'
+import { spawnFakeVllm } from './lib/fake-vllm-process'
 import { startInstantBackend } from './lib/instant-backend'
 import { realisticPassage } from './lib/passages'
 import { cpuMs, newWorkerdPid, workerdPids } from './lib/proc-cpu'
@@ -286,9 +287,46 @@ async function main() {
   }
   lines.push('')
   lines.push(`Failed requests during the measured rounds: ${failures}.`)
+  lines.push('')
+  lines.push(...(await savingsSection()))
   mkdirSync('bench/results', { recursive: true })
   writeFileSync('bench/results/rerank-cpu.md', lines.join('\n') + '\n')
   console.log(lines.join('\n'))
+}
+
+/**
+ * What the cache saved, as a response and /v1/stats report it: the fake vLLM (real Qwen3
+ * tokenizer, vLLM's usage per request), 100 realistic passages in batches of 32, a miss then the
+ * same call again, CACHE_GPU_TOKENS_PER_SECOND set to an illustrative 9,000.
+ */
+async function savingsSection(): Promise<string[]> {
+  const fake = await spawnFakeVllm({})
+  const w = await startWorker({ vars: { VLLM_URLS: `${fake.url}/i/savings`, VLLM_MODEL: MODEL, BACKEND_BATCH_SIZE: '32', CACHE_GPU_TOKENS_PER_SECOND: '9000' }, kv: false, quiet: true })
+  try {
+    const body = JSON.stringify({ query: QUERY, documents: Array.from({ length: 100 }, (_, i) => realisticPassage(900_000 + i)), return_documents: false })
+    const call = async () => (await (await fetch(`${w.url}/v2/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json()) as { usage: Record<string, number>; meta: { cache: unknown; cache_savings: unknown } }
+    const first = await call()
+    const second = await call()
+    const stats = (await (await fetch(`${w.url}/v1/stats`)).json()) as { cache_savings: unknown }
+    return [
+      '### Tokens and GPU time the cache saved, as reported',
+      '',
+      'The fake vLLM (test/fakes/fake-vllm.ts: the real Qwen3 tokenizer, `usage.prompt_tokens` per request as vLLM 0.13), 100 passages in batches of 32 (4 backend requests), `CACHE_GPU_TOKENS_PER_SECOND=9000` (an illustrative rate, not a measurement), the same call twice:',
+      '',
+      '```',
+      `miss:   usage ${JSON.stringify(first.usage)}`,
+      `        meta.cache_savings ${JSON.stringify(first.meta.cache_savings)}`,
+      `repeat: usage ${JSON.stringify(second.usage)}`,
+      `        meta.cache ${JSON.stringify(second.meta.cache)} meta.cache_savings ${JSON.stringify(second.meta.cache_savings)}`,
+      `GET /v1/stats → cache_savings ${JSON.stringify(stats.cache_savings)}`,
+      '```',
+      '',
+      `The repeat saved exactly the prompt tokens the miss reported (${second.usage.cached_prompt_tokens} = ${first.usage.prompt_tokens}: ${second.usage.cached_prompt_tokens === first.usage.prompt_tokens ? 'yes' : 'NO'}).`,
+    ]
+  } finally {
+    await w.dispose()
+    await fake.kill('SIGTERM')
+  }
 }
 
 await main()
