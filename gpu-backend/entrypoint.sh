@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the `vllm serve` command for Qwen3-Reranker from environment variables and execs it.
 #
-# Spec: shared/notes/vllm-qwen3-reranker.md (sections cited as "notes §N"). Every value is validated
+# Sources: vLLM's code, PRs and issues (github.com/vllm-project/vllm, cited as #N) and the model card
+# (QwenLM/Qwen3-Embedding README.md); gpu-backend/README.md explains each choice. Every value is validated
 # before vLLM starts, because a bad one otherwise surfaces minutes later, after the weights load.
 #
 #   MODEL                    HF repo id or local path        default Qwen/Qwen3-Reranker-<MODEL_SIZE>
@@ -122,7 +123,7 @@ for arg in "$@"; do
     --api-key | --api-key=* | --api_key | --api_key=*)
       die "do not pass --api-key on the command line; set VLLM_API_KEY (or VLLM_API_KEY_FILE)" ;;
     --task | --task=*)
-      die "--task was removed in vLLM v0.13.0 (PR #30397); this image uses --runner=pooling (notes §1.2)" ;;
+      die "--task was removed in vLLM v0.13.0 (PR #30397); this image uses --runner=pooling" ;;
   esac
 done
 
@@ -155,7 +156,7 @@ case $model_lc in
 esac
 case $model_lc in
   *fp8* | *nvfp4* | *fp4* | *awq* | *gptq* | *int8* | *int4*)
-    warn "quantized Qwen3-Reranker checkpoints scored 0 (FP8) or failed to load (NVFP4) until vLLM PR #35849 (Mar 2026), which this image predates; serve bf16 (notes §5)" ;;
+    warn "quantized Qwen3-Reranker checkpoints scored 0 (FP8) or failed to load (NVFP4) until vLLM PR #35849 (Mar 2026), which this image predates; serve bf16 (gpu-backend/README.md, Known vLLM pitfalls)" ;;
 esac
 
 if [ -n "${SERVED_MODEL_NAME:-}" ]; then
@@ -170,7 +171,8 @@ else
 fi
 
 # ── hf-overrides: the original checkpoints are Qwen3ForCausalLM; without these vLLM silently scores
-# them as an embedding model (cosine similarity, issue #23615) instead of P(yes) (notes §1.1). The
+# them as an embedding model (cosine similarity, issue #23615) instead of P(yes): `from_2_way_softmax`
+# builds the score head from lm_head[yes] − lm_head[no] (vllm/model_executor/models/adapters.py). The
 # *-seq-cls conversions already are sequence classifiers and must not get them.
 overrides_json='{"architectures":["Qwen3ForSequenceClassification"],"classifier_from_token":["no","yes"],"is_original_qwen3_reranker":true}'
 case ${QWEN3_RERANKER_OVERRIDES:-auto} in
@@ -196,7 +198,7 @@ if [ "$tp" != 1 ]; then
 fi
 
 max_model_len=$MAX_MODEL_LEN
-# 32768: the sequence length in the model card (QwenLM/Qwen3-Embedding README.md); notes §1.3.
+# 32768: the sequence length in the model card (QwenLM/Qwen3-Embedding README.md).
 need_uint MAX_MODEL_LEN "$max_model_len" 1 32768
 
 dtype=$DTYPE

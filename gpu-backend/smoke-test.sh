@@ -235,7 +235,7 @@ else
   fail "POST /v1/rerank without the key -> $status (expected 401) $(head -c 200 "$tmp/body")"
 fi
 
-# 4. what vLLM leaves unguarded must not be reachable (notes §2.6). A real rerank body, so a leak
+# 4. what vLLM leaves unguarded must not be reachable (vLLM docs/usage/security.md). A real rerank body, so a leak
 # would show as a 200 with scores.
 for route in "POST /rerank" "POST /v2/rerank" "POST /score" "POST /v1/score" "POST /pooling" \
   "POST /classify" "POST /invocations" "POST /tokenize" "GET /metrics" "GET /v1/models" \
