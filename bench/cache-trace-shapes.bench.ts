@@ -173,7 +173,7 @@ async function main() {
     rows.push(`| ${label[s]} | ${span(r.map((x) => x.none), 0)} | ${span(r.map((x) => x.whole), 0)} | ${span(r.map((x) => x.pair), 0)} | **${span(r.map((x) => x.whole / x.pair))}×** |`)
   }
   rows.push('')
-  rows.push('The ratio is a property of the trace: with a deterministic retriever the two caches send the same pairs; the per-pair cache gains when calls overlap without being identical.')
+  rows.push('The ratio is a property of the trace: with a deterministic retriever the two caches send the same pairs; the per-pair cache gains when calls overlap without being identical. The reshuffle row is the whole-request cache\'s worst case: one that sorted the documents before keying would match the per-pair cache there (but not on depth or drift).')
   mkdirSync('bench/results', { recursive: true })
   writeFileSync('bench/results/cache-trace-shapes.md', rows.join('\n') + '\n')
   console.log(rows.join('\n'))
