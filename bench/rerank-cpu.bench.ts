@@ -49,9 +49,9 @@ interface Scenario {
 const CACHED: Scenario[] = [
   { name: 'c100v1', label: '100 docs, `/v1/rerank` (documents returned)', path: '/v1/rerank', docs: 100, passage: realisticPassage, requests: 150, throughputMs: 1500 },
   { name: 'c100v2', label: '100 docs, `/v2/rerank`', path: '/v2/rerank', docs: 100, passage: realisticPassage, requests: 150, throughputMs: 1500 },
-  { name: 'c1000v2', label: '1,000 docs, `/v2/rerank`', path: '/v2/rerank', docs: 1000, passage: realisticPassage, requests: 20 },
-  { name: 'c1000v1', label: '1,000 docs, `/v1/rerank` (documents returned)', path: '/v1/rerank', docs: 1000, passage: realisticPassage, requests: 15 },
-  { name: 'c1000s', label: '1,000 docs of 250 chars, `/v2/rerank`', path: '/v2/rerank', docs: 1000, passage: shortPassage, requests: 20 },
+  { name: 'c1000v2', label: '1,000 docs, `/v2/rerank`', path: '/v2/rerank', docs: 1000, passage: realisticPassage, requests: 40 },
+  { name: 'c1000v1', label: '1,000 docs, `/v1/rerank` (documents returned)', path: '/v1/rerank', docs: 1000, passage: realisticPassage, requests: 30 },
+  { name: 'c1000s', label: '1,000 docs of 250 chars, `/v2/rerank`', path: '/v2/rerank', docs: 1000, passage: shortPassage, requests: 40 },
 ]
 
 const BARE_SCRIPT = `export default {
@@ -152,7 +152,7 @@ async function main() {
     const base = (fresh += n)
     return Array.from({ length: n }, (_, i) => `${passage(base + i)} [${base + i}]`)
   }
-  const MISS_N = 6
+  const MISS_N = 12
   const portkeyHeaders = { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${backend}/v1` }
 
   // The formatted body the baselines get must be exactly what the worker sends (and Portkey forwards).
@@ -277,7 +277,7 @@ async function main() {
   lines.push('')
   lines.push('### Worker vs a forward-only Worker vs Portkey, 100 fresh passages per call')
   lines.push('')
-  lines.push('Each call carries 100 passages never sent before (a real miss for the worker). Direct: the fake vLLM called with the formatted body. Forward-only Worker and Portkey\'s gateway 1.15.2 (bench/peer, `x-portkey-custom-host`) receive the formatted body the worker would send; the worker receives `{query, documents}` on `/v1/rerank` with `return_documents: false`. 2 s per target per round, order rotated each round. "Added" = target p50 − direct p50 in the same round. Portkey CPU is its Node process; the Workers\' is their workerd.')
+  lines.push('Each call carries 100 passages never sent before (a real miss for the worker). Direct: the backend stand-in called with the formatted body. Forward-only Worker and Portkey\'s gateway 1.15.2 (bench/peer, `x-portkey-custom-host`) receive the formatted body the worker would send; the worker receives `{query, documents}` on `/v1/rerank` with `return_documents: false`. 2 s per target per round, order rotated each round. "Added" = target p50 − direct p50 in the same round. Portkey CPU is its Node process; the Workers\' is their workerd.')
   lines.push('')
   lines.push('| connections | direct p50 ms | forward-only added p50 | worker added p50 | worker − forward-only p50 | Portkey added p50 | CPU ms/req forward-only / worker / Portkey | worker − forward-only CPU | req/s direct / forward-only / worker / Portkey |')
   lines.push('|---|---:|---:|---:|---:|---:|---|---:|---|')
