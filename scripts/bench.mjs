@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: runs every `bench/*.bench.ts` (each a script, not a test), in name order or
- * only those named as arguments (`npm run bench -- cache-trace`). Each writes its section to
+ * only those named as arguments (`npm run bench -- rerank-cpu`). Each writes its section to
  * `bench/results/<name>.md`; this script then assembles BENCHMARKS.md from all sections.
  * Load runs are bounded and loopback-only.
  */
@@ -34,10 +34,12 @@ const sections = existsSync('bench/results')
   : []
 const header = `# Benchmarks
 
-Every figure is measured on loopback on the development machine (2 cores, noisy), as a **ratio
-against a baseline measured in the same run**, as the median of several runs with the spread
-(min–max) in brackets. Each section names the command that produced it. Regenerate all with
-\`npm run bench\` (or one with \`npm run bench -- <name>\`).
+Every figure is measured on loopback on the development machine (2 cores, often shared with other
+test runs: each section says when it was taken and how busy the machine was), as a **ratio or
+difference against a baseline measured in the same run**, as the median of several runs with the
+spread (min–max) in brackets; where wall time is distorted by the shared cores, process CPU time per
+request is given beside it. Each section names the command that produced it and is only as current
+as its date. Regenerate all with \`npm run bench\` (or one with \`npm run bench -- <name>\`).
 `
 writeFileSync(
   'BENCHMARKS.md',
