@@ -1,6 +1,6 @@
 /**
  * Per-pair cache vs a whole-request cache, both measured *through a service* on several trace
- * shapes (issue 17: a trace decides the ratio; a deterministic retriever gives none):
+ * shapes (the trace decides the ratio; a deterministic retriever gives none):
  *  - the worker (per-pair cache, memory tier) in Miniflare in front of a counting backend;
  *  - a whole-request cache in front of the same kind of backend: a Node HTTP proxy that answers a
  *    request whose exact body it has seen before from its cache (SHA-256 of the body: what

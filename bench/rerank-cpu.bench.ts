@@ -1,5 +1,5 @@
 /**
- * CPU per request and latency of the rerank route, like for like (issue 17):
+ * CPU per request and latency of the rerank route, like for like:
  *  - cached calls vs a bare route in the same runtime that reads the same body and answers JSON of
  *    the same size, with realistic 300–2,000-character passages, on /v1/rerank (documents echoed)
  *    and /v2/rerank; 100 and 1,000 candidates (and 1,000 × 250 characters, the issue's earlier size);
@@ -291,7 +291,7 @@ async function main() {
   const m = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k] as number))
   const verdict = (ok: boolean) => (ok ? '**met**' : '**not met**')
   const c = cached
-  lines.push('### Issue 17 targets, from this run')
+  lines.push('### Targets (CPU and latency budgets), from this run')
   lines.push('')
   lines.push(`- 1,000-document miss ≤ 10 ms CPU in workerd: ${verdict(m(miss.miss, 'cpu') <= 10)} with 300–2,000-character passages (${m(miss.miss, 'cpu').toFixed(1)} ms; the forward-only Worker alone needs ${m(miss.forward, 'cpu').toFixed(1)} ms for the same bytes), ${verdict(m(miss.missShort, 'cpu') <= 10)} with 250-character passages (${m(miss.missShort, 'cpu').toFixed(1)} ms; forward-only ${m(miss.forwardShort, 'cpu').toFixed(1)} ms).`)
   lines.push(`- Cached 1,000-document call ≤ 3 ms CPU: ${verdict(m(c.c1000v2!.worker, 'cpu') <= 3)} with realistic passages (${m(c.c1000v2!.worker, 'cpu').toFixed(1)} ms; the bare route reading the same 1.2 MB body: ${m(c.c1000v2!.bare, 'cpu').toFixed(1)} ms), ${verdict(m(c.c1000s!.worker, 'cpu') <= 3)} with 250-character passages (${m(c.c1000s!.worker, 'cpu').toFixed(1)} ms; bare ${m(c.c1000s!.bare, 'cpu').toFixed(1)} ms).`)

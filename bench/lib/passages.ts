@@ -2,7 +2,7 @@
  * @module bench/passages
  * Deterministic, realistic retrieval passages: 300–2,000 characters (mean ≈ 1,150), mixed words,
  * numbers and punctuation, a few with non-ASCII text, so that request bodies, keys and replies
- * have the sizes of real RAG candidates (issue 17: short synthetic documents flattered the cache).
+ * have the sizes of real RAG candidates (short synthetic documents flatter a cache's figures).
  */
 const WORDS = [
   'river', 'delta', 'harbour', 'council', 'budget', 'rainfall', 'bridge', 'railway', 'market', 'census', 'flood', 'irrigation',

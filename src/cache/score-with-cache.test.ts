@@ -448,7 +448,7 @@ describe('scoreWithCache', () => {
     expect(old.cachedPairsUnknownTokens).toBe(2)
   })
 
-  it('never serves a lone surrogate the score of its U+FFFD twin, from either tier (issue 14 §5)', async () => {
+  it('never serves a lone surrogate the score of its U+FFFD twin, from either tier', async () => {
     for (const [seen, unseen] of [['caf\ud800', 'caf\ufffd'], ['caf\ufffd', 'caf\ud800'], ['\udc00x', '\ufffdx']] as const) {
       const h = harness()
       h.scorer.next.push(async (r) => ({ scores: r.documents.map(() => 0.9) }))

@@ -9,7 +9,7 @@
  * cached in the string, and the call already hashed it while deduplicating) and no per-pair key
  * string is built. A flat key of scope + "\n" + document cost a copy of every document and a
  * fresh hash per Map operation (claim, join, release: 3–4 per document on a miss), which was most
- * of the miss path's CPU at 1,000 documents (issue 17's profile).
+ * of the miss path's CPU at 1,000 documents in a V8 profile (bench/lib/workerd-profile.ts).
  *
  * The owner settles its flight exactly once: `resolve` with one value per claimed document, in
  * the order claimed, or `reject` with the error every waiter then sees (the same BackendError
