@@ -3,7 +3,7 @@
  * What may enter or leave the score cache, and how a score is stored. Pure.
  *
  * AGENTS.md "Never": nothing that is not a finite score in [0, 1] is cached. Qwen3-Reranker's
- * score is sigmoid(logit_yes − logit_no) (QwenLM/Qwen3-Embedding README, "Reranker Model"; vLLM's Qwen3 reranker conversion, `vllm/model_executor/models/qwen3.py`), so it
+ * score is sigmoid(logit_yes − logit_no) (the model card's score, softmax over the "yes"/"no" logits: QwenLM/Qwen3-Embedding README, "Reranker Model"), so it
  * always lies in [0, 1]; anything else is a fault, not a score.
  *
  * Stored form: the shortest decimal string that round-trips to the same double

@@ -3,10 +3,10 @@
  * Pure validation of a vLLM `/v1/rerank` reply. Trust nothing: the reply must be JSON, have one
  * result per document sent, each index an integer in range and seen once, each
  * `relevance_score` a finite number in [0, 1] (sigmoid(logit_yes − logit_no) lies in (0,1):
- * shared/notes/vllm-qwen3-reranker.md §3.4). Anything else is a `BackendFault` (502), and
+ * QwenLM/Qwen3-Embedding README, "Reranker Model": softmax over the "yes"/"no" logits). Anything else is a `BackendFault` (502), and
  * nothing from such a reply is used or cached.
  *
- * Shapes: vLLM `vllm/entrypoints/pooling/score/protocol.py` RerankResponse (notes §2.2);
+ * Shapes: vLLM `vllm/entrypoints/pooling/score/protocol.py` RerankResponse;
  * unknown keys are ignored.
  */
 
