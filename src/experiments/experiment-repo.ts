@@ -5,25 +5,10 @@
  * Validation and the rules about what may change happen before (routes/experiments.ts,
  * experiments/experiment-rules.ts); this module only reads and writes rows.
  */
-import type { ExperimentCreate, ExperimentStatus, ExperimentVariant } from './experiment-schema'
+import type { ExperimentChanges, ExperimentCreate, ExperimentRecord, ExperimentStatus, ExperimentVariant } from './experiment-schema'
 
-/** An experiment as stored and as the admin API returns it. */
-export interface ExperimentRecord {
-  id: string
-  name: string
-  description: string
-  status: ExperimentStatus
-  /** Arm 0 is the control. */
-  variants: ExperimentVariant[]
-  coverage: number
-  seed: string | null
-  hash_version: 1 | 2
-  version: number
-  created_at: string
-  updated_at: string
-  started_at: string | null
-  stopped_at: string | null
-}
+// The shapes live with the schemas (pure); re-exported for the callers of this module's functions.
+export type { ExperimentChanges, ExperimentRecord } from './experiment-schema'
 
 interface ExperimentRow {
   id: string
@@ -127,19 +112,6 @@ export async function insertExperiment(
     )
     .first<ExperimentRow>()
   return row ? fromRow(row) : null
-}
-
-/** The columns an update may set (already validated and allowed by experiment-rules.ts). */
-export interface ExperimentChanges {
-  name?: string
-  description?: string
-  status?: ExperimentStatus
-  variants?: ExperimentVariant[]
-  coverage?: number
-  seed?: string | null
-  hash_version?: 1 | 2
-  started_at?: string
-  stopped_at?: string
 }
 
 /**

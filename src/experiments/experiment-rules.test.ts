@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ExperimentRecord } from './experiment-repo'
+import type { ExperimentRecord } from './experiment-schema'
 import { planUpdate } from './experiment-rules'
 
 const base: ExperimentRecord = {

@@ -18,7 +18,7 @@
  * equally likely from every arm.
  */
 import { canonicalJson } from '../templates/fingerprint'
-import type { ExperimentChanges, ExperimentRecord } from './experiment-repo'
+import type { ExperimentChanges, ExperimentRecord } from './experiment-schema'
 import type { ExperimentStatus, ExperimentUpdate } from './experiment-schema'
 
 export interface RuleViolation {

@@ -213,3 +213,34 @@ export const experimentUpdateSchema: Schemas['update'] = defaults.update
 export type ExperimentVariant = z.output<Schemas['variant']>
 export type ExperimentCreate = z.output<Schemas['create']>
 export type ExperimentUpdate = z.output<Schemas['update']>
+
+/** An experiment as stored and as the admin API returns it. */
+export interface ExperimentRecord {
+  id: string
+  name: string
+  description: string
+  status: ExperimentStatus
+  /** Arm 0 is the control. */
+  variants: ExperimentVariant[]
+  coverage: number
+  seed: string | null
+  hash_version: 1 | 2
+  version: number
+  created_at: string
+  updated_at: string
+  started_at: string | null
+  stopped_at: string | null
+}
+
+/** The columns an update may set (already validated and allowed by experiment-rules.ts). */
+export interface ExperimentChanges {
+  name?: string
+  description?: string
+  status?: ExperimentStatus
+  variants?: ExperimentVariant[]
+  coverage?: number
+  seed?: string | null
+  hash_version?: 1 | 2
+  started_at?: string
+  stopped_at?: string
+}

@@ -6,7 +6,7 @@
  *   user has one exposure (then the ratio metric is a plain per-user mean).
  */
 import { describe, expect, it } from 'vitest'
-import type { ExperimentRecord } from './experiment-repo'
+import type { ExperimentRecord } from './experiment-schema'
 import { buildExperimentReport, UNIT_OF_ANALYSIS } from './report'
 import { aggregateUnits, type UnitRow } from './unit-aggregate'
 

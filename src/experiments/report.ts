@@ -18,7 +18,7 @@
  * exposures, because assignment is per unit: an arm whose users search more often has more
  * exposures without any fault in the split.
  */
-import type { ExperimentRecord } from './experiment-repo'
+import type { ExperimentRecord } from './experiment-schema'
 import type { ArmStat } from './stats/arm-stat'
 import { studentTQuantile } from './stats/distributions'
 import { DEFAULT_SEQUENTIAL_TUNING, SEQUENTIAL_METHOD, SEQUENTIAL_METHOD_LABEL, sequentialTest } from './stats/sequential-test'

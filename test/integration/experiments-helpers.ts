@@ -2,7 +2,7 @@
  * Helpers shared by the experiment, feedback and report integration tests: JSON calls to the
  * admin API and direct reads of the test D1 database.
  */
-import type { ExperimentRecord } from '../../src/experiments/experiment-repo'
+import type { ExperimentRecord } from '../../src/experiments/experiment-schema'
 import { callWorker, testEnv, type CallOptions } from './helpers'
 
 export interface ErrorBody {
