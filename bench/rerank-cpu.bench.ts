@@ -298,11 +298,22 @@ async function main() {
   lines.push(`- Cached 100-document call on \`/v1/rerank\`, realistic passages, ≤ 1.5 ms p50: ${verdict(m(c.c100v1!.worker, 'p50') <= 1.5)} (${m(c.c100v1!.worker, 'p50').toFixed(2)} ms, client-timed on the shared machine); ≤ 1 ms CPU: ${verdict(m(c.c100v1!.worker, 'cpu') <= 1)} (${m(c.c100v1!.worker, 'cpu').toFixed(2)} ms; the bare route ${m(c.c100v1!.bare, 'cpu').toFixed(2)} ms).`)
   lines.push(`- ≥ 0.7× the throughput of the same-size bare route: ${verdict(median(c.c100v1!.workerTp.map((x, i) => x.rps / (c.c100v1!.bareTp[i]?.rps ?? Number.NaN))) >= 0.7)} on \`/v1/rerank\`, ${verdict(median(c.c100v2!.workerTp.map((x, i) => x.rps / (c.c100v2!.bareTp[i]?.rps ?? Number.NaN))) >= 0.7)} on \`/v2/rerank\` (ratios in the first table).`)
   lines.push('')
+  lines.push(...WHERE_CPU_GOES.split('\n'))
   lines.push(...(await savingsSection()))
   mkdirSync('bench/results', { recursive: true })
   writeFileSync('bench/results/rerank-cpu.md', lines.join('\n') + '\n')
   console.log(lines.join('\n'))
 }
+
+/** From bench/lib/workerd-profile.ts runs (profiles are not re-taken by this bench: update by hand). */
+const WHERE_CPU_GOES = `### Where the CPU goes (V8 profiles inside workerd)
+
+\`[DOCS=1000] [ROUTE=/v2/rerank] npx tsx bench/lib/workerd-profile.ts <cached|miss> out.cpuprofile\` (Miniflare with the inspector, 100 µs sampling, 40 calls after 20 warm-up calls, realistic passages; shares of the samples, self time unless "incl."), taken on this code the same day:
+
+- Cached 1,000 passages on \`/v2/rerank\`: reading the request body 36 % incl. (its UTF-8 decode alone 26 %; the bare route pays the same), the token budget's \`prepare\` 26 % incl. (the \`tokenBound\` pass: \`normalize('NFC')\` and a UTF-8 count for every passage with a character from U+0300, most of these realistic ones), zod validation 5 %, the access log 6 % incl., the score cache 5 % incl. (it was 23.5 % before per-pair key strings were removed), sorting 1 %.
+- Real miss, 1,000 passages: unattributed runtime (\`(program)\`, I/O) 29 %, UTF-8 decode of the request and of vLLM's 1.3 MB reply (every document echoed) 10 %, building and posting the upstream body (formatting, \`JSON.stringify\`: vllm-client) 13 % incl., request body read 6 %, the score cache about 7 % incl. (memory-tier inserts 2.6 %, the token split 1 %), reading the reply (the scanner) 1 %.
+- Cached 100 passages on \`/v1/rerank\`: spread over the runtime's body read (18 %), Hono and the middleware chain, response building; the score cache 2 %. Removing esbuild's \`keepNames\` wrappers (\`keep_names = false\`) took 5 % off.
+`
 
 /**
  * What the cache saved, as a response and /v1/stats report it: the fake vLLM (real Qwen3
