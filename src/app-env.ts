@@ -4,6 +4,7 @@
  */
 import type { Config, ConfigVarName } from './config'
 import type { RerankLogInfo } from './observability/request-record'
+import type { Services } from './services'
 
 /**
  * The worker's env: the bindings and `[vars]` of wrangler.toml exactly as `wrangler types`
@@ -16,6 +17,8 @@ import type { RerankLogInfo } from './observability/request-record'
 export type Env = Cloudflare.Env & { readonly [K in Exclude<ConfigVarName, keyof Cloudflare.Env>]?: string }
 
 export interface AppVariables {
+  /** The isolate's long-lived state (src/services.ts), set before any other middleware. */
+  services: Services
   requestId: string
   /** The caller's own X-Request-Id, when sane: a correlation field only, never a key. */
   clientRequestId: string | null

@@ -24,11 +24,20 @@ import { templateRoutes } from './routes/templates'
 import { experimentRoutes } from './routes/experiments'
 import { feedbackRoutes } from './routes/feedback'
 import { modelRoutes } from './routes/models'
+import { createServices, type Services } from './services'
 
-export function createApp(): Hono<AppEnv> {
+/**
+ * `services`: the isolate's long-lived state (src/services.ts); src/index.ts builds one per
+ * isolate, a test may pass its own (with its own clock). Absent: a fresh set for this app.
+ */
+export function createApp(services: Services = createServices()): Hono<AppEnv> {
   // strict: false: `/v1/rerank/` is `/v1/rerank` (c.req.path is trimmed too, so access rules match).
   const app = new Hono<AppEnv>({ strict: false })
 
+  app.use('*', async function provideServices(c, next) {
+    c.set('services', services)
+    await next()
+  })
   app.use('*', requestContext())
   app.use('*', accessLog())
   app.use(

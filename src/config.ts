@@ -4,9 +4,8 @@
  * A bad var fails fast with a message naming it (never its value: it may be a secret).
  */
 import { z } from 'zod'
-import type { Env } from './app-env'
 import { apiKeysVar } from './auth/api-keys'
-import { foldingVar } from './rerank/fold-documents'
+import { foldingVar } from './documents/folding-options'
 import { gpuTokensPerSecondVar } from './cache/gpu-savings'
 
 const int = (def: number, min: number, max: number) =>
@@ -117,7 +116,10 @@ export class ConfigError extends Error {
 
 const memo = new WeakMap<object, Config>()
 
-export function parseConfig(env: Env): Config {
+/** What parseConfig reads: the worker's env (app-env.ts `Env`) or any object of config vars. */
+export type ConfigEnv = { readonly [K in ConfigVarName]?: unknown }
+
+export function parseConfig(env: ConfigEnv): Config {
   const cached = memo.get(env)
   if (cached) return cached
   const raw: Record<string, unknown> = {}

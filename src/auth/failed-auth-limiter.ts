@@ -57,6 +57,11 @@ export class FailedAuthLimiter {
     return w.failures
   }
 
+  /** Forgets every counted failure (an operator's or a test's fresh start). */
+  clear(): void {
+    this.#windows.clear()
+  }
+
   #sweep(now: number): void {
     for (const [k, w] of this.#windows) if (now >= w.resetAt) this.#windows.delete(k)
     if (this.#windows.size >= this.maxEntries) this.#windows.clear()

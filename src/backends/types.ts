@@ -29,7 +29,8 @@ export interface ScoreResult {
   uncacheable?: readonly number[]
   /**
    * Each pair's share of `promptTokens`, in request order (whole numbers summing to each backend
-   * request's usage: cache/apportion-tokens.ts). The cache keeps it with the score.
+   * request's usage: a scorer that knows its prompt format splits it, as
+   * backends/vllm/qwen3-pair-tokens.ts does). The cache keeps it with the score.
    */
   pairTokens?: number[]
 }

@@ -20,7 +20,7 @@ const modelScore = (instruction: string, query: string, doc: string) => {
 interface FakeScorer extends PairScorer {
   calls: ScoreRequest[]
   /** Replace the next answers. */
-  next: Array<(r: ScoreRequest) => Promise<ScoreResult & { servedBy?: BackendKind }>>
+  next: Array<(r: ScoreRequest) => Promise<ScoreResult>>
 }
 
 function fakeScorer(kind: BackendKind = 'vllm'): FakeScorer {
@@ -293,15 +293,6 @@ describe('scoreWithCache', () => {
       expect(h.scorer.calls[1]?.documents).toEqual(['a', 'b'])
     })
   }
-
-  it('never caches a result its scorer attributes to another backend (a fallback)', async () => {
-    const h = harness()
-    h.scorer.next.push(async (r) => ({ scores: r.documents.map(() => 0.5), servedBy: 'lexical' }))
-    const r = await h.call(docs(2))
-    expect(r.scores).toEqual([0.5, 0.5])
-    await h.settle()
-    expect(h.store.data.size + h.memory.size).toBe(0)
-  })
 
   it('bypasses every tier for the lexical scorer', async () => {
     const h = harness()

@@ -19,12 +19,12 @@
  * documents that reach it. All three tiers therefore tell apart exactly the same texts.
  *
  * Cost kept with each score: the prompt tokens its pair took (the scorer's per-batch split, or the
- * call's total apportioned by prompt bytes: `apportion-tokens`), so a hit reports what it saved.
+ * call's total apportioned by text bytes: lib/apportion-tokens.ts), so a hit reports what it saved.
  *
  * Never cached (AGENTS.md "Never"): anything from a call that threw; any reply holding a score that
  * is not finite or not in [0, 1] (the whole reply is rejected: 502); anything from the lexical
- * scorer (its scores depend on the candidate set, so the cache is bypassed altogether); a result a
- * scorer attributes to another backend than its own (`servedBy`, for a fallback scorer).
+ * scorer (its scores depend on the candidate set, so the cache is bypassed altogether); a pair the
+ * backend re-cut to fit its context (`uncacheable`).
  * A failing store is a miss (reads) or a lost write, counted, never a failed request.
  *
  * Controls (RFC 9111 §5.2.1 request directives, parsed in lib/cache-control): `no-cache` recomputes
@@ -37,17 +37,18 @@
  * (lexical scorer, no-store, cache disabled); `stored` when this call wrote scores, `collapsed`
  * when it waited for another call's forward (§2.5, §2.6); `detail` counts hits and misses per tier.
  */
-import { formatQwen3Document, formatQwen3Query } from '../backends/vllm/qwen3-prompt'
 import { BackendError } from '../backends/backend-error'
-import type { BackendKind, PairScorer, ScoreOptions, ScoreRequest, ScoreResult } from '../backends/types'
-import { apportionPairTokens } from './apportion-tokens'
-import { ByteBoundedLru, type CachedPair } from './memory-lru'
+import type { PairScorer, ScoreOptions, ScoreRequest, ScoreResult } from '../backends/types'
+import { apportionTokens, utf8Length } from '../lib/apportion-tokens'
+import { CACHE_NAME, cacheStatus, zeroCounts, type CacheCounts, type CacheMode } from './cache-status'
+import { readEdge, withDeadline } from './edge-read'
+import type { ByteBoundedLru, CachedPair } from './memory-lru'
 import { pairKeys, scopeDigest } from './score-key'
 import type { ScoreStore } from './score-store'
 import { isCacheableScore, type StoredScore } from './score-value'
-import { SingleFlight } from './single-flight'
+import type { SingleFlight } from './single-flight'
 
-export type CacheMode = 'default' | 'no-cache' | 'no-store'
+export type { CacheCounts, CacheMode } from './cache-status'
 
 /** The cache settings of Config this module reads. */
 export interface ScoreCacheConfig {
@@ -71,25 +72,9 @@ export interface ScoreWithCacheDeps {
   now?: number
   /** Reads the time for deadlines (edge read budget, waiting on another call's forward); default Date.now. */
   clock?: () => number
-  /** The isolate's tiers (tests pass their own). */
-  memory?: ByteBoundedLru
-  flights?: SingleFlight
-}
-
-export interface CacheCounts {
-  /** Positions served from the isolate's memory. */
-  memory: number
-  /** Positions served from the edge store. */
-  edge: number
-  /** Positions served by joining another call's backend request. */
-  collapsed: number
-  /** Distinct pairs this call sent to the backend. */
-  forwarded: number
-  /** Edge read / write operations (writes: scheduled after the response). */
-  edgeReads: number
-  edgeWrites: number
-  /** Edge operations that failed (reads: counted before the response; writes: not yet known). */
-  edgeFailures: number
+  /** The isolate's tiers (src/services.ts `scoreCache`; tests pass their own). */
+  memory: ByteBoundedLru
+  flights: SingleFlight
 }
 
 export interface ScoredPairs {
@@ -111,9 +96,6 @@ export interface ScoredPairs {
   counts: CacheCounts
 }
 
-/** RFC 9211 cache name for this service's score cache. */
-export const CACHE_NAME = 'rerank-edge'
-
 /**
  * At most this many edge writes per request. KV allows 1,000 operations per invocation
  * (developers.cloudflare.com/kv/platform/limits; a bulk read counts once); MAX_DOCUMENTS is 1,000
@@ -121,27 +103,6 @@ export const CACHE_NAME = 'rerank-edge'
  * not written still enter the isolate's memory.
  */
 export const MAX_EDGE_WRITES_PER_REQUEST = 900
-
-/** A slow store must not hold a request: past this share of the time left, reads count as misses. */
-const EDGE_READ_SHARE_OF_DEADLINE = 0.25
-const EDGE_READ_MAX_MS = 2000
-
-/** The isolate's own tiers: they live as long as the isolate (module scope). */
-const isolateMemory = new ByteBoundedLru(0)
-const isolateFlights = new SingleFlight()
-
-/** A scorer may say which backend actually produced a result (e.g. a fallback): never cache those. */
-type AttributedResult = ScoreResult & { servedBy?: BackendKind }
-
-const zeroCounts = (): CacheCounts => ({
-  memory: 0,
-  edge: 0,
-  collapsed: 0,
-  forwarded: 0,
-  edgeReads: 0,
-  edgeWrites: 0,
-  edgeFailures: 0,
-})
 
 export async function scoreWithCache(
   deps: ScoreWithCacheDeps,
@@ -163,11 +124,7 @@ export async function scoreWithCache(
   const config = deps.config
   const clock = deps.clock ?? Date.now
   const now = deps.now ?? clock()
-  const memory = deps.memory ?? isolateMemory
-  if (memory === isolateMemory && memory.capacityBytes !== config.CACHE_MEMORY_BYTES) {
-    memory.setCapacity(config.CACHE_MEMORY_BYTES)
-  }
-  const flights = deps.flights ?? isolateFlights
+  const { memory, flights } = deps
   const store = deps.store ?? null
   const counts = zeroCounts()
   const t0 = performance.now()
@@ -266,7 +223,7 @@ export async function scoreWithCache(
 
   const forward = async () => {
     if (!flight) return
-    let result: AttributedResult
+    let result: ScoreResult
     try {
       result = await deps.scorer.score({ instruction: request.instruction, query: request.query, documents: forwardDocs }, options)
       if (result.scores.length !== forwardDocs.length || !result.scores.every(isCacheableScore)) {
@@ -284,9 +241,8 @@ export async function scoreWithCache(
     })
     counts.forwarded = forwardDocs.length
     promptTokens = result.promptTokens
-    if (result.servedBy !== undefined && result.servedBy !== deps.scorer.kind) return
     // Pairs the backend did not score as sent (re-cut to fit its context) are served, not cached.
-    const skip = new Set((result as { uncacheable?: readonly number[] }).uncacheable ?? [])
+    const skip = new Set(result.uncacheable ?? [])
     const expiresAt = now + config.CACHE_TTL_SECONDS * 1000
     forwardDocs.forEach((doc, j) => {
       if (!skip.has(j)) memory.set(scopeHex, doc, result.scores[j] as number, expiresAt, tokens?.[j])
@@ -351,15 +307,17 @@ export async function scoreWithCache(
 
 /**
  * Each forwarded pair's prompt tokens: the scorer's own split per backend request when it gives
- * one, else the call's total apportioned by each pair's prompt bytes (exact sum per call); none
- * when the backend reported no usage.
+ * one (the vLLM scorer weighs its formatted prompts: backends/vllm/qwen3-pair-tokens.ts), else the
+ * call's total apportioned by each pair's own text bytes (instruction, query, document: the cache
+ * knows no prompt format), exact sum per call; none when the backend reported no usage.
  */
 function pairTokensOf(result: ScoreResult, request: ScoreRequest, docs: readonly string[]): number[] | undefined {
   const p = result.pairTokens
   if (p !== undefined && p.length === docs.length && p.every((t) => Number.isInteger(t) && t >= 0)) return p
   const total = result.promptTokens
   if (total === undefined || !Number.isInteger(total) || total < 0) return undefined
-  return apportionPairTokens(total, request, docs)
+  const shared = utf8Length(request.instruction) + utf8Length(request.query)
+  return apportionTokens(total, docs.map((d) => shared + utf8Length(d)))
 }
 
 async function bypass(
@@ -386,69 +344,3 @@ async function bypass(
   return out
 }
 
-async function readEdge(
-  store: ScoreStore,
-  keys: readonly string[],
-  deadline: number,
-  counts: CacheCounts,
-  clock: () => number
-): Promise<Map<string, StoredScore>> {
-  const budget = Math.min(EDGE_READ_MAX_MS, Math.max(0, (deadline - clock()) * EDGE_READ_SHARE_OF_DEADLINE))
-  const before = { reads: store.stats.readOps, failures: store.stats.readFailures }
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), budget)
-    })
-    const found = await Promise.race([store.getMany(keys), timeout])
-    if (found === undefined) counts.edgeFailures++
-    return found ?? new Map()
-  } catch {
-    counts.edgeFailures++
-    return new Map()
-  } finally {
-    if (timer !== undefined) clearTimeout(timer)
-    counts.edgeReads += store.stats.readOps - before.reads
-    counts.edgeFailures += store.stats.readFailures - before.failures
-  }
-}
-
-/** Waits for `p`, but not past the caller's own deadline (a joined flight may run longer). */
-async function withDeadline<T>(p: Promise<T>, deadline: number, clock: () => number): Promise<T> {
-  const remaining = deadline - clock()
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new BackendError({ kind: 'timeout', message: 'backend did not answer within the deadline' })),
-      Math.max(0, remaining)
-    )
-  })
-  try {
-    return await Promise.race([p, timeout])
-  } finally {
-    if (timer !== undefined) clearTimeout(timer)
-  }
-}
-
-/** The RFC 9211 Cache-Status member for a cached (not bypassed) call. */
-export function cacheStatus(mode: CacheMode, hits: number, misses: number, c: CacheCounts, stored: boolean): string {
-  const parts = [CACHE_NAME]
-  if (mode === 'no-cache') parts.push('fwd=request')
-  else if (misses === 0) parts.push('hit')
-  else parts.push(hits > 0 ? 'fwd=partial' : 'fwd=miss')
-  if (stored) parts.push('stored')
-  if (c.collapsed > 0) parts.push('collapsed')
-  const detail = [
-    `hits=${hits}`,
-    `misses=${misses}`,
-    `memory=${c.memory}`,
-    `edge=${c.edge}`,
-    `collapsed=${c.collapsed}`,
-    `forwarded=${c.forwarded}`,
-    `edge-reads=${c.edgeReads}`,
-    `edge-writes=${c.edgeWrites}`,
-  ]
-  if (c.edgeFailures > 0) detail.push(`edge-failures=${c.edgeFailures}`)
-  parts.push(`detail="${detail.join(' ')}"`)
-  return parts.join('; ')
-}

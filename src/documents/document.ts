@@ -1,6 +1,6 @@
 /**
  * @module documents/document
- * The document shapes of the public contract (shared/notes/interface.md "Request fields"): a string, or
+ * The document shapes of the public contract (README "Templates, metadata and fusion"): a string, or
  * an object with `text` and optional `id`, `published_at` (ISO-8601), `source` and `fields`
  * ({name: string | number | boolean}). Pure types, a reusable zod schema and one normaliser.
  */
@@ -15,6 +15,15 @@ export interface StructuredDocument {
   published_at?: string | undefined
   source?: string | undefined
   fields?: Readonly<Record<string, FieldValue>> | undefined
+}
+
+/**
+ * The one shape the pipeline carries a document in after the request (rerank/prepare-documents.ts):
+ * the structured form, plus, with Cohere v1 `rank_fields`, the object as sent (Cohere v1 returns it
+ * as `document`, not the text built to rank).
+ */
+export interface NormalizedDocument extends StructuredDocument {
+  original?: Readonly<Record<string, unknown>>
 }
 
 /** A request document as it arrives: a bare string or a structured object. */

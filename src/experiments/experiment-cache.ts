@@ -18,6 +18,11 @@ export interface ExperimentCacheOptions {
   maxEntries?: number
 }
 
+/** The cache key of one tenant's experiment (the rerank path reads it, the admin routes invalidate it). */
+export function experimentCacheKey(tenant: string, id: string): string {
+  return `${tenant}\u0000${id}`
+}
+
 const DEFAULT_EXPERIMENT_TTL_MS = 5_000
 const DEFAULT_STALE_IF_ERROR_MS = 5 * 60_000
 const DEFAULT_MAX_ENTRIES = 1_000

@@ -3,7 +3,7 @@
  * Reads the request's `Cache-Control` for the score cache: `no-store` (neither read nor
  * write) wins over `no-cache` (recompute, then overwrite), as in RFC 9111 §5.2.1.
  */
-import type { CacheMode } from '../cache/score-with-cache'
+import type { CacheMode } from '../cache/cache-status'
 import { ApiError } from '../errors'
 
 /**

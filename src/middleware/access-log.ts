@@ -14,7 +14,6 @@ import { ApiError } from '../errors'
 import { redactorFor, type Redactor } from '../lib/redact-secrets'
 import { toDataPoint } from '../observability/analytics'
 import { buildRequestRecord, type RequestRecord } from '../observability/request-record'
-import { requestStats } from '../observability/request-stats'
 
 const STATUS_CODES: Record<number, string> = {
   400: 'invalid_request',
@@ -44,7 +43,8 @@ function errorCodeOf(c: Context<AppEnv>, status: number): string | null {
 export const accessLog = (): MiddlewareHandler<AppEnv> =>
   async function accessLog(c, next) {
     await next()
-    const now = Date.now()
+    const services = c.get('services')
+    const now = services.now()
     // c.var.config is unset when the config itself failed to parse (a 500 that is still logged).
     const config = c.get('config') as AppEnv['Variables']['config'] | undefined
     const record = buildRequestRecord({
@@ -61,7 +61,7 @@ export const accessLog = (): MiddlewareHandler<AppEnv> =>
       configuredBackend: config?.backend ?? null,
     })
     // Polling the stats must not move them.
-    if (record.path !== '/v1/stats') requestStats.record(record, now)
+    if (record.path !== '/v1/stats') services.requestStats.record(record, now)
     const log = config?.LOG_REQUESTS ?? true
     const analytics = c.env?.ANALYTICS
     // Nothing to write: skip the waitUntil too (it keeps the request's context open).

@@ -10,7 +10,7 @@ import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env'
 import { readCredential } from '../auth/credentials'
 import { findKeyByDigest, sha256 } from '../auth/key-digest'
-import { clientOf, FailedAuthLimiter } from '../auth/failed-auth-limiter'
+import { clientOf, type FailedAuthPolicy } from '../auth/failed-auth-limiter'
 import { accessRuleFor } from '../auth/route-access'
 import { NO_SCOPES, OPEN_SCOPES, type Scope } from '../auth/scopes'
 import { ApiError } from '../errors'
@@ -45,20 +45,12 @@ function unauthorized(message: string, invalidToken: boolean): ApiError {
   })
 }
 
-function tooManyFailures(retryAfterSec: number): ApiError {
-  const p = failedAuth.policy
+function tooManyFailures(retryAfterSec: number, p: FailedAuthPolicy): ApiError {
   return new ApiError(
     'rate_limited',
     `too many failed authentications from this client (${p.maxFailures} per ${Math.round(p.windowMs / 1000)} s); retry after ${retryAfterSec} s`,
     { headers: { 'Retry-After': String(retryAfterSec) } }
   )
-}
-
-let failedAuth = new FailedAuthLimiter()
-
-/** Tests: forget counted failures. */
-export function resetFailedAuth(): void {
-  failedAuth = new FailedAuthLimiter()
 }
 
 function forbidden(scope: Scope): ApiError {
@@ -83,7 +75,8 @@ export const accessControl = (): MiddlewareHandler<AppEnv> =>
       // A wrong one is counted like anywhere else, but the public answer is still given.
       if (credential.kind === 'missing') return next()
       const client = clientOf(c.req.header('cf-connecting-ip'))
-      const now = Date.now()
+      const { failedAuth, now: clock } = c.get('services')
+      const now = clock()
       if (failedAuth.lockedFor(client, now) > 0) return next()
       const key = credential.kind === 'key' ? findKeyByDigest(keys, await sha256(credential.token)) : null
       if (key === null) {
@@ -101,9 +94,10 @@ export const accessControl = (): MiddlewareHandler<AppEnv> =>
     // Key guessing: past the failure budget a client's credentials are not checked at all, so a
     // right guess looks like a wrong one until the window ends (auth/failed-auth-limiter.ts).
     const client = clientOf(c.req.header('cf-connecting-ip'))
-    const now = Date.now()
+    const { failedAuth, now: clock } = c.get('services')
+    const now = clock()
     const locked = failedAuth.lockedFor(client, now)
-    if (locked > 0) throw tooManyFailures(locked)
+    if (locked > 0) throw tooManyFailures(locked, failedAuth.policy)
     if (credential.kind === 'malformed') {
       failedAuth.fail(client, now)
       throw unauthorized(credential.message, true)

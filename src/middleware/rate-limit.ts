@@ -11,13 +11,10 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env'
-import { WindowLimiter } from '../auth/window-limiter'
 import { ApiError } from '../errors'
 
 /** wrangler.toml `[[ratelimits]] simple.period` of RATE_LIMITER; the binding does not expose it. */
 const BINDING_PERIOD_SECONDS = 60
-
-const ownLimits = new WindowLimiter()
 
 function limited(message: string, retryAfterSec: number): ApiError {
   return new ApiError('rate_limited', `${message}; retry after ${retryAfterSec} s`, {
@@ -39,7 +36,8 @@ export const rateLimit = (): MiddlewareHandler<AppEnv> =>
 
     const own = keyId === null ? null : (config.API_KEYS.find((k) => k.id === keyId)?.rateLimit ?? null)
     if (own) {
-      const d = ownLimits.hit(subject, own.limit, own.period * 1000, Date.now())
+      const services = c.get('services')
+      const d = services.keyRateLimits.hit(subject, own.limit, own.period * 1000, services.now())
       if (!d.ok) throw limited(`rate limit of key "${keyId}" exceeded: ${own.limit} requests per ${own.period} s`, d.retryAfterSec)
     }
     const binding = c.env.RATE_LIMITER

@@ -26,7 +26,7 @@ export const requestContext = (): MiddlewareHandler<AppEnv> =>
     const clientId = given !== undefined && SANE_ID.test(given) ? given : null
     c.set('requestId', id)
     c.set('clientRequestId', clientId)
-    c.set('startedAt', Date.now())
+    c.set('startedAt', c.get('services').now())
     // Open by default; the access-control middleware narrows these when keys are configured.
     c.set('tenant', 'public')
     c.set('keyId', null)

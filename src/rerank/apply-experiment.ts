@@ -19,24 +19,14 @@
  */
 import { ApiError, badField } from '../errors'
 import { assignVariant, type AssignmentReason } from '../experiments/assign-variant'
-import { ExperimentCache } from '../experiments/experiment-cache'
+import { experimentCacheKey, type ExperimentCache } from '../experiments/experiment-cache'
 import { getExperiment, type ExperimentRecord } from '../experiments/experiment-repo'
 import { experimentIdSchema } from '../experiments/experiment-schema'
 import { recordExposure, type Exposure } from '../experiments/exposure-repo'
 import type { RerankBody } from '../schemas/rerank-request'
 import type { RerankResponse } from './build-response'
-import type { NormalizedDocument } from './normalize-documents'
+import type { NormalizedDocument } from '../documents/document'
 import type { InstructionInput } from './resolve-instruction'
-
-/** The per-isolate definition cache (5 s), shared with the admin routes that invalidate it. */
-export const experimentCache = new ExperimentCache<ExperimentRecord>()
-
-const cacheKey = (tenant: string, id: string) => `${tenant}\u0000${id}`
-
-/** Called by the admin routes after a write, so this isolate serves the change at once. */
-export function forgetExperiment(tenant: string, id: string): void {
-  experimentCache.invalidate(cacheKey(tenant, id))
-}
 
 export const UNIT_HEADER = 'X-Rerank-User'
 const MAX_UNIT_CHARS = 256
@@ -44,6 +34,8 @@ const MAX_UNIT_CHARS = 256
 export interface ExperimentDeps {
   db: D1Database | undefined
   tenant: string
+  /** The isolate's definition cache (5 s, src/services.ts), which the admin routes invalidate. */
+  cache: ExperimentCache<ExperimentRecord>
 }
 
 /** `meta.experiment`. */
@@ -91,7 +83,7 @@ export async function applyExperiment(
   const tenant = deps.tenant
   let experiment: ExperimentRecord | null
   try {
-    experiment = await experimentCache.get(cacheKey(tenant, id.data), now, () => getExperiment(db, tenant, id.data))
+    experiment = await deps.cache.get(experimentCacheKey(tenant, id.data), now, () => getExperiment(db, tenant, id.data))
   } catch (err) {
     throw new ApiError('backend_unavailable', 'the experiment store (D1) is unavailable; try again', { cause: err })
   }

@@ -5,7 +5,7 @@
  * `RerankResponse` in `vllm/entrypoints/pooling/score/protocol.py`; the README "Try it" shows one). Pure.
  */
 import type { BackendKind } from '../backends/types'
-import type { NormalizedDocument } from './normalize-documents'
+import type { NormalizedDocument } from '../documents/document'
 import { gpuMsFor } from '../cache/gpu-savings'
 
 export interface RerankResult {

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { compareFused } from '../scoring/fusion'
-import { orderPlain } from './apply-fusion'
-import type { NormalizedDocument } from './normalize-documents'
+import { orderPlain } from './rank-documents'
+import type { NormalizedDocument } from '../documents/document'
 
 /** The rule orderPlain must keep: compareFused with final = model = the score. */
 const reference = (docs: readonly NormalizedDocument[], scores: readonly number[]) =>

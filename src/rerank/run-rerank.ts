@@ -1,44 +1,64 @@
 /**
  * @module run-rerank
- * The rerank pipeline: normalise → resolve the instruction (raw, template or the scorer's default)
- * → fold metadata → the scorer prepares the texts for its model (neutralise control tokens, fit the
- * context) → score (through the cache) → time decay and fusion (never cached) → sort and shape. Takes its dependencies explicitly; no Hono here.
+ * The rerank pipeline, top to bottom; each step is one module and no step calls back into an
+ * earlier one:
+ *
+ *  0. experiment and instruction: an `experiment` call takes its arm's instruction or template
+ *     (apply-experiment.ts); the instruction is raw, a rendered template, or the scorer's default
+ *     (resolve-instruction.ts); the ranking input is validated before anything is scored
+ *     (rank-documents.ts `planRanking`);
+ *  1. prepare (prepare-documents.ts): normalise, fold metadata, and let the scorer neutralise
+ *     control-token text and fit each document to its context: one pass, one document shape;
+ *  2. score (score-documents.ts): the cache, then the backend for what is left (or the lexical
+ *     fallback);
+ *  3. rank (rank-documents.ts `rankResults`): time decay, fusion, sort; never cached;
+ *  4. respond (build-response.ts), and record the experiment exposure after the response.
+ *
+ * Takes its dependencies explicitly (the route builds them from `c.var`); no Hono here, and
+ * nothing of a backend's model: the scorer (backends/types.ts) owns its prompt format, default
+ * instruction and token budget.
  */
-import { BackendError } from '../backends/backend-error'
-import { fallbackScorerFor } from '../backends/create-scorer'
 import type { PairScorer } from '../backends/types'
-import type { Config } from '../config'
-import { redactorFor } from '../lib/redact-secrets'
-import { scoreWithCache, type CacheMode } from '../cache/score-with-cache'
+import type { ByteBoundedLru } from '../cache/memory-lru'
+import type { CacheMode } from '../cache/cache-status'
 import { gpuRateFor } from '../cache/gpu-savings'
 import type { ScoreStore } from '../cache/score-store'
+import type { SingleFlight } from '../cache/single-flight'
+import type { Config } from '../config'
 import { KNOWN_FIELDS, type RerankBody } from '../schemas/rerank-request'
-import { buildResponse, type RerankResponse } from './build-response'
-import { normalizeDocuments } from './normalize-documents'
 import type { TemplateRegistry } from '../templates/registry'
 import { loadTemplateRegistry } from '../templates/template-source-store'
-import { applyRanking, orderPlain, planRanking } from './apply-fusion'
-import { foldDocuments, resolveFolding } from './fold-documents'
-import { resolveInstructionWith } from './resolve-instruction'
 import { applyExperiment, scheduleExposure, type ExperimentDeps } from './apply-experiment'
+import { buildResponse, type RerankResponse } from './build-response'
+import { prepareDocuments } from './prepare-documents'
+import { planRanking, rankResults } from './rank-documents'
+import { resolveInstructionWith } from './resolve-instruction'
+import { scoreDocuments } from './score-documents'
 
 export interface RerankDeps {
   config: Config
   scorer: PairScorer
+  /** The lexical scorer when a scoring error calls for FALLBACK=lexical (src/services.ts `fallbackFor`). */
+  fallbackFor: (error: unknown) => PairScorer | undefined
   cacheMode: CacheMode
   /** Cache partition (tenant + optional caller namespace). */
   namespace: string
   waitUntil: (p: Promise<unknown>) => void
   /** The score cache's shared edge tier (KV); null or absent: the isolate's memory only. */
   scoreStore?: ScoreStore | null
+  /** The isolate's memory tier and single-flight table (src/services.ts `scoreCache`). */
+  memory: ByteBoundedLru
+  flights: SingleFlight
   /** The request's clock (ms since epoch). */
   now: number
+  /** Reads the time for deadlines inside the call (src/services.ts `now`); default Date.now. */
+  clock?: () => number
   /**
    * Loads the live template registry (built-ins + TEMPLATES var + TEMPLATES_KV); called only when
    * the call names a template. Absent: built-ins + the TEMPLATES var.
    */
   templates?: () => Promise<TemplateRegistry>
-  /** D1 and tenant for `experiment` calls (apply-experiment.ts); absent: experiments unavailable. */
+  /** D1, tenant and the isolate's definition cache for `experiment` calls; absent: unavailable. */
   experiments?: ExperimentDeps
 }
 
@@ -63,19 +83,10 @@ export interface RerankOutcome {
 const KNOWN = new Set<string>(KNOWN_FIELDS)
 
 export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankContext): Promise<RerankOutcome> {
-  const { config } = deps
-  let { scorer } = deps
-  const warnings: string[] = []
-  for (const key of ctx.bodyKeys) if (!KNOWN.has(key)) warnings.push(`unknown field "${key.slice(0, 64)}" ignored`)
-  if (body.model !== undefined && body.model !== scorer.model && body.model !== config.VLLM_MODEL) {
-    warnings.push(`model "${body.model.slice(0, 64)}" is not served here; scored with "${scorer.model}"`)
-  }
-  if (scorer.kind === 'lexical') {
-    warnings.push('no GPU backend configured: scored by the embedded lexical scorer, which ignores instructions')
-  }
+  const { config, scorer } = deps
+  const warnings = requestWarnings(config, scorer, body, ctx)
 
-  const documents = normalizeDocuments(body)
-  // An experiment call is scored under its arm's instruction or template (+ the call's template_vars).
+  // 0. Experiment arm, instruction, ranking input: validated before anything is scored.
   const experiment = await applyExperiment(deps.experiments, body, ctx.unitHeader, deps.now)
   if (experiment) warnings.push(...experiment.warnings)
   const resolved = await resolveInstructionWith(
@@ -84,70 +95,48 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
       (() => loadTemplateRegistry({ config: config.TEMPLATES, kv: undefined, ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs: deps.now })),
     { defaultInstruction: scorer.defaultInstruction }
   )
-  // Validated before anything is scored: a bad `now` or unusable weights cost no backend call.
   const ranking = planRanking(body, resolved.fusionDefaults, deps.now)
-  // Prepare: fold metadata into each document (head, body, tail), then the scorer makes the texts
-  // ready for its model (control-token text neutralised, every pair fitted to its context). The
-  // cache keys what `prepare` returns, i.e. exactly what the model reads.
-  const folded = foldDocuments(documents, resolveFolding(config.FOLDING, body.folding))
-  const prepared = await scorer.prepare({
-    instruction: resolved.instruction,
-    query: body.query,
-    documents: folded.documents,
-    maxTokensPerDoc: body.max_tokens_per_doc ?? undefined,
-  })
 
-  const scoreWith = (s: PairScorer) =>
-    scoreWithCache(
-      {
-        scorer: s,
-        mode: deps.cacheMode,
-        namespace: deps.namespace,
-        waitUntil: deps.waitUntil,
-        config,
-        store: deps.scoreStore ?? null,
-        now: deps.now,
-      },
-      { instruction: prepared.instruction, query: prepared.query, documents: prepared.documents },
-      { deadline: deps.now + config.BACKEND_TIMEOUT_MS }
-    )
-  let scored: Awaited<ReturnType<typeof scoreWith>>
-  try {
-    scored = await scoreWith(scorer)
-  } catch (e) {
-    // No upstream could serve (every breaker open, or every attempt failed for capacity) and the
-    // operator chose FALLBACK=lexical: answer lexically, flagged, and never cached (kind 'lexical').
-    const fallback = fallbackScorerFor(e, config)
-    if (!fallback) throw e
-    scorer = fallback
-    warnings.push(`GPU backend unavailable (${redactorFor(config)((e as Error).message).slice(0, 160)}): scored by the embedded lexical scorer (FALLBACK=lexical), which ignores instructions`)
-    scored = await scoreWith(fallback)
-  }
-  for (const s of scored.scores) {
-    // Defence in depth: the backend layer validates, but a non-finite score must never leave.
-    if (!Number.isFinite(s) || s < 0 || s > 1) {
-      throw new BackendError({ kind: 'bad_reply', message: 'backend produced an invalid score' })
-    }
-  }
+  // 1. Prepare: normalise, fold, neutralise, fit (the cache keys exactly what the model reads).
+  const { documents, pairs } = await prepareDocuments(scorer, body, { instruction: resolved.instruction, folding: config.FOLDING })
 
-  // Time decay and fusion after the cache, on every call: they depend on `now`, never cached.
-  const ranked = ranking === undefined ? undefined : applyRanking(ranking, documents, scored.scores)
+  // 2. Score: the cache, then the backend (or the lexical fallback) for what is left.
+  const score = await scoreDocuments(
+    {
+      config,
+      scorer,
+      fallbackFor: deps.fallbackFor,
+      cacheMode: deps.cacheMode,
+      namespace: deps.namespace,
+      waitUntil: deps.waitUntil,
+      scoreStore: deps.scoreStore ?? null,
+      memory: deps.memory,
+      flights: deps.flights,
+      now: deps.now,
+      clock: deps.clock,
+    },
+    pairs
+  )
+  warnings.push(...score.warnings)
+  const { scored } = score
 
-  // A call the lexical fallback answered did not use the arm's instruction, so it is no evidence
-  // about the arm: it is served but its exposure is not recorded (and the response says so).
-  const skipExposure = scorer.kind === 'lexical' && config.backend === 'vllm' && experiment?.meta.in_experiment === true
+  // 3. Rank: time decay and fusion after the cache, on every call (they depend on `now`).
+  const ranked = rankResults(ranking, documents, scored.scores)
+
+  // 4. Respond. A call the lexical fallback answered did not use the arm's instruction, so it is no
+  // evidence about the arm: it is served but its exposure is not recorded (and the response says so).
+  const skipExposure = score.scorer.kind === 'lexical' && config.backend === 'vllm' && experiment?.meta.in_experiment === true
   if (skipExposure) warnings.push("experiment exposure not recorded: the lexical fallback ignores the arm's instruction")
-
   const topN = body.top_n ?? body.top_k
   const response = buildResponse({
     id: ctx.requestId,
-    model: scorer.model,
-    backend: scorer.kind,
+    model: score.scorer.model,
+    backend: score.scorer.kind,
     documents,
-    scores: ranked?.scores ?? scored.scores,
-    order: ranked?.order ?? orderPlain(documents, scored.scores),
-    ...(ranked?.explanations === undefined ? {} : { explanations: ranked.explanations }),
-    ...(ranked === undefined ? {} : { fusion: ranked.meta }),
+    scores: ranked.scores,
+    order: ranked.order,
+    ...(ranked.explanations === undefined ? {} : { explanations: ranked.explanations }),
+    ...(ranked.fusion === undefined ? {} : { fusion: ranked.fusion }),
     ...(topN === undefined ? {} : { topN }),
     returnDocuments: body.return_documents ?? ctx.returnDocumentsDefault,
     hits: scored.hits,
@@ -155,12 +144,12 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
     ...(scored.promptTokens === undefined ? {} : { promptTokens: scored.promptTokens }),
     cachedPromptTokens: scored.cachedPromptTokens,
     cachedPairsUnknownTokens: scored.cachedPairsUnknownTokens,
-    gpuTokensPerSecond: gpuRateFor(config.CACHE_GPU_TOKENS_PER_SECOND, scorer.model),
-    instruction: prepared.instruction,
+    gpuTokensPerSecond: gpuRateFor(config.CACHE_GPU_TOKENS_PER_SECOND, score.scorer.model),
+    instruction: pairs.instruction,
     instructionSource: experiment ? 'experiment' : resolved.source,
     ...(experiment ? { experiment: experiment.meta } : {}),
     ...(resolved.template === undefined ? {} : { template: resolved.template }),
-    truncated: prepared.truncated,
+    truncated: pairs.truncated,
     warnings,
   })
   // After the response (waitUntil): in-experiment calls record their exposure, never failing the call.
@@ -172,4 +161,17 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
     cacheStatus: scored.cacheStatus,
     timings: { cacheMs: scored.cacheMs, backendMs: scored.backendMs },
   }
+}
+
+/** Unknown fields, a model this deployment does not serve, and a lexical-only deployment. */
+function requestWarnings(config: Config, scorer: PairScorer, body: RerankBody, ctx: RerankContext): string[] {
+  const warnings: string[] = []
+  for (const key of ctx.bodyKeys) if (!KNOWN.has(key)) warnings.push(`unknown field "${key.slice(0, 64)}" ignored`)
+  if (body.model !== undefined && body.model !== scorer.model && body.model !== config.VLLM_MODEL) {
+    warnings.push(`model "${body.model.slice(0, 64)}" is not served here; scored with "${scorer.model}"`)
+  }
+  if (scorer.kind === 'lexical') {
+    warnings.push('no GPU backend configured: scored by the embedded lexical scorer, which ignores instructions')
+  }
+  return warnings
 }

@@ -11,7 +11,7 @@ import { buildOpenApiDocument, type OpenApiDocument } from '../openapi/build-doc
 import type { RouteRecord } from '../openapi/route-paths'
 import { docsPage } from '../ui/docs-page'
 import { pageHeaders } from '../ui/html'
-import { allowOnly } from './allow-only'
+import { allowOnly } from '../lib/allow-only'
 
 export function docsRoutes(routes: () => readonly RouteRecord[]): Hono<AppEnv> {
   const app = new Hono<AppEnv>()

@@ -30,13 +30,13 @@ import {
   type ExperimentRecord,
 } from '../experiments/experiment-repo'
 import { planUpdate } from '../experiments/experiment-rules'
+import { experimentCacheKey } from '../experiments/experiment-cache'
 import { EXPERIMENT_STATUSES, experimentIdSchema, experimentSchemas, type ExperimentStatus, type ExperimentVariant } from '../experiments/experiment-schema'
 import { buildExperimentReport, type ReportMethod } from '../experiments/report'
 import { readArmAggregates } from '../experiments/report-repo'
 import { allowOnly } from '../lib/allow-only'
 import { readJsonObject } from '../lib/read-json-body'
 import { requireScope } from '../middleware/auth'
-import { forgetExperiment } from '../rerank/apply-experiment'
 import { templateRegistryLoader } from '../templates/template-source-store'
 import { experimentReportPage } from '../ui/experiment-report-page'
 import { pageHeaders } from '../ui/html'
@@ -102,7 +102,7 @@ experimentRoutes.post('/', async (c) => {
     })
   }
   // A cached "not found" for this id must not outlive its creation.
-  forgetExperiment(tenant, created.id)
+  c.var.services.experiments.invalidate(experimentCacheKey(tenant, created.id))
   c.header('Location', `${routePath(c)}/${created.id}`)
   return c.json(created, 201)
 })
@@ -151,7 +151,7 @@ experimentRoutes.patch(ONE, async (c) => {
   if (plan.changes.variants) await checkArms(c, plan.changes.variants)
   const tenant = c.get('tenant')
   const updated = await updateExperiment(db, tenant, experiment.id, experiment.version, plan.changes, nowIso(c))
-  forgetExperiment(tenant, experiment.id)
+  c.var.services.experiments.invalidate(experimentCacheKey(tenant, experiment.id))
   if (!updated) {
     throw new ApiError('conflict', 'the experiment was changed by another request meanwhile; read it again and retry', {
       field: 'version',
@@ -169,7 +169,7 @@ experimentRoutes.delete(ONE, async (c) => {
   }
   const tenant = c.get('tenant')
   const outcome = await deleteExperimentIfUnexposed(db, tenant, experiment.id)
-  forgetExperiment(tenant, experiment.id)
+  c.var.services.experiments.invalidate(experimentCacheKey(tenant, experiment.id))
   if (outcome === 'not_found') throw notFound(experiment.id)
   if (outcome === 'has_exposures') {
     const n = await countExposures(db, tenant, experiment.id)

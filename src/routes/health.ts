@@ -21,10 +21,10 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
 import { probeUpstream, type ProbeResult } from '../backends/vllm/upstream-health-client'
 import type { UpstreamSnapshot } from '../backends/vllm/upstream-pool'
-import { upstreamPoolFor } from '../backends/vllm/upstream-registry'
 import { ApiError } from '../errors'
 import { allowOnly } from '../lib/allow-only'
 import { redactDeep, redactorFor } from '../lib/redact-secrets'
+import type { CachedProbe } from '../services'
 
 export const healthRoutes = new Hono<AppEnv>()
 
@@ -34,16 +34,10 @@ const PROBE_REUSE_MS = 5_000
 
 type UpstreamHealth = UpstreamSnapshot & { probe?: ProbeResult }
 
-interface CachedProbe {
-  at: number
-  result: Promise<ProbeResult>
-}
-
-const probes = new Map<string, CachedProbe>()
 const MAX_PROBE_ENTRIES = 256
 
-/** One probe per upstream and `PROBE_REUSE_MS`, shared by concurrent askers. */
-function probeShared(url: string, timeoutMs: number, now: number): Promise<ProbeResult> {
+/** One probe per upstream and `PROBE_REUSE_MS`, shared by concurrent askers (`probes`: the isolate's, src/services.ts). */
+function probeShared(probes: Map<string, CachedProbe>, url: string, timeoutMs: number, now: number): Promise<ProbeResult> {
   const hit = probes.get(url)
   if (hit && now - hit.at < PROBE_REUSE_MS) return hit.result
   if (probes.size >= MAX_PROBE_ENTRIES) probes.clear()
@@ -72,12 +66,13 @@ healthRoutes.get('/', async (c) => {
   }
   if (config.backend !== 'vllm') return c.json(detail ? { status: 'ok', ...base, upstreams: [] } : { status: 'ok', ...base })
 
-  const upstreams: UpstreamHealth[] = upstreamPoolFor(config).snapshot()
+  const upstreams: UpstreamHealth[] = c.var.services.upstreams.poolFor(config).snapshot()
   if (probe) {
     const asked = Number(c.req.query('probe_timeout_ms'))
     const timeoutMs = Number.isFinite(asked) && asked > 0 ? Math.min(5000, Math.max(50, asked)) : PROBE_TIMEOUT_MS
-    const now = Date.now()
-    const results = await Promise.all(config.VLLM_URLS.map((url) => probeShared(url, timeoutMs, now)))
+    const { healthProbes, now } = c.var.services
+    const at = now()
+    const results = await Promise.all(config.VLLM_URLS.map((url) => probeShared(healthProbes, url, timeoutMs, at)))
     upstreams.forEach((u, i) => {
       const p = results[i]
       if (p) u.probe = p
@@ -93,7 +88,3 @@ healthRoutes.get('/', async (c) => {
 })
 healthRoutes.all('/', allowOnly('GET', 'HEAD'))
 
-/** Tests: forget cached probe results. */
-export function resetProbeCache(): void {
-  probes.clear()
-}

@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
 import { pageHeaders } from '../ui/html'
 import { playgroundPage } from '../ui/playground-page'
-import { allowOnly } from './allow-only'
+import { allowOnly } from '../lib/allow-only'
 
 export const playgroundRoutes = new Hono<AppEnv>()
 

@@ -6,7 +6,6 @@
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
-import { scorerFor } from '../backends/create-scorer'
 import { scoreStoreFor } from '../cache/kv-score-store'
 import { zodToApiError } from '../errors'
 import { allowOnly } from '../lib/allow-only'
@@ -26,20 +25,25 @@ export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.post('/', async (c) => {
     const config = c.get('config')
+    const services = c.get('services')
     const raw = await readJsonObject(c.req.raw, config.MAX_BODY_BYTES)
     const parsed = rerankBodySchema(config).safeParse(raw)
     if (!parsed.success) throw zodToApiError(parsed.error)
     const outcome = await runRerank(
       {
         config,
-        scorer: scorerFor(config),
+        scorer: services.scorerFor(config),
+        fallbackFor: (e) => services.fallbackFor(e, config),
         cacheMode: cacheModeFrom(c.req.header('cache-control')),
         namespace: cacheNamespace(config.CACHE_SHARED ? '*' : c.get('tenant'), c.req.header('x-cache-namespace')),
         waitUntil: (p) => c.executionCtx.waitUntil(p),
         scoreStore: scoreStoreFor(c.env.SCORE_CACHE, config.CACHE_TTL_SECONDS),
         templates: templateRegistryLoader(config, c.env, c.get('startedAt')),
-        experiments: { db: c.env.DB, tenant: c.get('tenant') },
+        experiments: { db: c.env.DB, tenant: c.get('tenant'), cache: services.experiments },
+        memory: services.scoreCache.memoryFor(config),
+        flights: services.scoreCache.flights,
         now: c.get('startedAt'),
+        clock: services.now,
       },
       parsed.data,
       { requestId: c.get('requestId'), clientRequestId: c.get('clientRequestId'), returnDocumentsDefault: options.returnDocumentsDefault, bodyKeys: Object.keys(raw), unitHeader: c.req.header('x-rerank-user') }
@@ -48,7 +52,7 @@ export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
     c.header('Cache-Status', outcome.cacheStatus)
     c.header(
       'Server-Timing',
-      serverTiming({ cache: outcome.timings.cacheMs, backend: outcome.timings.backendMs, total: Date.now() - c.get('startedAt') })
+      serverTiming({ cache: outcome.timings.cacheMs, backend: outcome.timings.backendMs, total: c.var.services.now() - c.get('startedAt') })
     )
     return c.json(outcome.response)
   })

@@ -8,12 +8,11 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
 import { allowOnly } from '../lib/allow-only'
-import { requestStats } from '../observability/request-stats'
 
 export const statsRoutes = new Hono<AppEnv>()
 
 statsRoutes.get('/', (c) => {
   c.header('Cache-Control', 'no-store')
-  return c.json(requestStats.summary(Date.now()))
+  return c.json(c.var.services.requestStats.summary(c.var.services.now()))
 })
 statsRoutes.all('/', allowOnly('GET', 'HEAD'))

@@ -19,7 +19,7 @@
 import { z } from 'zod'
 import type { Config } from '../config'
 import { parseIsoDate } from '../documents/iso-date'
-import { foldingOverrideSchema } from '../rerank/fold-documents'
+import { foldingOverrideSchema } from '../documents/folding-options'
 import { fusionSchema } from '../scoring/fusion'
 import { timeDecaySchema } from '../scoring/time-decay'
 
@@ -119,7 +119,7 @@ function buildSchema(config: Config, nullAsAbsent: boolean) {
     user: opt(z.string().max(256)),
     time_decay: opt(timeDecaySchema),
     fusion: opt(fusionSchema),
-    /** Per-call metadata folding options over the FOLDING config (rerank/fold-documents.ts). */
+    /** Per-call metadata folding options over the FOLDING config (documents/folding-options.ts). */
     folding: opt(foldingOverrideSchema),
     explain: opt(z.boolean()),
     now: opt(isoDate),

@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { digestsEqual, findKeyByDigest, hashApiKey, sha256 } from '../../src/auth/key-digest'
-import { resetFailedAuth, resetOpenModeWarning } from '../../src/middleware/auth'
+import { isolateServices } from '../../src/index'
+import { resetOpenModeWarning } from '../../src/middleware/auth'
 import { callWorker, callWorkerWithBindings, fakeVllm, rerank } from './helpers'
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
@@ -186,7 +187,7 @@ describe('with API keys configured', () => {
 
 describe('failed authentications', () => {
   it('1,000 wrong keys from one client: 20 are 401, the rest 429 with Retry-After, the right key too until the window ends; other clients unaffected', async () => {
-    resetFailedAuth()
+    isolateServices.failedAuth.clear()
     const vars = { ...QUIET, API_KEYS: await apiKeysVar() }
     const ip = '203.0.113.9'
     const statuses = new Map<number, number>()
@@ -210,11 +211,11 @@ describe('failed authentications', () => {
     expect((await rerank(body, { vars, headers: bearer(SPECS.acme as KeySpec) })).status).toBe(200)
     // Public routes still answer the locked client (without the key's extras).
     expect((await callWorker('/healthz', undefined, { vars, headers: { 'cf-connecting-ip': ip } })).status).toBe(200)
-    resetFailedAuth()
+    isolateServices.failedAuth.clear()
   })
 
   it('a missing key is not a failed guess; a malformed one is', async () => {
-    resetFailedAuth()
+    isolateServices.failedAuth.clear()
     const vars = { ...QUIET, API_KEYS: await apiKeysVar() }
     const ip = '203.0.113.11'
     for (let i = 0; i < 30; i++) expect((await rerank(body, { vars, headers: { 'cf-connecting-ip': ip } })).status).toBe(401)
@@ -222,7 +223,7 @@ describe('failed authentications', () => {
     for (let i = 0; i < 21; i++) malformed.push((await rerank(body, { vars, headers: { authorization: 'Basic dXNlcjpwYXNz', 'cf-connecting-ip': ip } })).status)
     expect(malformed.slice(0, 20).every((st) => st === 401)).toBe(true)
     expect(malformed[20]).toBe(429)
-    resetFailedAuth()
+    isolateServices.failedAuth.clear()
   })
 })
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { hashApiKey } from '../../src/auth/key-digest'
-import { requestStats } from '../../src/observability/request-stats'
+import { isolateServices } from '../../src/index'
 import { callWorker, fakeVllm, rerank } from './helpers'
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
@@ -62,7 +62,7 @@ describe('GPU time the cache saves', () => {
   })
 
   it('/v1/stats sums tokens and GPU-ms saved per tenant and per template', async () => {
-    requestStats.reset()
+    isolateServices.requestStats.reset()
     const fake = fakeVllm('savings-stats')
     const vars = { VLLM_URLS: fake.url, API_KEYS: await keysVar(), CACHE_GPU_TOKENS_PER_SECOND: `{"qwen3-reranker-8b": ${RATE}}`, LOG_REQUESTS: 'false' }
     const acme = { authorization: `Bearer acme-${RUN}` }

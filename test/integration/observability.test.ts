@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest'
 import { hashApiKey } from '../../src/auth/key-digest'
-import { requestStats } from '../../src/observability/request-stats'
+import { isolateServices } from '../../src/index'
 import { callWorker, callWorkerWithBindings, fakeVllm, rerank } from './helpers'
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
@@ -168,7 +168,7 @@ describe('Analytics Engine', () => {
 
 describe('GET /v1/stats', () => {
   it('summarises rate, latency percentiles, status classes, cache hit ratio, backend errors and non-default share', async () => {
-    requestStats.reset()
+    isolateServices.requestStats.reset()
     const fake = fakeVllm('obs-stats')
     const vars = { VLLM_URLS: fake.url, LOG_REQUESTS: 'false' }
     const call = { query: `stats ${RUN}`, documents: docs }

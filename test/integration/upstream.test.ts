@@ -9,7 +9,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { hashApiKey } from '../../src/auth/key-digest'
-import { resetProbeCache } from '../../src/routes/health'
+import { isolateServices } from '../../src/index'
 import { callWorker, fakeVllm, rerank, type FakeInstance } from './helpers'
 
 const body = { query: 'capital of China', documents: ['Beijing is the capital of China.', 'Gravity.', 'Paris.'] }
@@ -307,7 +307,7 @@ describe('fallback policy', () => {
 
 describe('GET /healthz', () => {
   it('?probe=1 checks each upstream’s /health', async () => {
-    resetProbeCache()
+    isolateServices.healthProbes.clear()
     const ok = fakeVllm('hz-ok')
     const dead = fakeVllm('hz-dead')
     await dead.control({ health: 'error503' })
@@ -338,7 +338,7 @@ describe('GET /healthz', () => {
   })
 
   it('100 concurrent probes cost each upstream one /health call (results reused per isolate)', async () => {
-    resetProbeCache()
+    isolateServices.healthProbes.clear()
     const a = fakeVllm('hz-flood')
     const dead = fakeVllm('hz-flood-dead')
     await dead.control({ health: 'error503' })

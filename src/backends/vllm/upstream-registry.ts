@@ -1,7 +1,8 @@
 /**
  * @module upstream-registry
- * One upstream pool per isolate and upstream configuration, so breakers, latency estimates and
- * outstanding counts span requests (and `/healthz` reads the same pool the rerank routes use).
+ * The upstream pools of one isolate, one per upstream configuration, so breakers, latency
+ * estimates and outstanding counts span requests (and `/healthz` reads the same pool the rerank
+ * routes use). Built once per isolate by `createServices` (src/services.ts); no module state.
  *
  * Keyed by the settings' values rather than by the `Config` object: a fresh `env` object (and so
  * a fresh `Config`) for the same settings must find the same pool. The key holds URLs but never
@@ -12,9 +13,8 @@ import { DEFAULT_BREAKER_POLICY } from './upstream-breaker'
 import { createUpstreamPool, defaultAttemptTimeoutMs, type UpstreamPool } from './upstream-pool'
 
 const MAX_POOLS = 32
-const pools = new Map<string, UpstreamPool>()
 
-type UpstreamConfig = Pick<
+export type UpstreamConfig = Pick<
   Config,
   | 'VLLM_URLS'
   | 'UPSTREAM_MAX_ATTEMPTS'
@@ -24,36 +24,48 @@ type UpstreamConfig = Pick<
   | 'BACKEND_TIMEOUT_MS'
 >
 
-export function upstreamPoolFor(config: UpstreamConfig): UpstreamPool {
-  // Unset: half the deadline (upstream-pool.ts defaultAttemptTimeoutMs); 0: the whole deadline.
-  const attemptTimeoutMs = config.UPSTREAM_ATTEMPT_TIMEOUT_MS ?? defaultAttemptTimeoutMs(config.BACKEND_TIMEOUT_MS)
-  const key = JSON.stringify([
-    config.VLLM_URLS,
-    config.UPSTREAM_MAX_ATTEMPTS,
-    attemptTimeoutMs,
-    config.UPSTREAM_BREAKER_FAILURES,
-    config.UPSTREAM_BREAKER_COOLDOWN_MS,
-  ])
-  let pool = pools.get(key)
-  if (pool) {
-    // Refresh recency so the cap evicts the least recently used configuration.
-    pools.delete(key)
-    pools.set(key, pool)
-    return pool
-  }
-  pool = createUpstreamPool(config.VLLM_URLS, {
-    maxAttempts: config.UPSTREAM_MAX_ATTEMPTS,
-    attemptTimeoutMs,
-    breaker: {
-      failureThreshold: config.UPSTREAM_BREAKER_FAILURES,
-      cooldownMs: config.UPSTREAM_BREAKER_COOLDOWN_MS,
-      maxCooldownMs: Math.max(DEFAULT_BREAKER_POLICY.maxCooldownMs, config.UPSTREAM_BREAKER_COOLDOWN_MS),
+export interface UpstreamRegistry {
+  /** The pool for these settings (created on first use, least recently used evicted past 32). */
+  poolFor(config: UpstreamConfig): UpstreamPool
+}
+
+export function createUpstreamRegistry(clock: { now: () => number; random: () => number }): UpstreamRegistry {
+  const pools = new Map<string, UpstreamPool>()
+  return {
+    poolFor(config) {
+      // Unset: half the deadline (upstream-pool.ts defaultAttemptTimeoutMs); 0: the whole deadline.
+      const attemptTimeoutMs = config.UPSTREAM_ATTEMPT_TIMEOUT_MS ?? defaultAttemptTimeoutMs(config.BACKEND_TIMEOUT_MS)
+      const key = JSON.stringify([
+        config.VLLM_URLS,
+        config.UPSTREAM_MAX_ATTEMPTS,
+        attemptTimeoutMs,
+        config.UPSTREAM_BREAKER_FAILURES,
+        config.UPSTREAM_BREAKER_COOLDOWN_MS,
+      ])
+      let pool = pools.get(key)
+      if (pool) {
+        // Refresh recency so the cap evicts the least recently used configuration.
+        pools.delete(key)
+        pools.set(key, pool)
+        return pool
+      }
+      pool = createUpstreamPool(config.VLLM_URLS, {
+        maxAttempts: config.UPSTREAM_MAX_ATTEMPTS,
+        attemptTimeoutMs,
+        breaker: {
+          failureThreshold: config.UPSTREAM_BREAKER_FAILURES,
+          cooldownMs: config.UPSTREAM_BREAKER_COOLDOWN_MS,
+          maxCooldownMs: Math.max(DEFAULT_BREAKER_POLICY.maxCooldownMs, config.UPSTREAM_BREAKER_COOLDOWN_MS),
+        },
+        now: clock.now,
+        random: clock.random,
+      })
+      pools.set(key, pool)
+      if (pools.size > MAX_POOLS) {
+        const oldest = pools.keys().next().value
+        if (oldest !== undefined) pools.delete(oldest)
+      }
+      return pool
     },
-  })
-  pools.set(key, pool)
-  if (pools.size > MAX_POOLS) {
-    const oldest = pools.keys().next().value
-    if (oldest !== undefined) pools.delete(oldest)
   }
-  return pool
 }

@@ -1,21 +1,13 @@
 /**
- * @module fold-documents
- * Metadata folding in the pipeline: each structured document's `published_at`, `source` and
- * `fields` are written into the text the model reads (documents/fold.ts: "[2024-03] [Source: X]
- * text [stock: 127]", or "[2024-03] [来源: X] text【库存: 127件】"), under the operator's `FOLDING`
- * options merged with the call's own `folding`. Runs before the scorer prepares and scores, so
- * the score cache keys the folded text (a folding change is a new key, never a stale score). Plain
- * strings, and objects without metadata, fold to their text byte for byte. Pure.
- *
- * Each document stays in three parts (head, body, tail) so that the scorer, when a document is over
- * its model's budget, cuts the *body* and keeps the metadata: "…【库存: 127件】" survives on a long
- * product page.
+ * @module documents/folding-options
+ * Where a call's folding options come from: the operator's `FOLDING` config var (JSON of
+ * documents/fold.ts `foldingOptionsSchema`) with the call's own `folding` merged over it key by key.
+ * The config schema (config.ts) and the request schema (schemas/rerank-request.ts) both read their
+ * parts from here, so neither imports the pipeline. Pure: a bad merge is a `FieldError` result.
  */
 import { z } from 'zod'
-import { zodFieldErrors } from '../scoring/field-error'
-import { badField } from '../errors'
-import { DEFAULT_FOLDING, foldDocumentParts, foldingOptionsSchema, type FoldedDocument, type FoldingOptions } from '../documents/fold'
-import type { NormalizedDocument } from './normalize-documents'
+import { zodFieldErrors, type FieldError } from '../lib/zod-error'
+import { DEFAULT_FOLDING, foldingOptionsSchema, type FoldingOptions } from './fold'
 
 const shape = foldingOptionsSchema.shape
 
@@ -37,37 +29,18 @@ export const foldingOverrideSchema = z.strictObject({
 export type FoldingOverride = z.output<typeof foldingOverrideSchema>
 
 /** The options a call folds with: the call's `folding` over the configured ones. */
-export function resolveFolding(configured: FoldingOptions, call: FoldingOverride | undefined): FoldingOptions {
-  if (call === undefined) return configured
+export function resolveFolding(
+  configured: FoldingOptions,
+  call: FoldingOverride | undefined
+): { ok: true; options: FoldingOptions } | { ok: false; errors: FieldError[] } {
+  if (call === undefined) return { ok: true, options: configured }
   const merged = {
     ...configured,
     ...stripUndefined(call),
     field_labels: { ...configured.field_labels, ...(call.field_labels ?? {}) },
   }
   const parsed = foldingOptionsSchema.safeParse(merged)
-  if (!parsed.success) {
-    const first = zodFieldErrors(parsed.error, 'folding')[0]
-    throw badField(first?.field ?? 'folding', first?.message ?? 'invalid folding options')
-  }
-  return parsed.data
-}
-
-export interface FoldedDocuments {
-  /** Per document: metadata head, the caller's text, metadata tail (documents/fold.ts). */
-  documents: FoldedDocument[]
-  /** Documents whose text changed by folding (carried metadata that was folded in). */
-  folded: number
-}
-
-/** Folds every document into its parts; the scorer fits them to its model (cutting only the body). */
-export function foldDocuments(documents: readonly NormalizedDocument[], options: FoldingOptions): FoldedDocuments {
-  let folded = 0
-  const parts = documents.map((d) => {
-    const p = foldDocumentParts(d, options)
-    if (p.head !== '' || p.tail !== '') folded++
-    return p
-  })
-  return { documents: parts, folded }
+  return parsed.success ? { ok: true, options: parsed.data } : { ok: false, errors: zodFieldErrors(parsed.error, 'folding') }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

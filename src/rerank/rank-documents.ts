@@ -1,6 +1,8 @@
 /**
- * @module apply-fusion
- * Time decay and score fusion in the pipeline, after the (cached) model scores: final =
+ * @module rank-documents
+ * Step 3 of the pipeline (run-rerank.ts), after the (cached) model scores: decay, fusion, sort.
+ * `planRanking` validates the call's ranking input before anything is scored; `rankResults` then
+ * orders every call, plain or fused, in one place. Time decay and score fusion: final =
  * w_semantic·model + w_business·business + w_time·time (scoring/fusion.ts), ordered by final score
  * with deterministic ties (final, model, document id, index: scoring/fusion.ts `compareFused`).
  *
@@ -16,7 +18,7 @@ import { compareFused, fuseScores, resolveFusion, type FusionConfig, type Fusion
 import { rankDocuments, type Explanation } from '../scoring/rank'
 import type { TimeDecay, TimeScoreDetail } from '../scoring/time-decay'
 import { parseIsoInstant } from '../documents/iso-date'
-import type { NormalizedDocument } from './normalize-documents'
+import type { NormalizedDocument } from '../documents/document'
 
 export interface RankingInput {
   time_decay?: TimeDecay | undefined
@@ -123,6 +125,26 @@ export function applyRanking(plan: RankingPlan, documents: readonly NormalizedDo
   const outcome: RankingOutcome = { scores, order: ranked.map((r) => r.index), meta }
   if (plan.explain) outcome.explanations = explanations
   return outcome
+}
+
+/** The call's final scores and order (and, with a plan, explanations and `meta.fusion`). */
+export interface RankedResults {
+  scores: readonly number[]
+  order: number[]
+  explanations?: ResultExplanation[]
+  fusion?: FusionMeta
+}
+
+/**
+ * Step 3 for every call: with a plan, decay and fusion then the fused order; without one, the model
+ * scores themselves in the plain order (`orderPlain`).
+ */
+export function rankResults(plan: RankingPlan | undefined, documents: readonly NormalizedDocument[], modelScores: readonly number[]): RankedResults {
+  if (plan === undefined) return { scores: modelScores, order: orderPlain(documents, modelScores) }
+  const ranked = applyRanking(plan, documents, modelScores)
+  const out: RankedResults = { scores: ranked.scores, order: ranked.order, fusion: ranked.meta }
+  if (ranked.explanations !== undefined) out.explanations = ranked.explanations
+  return out
 }
 
 /**

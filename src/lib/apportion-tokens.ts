@@ -1,17 +1,11 @@
 /**
- * @module apportion-tokens
- * Splits the prompt tokens a backend reported for a batch among the batch's pairs. Pure.
- *
- * vLLM reports `usage.prompt_tokens` once per request (vllm/entrypoints/pooling/score/
- * serving.py: the sum of every pair's prompt length), not per pair, and a request here is one
- * batch of pairs. A pair's prompt is the formatted query followed by the formatted document
- * (backends/vllm/qwen3-prompt.ts), so its share is apportioned in proportion to its prompt's
- * UTF-8 bytes, by the largest-remainder method: every share is a whole number and the shares sum
- * exactly to the batch's total. The shares are estimates (a tokenizer's tokens per byte varies
- * with the text); their sum is what the backend reported.
+ * @module lib/apportion-tokens
+ * Splits a whole number (the prompt tokens a backend reported for a batch) among parts in
+ * proportion to their weights (each part's prompt bytes), by the largest-remainder method: every
+ * share is a whole number and the shares sum exactly to the total. Pure and model-agnostic: the
+ * weights are the caller's (backends/vllm/qwen3-pair-tokens.ts weighs the Qwen3-formatted prompt;
+ * the cache, for a scorer that gives no split, the pair's own text).
  */
-
-import { formatQwen3Document, formatQwen3Query } from '../backends/vllm/qwen3-prompt'
 
 const encoder = new TextEncoder()
 let scratch = new Uint8Array(4096)
@@ -57,16 +51,4 @@ export function apportionTokens(total: number, weights: readonly number[]): numb
     for (let r = 0; left > 0; r = (r + 1) % n, left--) out[order[r] as number]! += 1
   }
   return out
-}
-
-/** The bytes the Qwen3 format adds around every document. */
-const DOCUMENT_FORMAT_BYTES = utf8Length(formatQwen3Document(''))
-
-/**
- * One backend request's `total` prompt tokens split among its pairs by the UTF-8 bytes of each
- * pair's prompt (formatted query + formatted document: backends/vllm/qwen3-prompt.ts).
- */
-export function apportionPairTokens(total: number, pair: { instruction: string; query: string }, documents: readonly string[]): number[] {
-  const queryBytes = utf8Length(formatQwen3Query(pair.instruction, pair.query)) + DOCUMENT_FORMAT_BYTES
-  return apportionTokens(total, documents.map((d) => queryBytes + utf8Length(d)))
 }

@@ -1,0 +1,81 @@
+/**
+ * @module score-documents
+ * Step 2 of the pipeline (run-rerank.ts): the prepared pairs are scored through the cache
+ * (cache/score-with-cache.ts: memory, single-flight, edge store), the backend scoring only what is
+ * left. When no upstream could serve and the operator chose FALLBACK=lexical, the lexical scorer
+ * answers instead, flagged and never cached (its kind is 'lexical', which the cache bypasses).
+ */
+import { BackendError } from '../backends/backend-error'
+import type { PairScorer, PreparedPairs } from '../backends/types'
+import { scoreWithCache, type CacheMode, type ScoredPairs } from '../cache/score-with-cache'
+import type { ByteBoundedLru } from '../cache/memory-lru'
+import type { ScoreStore } from '../cache/score-store'
+import type { SingleFlight } from '../cache/single-flight'
+import type { Config } from '../config'
+import { redactorFor } from '../lib/redact-secrets'
+
+export interface ScoreStepDeps {
+  config: Config
+  scorer: PairScorer
+  /** The lexical scorer when `error` calls for the fallback (src/services.ts `fallbackFor`). */
+  fallbackFor: (error: unknown) => PairScorer | undefined
+  cacheMode: CacheMode
+  namespace: string
+  waitUntil: (p: Promise<unknown>) => void
+  scoreStore: ScoreStore | null
+  /** The isolate's memory tier and single-flight table (src/services.ts `scoreCache`). */
+  memory: ByteBoundedLru
+  flights: SingleFlight
+  now: number
+  /** Reads the time for deadlines inside the call; default Date.now. */
+  clock?: (() => number) | undefined
+}
+
+export interface ScoredDocuments {
+  scored: ScoredPairs
+  /** The scorer that answered (the fallback, when it did). */
+  scorer: PairScorer
+  warnings: string[]
+}
+
+export async function scoreDocuments(deps: ScoreStepDeps, pairs: PreparedPairs): Promise<ScoredDocuments> {
+  const { config } = deps
+  const scoreWith = (scorer: PairScorer) =>
+    scoreWithCache(
+      {
+        scorer,
+        mode: deps.cacheMode,
+        namespace: deps.namespace,
+        waitUntil: deps.waitUntil,
+        config,
+        store: deps.scoreStore,
+        now: deps.now,
+        memory: deps.memory,
+        flights: deps.flights,
+        ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+      },
+      { instruction: pairs.instruction, query: pairs.query, documents: pairs.documents },
+      { deadline: deps.now + config.BACKEND_TIMEOUT_MS }
+    )
+  let scorer = deps.scorer
+  const warnings: string[] = []
+  let scored: ScoredPairs
+  try {
+    scored = await scoreWith(scorer)
+  } catch (e) {
+    // No upstream could serve (every breaker open, or every attempt failed for capacity) and the
+    // operator chose FALLBACK=lexical: answer lexically, flagged, and never cached (kind 'lexical').
+    const fallback = deps.fallbackFor(e)
+    if (!fallback) throw e
+    scorer = fallback
+    warnings.push(`GPU backend unavailable (${redactorFor(config)((e as Error).message).slice(0, 160)}): scored by the embedded lexical scorer (FALLBACK=lexical), which ignores instructions`)
+    scored = await scoreWith(fallback)
+  }
+  for (const s of scored.scores) {
+    // Defence in depth: the backend layer validates, but a non-finite score must never leave.
+    if (!Number.isFinite(s) || s < 0 || s > 1) {
+      throw new BackendError({ kind: 'bad_reply', message: 'backend produced an invalid score' })
+    }
+  }
+  return { scored, scorer, warnings }
+}

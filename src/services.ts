@@ -1,0 +1,113 @@
+/**
+ * @module services
+ * Everything that lives as long as an isolate, built once by `createServices` and reached by
+ * handlers and middleware through Hono's `c.var.services` (app.ts sets it first). No other module
+ * keeps state in module scope, so a test builds its own services (with its own clock) instead of
+ * waiting out, or naming around, state left by an earlier test.
+ *
+ * What is kept, and why it is per isolate:
+ *  - the score cache's memory tier (cache/memory-lru.ts) and single-flight table
+ *    (cache/single-flight.ts): the fast tiers in front of KV;
+ *  - the upstream pools (backends/vllm/upstream-registry.ts): breakers and latency estimates span
+ *    requests, and /healthz reads the pool the rerank routes use;
+ *  - the scorers, one per parsed config (so a vLLM scorer's stated context length is remembered);
+ *  - the experiment definitions (experiments/experiment-cache.ts, 5 s);
+ *  - the access log's rolling statistics (GET /v1/stats), the failed-authentication and per-key
+ *    rate windows, and the /healthz probe results.
+ *
+ * State whose size a config sets is keyed by the config's values, not by whichever config came
+ * first: the memory tier by CACHE_MEMORY_BYTES, the pools by their upstream settings. Entries of
+ * one memory tier are scoped by tenant, backend, model, revision and prompt format (score-key.ts),
+ * so configs sharing a capacity share the tier as safely as requests of one config do.
+ */
+import { createScorer, wantsLexicalFallback } from './backends/create-scorer'
+import { createLexicalScorer } from './backends/lexical/lexical-backend'
+import type { PairScorer } from './backends/types'
+import type { ProbeResult } from './backends/vllm/upstream-health-client'
+import { createUpstreamRegistry, type UpstreamRegistry } from './backends/vllm/upstream-registry'
+import { FailedAuthLimiter } from './auth/failed-auth-limiter'
+import { WindowLimiter } from './auth/window-limiter'
+import { ByteBoundedLru } from './cache/memory-lru'
+import { SingleFlight } from './cache/single-flight'
+import type { Config } from './config'
+import { ExperimentCache } from './experiments/experiment-cache'
+import type { ExperimentRecord } from './experiments/experiment-schema'
+import { RollingStats } from './observability/rolling-stats'
+
+export interface ServicesOptions {
+  /** The isolate's clock (ms since epoch); default Date.now. */
+  now?: () => number
+  /** Uniform in [0, 1), for upstream choice and backoff jitter; default Math.random. */
+  random?: () => number
+}
+
+/** A /healthz probe result reused for a few seconds (routes/health.ts). */
+export interface CachedProbe {
+  at: number
+  result: Promise<ProbeResult>
+}
+
+export interface Services {
+  readonly now: () => number
+  readonly random: () => number
+  /** The score cache's in-isolate tiers. */
+  readonly scoreCache: {
+    /** The memory tier of this capacity (one per CACHE_MEMORY_BYTES value). */
+    memoryFor(config: Pick<Config, 'CACHE_MEMORY_BYTES'>): ByteBoundedLru
+    readonly flights: SingleFlight
+  }
+  readonly upstreams: UpstreamRegistry
+  /** The scorer a config calls for (one per parsed config). */
+  scorerFor(config: Config): PairScorer
+  /** The lexical scorer to answer with when `error` says no upstream could serve and FALLBACK=lexical. */
+  fallbackFor(error: unknown, config: Config): PairScorer | undefined
+  readonly experiments: ExperimentCache<ExperimentRecord>
+  readonly requestStats: RollingStats
+  readonly failedAuth: FailedAuthLimiter
+  readonly keyRateLimits: WindowLimiter
+  readonly healthProbes: Map<string, CachedProbe>
+}
+
+/** At most this many memory tiers (distinct CACHE_MEMORY_BYTES values) per isolate. */
+const MAX_MEMORY_TIERS = 8
+
+export function createServices(options: ServicesOptions = {}): Services {
+  const now = options.now ?? (() => Date.now())
+  const random = options.random ?? Math.random
+  const memories = new Map<number, ByteBoundedLru>()
+  const scorers = new WeakMap<Config, PairScorer>()
+  const upstreams = createUpstreamRegistry({ now, random })
+  const lexicalFallback = createLexicalScorer()
+  return {
+    now,
+    random,
+    scoreCache: {
+      memoryFor(config) {
+        const capacity = config.CACHE_MEMORY_BYTES
+        let memory = memories.get(capacity)
+        if (memory === undefined) {
+          if (memories.size >= MAX_MEMORY_TIERS) memories.clear()
+          memory = new ByteBoundedLru(capacity)
+          memories.set(capacity, memory)
+        }
+        return memory
+      },
+      flights: new SingleFlight(),
+    },
+    upstreams,
+    scorerFor(config) {
+      let scorer = scorers.get(config)
+      if (scorer === undefined) {
+        scorer = createScorer(config, () => upstreams.poolFor(config))
+        scorers.set(config, scorer)
+      }
+      return scorer
+    },
+    fallbackFor: (error, config) => (wantsLexicalFallback(error, config) ? lexicalFallback : undefined),
+    experiments: new ExperimentCache<ExperimentRecord>(),
+    requestStats: new RollingStats({ capacity: 10_000, windowMs: 5 * 60_000 }),
+    failedAuth: new FailedAuthLimiter(),
+    keyRateLimits: new WindowLimiter(),
+    healthProbes: new Map(),
+  }
+}
