@@ -14,6 +14,7 @@ import {
   cutToTokens,
   fitQwen3Pairs,
   prefixOfBytes,
+  boundFits,
   prepareQwen3Pairs,
   tokenBound,
   utf8Length,
@@ -57,6 +58,24 @@ describe('byte bound', () => {
     const qa = '\u0958'.repeat(200)
     expect(tokenBound(qa)).toBeGreaterThanOrEqual(count(qa))
     expect(tokenBound(qa)).toBe(1200)
+  })
+
+  it('boundFits says "fits" only when the real count fits, and whenever the NFC byte bound does', () => {
+    const texts = [...documentKinds(3000).map((k) => parts(k.document).body), '\u0958'.repeat(200), 'caf\u00e9 na\u00efve '.repeat(40)]
+    let shortcut = 0
+    for (const text of texts) {
+      const real = count(text)
+      const bound = tokenBound(text)
+      for (const limit of [real - 1, real, bound - 1, bound, Math.ceil(bound * 1.5), bound * 3, text.length * 9]) {
+        const fits = boundFits(text, limit)
+        if (fits) expect(real, `${text.slice(0, 20)} @ ${limit}`).toBeLessThanOrEqual(limit)
+        // Never stricter than the NFC byte bound it short-cuts.
+        if (bound <= limit) expect(fits).toBe(true)
+        if (fits && bound > limit) shortcut++
+      }
+    }
+    // The shortcuts are sound upper bounds, so they can never say "fits" below the exact bound.
+    expect(shortcut).toBe(0)
   })
 
   it('the query/document join is a token boundary: count(q + d) = count(q) + count(d)', () => {

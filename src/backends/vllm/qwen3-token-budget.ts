@@ -73,6 +73,20 @@ export function tokenBound(text: string): number {
   return utf8Length(text) // U+0080–U+02FF take 2 bytes, and rare ones 2 tokens
 }
 
+/**
+ * Whether `text` certainly takes at most `limit` tokens, cheapest test first: a UTF-16 unit is at
+ * most 3 UTF-8 bytes and NFC lengthens UTF-8 text at most 3× (Unicode UAX #15, "Maximum Expansion
+ * Factor" table: NFC, UTF-8, 3X), so 9 bytes per unit bound the normalised length without reading
+ * the text; then the raw byte count × 3; only then the NFC pass (`tokenBound`). A realistic
+ * passage with accents thus never pays for `normalize('NFC')` unless it is near the budget.
+ */
+export function boundFits(text: string, limit: number): boolean {
+  if (text.length * 9 <= limit) return true
+  if (!FROM_U0300.test(text)) return utf8Length(text) <= limit
+  if (utf8Length(text) * 3 <= limit) return true
+  return utf8Length(text.normalize('NFC')) <= limit
+}
+
 /** Bound of a fixed prompt string: its bytes, each added token counted as the one token it is. */
 function fixedBound(text: string): number {
   const added = countAddedTokens(text)
@@ -135,9 +149,9 @@ export async function fitQwen3Pairs(request: FitRequest, loadCounter: () => Prom
 
   const texts = request.documents.map((d) => d.head + d.body + d.tail)
   const pending: number[] = []
+  const limit = Math.min(L - queryTokens - DOCUMENT_FIXED, M ?? Number.POSITIVE_INFINITY)
   texts.forEach((text, i) => {
-    const bound = tokenBound(text)
-    if (queryTokens + DOCUMENT_FIXED + bound > L || (M !== undefined && bound > M)) pending.push(i)
+    if (!boundFits(text, limit)) pending.push(i)
   })
   let truncated = 0
   if (pending.length > 0) {
