@@ -13,7 +13,12 @@
  *  - the scorers, one per parsed config (so a vLLM scorer's stated context length is remembered);
  *  - the experiment definitions (experiments/experiment-cache.ts, 5 s);
  *  - the access log's rolling statistics (GET /v1/stats), the failed-authentication and per-key
- *    rate windows, and the /healthz probe results.
+ *    rate windows, the /healthz probe results, the last TEMPLATES_KV read (TTL), and the
+ *    rendered pages, and which once-per-isolate warnings were logged.
+ *
+ * Not here, on purpose: memos of pure functions of immutable inputs (a zod schema or an OpenAPI
+ * document per parsed config, a redactor per secret set, the tokenizer's data once loaded): they
+ * cannot change an answer, only save recomputing it.
  *
  * State whose size a config sets is keyed by the config's values, not by whichever config came
  * first: the memory tier by CACHE_MEMORY_BYTES, the pools by their upstream settings. Entries of
@@ -33,6 +38,8 @@ import type { Config } from './config'
 import { ExperimentCache } from './experiments/experiment-cache'
 import type { ExperimentRecord } from './experiments/experiment-schema'
 import { RollingStats } from './observability/rolling-stats'
+import { createTemplateKvReads, type TemplateKvReads } from './templates/template-source-store'
+import type { BuiltPage } from './ui/html'
 
 export interface ServicesOptions {
   /** The isolate's clock (ms since epoch); default Date.now. */
@@ -66,6 +73,12 @@ export interface Services {
   readonly failedAuth: FailedAuthLimiter
   readonly keyRateLimits: WindowLimiter
   readonly healthProbes: Map<string, CachedProbe>
+  /** The last TEMPLATES_KV read, reused for TEMPLATES_TTL_SECONDS (templates/template-source-store.ts). */
+  readonly templateReads: TemplateKvReads
+  /** Rendered pages, built once (their CSP hashes need async WebCrypto): /, and /docs per OpenAPI document. */
+  readonly pages: { playground?: Promise<BuiltPage>; readonly docs: WeakMap<object, Promise<BuiltPage>> }
+  /** Log lines written once per isolate (e.g. `auth_open`: middleware/auth.ts), by message name. */
+  readonly warnedOnce: Set<string>
 }
 
 /** At most this many memory tiers (distinct CACHE_MEMORY_BYTES values) per isolate. */
@@ -109,5 +122,8 @@ export function createServices(options: ServicesOptions = {}): Services {
     failedAuth: new FailedAuthLimiter(),
     keyRateLimits: new WindowLimiter(),
     healthProbes: new Map(),
+    templateReads: createTemplateKvReads(),
+    pages: { docs: new WeakMap() },
+    warnedOnce: new Set(),
   }
 }

@@ -17,16 +17,10 @@ import { ApiError } from '../errors'
 
 const REALM = 'Bearer realm="rerank-edge"'
 
-let warnedOpen = false
-
-/** Tests: make the next open-mode request warn again. */
-export function resetOpenModeWarning(): void {
-  warnedOpen = false
-}
-
-function warnOpenOnce(): void {
-  if (warnedOpen) return
-  warnedOpen = true
+/** Once per isolate (`warned`: src/services.ts `warnedOnce`). */
+function warnOpenOnce(warned: Set<string>): void {
+  if (warned.has('auth_open')) return
+  warned.add('auth_open')
   console.warn(
     JSON.stringify({
       ts: new Date().toISOString(),
@@ -63,7 +57,7 @@ export const accessControl = (): MiddlewareHandler<AppEnv> =>
   async function accessControl(c, next) {
     const keys = c.get('config').API_KEYS
     if (keys.length === 0) {
-      warnOpenOnce()
+      warnOpenOnce(c.get('services').warnedOnce)
       c.set('scopes', OPEN_SCOPES)
       return next()
     }

@@ -33,7 +33,14 @@ export function docsRoutes(routes: () => readonly RouteRecord[]): Hono<AppEnv> {
   app.all('/openapi.json', allowOnly('GET', 'HEAD'))
 
   app.get('/docs', async (c) => {
-    const page = await docsPage(documentFor(c.get('config')))
+    const doc = documentFor(c.get('config'))
+    const pages = c.var.services.pages.docs
+    let built = pages.get(doc)
+    if (built === undefined) {
+      built = docsPage(doc)
+      pages.set(doc, built)
+    }
+    const page = await built
     return c.body(page.html, 200, pageHeaders(page))
   })
   app.all('/docs', allowOnly('GET', 'HEAD'))

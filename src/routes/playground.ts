@@ -11,7 +11,9 @@ import { allowOnly } from '../lib/allow-only'
 export const playgroundRoutes = new Hono<AppEnv>()
 
 playgroundRoutes.get('/', async (c) => {
-  const page = await playgroundPage()
+  const pages = c.var.services.pages
+  pages.playground ??= playgroundPage()
+  const page = await pages.playground
   return c.body(page.html, 200, pageHeaders(page))
 })
 playgroundRoutes.all('/', allowOnly('GET', 'HEAD'))

@@ -37,6 +37,8 @@ export interface TemplateStoreInput {
   ttlSeconds: number
   /** The request's clock (ms since the epoch). */
   nowMs: number
+  /** The isolate's reused KV reads (src/services.ts `templateReads`); absent: KV is read every call. */
+  reads?: TemplateKvReads | undefined
 }
 
 interface KvEntry {
@@ -46,12 +48,17 @@ interface KvEntry {
   last: { value: string | null } | undefined
 }
 
-const kvReads = new WeakMap<object, KvEntry>()
+/** The isolate's last KV read per TEMPLATES_KV namespace, reused for TEMPLATES_TTL_SECONDS. */
+export type TemplateKvReads = WeakMap<object, KvEntry>
+
+export function createTemplateKvReads(): TemplateKvReads {
+  return new WeakMap()
+}
 
 /** The registry for this request (module doc). Throws ApiError 500 for a bad override source. */
 export async function loadTemplateRegistry(input: TemplateStoreInput): Promise<TemplateRegistry> {
   const kv = isKvNamespace(input.kv) ? input.kv : undefined
-  const kvValue = kv === undefined ? null : await readOverrides(kv, input.ttlSeconds, input.nowMs)
+  const kvValue = kv === undefined ? null : await readOverrides(kv, input.ttlSeconds, input.nowMs, input.reads ?? createTemplateKvReads())
   try {
     return buildTemplateRegistry({ config: input.config, kv: kvValue })
   } catch (e) {
@@ -62,7 +69,7 @@ export async function loadTemplateRegistry(input: TemplateStoreInput): Promise<T
   }
 }
 
-async function readOverrides(kv: KVNamespace, ttlSeconds: number, nowMs: number): Promise<string | null> {
+async function readOverrides(kv: KVNamespace, ttlSeconds: number, nowMs: number, kvReads: TemplateKvReads): Promise<string | null> {
   let entry = kvReads.get(kv)
   if (entry === undefined || nowMs - entry.fetchedAt >= ttlSeconds * 1000 || nowMs < entry.fetchedAt) {
     const previous: KvEntry | undefined = entry
@@ -96,10 +103,11 @@ async function readOverrides(kv: KVNamespace, ttlSeconds: number, nowMs: number)
 export function templateRegistryLoader(
   config: { readonly TEMPLATES?: unknown; readonly TEMPLATES_TTL_SECONDS: number },
   bindings: { readonly [TEMPLATES_KV_BINDING]?: unknown },
-  nowMs: number
+  nowMs: number,
+  reads: TemplateKvReads
 ): () => Promise<TemplateRegistry> {
   return () =>
-    loadTemplateRegistry({ config: config.TEMPLATES, kv: bindings[TEMPLATES_KV_BINDING], ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs })
+    loadTemplateRegistry({ config: config.TEMPLATES, kv: bindings[TEMPLATES_KV_BINDING], ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs, reads })
 }
 
 function isKvNamespace(x: unknown): x is KVNamespace {

@@ -64,21 +64,14 @@ const BODY = renderStatic(
   </>
 )
 
-const pages = new WeakMap<object, Promise<BuiltPage>>()
-
-/** The page for one OpenAPI document (memoised per document object). */
+/** The page for one OpenAPI document (the isolate keeps one per document: src/services.ts `pages`). */
 export function docsPage(openapi: object): Promise<BuiltPage> {
-  let page = pages.get(openapi)
-  if (!page) {
-    page = buildPage({
-      title: 'rerank-edge API reference',
-      description: 'The rerank-edge API: endpoints, fields, limits and errors, with a "try it" form.',
-      css: CSS,
-      body: BODY,
-      script: DOCS_SCRIPT,
-      data: { 'openapi-data': openapi },
-    })
-    pages.set(openapi, page)
-  }
-  return page
+  return buildPage({
+    title: 'rerank-edge API reference',
+    description: 'The rerank-edge API: endpoints, fields, limits and errors, with a "try it" form.',
+    css: CSS,
+    body: BODY,
+    script: DOCS_SCRIPT,
+    data: { 'openapi-data': openapi },
+  })
 }

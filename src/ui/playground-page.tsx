@@ -201,11 +201,12 @@ const BODY = renderStatic(
   </>
 )
 
-let built: Promise<BuiltPage> | undefined
-
-/** The page, built once per isolate (its CSP hashes need WebCrypto, which is async). */
+/**
+ * The page (async: its CSP hashes need WebCrypto). The isolate builds it once and keeps it
+ * (src/services.ts `pages`).
+ */
 export function playgroundPage(): Promise<BuiltPage> {
-  built ??= buildPage({
+  return buildPage({
     title: 'rerank-edge playground',
     description: 'Try the rerank API: query, candidates, instructions, templates, time decay, fusion, explain and compare.',
     css: CSS,
@@ -213,5 +214,4 @@ export function playgroundPage(): Promise<BuiltPage> {
     script: PLAYGROUND_SCRIPT,
     data: { 'examples-data': PLAYGROUND_EXAMPLES },
   })
-  return built
 }

@@ -7,7 +7,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { digestsEqual, findKeyByDigest, hashApiKey, sha256 } from '../../src/auth/key-digest'
 import { isolateServices } from '../../src/index'
-import { resetOpenModeWarning } from '../../src/middleware/auth'
 import { callWorker, callWorkerWithBindings, fakeVllm, rerank } from './helpers'
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
@@ -73,7 +72,7 @@ describe('key hashing and comparison', () => {
 
 describe('open deployment (no API_KEYS)', () => {
   it('serves without a key, reports auth "open" in /healthz and warns once per isolate', async () => {
-    resetOpenModeWarning()
+    isolateServices.warnedOnce.clear()
     const warn = vi.spyOn(console, 'warn')
     const r1 = await rerank(body, { vars: QUIET })
     const r2 = await rerank(body, { vars: QUIET })
