@@ -13,8 +13,9 @@
  *  - the scorers, one per parsed config (so a vLLM scorer's stated context length is remembered);
  *  - the experiment definitions (experiments/experiment-cache.ts, 5 s);
  *  - the access log's rolling statistics (GET /v1/stats), the failed-authentication and per-key
- *    rate windows, the /healthz probe results, the last TEMPLATES_KV read (TTL), and the
- *    rendered pages, and which once-per-isolate warnings were logged.
+ *    rate windows, the /healthz probe results;
+ *  - the last TEMPLATES_KV read (TTL) and the template registries parsed from their source text;
+ *  - the rendered pages, and which once-per-isolate warnings were logged.
  *
  * Not here, on purpose: memos of pure functions of immutable inputs (a zod schema or an OpenAPI
  * document per parsed config, a redactor per secret set, the tokenizer's data once loaded): they
@@ -38,7 +39,7 @@ import type { Config } from './config'
 import { ExperimentCache } from './experiments/experiment-cache'
 import type { ExperimentRecord } from './experiments/experiment-schema'
 import { RollingStats } from './observability/rolling-stats'
-import { createTemplateKvReads, type TemplateKvReads } from './templates/template-source-store'
+import { createTemplateState, type TemplateState } from './templates/template-source-store'
 import type { BuiltPage } from './ui/html'
 
 export interface ServicesOptions {
@@ -73,8 +74,8 @@ export interface Services {
   readonly failedAuth: FailedAuthLimiter
   readonly keyRateLimits: WindowLimiter
   readonly healthProbes: Map<string, CachedProbe>
-  /** The last TEMPLATES_KV read, reused for TEMPLATES_TTL_SECONDS (templates/template-source-store.ts). */
-  readonly templateReads: TemplateKvReads
+  /** The last TEMPLATES_KV read (reused for TEMPLATES_TTL_SECONDS) and the registries parsed (templates/template-source-store.ts). */
+  readonly templates: TemplateState
   /** Rendered pages, built once (their CSP hashes need async WebCrypto): /, and /docs per OpenAPI document. */
   readonly pages: { playground?: Promise<BuiltPage>; readonly docs: WeakMap<object, Promise<BuiltPage>> }
   /** Log lines written once per isolate (e.g. `auth_open`: middleware/auth.ts), by message name. */
@@ -122,7 +123,7 @@ export function createServices(options: ServicesOptions = {}): Services {
     failedAuth: new FailedAuthLimiter(),
     keyRateLimits: new WindowLimiter(),
     healthProbes: new Map(),
-    templateReads: createTemplateKvReads(),
+    templates: createTemplateState(),
     pages: { docs: new WeakMap() },
     warnedOnce: new Set(),
   }

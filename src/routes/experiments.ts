@@ -83,7 +83,7 @@ async function load(c: Ctx): Promise<{ db: D1Database; experiment: ExperimentRec
 /** A 400 on `variants[i].template…` when an arm names an unknown template or sets a bad variable. */
 async function checkArms(c: Ctx, variants: readonly ExperimentVariant[]): Promise<void> {
   if (!armsUseTemplates(variants)) return
-  const registry = await templateRegistryLoader(c.get('config'), c.env, c.get('startedAt'), c.var.services.templateReads)()
+  const registry = await templateRegistryLoader(c.get('config'), c.env, c.get('startedAt'), c.var.services.templates)()
   const problem = armTemplateProblem(registry, variants)
   if (problem) throw fieldErrorToApiError(problem)
 }

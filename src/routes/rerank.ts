@@ -38,7 +38,7 @@ export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
         namespace: cacheNamespace(config.CACHE_SHARED ? '*' : c.get('tenant'), c.req.header('x-cache-namespace')),
         waitUntil: (p) => c.executionCtx.waitUntil(p),
         scoreStore: scoreStoreFor(c.env.SCORE_CACHE, config.CACHE_TTL_SECONDS),
-        templates: templateRegistryLoader(config, c.env, c.get('startedAt'), services.templateReads),
+        templates: templateRegistryLoader(config, c.env, c.get('startedAt'), services.templates),
         experiments: { db: c.env.DB, tenant: c.get('tenant'), cache: services.experiments },
         memory: services.scoreCache.memoryFor(config),
         flights: services.scoreCache.flights,

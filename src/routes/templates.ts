@@ -17,14 +17,14 @@ import { templateRegistryLoader } from '../templates/template-source-store'
 export const templateRoutes = new Hono<AppEnv>()
 
 templateRoutes.get('/', async (c) => {
-  const registry = await templateRegistryLoader(c.get('config'), c.env, c.get('startedAt'), c.var.services.templateReads)()
+  const registry = await templateRegistryLoader(c.get('config'), c.env, c.get('startedAt'), c.var.services.templates)()
   return c.json({ templates: listTemplates(registry) })
 })
 templateRoutes.all('/', allowOnly('GET', 'HEAD'))
 
 templateRoutes.get('/:id', async (c) => {
   const id = c.req.param('id')
-  const registry = await templateRegistryLoader(c.get('config'), c.env, c.get('startedAt'), c.var.services.templateReads)()
+  const registry = await templateRegistryLoader(c.get('config'), c.env, c.get('startedAt'), c.var.services.templates)()
   const entry = listTemplates(registry).find((t) => t.id === id)
   if (entry === undefined) {
     throw new ApiError('not_found', `no template ${JSON.stringify(id.slice(0, 64))}; GET /v1/templates lists them`)

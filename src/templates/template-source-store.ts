@@ -26,6 +26,8 @@ import {
   TEMPLATES_KV_BINDING,
   TemplateSourceError,
   buildTemplateRegistry,
+  createTemplateRegistryMemo,
+  type TemplateRegistryMemo,
 } from './template-source'
 
 export interface TemplateStoreInput {
@@ -37,8 +39,8 @@ export interface TemplateStoreInput {
   ttlSeconds: number
   /** The request's clock (ms since the epoch). */
   nowMs: number
-  /** The isolate's reused KV reads (src/services.ts `templateReads`); absent: KV is read every call. */
-  reads?: TemplateKvReads | undefined
+  /** The isolate's reused KV reads and parsed registries (src/services.ts `templates`); absent: none reused. */
+  state?: TemplateState | undefined
 }
 
 interface KvEntry {
@@ -49,18 +51,25 @@ interface KvEntry {
 }
 
 /** The isolate's last KV read per TEMPLATES_KV namespace, reused for TEMPLATES_TTL_SECONDS. */
-export type TemplateKvReads = WeakMap<object, KvEntry>
+type TemplateKvReads = WeakMap<object, KvEntry>
 
-export function createTemplateKvReads(): TemplateKvReads {
-  return new WeakMap()
+/** What an isolate keeps of templates: the last KV reads and the registries parsed from them. */
+export interface TemplateState {
+  readonly reads: TemplateKvReads
+  readonly registries: TemplateRegistryMemo
+}
+
+export function createTemplateState(): TemplateState {
+  return { reads: new WeakMap(), registries: createTemplateRegistryMemo() }
 }
 
 /** The registry for this request (module doc). Throws ApiError 500 for a bad override source. */
 export async function loadTemplateRegistry(input: TemplateStoreInput): Promise<TemplateRegistry> {
   const kv = isKvNamespace(input.kv) ? input.kv : undefined
-  const kvValue = kv === undefined ? null : await readOverrides(kv, input.ttlSeconds, input.nowMs, input.reads ?? createTemplateKvReads())
+  const kvValue = kv === undefined ? null : await readOverrides(kv, input.ttlSeconds, input.nowMs, input.state?.reads ?? new WeakMap())
   try {
-    return buildTemplateRegistry({ config: input.config, kv: kvValue })
+    const sources = { config: input.config, kv: kvValue }
+    return input.state === undefined ? buildTemplateRegistry(sources) : input.state.registries.build(sources)
   } catch (e) {
     if (e instanceof TemplateSourceError) {
       throw new ApiError('internal_error', `${e.message}; fix the configuration (templates are unavailable until then)`, { cause: e })
@@ -104,10 +113,10 @@ export function templateRegistryLoader(
   config: { readonly TEMPLATES?: unknown; readonly TEMPLATES_TTL_SECONDS: number },
   bindings: { readonly [TEMPLATES_KV_BINDING]?: unknown },
   nowMs: number,
-  reads: TemplateKvReads
+  state: TemplateState
 ): () => Promise<TemplateRegistry> {
   return () =>
-    loadTemplateRegistry({ config: config.TEMPLATES, kv: bindings[TEMPLATES_KV_BINDING], ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs, reads })
+    loadTemplateRegistry({ config: config.TEMPLATES, kv: bindings[TEMPLATES_KV_BINDING], ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs, state })
 }
 
 function isKvNamespace(x: unknown): x is KVNamespace {

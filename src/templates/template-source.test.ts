@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { BUILTIN_TEMPLATES } from './builtins'
 import { getTemplate } from './registry'
-import { TemplateSourceError, buildTemplateRegistry, builtinRegistry } from './template-source'
+import { TemplateSourceError, buildTemplateRegistry, builtinRegistry, createTemplateRegistryMemo } from './template-source'
 
 const recency = (version: number, text: string) => ({
   id: 'recency',
@@ -75,10 +75,13 @@ describe('buildTemplateRegistry', () => {
     expect(dup.errors[0]?.field).toBe('TEMPLATES_KV["templates:overrides"][1].id')
   })
 
-  it('memoises on the sources: the same text gives the same registry object (and the same error)', () => {
+  it('a memo gives the same registry object for the same text (and the same error); another memo shares nothing', () => {
+    const memo = createTemplateRegistryMemo()
     const config = JSON.stringify([added(7)])
-    expect(buildTemplateRegistry({ config })).toBe(buildTemplateRegistry({ config }))
-    expect(buildTemplateRegistry({ config: JSON.stringify([added(8)]) })).not.toBe(buildTemplateRegistry({ config }))
-    expect(sourceError(() => buildTemplateRegistry({ config: '[' }))).toBe(sourceError(() => buildTemplateRegistry({ config: '[' })))
+    expect(memo.build({ config })).toBe(memo.build({ config }))
+    expect(memo.build({ config: JSON.stringify([added(8)]) })).not.toBe(memo.build({ config }))
+    expect(sourceError(() => memo.build({ config: '[' }))).toBe(sourceError(() => memo.build({ config: '[' })))
+    expect(createTemplateRegistryMemo().build({ config })).not.toBe(memo.build({ config }))
+    expect(buildTemplateRegistry({ config })).not.toBe(buildTemplateRegistry({ config }))
   })
 })

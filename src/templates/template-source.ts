@@ -56,40 +56,54 @@ interface Layer {
   templates: Template[]
 }
 
-/**
- * The registry for these sources (module doc). Throws TemplateSourceError on a bad source.
- * Memoised on the sources' raw text: an unchanged configuration is parsed once per isolate.
- */
+/** The registry for these sources (module doc). Throws TemplateSourceError on a bad source. */
 export function buildTemplateRegistry(sources: TemplateSources): TemplateRegistry {
-  const key = memoKey(sources)
-  const hit = memo.get(key)
-  if (hit !== undefined) {
-    // Refresh recency (Map iteration order is insertion order).
-    memo.delete(key)
-    memo.set(key, hit)
-    if (hit instanceof TemplateSourceError) throw hit
-    return hit
-  }
-  let built: TemplateRegistry | TemplateSourceError
-  try {
-    built = build(sources)
-  } catch (e) {
-    if (!(e instanceof TemplateSourceError)) throw e
-    built = e
-  }
-  memo.set(key, built)
-  while (memo.size > MEMO_ENTRIES) {
-    const oldest = memo.keys().next().value
-    if (oldest === undefined) break
-    memo.delete(oldest)
-  }
-  if (built instanceof TemplateSourceError) throw built
-  return built
+  return build(sources)
+}
+
+/**
+ * Registries memoised on the sources' raw text, so an unchanged configuration is parsed once per
+ * isolate (the isolate's memo: src/services.ts `templates`). A bad source is memoised too (the
+ * same error again, not a re-parse per call).
+ */
+export interface TemplateRegistryMemo {
+  build(sources: TemplateSources): TemplateRegistry
 }
 
 /** A few entries: one configuration is normal; tests and a KV edit in flight see two or three. */
 const MEMO_ENTRIES = 8
-const memo = new Map<string, TemplateRegistry | TemplateSourceError>()
+
+export function createTemplateRegistryMemo(): TemplateRegistryMemo {
+  const memo = new Map<string, TemplateRegistry | TemplateSourceError>()
+  return {
+    build(sources) {
+      const key = memoKey(sources)
+      const hit = memo.get(key)
+      if (hit !== undefined) {
+        // Refresh recency (Map iteration order is insertion order).
+        memo.delete(key)
+        memo.set(key, hit)
+        if (hit instanceof TemplateSourceError) throw hit
+        return hit
+      }
+      let built: TemplateRegistry | TemplateSourceError
+      try {
+        built = build(sources)
+      } catch (e) {
+        if (!(e instanceof TemplateSourceError)) throw e
+        built = e
+      }
+      memo.set(key, built)
+      while (memo.size > MEMO_ENTRIES) {
+        const oldest = memo.keys().next().value
+        if (oldest === undefined) break
+        memo.delete(oldest)
+      }
+      if (built instanceof TemplateSourceError) throw built
+      return built
+    },
+  }
+}
 
 function memoKey(sources: TemplateSources): string {
   const config = sources.config
