@@ -15,7 +15,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { buildExperimentReport, REPORT_METRICS, type ReportMetric } from '../src/experiments/report'
-import type { ExperimentRecord } from '../src/experiments/experiment-repo'
+import type { ExperimentRecord } from '../src/experiments/experiment-schema'
 import { armFromCounts, armFromSums } from '../src/experiments/stats/arm-stat'
 import { welchTest } from '../src/experiments/stats/welch-test'
 import { aggregateUnits } from '../src/experiments/unit-aggregate'

@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { buildUi } from './build-ui.mjs'
 
-// Benches that import the worker in Node (bench/lib/pipeline-harness.ts) need the pages' generated
-// browser code, which wrangler and vitest otherwise build (scripts/build-ui.mjs).
+// Benches that bundle the worker themselves (Miniflare in bench/lib/worker-under-test.ts) need the
+// pages' generated browser code, which wrangler and vitest otherwise build (scripts/build-ui.mjs).
 await buildUi()
 
 const only = process.argv.slice(2)

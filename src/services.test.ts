@@ -4,9 +4,9 @@
  * clock a test injects is the one the app reads.
  */
 import { describe, expect, it } from 'vitest'
-import { createApp } from '../../src/app'
-import { parseConfig } from '../../src/config'
-import { createServices } from '../../src/services'
+import { createApp } from './app'
+import { parseConfig } from './config'
+import { createServices } from './services'
 
 const VLLM = { VLLM_URLS: 'http://127.0.0.1:9/a', LOG_REQUESTS: 'false' }
 
