@@ -5,9 +5,20 @@
  * recognises, so the line is built from vitest's JSON reporter). Test files that fail to load count as
  * failures (vitest's own summary leaves them out); no report at all counts as one failure.
  * Extra arguments are passed to vitest (e.g. `npm test -- --project unit`).
+ * The three TypeScript projects are type-checked first (`npm run typecheck`, about 2 s): a type
+ * error counts as one failure, so the generated `Env` and the browser code are checked in CI too.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
+
+let typeErrors = 0
+for (const project of ['tsconfig.json', 'tsconfig.node.json', 'tsconfig.client.json']) {
+  const r = spawnSync('tsc', ['--noEmit', '-p', project], { stdio: 'inherit' })
+  if (r.status !== 0) {
+    console.error(`typecheck failed: ${project}`)
+    typeErrors++
+  }
+}
 
 const report = '.vitest-report.json'
 rmSync(report, { force: true })
@@ -30,5 +41,6 @@ if (existsSync(report)) {
   failed = 1
 }
 if (code !== 0 && failed === 0) failed = 1
+failed += typeErrors
 console.log(`\n${passed} passed, ${failed} failed`)
 process.exit(failed > 0 || code !== 0 ? 1 : 0)
