@@ -21,6 +21,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { DEFAULT_INSTRUCTION, formatQwen3Document, formatQwen3Query } from '../src/backends/vllm/qwen3-prompt'
+import { mulberry32 } from '../src/lib/mulberry32'
 import { startInstantBackend } from './lib/instant-backend'
 import { realisticPassage } from './lib/passages'
 import { startWorker } from './lib/worker-under-test'
@@ -30,16 +31,7 @@ const QUERIES = 60
 const SEEDS = (process.env.SEEDS ?? '1,2,3').split(',').map(Number)
 const MODEL = 'qwen3-reranker-8b'
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = mulberry32
 
 type Shape = 'deterministic' | 'depth' | 'drift' | 'reshuffle' | 'mixed'
 interface Call {

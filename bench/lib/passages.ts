@@ -4,22 +4,14 @@
  * numbers and punctuation, a few with non-ASCII text, so that request bodies, keys and replies
  * have the sizes of real RAG candidates (short synthetic documents flatter a cache's figures).
  */
+import { mulberry32 } from '../../src/lib/mulberry32'
+
 const WORDS = [
   'river', 'delta', 'harbour', 'council', 'budget', 'rainfall', 'bridge', 'railway', 'market', 'census', 'flood', 'irrigation',
   'population', 'export', 'fishery', 'canal', 'museum', 'school', 'hospital', 'tariff', 'growth', 'drought', 'policy', 'survey',
 ]
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = mulberry32
 
 /** Passage `i`: the same text for the same `i`, 300–2,000 characters. */
 export function realisticPassage(i: number): string {

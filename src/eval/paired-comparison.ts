@@ -13,6 +13,7 @@
  * Only queries both systems were measured on are paired. Pure: the PRNG seed is an argument.
  */
 import { studentTTwoSidedP } from '../experiments/stats/distributions'
+import { mulberry32 } from '../lib/mulberry32'
 
 /** Differences within this are ties (trec_eval prints 4 decimals; floating noise is not a win). */
 const TIE_TOLERANCE = 1e-12
@@ -44,17 +45,6 @@ export interface PairedComparison {
   randomisation: RandomisationTest
 }
 
-/** mulberry32 (Tommy Ettinger's public-domain generator): small, seeded, enough for resampling. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Paired t-test of mean(d) = 0. With no spread: p = 1 when every d is 0, else undefined (null). */
 export function pairedTTest(d: readonly number[]): PairedTTest {

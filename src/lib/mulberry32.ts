@@ -1,0 +1,16 @@
+/**
+ * @module mulberry32
+ * mulberry32 (Tommy Ettinger's public-domain 32-bit generator): small, seeded, reproducible. Used
+ * where a result must be re-runnable from a printed seed (randomisation tests, simulations,
+ * generated benchmark data); never for anything secret.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
