@@ -1,7 +1,8 @@
 /**
  * @module bench/worker-under-test
  * Runs the worker in Miniflare directly (one workerd, no wrangler dev proxy in front:
- * shared/notes/toolchain.md "Throughput"), with real local KV, D1 and Cache API, so that
+ * `wrangler dev` runs a proxy workerd in front of the worker's, so its figures mostly measure
+ * wrangler), with real local KV, D1 and Cache API, so that
  * benchmarks measure the worker's own costs. The bundle is built once by wrangler's dry-run
  * deploy (offline).
  */

@@ -1,5 +1,5 @@
 // Preload for Portkey's gateway (`node --require ./listen-loopback.cjs …`): its start script has no
-// host flag and listens on every interface (shared/notes/peers-and-api-conventions.md, appendix);
+// host flag and listens on every interface (@portkey-ai/gateway build/start-server.js, 1.15.2);
 // the benchmark must stay on loopback, so every server.listen is forced onto 127.0.0.1.
 'use strict'
 const net = require('node:net')

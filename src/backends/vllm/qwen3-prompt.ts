@@ -2,14 +2,14 @@
  * @module qwen3-prompt
  * Client-side prompt formatting for Qwen3-Reranker, byte-identical to the model card
  * (QwenLM/Qwen3-Embedding README.md, "Reranker Model / Transformers Usage") when vLLM joins
- * `query + document` with no separator (vLLM `vllm/entrypoints/pooling/score/utils.py`
- * `get_score_prompt`; shared/notes/vllm-qwen3-reranker.md §3.1–3.2):
+ * `query + document` with no separator (vLLM v0.13.0 `vllm/entrypoints/score_utils.py`
+ * `get_score_prompt`; vLLM's `examples/pooling/score/offline_reranker.py` formats the same way):
  *
  *   query    = PREFIX + "<Instruct>: " + instruction + "\n<Query>: " + query + "\n"
  *   document = "<Document>: " + doc + SUFFIX
  *
  * Formatting client-side works on every vLLM version and avoids the server-side Jinja
- * template's lost trailing newline (notes §3.3).
+ * template's lost trailing newline (Jinja drops one of the two after `</think>`: vLLM issue #32378).
  */
 
 export const QWEN3_PREFIX =

@@ -2,7 +2,7 @@
  * @module upstream-health-client
  * Active health probe for `GET /healthz?probe=1`: `GET <base>/health` on each upstream, which
  * vLLM answers 200 (empty body) when the engine is alive and 503 when it is dead
- * (shared/notes/vllm-qwen3-reranker.md §2). `/health` is outside vLLM's key check, so no key is
+ * (`EngineDeadError`; vLLM `vllm/entrypoints/openai/api_server.py` `/health`). `/health` is outside vLLM's key check, so no key is
  * sent. Informational only: a probe does not move a breaker (real traffic does).
  */
 

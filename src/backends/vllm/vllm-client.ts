@@ -1,7 +1,7 @@
 /**
  * @module vllm-client
  * The only module that talks HTTP to vLLM. Formats each pair in the Qwen3 prompt format,
- * POSTs `/v1/rerank` (the route vLLM's `--api-key` guards: notes §2.6) with a bearer key,
+ * POSTs `/v1/rerank` (the route vLLM's `--api-key` guards: vLLM docs/usage/security.md) with a bearer key,
  * validates the reply and maps scores back to request order.
  *
  * It owns the model's side of a call: `prepare` neutralises control-token text and fits every pair
