@@ -36,7 +36,8 @@ export async function readJsonObject(request: Request, maxBytes: number, options
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes)
   // With a declared length the runtime frames the body to exactly that many bytes, so one native
   // arrayBuffer() read is safe and much cheaper than pulling the stream chunk by chunk (the
-  // chunked path was ~40% of a fully cached call's CPU: BENCHMARKS.md "cache-hit-latency").
+  // chunked path was ~40% of a fully cached call's CPU in a 2026-12-02 profile; bench/rerank-cpu.bench.ts
+  // measures the cached call today).
   const known = declared !== null && /^\d+$/u.test(declared)
   const deadline = bodyDeadlineMs(known ? Number(declared) : maxBytes, options)
   const bytes = await withinDeadline(known ? readDeclared(request, maxBytes) : readLimited(request, maxBytes), deadline)
