@@ -237,7 +237,7 @@ async function main() {
   lines.push('## Rerank CPU per request: cached, miss, and next to a bare route, a forward-only Worker and Portkey')
   lines.push('')
   lines.push(`Command: \`npm run bench -- rerank-cpu\` (bench/rerank-cpu.bench.ts), ${started}, ${ROUNDS} paired rounds, Node ${process.version}, ` +
-    `${cpus().length} CPU cores **shared with five other engineers running tests** (1-min load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after): ` +
+    `${cpus().length} CPU cores, possibly shared with other work (1-min load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after): ` +
     'wall latency is inflated and noisy; CPU per request (user + system time of the one workerd process serving the target, /proc, 10 ms ticks, ' +
     'over the round) is the steadier figure. Every Worker runs in its own Miniflare (one workerd each, the Miniflare entry worker included); ' +
     'the worker with its default access log on (as deployed). Passages: 300–2,000 characters (mean ≈ 1,150), bench/lib/passages.ts. ' +
