@@ -13,8 +13,26 @@ export interface ScoreRequest {
   /** The prepared instruction (never empty: the scorer's default when none is given). */
   instruction: string
   query: string
-  /** Model-ready document texts (`PairScorer.prepare`), not yet prompt-formatted. */
+  /**
+   * Documents as `PairScorer.prepare` returned them (the scorer's own form, which the cache keys),
+   * not yet prompt-formatted; a scorer that fits documents lazily does it in `score`.
+   */
   documents: readonly string[]
+  /** The token budget `prepare` chose for the call (`PreparedPairs.budget`); absent: the scorer's own. */
+  budget?: DocumentBudget | undefined
+}
+
+/**
+ * What besides the texts decides how a scorer cuts a document to fit: part of every cache key
+ * (`key`), since the cache keys documents before they are fitted.
+ */
+export interface DocumentBudget {
+  /** A canonical description of the budget (e.g. "8192/-"): equal keys, equal cuts. */
+  key: string
+  /** Tokens one formatted pair may take (the vLLM scorer: `--max-model-len`). */
+  maxModelLen: number
+  /** The caller's cap on a document's own tokens (Cohere `max_tokens_per_doc`). */
+  maxTokensPerDoc?: number | undefined
 }
 
 export interface ScoreResult {
@@ -33,6 +51,8 @@ export interface ScoreResult {
    * backends/vllm/qwen3-pair-tokens.ts does). The cache keeps it with the score.
    */
   pairTokens?: number[]
+  /** Indices of documents whose text `score` cut to fit the budget (the cache remembers it). */
+  truncated?: readonly number[]
 }
 
 export interface ScoreOptions {
@@ -55,10 +75,16 @@ export interface PreparedPairs {
   /** What the model reads and the cache keys: control-token text neutralised. */
   instruction: string
   query: string
-  /** One model-ready text per document, fitted to the model's context. */
+  /**
+   * One text per document in the scorer's own form, which the cache keys: either already fitted
+   * (`truncated` counts the cuts), or, for a scorer that fits lazily (the vLLM one: only what
+   * reaches the backend pays for the token budget), fitted by `score` under `budget`.
+   */
   documents: string[]
-  /** Documents whose text was cut to fit. */
+  /** Documents whose text `prepare` already cut to fit. */
   truncated: number
+  /** The budget `score` fits the documents to; part of the cache key. */
+  budget?: DocumentBudget | undefined
 }
 
 export interface PairScorer {

@@ -46,10 +46,14 @@ interface Scope {
   bytes: number
 }
 
-/** What a hit returns: the score and the prompt tokens it cost (undefined: not known). */
+/**
+ * What a hit returns: the score, the prompt tokens it cost (undefined: not known), and whether the
+ * scorer cut the document to fit its context (reported as `truncated_documents` on a hit too).
+ */
 export interface CachedPair {
   readonly score: number
   readonly tokens: number | undefined
+  readonly cut?: boolean | undefined
 }
 
 interface Entry extends CachedPair {
@@ -57,6 +61,7 @@ interface Entry extends CachedPair {
   doc: string
   score: number
   tokens: number | undefined
+  cut: boolean
   /** ms since epoch */
   expiresAt: number
   /** What this entry is charged (computed once: it scans the text). */
@@ -139,7 +144,7 @@ export class ByteBoundedLru {
     return e
   }
 
-  set(scope: string, doc: string, score: number, expiresAt: number, tokens?: number): void {
+  set(scope: string, doc: string, score: number, expiresAt: number, tokens?: number, cut = false): void {
     let s = this.#scopes.get(scope)
     const old = s?.docs.get(doc)
     if (old !== undefined) this.#remove(old)
@@ -159,7 +164,7 @@ export class ByteBoundedLru {
       this.#scopes.set(scope, s)
       this.#bytes += s.bytes
     }
-    const e: Entry = { scope: s, doc, score, tokens, expiresAt, bytes, referenced: false }
+    const e: Entry = { scope: s, doc, score, tokens, cut, expiresAt, bytes, referenced: false }
     s.docs.set(doc, e)
     this.#order.add(e)
     this.#bytes += bytes

@@ -5,7 +5,7 @@
  * A key names exactly what decides a score and nothing else:
  *
  *   scope  = JSON.stringify([SCORE_KEY_SCHEMA, namespace, backend, model, modelRevision,
- *                            promptFormat, instruction, query])
+ *                            promptFormat, instruction, query, budget])
  *   key(d) = "s1:" + base64url(SHA-256( hex(SHA-256(scope)) + "\n" + d ))
  *
  * - The scope is a JSON *array* of strings: every part is quoted and escaped, so no two different
@@ -27,8 +27,11 @@
  *   text has. TextEncoder would write U+FFFD for it, and the edge tier would then serve the score
  *   of the U+FFFD text for a text never scored, while the memory tier (keyed by the UTF-16 string)
  *   told them apart. Both tiers now distinguish exactly the same texts.
- * - `documents` are what the model reads: metadata folded and truncated (ScoreRequest), so a
- *   change of folding rules or of the token budget changes the key; `instruction` is the rendered
+ * - `documents` are what the scorer's `prepare` returns (ScoreRequest): metadata folded and
+ *   control tokens neutralised, *before* the token budget cuts them, so a hit never pays for the
+ *   budget; the budget (context length, the caller's `max_tokens_per_doc`) is in the scope
+ *   instead, and the cut is a pure function of the scope and the document. A change of folding
+ *   rules or of the budget therefore changes the key; `instruction` is the rendered
  *   one (templates resolved). The served model, the operator's MODEL_REVISION and the prompt
  *   format version (PROMPT_FORMAT_VERSION) invalidate everything by key when they change.
  * - The namespace (tenant, plus the optional X-Cache-Namespace) partitions tenants: a tenant can
@@ -38,7 +41,7 @@
 import { sha256, sha256Continue, sha256Midstate, wtf8Bytes } from './sha256'
 
 /** Bump when the scope layout or the key derivation changes; old keys then simply miss. */
-export const SCORE_KEY_SCHEMA = 'rerank-edge/score-key/v1'
+export const SCORE_KEY_SCHEMA = 'rerank-edge/score-key/v2'
 
 /** Visible key prefix (KV keys are limited to 512 bytes; these are 46). */
 export const SCORE_KEY_PREFIX = 's1:'
@@ -57,6 +60,11 @@ export interface ScoreKeyScope {
   /** The rendered instruction. */
   instruction: string
   query: string
+  /**
+   * The scorer's token budget (`DocumentBudget.key`, '' when it has none): documents are keyed
+   * before they are fitted to the context, so how they will be cut is part of the scope.
+   */
+  budget: string
 }
 
 /** The canonical, versioned description of everything a score depends on except the document. */
@@ -70,6 +78,7 @@ export function canonicalScope(scope: ScoreKeyScope): string {
     scope.promptFormat,
     scope.instruction,
     scope.query,
+    scope.budget,
   ])
 }
 

@@ -47,4 +47,14 @@ describe('score values', () => {
       expect(decodeStored(bad), bad).toBeUndefined()
     expect(() => encodeStored({ score: Number.NaN, tokens: 3 })).toThrow(RangeError)
   })
+
+  it('mark a document the scorer cut, with or without its cost', () => {
+    expect(encodeStored({ score: 0.25, tokens: 412, cut: true })).toBe('0.25;412;cut')
+    expect(encodeStored({ score: 0.25, cut: true })).toBe('0.25;;cut')
+    expect(encodeStored({ score: 0.25, tokens: 412, cut: false })).toBe('0.25;412')
+    expect(decodeStored('0.25;412;cut')).toEqual({ score: 0.25, tokens: 412, cut: true })
+    expect(decodeStored('0.25;;cut')).toEqual({ score: 0.25, cut: true })
+    for (const bad of ['0.25;412;', '0.25;412;cu', '0.25;;', '0.25;412;cut;cut', '0.25;x;cut', '2;;cut'])
+      expect(decodeStored(bad), bad).toBeUndefined()
+  })
 })

@@ -12,7 +12,8 @@
  *
  * With the prompt tokens the pair cost (what a hit saves the GPU): "<score>;<tokens>", e.g.
  * "0.7310585786300049;412". A value without ";" (written before tokens were kept) still reads as
- * a score whose cost is unknown, so scores already in KV stay valid; the key schema is unchanged.
+ * a score whose cost is unknown. A document the scorer cut to fit its context adds ";cut"
+ * ("0.73;412;cut", or "0.73;;cut" when the cost is unknown), so a hit still reports the cut.
  */
 
 export function isCacheableScore(score: unknown): score is number {
@@ -33,10 +34,14 @@ export function decodeScore(stored: string | null | undefined): number | undefin
   return isCacheableScore(n) ? n : undefined
 }
 
-/** A cached score and the prompt tokens the backend spent on it (undefined: not known). */
+/**
+ * A cached score, the prompt tokens the backend spent on it (undefined: not known), and whether
+ * the scorer cut the document to fit its context.
+ */
 export interface StoredScore {
   score: number
   tokens?: number | undefined
+  cut?: boolean | undefined
 }
 
 /** At most this many tokens per pair are believed (a Qwen3-Reranker context is 32,768 / 40,960). */
@@ -46,21 +51,25 @@ const isTokenCount = (t: unknown): t is number => typeof t === 'number' && Numbe
 
 export function encodeStored(value: StoredScore): string {
   const score = encodeScore(value.score)
-  return isTokenCount(value.tokens) ? `${score};${value.tokens}` : score
+  const tokens = isTokenCount(value.tokens) ? String(value.tokens) : ''
+  if (value.cut === true) return `${score};${tokens};cut`
+  return tokens === '' ? score : `${score};${tokens}`
 }
 
 /** The score and tokens a stored value holds; undefined when the score part is not valid. */
 export function decodeStored(stored: string | null | undefined): StoredScore | undefined {
   if (stored === null || stored === undefined) return undefined
-  const cut = stored.indexOf(';')
-  if (cut < 0) {
-    const score = decodeScore(stored)
-    return score === undefined ? undefined : { score }
-  }
-  const score = decodeScore(stored.slice(0, cut))
+  const parts = stored.split(';')
+  if (parts.length > 3) return undefined
+  const score = decodeScore(parts[0])
   if (score === undefined) return undefined
-  const rest = stored.slice(cut + 1)
-  // Only what encodeStored writes: digits, no sign, no leading zero; anything else: cost unknown.
+  if (parts.length === 1) return { score }
+  const rest = parts[1] as string
+  const cut = parts.length === 3
+  if (cut && parts[2] !== 'cut') return undefined
+  // Only what encodeStored writes: digits, no sign, no leading zero (empty only before ";cut").
+  if (rest === '' && cut) return { score, cut: true }
   const tokens = /^(?:0|[1-9]\d{0,6})$/u.test(rest) ? Number(rest) : undefined
-  return isTokenCount(tokens) ? { score, tokens } : undefined
+  if (!isTokenCount(tokens)) return undefined
+  return cut ? { score, tokens, cut: true } : { score, tokens }
 }

@@ -48,6 +48,7 @@ interface MemStore extends ScoreStore {
   /** Scores by key (and, beside them, the tokens each was stored with). */
   data: Map<string, number>
   tokens: Map<string, number | undefined>
+  cut: Set<string>
   failReads?: boolean
   failWrites?: boolean
   hangReads?: boolean
@@ -59,6 +60,7 @@ function memStore(): MemStore {
     stats: emptyStats(),
     data: new Map(),
     tokens: new Map(),
+    cut: new Set(),
     async getMany(keys) {
       st.stats.readOps++
       if (st.hangReads) return new Promise<Map<string, StoredScore>>(() => undefined)
@@ -66,7 +68,7 @@ function memStore(): MemStore {
       const out = new Map<string, StoredScore>()
       for (const k of keys) {
         const v = st.data.get(k)
-        if (v !== undefined) out.set(k, { score: v, tokens: st.tokens.get(k) })
+        if (v !== undefined) out.set(k, st.cut.has(k) ? { score: v, tokens: st.tokens.get(k), cut: true } : { score: v, tokens: st.tokens.get(k) })
       }
       return out
     },
@@ -76,6 +78,7 @@ function memStore(): MemStore {
         st.stats.writeOps++
         st.data.set(k, v.score)
         st.tokens.set(k, v.tokens)
+        if (v.cut === true) st.cut.add(k)
       }
     },
   }
@@ -88,7 +91,7 @@ interface Harness {
   memory: ByteBoundedLru
   flights: SingleFlight
   pending: Promise<unknown>[]
-  call(docs: string[], opts?: { query?: string; instruction?: string; mode?: CacheMode; namespace?: string; deadline?: number; now?: number }): ReturnType<typeof scoreWithCache>
+  call(docs: string[], opts?: { query?: string; instruction?: string; mode?: CacheMode; namespace?: string; deadline?: number; now?: number; budget?: string }): ReturnType<typeof scoreWithCache>
   settle(): Promise<void>
 }
 
@@ -113,7 +116,12 @@ function harness(overrides: Partial<ScoreWithCacheDeps> = {}): Harness {
           flights: h.flights,
           ...overrides,
         },
-        { instruction: o.instruction ?? 'instr', query: o.query ?? 'q', documents: docs },
+        {
+          instruction: o.instruction ?? 'instr',
+          query: o.query ?? 'q',
+          documents: docs,
+          ...(o.budget === undefined ? {} : { budget: { key: o.budget, maxModelLen: 8192 } }),
+        },
         { deadline: o.deadline ?? Date.now() + 5000 }
       )
     },
@@ -410,6 +418,34 @@ describe('scoreWithCache', () => {
     // Apportioned by prompt bytes: the longest document's share is the largest.
     const byDoc = new Map([...h.store.tokens.values()].map((t, i) => [i, t]))
     expect([...byDoc.values()].reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(30)
+  })
+
+  it('remembers which documents the scorer cut, so a hit from either tier reports them too', async () => {
+    const h = harness()
+    h.scorer.next.push(async (r) => ({ scores: r.documents.map(() => 0.5), promptTokens: 30, truncated: [1] }))
+    const first = await h.call(['p', 'long', 'r', 'long'], { budget: '1024/-' })
+    await h.settle()
+    expect(first.truncated).toBe(2) // the repeated document counts twice, as it is answered twice
+    const fromMemory = await h.call(['long', 'p'], { budget: '1024/-' })
+    expect(fromMemory.hits).toBe(2)
+    expect(fromMemory.truncated).toBe(1)
+    h.memory.clear()
+    const fromEdge = await h.call(['r', 'long'], { budget: '1024/-' })
+    expect(fromEdge.counts.edge).toBe(2)
+    expect(fromEdge.truncated).toBe(1)
+  })
+
+  it('keys on the scorer\'s budget: documents are keyed before they are cut, so another budget misses', async () => {
+    const h = harness()
+    await h.call(['p', 'q'], { budget: '1024/-' })
+    await h.settle()
+    const same = await h.call(['p', 'q'], { budget: '1024/-' })
+    expect(same.hits).toBe(2)
+    for (const budget of ['8192/-', '1024/64']) {
+      const other = await h.call(['p', 'q'], { budget })
+      expect(other.hits, budget).toBe(0)
+      expect(h.scorer.calls.at(-1)?.budget?.key).toBe(budget)
+    }
   })
 
   it('serves but never caches pairs the scorer marks uncacheable', async () => {

@@ -89,6 +89,8 @@ export interface ScoredPairs {
    */
   cachedPromptTokens: number
   cachedPairsUnknownTokens: number
+  /** Documents the scorer cut to fit its context (in this call, or when the cached score was made). */
+  truncated: number
   cacheMs: number
   backendMs: number
   /** RFC 9211 Cache-Status value. */
@@ -137,6 +139,7 @@ export async function scoreWithCache(
     promptFormat: deps.scorer.promptFormat,
     instruction: request.instruction,
     query: request.query,
+    budget: request.budget?.key ?? '',
   })
   // Distinct documents, each with a small index `k` every later step uses: the document string
   // is hashed by V8 once here (the hash stays cached in the string), and every tier is then
@@ -164,10 +167,12 @@ export async function scoreWithCache(
   const edgeKeys = new Array<string | undefined>(m)
   let cachedTokens = 0
   let cachedUnknown = 0
+  let truncated = 0
   const hit = (k: number, v: CachedPair) => {
     values[k] = v.score
     if (v.tokens === undefined) cachedUnknown += width[k] as number
     else cachedTokens += v.tokens
+    if (v.cut === true) truncated += width[k] as number
   }
   let toForward: number[]
 
@@ -203,9 +208,9 @@ export async function scoreWithCache(
       const stored = edgeKey === undefined ? undefined : found.get(edgeKey)
       const doc = distinct[k] as string
       if (stored !== undefined) {
-        hit(k, { score: stored.score, tokens: stored.tokens })
+        hit(k, { score: stored.score, tokens: stored.tokens, cut: stored.cut })
         counts.edge += width[k] as number
-        memory.set(scopeHex, doc, stored.score, expiresAt, stored.tokens)
+        memory.set(scopeHex, doc, stored.score, expiresAt, stored.tokens, stored.cut === true)
         continue
       }
       const flight = flights.join(scopeHex, doc)
@@ -225,7 +230,7 @@ export async function scoreWithCache(
     if (!flight) return
     let result: ScoreResult
     try {
-      result = await deps.scorer.score({ instruction: request.instruction, query: request.query, documents: forwardDocs }, options)
+      result = await deps.scorer.score({ instruction: request.instruction, query: request.query, documents: forwardDocs, budget: request.budget }, options)
       if (result.scores.length !== forwardDocs.length || !result.scores.every(isCacheableScore)) {
         throw new BackendError({ kind: 'bad_reply', message: 'backend produced an invalid score' })
       }
@@ -234,10 +239,12 @@ export async function scoreWithCache(
       throw e
     }
     const tokens = pairTokensOf(result, request, forwardDocs)
-    const pairs: CachedPair[] = result.scores.map((score, j) => ({ score, tokens: tokens?.[j] }))
+    const cut = new Set(result.truncated ?? [])
+    const pairs: CachedPair[] = result.scores.map((score, j) => (cut.has(j) ? { score, tokens: tokens?.[j], cut: true } : { score, tokens: tokens?.[j] }))
     flight.resolve(pairs)
     toForward.forEach((k, j) => {
       values[k] = result.scores[j] as number
+      if (cut.has(j)) truncated += width[k] as number
     })
     counts.forwarded = forwardDocs.length
     promptTokens = result.promptTokens
@@ -245,7 +252,7 @@ export async function scoreWithCache(
     const skip = new Set(result.uncacheable ?? [])
     const expiresAt = now + config.CACHE_TTL_SECONDS * 1000
     forwardDocs.forEach((doc, j) => {
-      if (!skip.has(j)) memory.set(scopeHex, doc, result.scores[j] as number, expiresAt, tokens?.[j])
+      if (!skip.has(j)) memory.set(scopeHex, doc, result.scores[j] as number, expiresAt, tokens?.[j], cut.has(j))
     })
     stored = skip.size < forwardDocs.length
     if (store && stored) {
@@ -281,6 +288,7 @@ export async function scoreWithCache(
     for (const [k, v] of settled) {
       values[k] = v.score
       counts.collapsed += width[k] as number
+      if (v.cut === true) truncated += width[k] as number
     }
   }
   await Promise.all([forward(), waitJoined()])
@@ -296,6 +304,7 @@ export async function scoreWithCache(
     misses,
     cachedPromptTokens: cachedTokens,
     cachedPairsUnknownTokens: cachedUnknown,
+    truncated,
     cacheMs,
     backendMs,
     cacheStatus: cacheStatus(deps.mode, hits, misses, counts, stored),
@@ -328,7 +337,7 @@ async function bypass(
 ): Promise<ScoredPairs> {
   const n = request.documents.length
   const t0 = performance.now()
-  const result = n === 0 ? { scores: [] } : await scorer.score(request, options)
+  const result: ScoreResult = n === 0 ? { scores: [] } : await scorer.score(request, options)
   const out: ScoredPairs = {
     scores: result.scores,
     hits: 0,
@@ -337,6 +346,7 @@ async function bypass(
     backendMs: performance.now() - t0,
     cachedPromptTokens: 0,
     cachedPairsUnknownTokens: 0,
+    truncated: result.truncated?.length ?? 0,
     cacheStatus: `${CACHE_NAME}; fwd=bypass; detail="${reason}"`,
     counts: { ...zeroCounts(), forwarded: n },
   }

@@ -9,12 +9,13 @@
  *     text [stock: 127]"), kept as head, body and tail, under FOLDING merged with the call's
  *     `folding` (documents/folding-options.ts);
  *  3. the scorer prepares the pairs for its model (backends/types.ts `PairScorer.prepare`):
- *     control-token text neutralised and each document fitted to the context, computing the token
- *     budget once per call and cutting only the body, so "…【库存: 127件】" survives on a long page.
+ *     control-token text neutralised, and the token budget chosen; the vLLM scorer fits each
+ *     document to that budget only when it sends it (cutting only the body, so "…【库存: 127件】"
+ *     survives on a long page), so a cache hit never pays for it.
  *
- * The cache keys what step 3 returns, i.e. exactly what the model reads (a folding change is a new
- * key, never a stale score). Plain strings, and objects without metadata, fold to their text byte
- * for byte.
+ * The cache keys what step 3 returns together with the budget, which decide exactly what the model
+ * reads (a folding change is a new key, never a stale score). Plain strings, and objects without
+ * metadata, fold to their text byte for byte.
  */
 import type { PairScorer, PreparedPairs } from '../backends/types'
 import type { NormalizedDocument } from '../documents/document'

@@ -8,9 +8,9 @@
  *     (resolve-instruction.ts); the ranking input is validated before anything is scored
  *     (rank-documents.ts `planRanking`);
  *  1. prepare (prepare-documents.ts): normalise, fold metadata, and let the scorer neutralise
- *     control-token text and fit each document to its context: one pass, one document shape;
+ *     control-token text and choose the token budget: one pass, one document shape;
  *  2. score (score-documents.ts): the cache, then the backend for what is left (or the lexical
- *     fallback);
+ *     fallback); the scorer fits what it sends to the budget, so hits skip it;
  *  3. rank (rank-documents.ts `rankResults`): time decay, fusion, sort; never cached;
  *  4. respond (build-response.ts), and record the experiment exposure after the response.
  *
@@ -97,7 +97,7 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
   )
   const ranking = planRanking(body, resolved.fusionDefaults, deps.now)
 
-  // 1. Prepare: normalise, fold, neutralise, fit (the cache keys exactly what the model reads).
+  // 1. Prepare: normalise, fold, neutralise, choose the budget (with it, the key decides what the model reads).
   const { documents, pairs } = await prepareDocuments(scorer, body, { instruction: resolved.instruction, folding: config.FOLDING })
 
   // 2. Score: the cache, then the backend (or the lexical fallback) for what is left.
@@ -149,7 +149,9 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
     instructionSource: experiment ? 'experiment' : resolved.source,
     ...(experiment ? { experiment: experiment.meta } : {}),
     ...(resolved.template === undefined ? {} : { template: resolved.template }),
-    truncated: pairs.truncated,
+    // Cut by prepare (a scorer that fits eagerly), or by the scorer when scoring (now or when the
+    // cached score was made: the cache keeps the flag).
+    truncated: pairs.truncated + scored.truncated,
     warnings,
   })
   // After the response (waitUntil): in-experiment calls record their exposure, never failing the call.

@@ -54,7 +54,7 @@ export async function scoreDocuments(deps: ScoreStepDeps, pairs: PreparedPairs):
         flights: deps.flights,
         ...(deps.clock === undefined ? {} : { clock: deps.clock }),
       },
-      { instruction: pairs.instruction, query: pairs.query, documents: pairs.documents },
+      { instruction: pairs.instruction, query: pairs.query, documents: pairs.documents, budget: pairs.budget },
       { deadline: deps.now + config.BACKEND_TIMEOUT_MS }
     )
   let scorer = deps.scorer

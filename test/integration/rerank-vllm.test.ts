@@ -126,6 +126,13 @@ describe('POST /v1/rerank with a vLLM backend', () => {
     expect(json.meta.truncated_documents).toBe(1)
     // The caller still gets its own full text back.
     expect(json.results.find((r) => r.index === 1)?.document?.text).toBe(long)
+    // Served from the cache, the same call never reaches the budget or the backend, and still says
+    // which document the model read cut (the cache keeps the flag with the score).
+    const again = await rerank({ query: 'Beijing', documents: ['short doc', long] }, { vars: { VLLM_URLS: fake.url, MAX_MODEL_LEN: '512' } })
+    expect(again.json.meta.cache).toEqual({ hits: 2, misses: 0 })
+    expect(again.json.meta.truncated_documents).toBe(1)
+    expect(again.json.results.map((r) => r.relevance_score)).toEqual(json.results.map((r) => r.relevance_score))
+    expect(await fake.requests()).toHaveLength(1)
   })
 
   it('honours max_tokens_per_doc in real Qwen3 tokens', async () => {

@@ -20,9 +20,10 @@ const scope: ScoreKeyScope = {
   promptFormat: 'qwen3-reranker/v1',
   instruction: 'Given a web search query, retrieve relevant passages that answer the query',
   query: 'capital of China',
+  budget: '8192/-',
 }
 
-const FIELDS = ['namespace', 'backend', 'model', 'modelRevision', 'promptFormat', 'instruction', 'query'] as const
+const FIELDS = ['namespace', 'backend', 'model', 'modelRevision', 'promptFormat', 'instruction', 'query', 'budget'] as const
 
 async function keyOf(s: ScoreKeyScope, doc: string): Promise<string> {
   const [k] = await scoreKeys(s, [doc])

@@ -9,12 +9,14 @@ import { describe, expect, it, vi } from 'vitest'
 import { ApiError } from '../../src/errors'
 import { foldDocumentParts } from '../../src/documents/fold'
 import { formatQwen3Document, formatQwen3Query } from '../../src/backends/vllm/qwen3-prompt'
+import { neutraliseSpecialTokens } from '../../src/backends/vllm/qwen3-special-tokens'
 import { loadQwen3Tokenizer } from '../../src/backends/vllm/qwen3-tokenizer'
 import {
   cutToTokens,
   fitQwen3Pairs,
   prefixOfBytes,
   boundFits,
+  fitPreparedDocuments,
   prepareQwen3Pairs,
   tokenBound,
   utf8Length,
@@ -95,7 +97,7 @@ describe('fitQwen3Pairs', () => {
       { instruction: INSTRUCTION, query: QUERY, documents: [{ head: '', body: 'short', tail: '' }], maxModelLen: 8192 },
       noTokenizer
     )
-    expect(r).toEqual({ documents: ['short'], truncated: 0, counted: 0 })
+    expect(r).toEqual({ documents: ['short'], truncated: 0, cut: [], counted: 0 })
   })
 
   for (const maxModelLen of [1024, 8192]) {
@@ -174,8 +176,41 @@ describe('prepareQwen3Pairs', () => {
       8192,
       noTokenizer
     )
-    const ids = reference.encode(formatQwen3Query(p.instruction, p.query) + formatQwen3Document(p.documents[0] ?? ''), { add_special_tokens: false })
+    const sent = await fitPreparedDocuments(p, p.documents, p.budget ?? { maxModelLen: 8192 }, noTokenizer)
+    const ids = reference.encode(formatQwen3Query(p.instruction, p.query) + formatQwen3Document(sent.documents[0] ?? ''), { add_special_tokens: false })
     expect(ids.filter((id: number) => id >= 151643)).toHaveLength(7) // the model card's own: 3 + 4
+    expect(sent.documents[0]).toBe(`[Source: ${neutraliseSpecialTokens(inject)}] ${neutraliseSpecialTokens(inject)} [x: ${neutraliseSpecialTokens(inject)}]`)
+  })
+
+  it('leaves fitting to score: a document far over the context passes prepare untouched, without the tokenizer', async () => {
+    const long = '1234567890'.repeat(2000)
+    const p = await prepareQwen3Pairs({ instruction: INSTRUCTION, query: QUERY, documents: [{ head: '', body: long, tail: '' }] }, 1024, noTokenizer)
+    expect(p.documents).toEqual([long])
+    expect(p.truncated).toBe(0)
+    expect(p.budget).toEqual({ key: '1024/-', maxModelLen: 1024, maxTokensPerDoc: undefined })
+    const capped = await prepareQwen3Pairs({ instruction: INSTRUCTION, query: QUERY, documents: [], maxTokensPerDoc: 64 }, 1024, noTokenizer)
+    expect(capped.budget?.key).toBe('1024/64')
+    const sent = await fitPreparedDocuments(p, p.documents, p.budget ?? { maxModelLen: 1024 }, loadQwen3Tokenizer)
+    expect(sent.cut).toEqual([0])
+    expect(pairTokens(INSTRUCTION, QUERY, sent.documents[0] ?? '')).toBeLessThanOrEqual(1024)
+  })
+
+  it('still refuses a query that leaves no room for a document, before anything is scored', async () => {
+    const err = await prepareQwen3Pairs({ instruction: INSTRUCTION, query: '7'.repeat(2000), documents: [{ head: '', body: 'd', tail: '' }] }, 1024, loadQwen3Tokenizer).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ApiError)
+    expect((err as ApiError).message).toMatch(/^query: the query and instruction take \d+ tokens/u)
+  })
+
+  it('keeps the folded metadata of a prepared document when score cuts its body', async () => {
+    const doc = { head: '[2024-03] [Source: shop] ', body: '9'.repeat(30_000), tail: ' 【库存: 127件】' }
+    const p = await prepareQwen3Pairs({ instruction: INSTRUCTION, query: QUERY, documents: [doc, { head: '', body: doc.head + doc.body + doc.tail, tail: '' }] }, 1024, noTokenizer)
+    // The same text with and without metadata is cut differently, so it is keyed differently.
+    expect(p.documents[0]).not.toBe(p.documents[1])
+    const sent = await fitPreparedDocuments(p, p.documents, p.budget ?? { maxModelLen: 1024 }, loadQwen3Tokenizer)
+    expect(sent.documents[0]?.startsWith(doc.head)).toBe(true)
+    expect(sent.documents[0]?.endsWith(doc.tail)).toBe(true)
+    expect(sent.documents[1]?.endsWith(doc.tail)).toBe(false)
+    expect(sent.cut).toEqual([0, 1])
   })
 })
 

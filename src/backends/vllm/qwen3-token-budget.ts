@@ -9,6 +9,10 @@
  * joins `query + document` with no separator and tokenizes the one string (added tokens parsed,
  * no BOS, `truncation=False`); a pair longer than `--max-model-len` fails the whole request with 400.
  *
+ * Fitting happens only for documents that are sent (`fitPreparedDocuments`, from the scorer's
+ * `score`): `prepareQwen3Pairs` neutralises and checks the query, and the cache keys a document
+ * before it is fitted (with the budget in the key), so a cache hit never pays for the budget.
+ *
  * Two tiers, so ordinary calls never load the tokenizer:
  *  1. A bound without the tokenizer. Byte-level BPE never yields more tokens than UTF-8 bytes (every
  *     token covers at least one byte of the NFC-normalised text, Qwen3's normalizer), and each
@@ -29,6 +33,7 @@
 import { ApiError } from '../../errors'
 import type { FoldedDocument } from '../../documents/fold'
 import { formatQwen3Document, formatQwen3Query } from './qwen3-prompt'
+import { decodePreparedDocument, encodePreparedDocument } from './qwen3-prepared-document'
 import { countAddedTokens, neutraliseSpecialTokens } from './qwen3-special-tokens'
 import type { PrepareRequest, PreparedPairs } from '../types'
 
@@ -58,6 +63,11 @@ let utf8Scratch = new Uint8Array(4096)
 export function utf8Length(text: string): number {
   // ASCII (most passages): one native scan.
   if (!NON_ASCII.test(text)) return text.length
+  return encodedLength(text)
+}
+
+/** UTF-8 length by the native encoder, into a reused buffer. */
+function encodedLength(text: string): number {
   if (utf8Scratch.length < text.length * 3) utf8Scratch = new Uint8Array(Math.max(text.length * 3, utf8Scratch.length * 2))
   return UTF8.encodeInto(text, utf8Scratch).written
 }
@@ -82,8 +92,11 @@ export function tokenBound(text: string): number {
  */
 export function boundFits(text: string, limit: number): boolean {
   if (text.length * 9 <= limit) return true
-  if (!FROM_U0300.test(text)) return utf8Length(text) <= limit
-  if (utf8Length(text) * 3 <= limit) return true
+  // ASCII (most passages): one scan, bytes = code units, and NFC leaves it as it is.
+  if (!NON_ASCII.test(text)) return text.length <= limit
+  const bytes = encodedLength(text)
+  if (!FROM_U0300.test(text)) return bytes <= limit
+  if (bytes * 3 <= limit) return true
   return utf8Length(text.normalize('NFC')) <= limit
 }
 
@@ -111,10 +124,57 @@ export interface FitRequest {
 export interface FitResult {
   /** Model-ready document texts (not yet prompt-formatted). */
   documents: string[]
-  /** Documents whose body was cut. */
+  /** Documents whose body was cut: how many, and which (request order). */
   truncated: number
+  cut: number[]
   /** Documents that needed the exact count (0: the tokenizer was not used for documents). */
   counted: number
+}
+
+/**
+ * The query's side of the budget, shared by every pair of a call: its tokens (a bound, or exact
+ * once the tokenizer is needed) and the exact counter when it was loaded. Throws ApiError 400
+ * (`query`) when the query and instruction leave fewer than MIN_DOCUMENT_TOKENS for a document.
+ */
+class QueryBudget {
+  tokens: number
+  #counter: TokenCounter | undefined
+  #exact = false
+  readonly #text: string
+
+  readonly maxModelLen: number
+  readonly #loadCounter: () => Promise<TokenCounter>
+
+  constructor(instruction: string, query: string, maxModelLen: number, loadCounter: () => Promise<TokenCounter>) {
+    this.maxModelLen = maxModelLen
+    this.#loadCounter = loadCounter
+    this.#text = formatQwen3Query(instruction, query)
+    this.tokens = QUERY_FIXED + tokenBound(instruction) + tokenBound(query)
+  }
+
+  /** Checks the room left for a document: by the bound when it clears, else exactly. */
+  async check(): Promise<void> {
+    if (this.tokens + DOCUMENT_FIXED + MIN_DOCUMENT_TOKENS > this.maxModelLen) await this.exact()
+  }
+
+  /** The real counter, with the query counted exactly and its room checked (once). */
+  async exact(): Promise<TokenCounter> {
+    const counter = this.#counter ?? (this.#counter = await this.#loadCounter())
+    if (!this.#exact) {
+      const L = this.maxModelLen
+      this.tokens = counter.count(this.#text)
+      this.#exact = true
+      const room = L - this.tokens - counter.count(formatQwen3Document(''))
+      if (room < MIN_DOCUMENT_TOKENS) {
+        throw new ApiError(
+          'invalid_request',
+          `query: the query and instruction take ${this.tokens} tokens, leaving ${Math.max(0, room)} for a document within the model's ${L}-token context (at least ${MIN_DOCUMENT_TOKENS} needed)`,
+          { field: 'query' }
+        )
+      }
+    }
+    return counter
+  }
 }
 
 /**
@@ -125,52 +185,34 @@ export interface FitResult {
 export async function fitQwen3Pairs(request: FitRequest, loadCounter: () => Promise<TokenCounter>): Promise<FitResult> {
   const L = request.maxModelLen
   const M = request.maxTokensPerDoc
-  const queryText = formatQwen3Query(request.instruction, request.query)
-  let counter: TokenCounter | undefined
-  let queryTokens = QUERY_FIXED + tokenBound(request.instruction) + tokenBound(request.query)
-  let queryExact = false
-  const exact = async (): Promise<TokenCounter> => {
-    if (counter === undefined) counter = await loadCounter()
-    if (!queryExact) {
-      queryTokens = counter.count(queryText)
-      queryExact = true
-      const room = L - queryTokens - counter.count(formatQwen3Document(''))
-      if (room < MIN_DOCUMENT_TOKENS) {
-        throw new ApiError(
-          'invalid_request',
-          `query: the query and instruction take ${queryTokens} tokens, leaving ${Math.max(0, room)} for a document within the model's ${L}-token context (at least ${MIN_DOCUMENT_TOKENS} needed)`,
-          { field: 'query' }
-        )
-      }
-    }
-    return counter
-  }
-  if (queryTokens + DOCUMENT_FIXED + MIN_DOCUMENT_TOKENS > L) await exact()
+  const budget = new QueryBudget(request.instruction, request.query, L, loadCounter)
+  await budget.check()
 
   const texts = request.documents.map((d) => d.head + d.body + d.tail)
   const pending: number[] = []
-  const limit = Math.min(L - queryTokens - DOCUMENT_FIXED, M ?? Number.POSITIVE_INFINITY)
-  texts.forEach((text, i) => {
-    if (!boundFits(text, limit)) pending.push(i)
-  })
-  let truncated = 0
+  const limit = Math.min(L - budget.tokens - DOCUMENT_FIXED, M ?? Number.POSITIVE_INFINITY)
+  for (let i = 0; i < texts.length; i++) if (!boundFits(texts[i] as string, limit)) pending.push(i)
+  const cut: number[] = []
   if (pending.length > 0) {
-    const c = await exact()
+    const c = await budget.exact()
     for (const i of pending) {
-      const fitted = fitDocument(request.documents[i] as FoldedDocument, c, L - queryTokens, M)
+      const fitted = fitDocument(request.documents[i] as FoldedDocument, c, L - budget.tokens, M)
       texts[i] = fitted.text
-      if (fitted.truncated) truncated++
+      if (fitted.truncated) cut.push(i)
     }
   }
-  return { documents: texts, truncated, counted: pending.length }
+  return { documents: texts, truncated: cut.length, cut, counted: pending.length }
 }
 
 /**
  * The vLLM scorer's `prepare`: neutralises control-token text in every caller-supplied part
- * (instruction after template rendering, query, document text and folded metadata), then fits
- * each pair into `maxModelLen`. The join of the neutralised parts holds no added token either:
- * every added token starts with "<" and ends with ">", and the folding separators (" ", "[", "]",
- * "【", "】") cannot complete one across a boundary.
+ * (instruction after template rendering, query, document text and folded metadata) and checks
+ * that the query leaves room for a document. The documents are *not* fitted here: each becomes
+ * its one-string prepared form (qwen3-prepared-document.ts), which the cache keys together with
+ * the budget, and `fitPreparedDocuments` fits only those that reach the backend. The join of the
+ * neutralised parts holds no added token either: every added token starts with "<" and ends
+ * with ">", and the folding separators (" ", "[", "]", "【", "】") cannot complete one across a
+ * boundary.
  */
 export async function prepareQwen3Pairs(
   request: PrepareRequest,
@@ -179,13 +221,25 @@ export async function prepareQwen3Pairs(
 ): Promise<PreparedPairs> {
   const instruction = neutraliseSpecialTokens(request.instruction)
   const query = neutraliseSpecialTokens(request.query)
-  const documents = request.documents.map((d) => ({
-    head: neutraliseSpecialTokens(d.head),
-    body: neutraliseSpecialTokens(d.body),
-    tail: neutraliseSpecialTokens(d.tail),
-  }))
-  const fit = await fitQwen3Pairs({ instruction, query, documents, maxModelLen, maxTokensPerDoc: request.maxTokensPerDoc }, loadCounter)
-  return { instruction, query, documents: fit.documents, truncated: fit.truncated }
+  await new QueryBudget(instruction, query, maxModelLen, loadCounter).check()
+  const documents = request.documents.map((d) =>
+    encodePreparedDocument({ head: neutraliseSpecialTokens(d.head), body: neutraliseSpecialTokens(d.body), tail: neutraliseSpecialTokens(d.tail) })
+  )
+  const M = request.maxTokensPerDoc
+  return { instruction, query, documents, truncated: 0, budget: { key: `${maxModelLen}/${M ?? '-'}`, maxModelLen, maxTokensPerDoc: M } }
+}
+
+/** What the vLLM scorer's `score` sends: prepared documents (`prepareQwen3Pairs`) fitted to `budget`. */
+export function fitPreparedDocuments(
+  pair: { instruction: string; query: string },
+  documents: readonly string[],
+  budget: { maxModelLen: number; maxTokensPerDoc?: number | undefined },
+  loadCounter: () => Promise<TokenCounter>
+): Promise<FitResult> {
+  return fitQwen3Pairs(
+    { ...pair, documents: documents.map(decodePreparedDocument), maxModelLen: budget.maxModelLen, maxTokensPerDoc: budget.maxTokensPerDoc },
+    loadCounter
+  )
 }
 
 /** Rounds of "cut by the overshoot" before giving up on the body (each is one exact count). */

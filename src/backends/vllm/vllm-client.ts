@@ -4,9 +4,10 @@
  * POSTs `/v1/rerank` (the route vLLM's `--api-key` guards: vLLM docs/usage/security.md) with a bearer key,
  * validates the reply and maps scores back to request order.
  *
- * It owns the model's side of a call: `prepare` neutralises control-token text and fits every pair
- * to the context exactly (qwen3-special-tokens.ts, qwen3-token-budget.ts); a batch the backend still
- * rejects for length is re-cut to the length it states and sent again (context-length-tokens.ts).
+ * It owns the model's side of a call: `prepare` neutralises control-token text (qwen3-special-tokens.ts)
+ * and `score` fits every pair it sends to the context exactly (qwen3-token-budget.ts), so cache hits
+ * skip the budget; a batch the backend still rejects for length is re-cut to the length it states
+ * and sent again (context-length-tokens.ts).
  *
  * Large candidate sets are split into batches of `batchSize` sent concurrently, at most
  * `MAX_CONCURRENT_UPSTREAM` at a time: a Worker may hold 6 simultaneous outgoing connections
@@ -18,8 +19,9 @@ import type { PairScorer, PrepareRequest, ScoreOptions, ScoreRequest, ScoreResul
 import { contextLengthOf, refitBatch } from './context-length-tokens'
 import { apportionPairTokens } from './qwen3-pair-tokens'
 import { DEFAULT_INSTRUCTION, formatQwen3Document, formatQwen3Query, PROMPT_FORMAT_VERSION } from './qwen3-prompt'
-import { prepareQwen3Pairs, type TokenCounter } from './qwen3-token-budget'
+import { fitPreparedDocuments, prepareQwen3Pairs, type TokenCounter } from './qwen3-token-budget'
 import { loadQwen3Tokenizer } from './qwen3-tokenizer'
+import { distinctTexts } from './distinct-texts'
 import { describeErrorReply, parseVllmRerankReply } from './vllm-response'
 import { UpstreamStatusError } from './upstream-errors'
 import type { UpstreamPool } from './upstream-pool'
@@ -49,7 +51,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init))
   const loadCounter = options.loadTokenizer ?? loadQwen3Tokenizer
   // The smallest context length a backend has stated (context-length 400): later calls are prepared
-  // for it, so their cache keys cover the text actually scored.
+  // for it (the budget is part of their cache keys), so their keys cover the text actually scored.
   let statedMaxModelLen: number | undefined
   const maxModelLen = () => Math.min(options.maxModelLen, statedMaxModelLen ?? Number.POSITIVE_INFINITY)
 
@@ -78,60 +80,74 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
     }
   }
 
+  /** Scores `request`'s (distinct, fitted) documents in concurrent batches. */
+  async function scoreSent(request: ScoreRequest, opts: ScoreOptions): Promise<ScoreResult> {
+    const n = request.documents.length
+    const batches: Array<{ start: number; docs: readonly string[] }> = []
+    for (let start = 0; start < n; start += options.batchSize) {
+      batches.push({ start, docs: request.documents.slice(start, start + options.batchSize) })
+    }
+    const scores = new Array<number>(n)
+    const uncacheable: number[] = []
+    const pairTokens = new Array<number>(n)
+    let promptTokens = 0
+    let tokensKnown = true
+    let next = 0
+    // When one batch fails the call fails: its siblings are cancelled (in flight: aborted; queued:
+    // never sent) instead of spending GPU time on an answer nobody will read.
+    const siblings = new AbortController()
+    const signal = opts.signal ? AbortSignal.any([opts.signal, siblings.signal]) : siblings.signal
+    let failure: { error: unknown } | undefined
+    const worker = async () => {
+      while (next < batches.length && failure === undefined) {
+        const batch = batches[next++]
+        if (!batch) break
+        try {
+          const reply = await scoreBatch(request, batch.docs, { ...opts, signal })
+          for (let i = 0; i < reply.scores.length; i++) scores[batch.start + i] = reply.scores[i] ?? Number.NaN
+          for (const i of reply.changed) uncacheable.push(batch.start + i)
+          if (reply.promptTokens === undefined) tokensKnown = false
+          else {
+            promptTokens += reply.promptTokens
+            // vLLM reports usage per request (= per batch): each pair's share, summing exactly.
+            const shares = Number.isInteger(reply.promptTokens) && reply.promptTokens >= 0 ? apportionPairTokens(reply.promptTokens, request, batch.docs) : []
+            for (let i = 0; i < shares.length; i++) pairTokens[batch.start + i] = shares[i] as number
+          }
+        } catch (error) {
+          if (failure === undefined) {
+            failure = { error }
+            siblings.abort()
+          }
+          return
+        }
+      }
+    }
+    const lanes = Math.min(MAX_CONCURRENT_UPSTREAM, batches.length)
+    await Promise.all(Array.from({ length: lanes }, worker))
+    if (failure !== undefined) throw failure.error
+    const result: ScoreResult = tokensKnown ? { scores, promptTokens, pairTokens } : { scores }
+    if (uncacheable.length > 0) result.uncacheable = uncacheable.sort((a, b) => a - b)
+    return result
+  }
+
   return {
     kind: 'vllm',
     model: options.model,
     promptFormat: PROMPT_FORMAT_VERSION,
     defaultInstruction: DEFAULT_INSTRUCTION,
     prepare: (request: PrepareRequest) => prepareQwen3Pairs(request, maxModelLen(), loadCounter),
-    async score(request: ScoreRequest, opts: ScoreOptions): Promise<ScoreResult> {
-      const n = request.documents.length
-      if (n === 0) return { scores: [] }
-      const batches: Array<{ start: number; docs: readonly string[] }> = []
-      for (let start = 0; start < n; start += options.batchSize) {
-        batches.push({ start, docs: request.documents.slice(start, start + options.batchSize) })
-      }
-      const scores = new Array<number>(n)
-      const uncacheable: number[] = []
-      const pairTokens = new Array<number>(n)
-      let promptTokens = 0
-      let tokensKnown = true
-      let next = 0
-      // When one batch fails the call fails: its siblings are cancelled (in flight: aborted; queued:
-      // never sent) instead of spending GPU time on an answer nobody will read.
-      const siblings = new AbortController()
-      const signal = opts.signal ? AbortSignal.any([opts.signal, siblings.signal]) : siblings.signal
-      let failure: { error: unknown } | undefined
-      const worker = async () => {
-        while (next < batches.length && failure === undefined) {
-          const batch = batches[next++]
-          if (!batch) break
-          try {
-            const reply = await scoreBatch(request, batch.docs, { ...opts, signal })
-            for (let i = 0; i < reply.scores.length; i++) scores[batch.start + i] = reply.scores[i] ?? Number.NaN
-            for (const i of reply.changed) uncacheable.push(batch.start + i)
-            if (reply.promptTokens === undefined) tokensKnown = false
-            else {
-              promptTokens += reply.promptTokens
-              // vLLM reports usage per request (= per batch): each pair's share, summing exactly.
-              const shares = Number.isInteger(reply.promptTokens) && reply.promptTokens >= 0 ? apportionPairTokens(reply.promptTokens, request, batch.docs) : []
-              for (let i = 0; i < shares.length; i++) pairTokens[batch.start + i] = shares[i] as number
-            }
-          } catch (error) {
-            if (failure === undefined) {
-              failure = { error }
-              siblings.abort()
-            }
-            return
-          }
-        }
-      }
-      const lanes = Math.min(MAX_CONCURRENT_UPSTREAM, batches.length)
-      await Promise.all(Array.from({ length: lanes }, worker))
-      if (failure !== undefined) throw failure.error
-      const result: ScoreResult = tokensKnown ? { scores, promptTokens, pairTokens } : { scores }
-      if (uncacheable.length > 0) result.uncacheable = uncacheable.sort((a, b) => a - b)
-      return result
+    async score(prepared: ScoreRequest, opts: ScoreOptions): Promise<ScoreResult> {
+      if (prepared.documents.length === 0) return { scores: [] }
+      // Only what is sent pays for the token budget (prepare left the documents unfitted, so a
+      // cache hit never does): fitted under the budget prepare chose, which the cache keyed.
+      const budget = prepared.budget ?? { maxModelLen: maxModelLen() }
+      const fit = await fitPreparedDocuments(prepared, prepared.documents, budget, loadCounter)
+      // Documents cut to the same text are one pair: sent once, its answer shared.
+      const sent = distinctTexts(fit.documents)
+      const result = await scoreSent({ instruction: prepared.instruction, query: prepared.query, documents: sent.texts }, opts)
+      const out = sent.spread(result)
+      if (fit.cut.length > 0) out.truncated = fit.cut
+      return out
     },
   }
 }

@@ -1,0 +1,41 @@
+/**
+ * @module qwen3-prepared-document
+ * A prepared document as one string: what the vLLM scorer's `prepare` hands the pipeline (and the
+ * cache keys), before the token budget is applied. Fitting a document to the context waits until
+ * the document is actually sent (`score`), so a cache hit never pays for it; the string must
+ * therefore carry everything the fit depends on, and tell apart every input the model would read
+ * differently.
+ *
+ * A plain document (no folded metadata) is its neutralised text, unchanged: no copy, and the same
+ * key as ever. A document with folded metadata is cut differently (its head and tail are kept), so
+ * it also records where they are:
+ *
+ *   head + body + tail + "<|endoftext|>" + head.length + "," + tail.length
+ *
+ * The marker is one of Qwen3's added tokens; neutralised text (qwen3-special-tokens.ts) never holds
+ * one, so no plain document can look like a folded one, and the encoding is injective. Pure.
+ */
+import type { FoldedDocument } from '../../documents/fold'
+
+const SPLIT = '<|endoftext|>'
+const LENGTHS = /^(\d{1,9}),(\d{1,9})$/u
+
+/** The one-string form of a neutralised folded document (module doc). */
+export function encodePreparedDocument(d: FoldedDocument): string {
+  if (d.head === '' && d.tail === '') return d.body
+  return `${d.head}${d.body}${d.tail}${SPLIT}${d.head.length},${d.tail.length}`
+}
+
+/**
+ * The folded document a prepared string stands for. A string `encodePreparedDocument` did not write
+ * (a caller scoring raw text) is a plain document.
+ */
+export function decodePreparedDocument(s: string): FoldedDocument {
+  const at = s.lastIndexOf(SPLIT)
+  if (at < 0) return { head: '', body: s, tail: '' }
+  const m = LENGTHS.exec(s.slice(at + SPLIT.length))
+  const headLength = Number(m?.[1] ?? -1)
+  const tailLength = Number(m?.[2] ?? -1)
+  if (!m || headLength + tailLength > at) return { head: '', body: s, tail: '' }
+  return { head: s.slice(0, headLength), body: s.slice(headLength, at - tailLength), tail: s.slice(at - tailLength, at) }
+}
