@@ -19,6 +19,8 @@ import type { FoldedDocument } from '../../documents/fold'
 
 const SPLIT = '<|endoftext|>'
 const LENGTHS = /^(\d{1,9}),(\d{1,9})$/u
+/** "999999999,999999999": the longest lengths part LENGTHS accepts. */
+const MAX_LENGTHS_CHARS = 19
 
 /** The one-string form of a neutralised folded document (module doc). */
 export function encodePreparedDocument(d: FoldedDocument): string {
@@ -31,7 +33,9 @@ export function encodePreparedDocument(d: FoldedDocument): string {
  * (a caller scoring raw text) is a plain document.
  */
 export function decodePreparedDocument(s: string): FoldedDocument {
-  const at = s.lastIndexOf(SPLIT)
+  // The marker can only sit in the last characters (the lengths after it are at most 19): a
+  // search of the whole text was ~5 % of a 1,000-document miss.
+  const at = s.indexOf(SPLIT, Math.max(0, s.length - SPLIT.length - MAX_LENGTHS_CHARS))
   if (at < 0) return { head: '', body: s, tail: '' }
   const m = LENGTHS.exec(s.slice(at + SPLIT.length))
   const headLength = Number(m?.[1] ?? -1)
