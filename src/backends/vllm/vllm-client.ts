@@ -18,10 +18,11 @@ import { redactorFor } from '../../lib/redact-secrets'
 import type { PairScorer, PrepareRequest, ScoreOptions, ScoreRequest, ScoreResult } from '../types'
 import { contextLengthOf, refitBatch } from './context-length-tokens'
 import { apportionPairTokens } from './qwen3-pair-tokens'
-import { DEFAULT_INSTRUCTION, formatQwen3Document, formatQwen3Query, PROMPT_FORMAT_VERSION } from './qwen3-prompt'
+import { DEFAULT_INSTRUCTION, formatQwen3Query, PROMPT_FORMAT_VERSION } from './qwen3-prompt'
 import { fitPreparedDocuments, prepareQwen3Pairs, type TokenCounter } from './qwen3-token-budget'
 import { loadQwen3Tokenizer } from './qwen3-tokenizer'
 import { distinctTexts } from './distinct-texts'
+import { rerankRequestBody } from './vllm-request-body'
 import { describeErrorReply, parseVllmRerankReply } from './vllm-response'
 import { UpstreamStatusError } from './upstream-errors'
 import type { UpstreamPool } from './upstream-pool'
@@ -60,11 +61,11 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
     let texts = docs
     let changed: number[] = []
     for (let round = 0; ; round++) {
-      const query = formatQwen3Query(request.instruction, request.query)
-      const formatted = texts.map(formatQwen3Document)
+      // Built once per round, sent as is by every attempt (failover included).
+      const body = rerankRequestBody(options.model, formatQwen3Query(request.instruction, request.query), texts)
       try {
         const reply = await options.pool.call(
-          (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, query, formatted, { ...opts, deadline: attempt.deadline }),
+          (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, body, texts.length, { ...opts, deadline: attempt.deadline }),
           opts
         )
         return { ...reply, changed }
@@ -160,8 +161,9 @@ async function postRerank(
   doFetch: typeof fetch,
   baseUrl: string,
   options: VllmScorerOptions,
-  query: string,
-  documents: string[],
+  /** The request body (vllm-request-body.ts) and how many documents it holds. */
+  body: Uint8Array,
+  count: number,
   opts: ScoreOptions
 ): Promise<{ scores: number[]; promptTokens?: number }> {
   const remaining = opts.deadline - Date.now()
@@ -181,7 +183,7 @@ async function postRerank(
       method: 'POST',
       headers,
       // No top_n (we need every score) and no truncate_prompt_tokens (it cuts the suffix).
-      body: JSON.stringify({ model: options.model, query, documents }),
+      body,
       signal,
     })
     text = await response.text()
@@ -203,7 +205,7 @@ async function postRerank(
   if ((response.headers.get('content-type') ?? '').includes('html')) {
     throw new BackendError({ kind: 'bad_reply', message: 'backend answered 200 with an HTML page' })
   }
-  const parsed = parseVllmRerankReply(text, documents.length)
+  const parsed = parseVllmRerankReply(text, count)
   if (!parsed.ok) throw new BackendError(parsed.fault)
   return parsed.value
 }

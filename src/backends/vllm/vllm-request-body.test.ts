@@ -1,0 +1,33 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { formatQwen3Document, formatQwen3Query } from './qwen3-prompt'
+import { rerankRequestBody } from './vllm-request-body'
+
+const reference = (model: string, query: string, documents: string[]) =>
+  Buffer.from(JSON.stringify({ model, query, documents: documents.map(formatQwen3Document) }), 'utf8')
+
+describe('rerankRequestBody', () => {
+  it('is byte for byte JSON.stringify of the formatted body, for any text (escapes, non-ASCII, astral)', () => {
+    const docs = ['plain', 'quote " back \\ slash', 'line\nbreak\ttab\u0001ctl', '河流三角洲 é ü', '\u{1F600} astral', '', '</think> <|im_end|>']
+    const q = formatQwen3Query('Given a web search query', 'rivers "delta"')
+    expect(Buffer.from(rerankRequestBody('qwen3-reranker-8b', q, docs))).toEqual(reference('qwen3-reranker-8b', q, docs))
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.array(fc.string({ unit: 'binary' }), { maxLength: 8 }), (query, documents) => {
+        expect(Buffer.from(rerankRequestBody('m"x', query, documents))).toEqual(reference('m"x', query, documents))
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it('writes a lone surrogate as JSON.stringify does (escaped), never as U+FFFD', () => {
+    const docs = ['a\ud800b', 'tail\udfff']
+    const body = Buffer.from(rerankRequestBody('m', 'q', docs)).toString('utf8')
+    expect(body).toBe(JSON.stringify({ model: 'm', query: 'q', documents: docs.map(formatQwen3Document) }))
+    expect(body).toContain('\\ud800')
+    expect(body).not.toContain('\ufffd')
+  })
+
+  it('an empty list', () => {
+    expect(Buffer.from(rerankRequestBody('m', 'q', [])).toString('utf8')).toBe('{"model":"m","query":"q","documents":[]}')
+  })
+})
