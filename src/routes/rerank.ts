@@ -13,7 +13,7 @@ import { cacheModeFrom, cacheNamespace } from '../lib/cache-control'
 import { readJsonObject } from '../lib/read-json-body'
 import { serverTiming } from '../lib/server-timing'
 import { runRerank } from '../rerank/run-rerank'
-import { rerankBodySchema } from '../schemas/rerank-request'
+import { parseRerankBody } from '../schemas/rerank-body-fast-path'
 import { templateRegistryLoader } from '../templates/template-source-store'
 
 const UTF8 = new TextEncoder()
@@ -30,7 +30,7 @@ export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
     const config = c.get('config')
     const services = c.get('services')
     const raw = await readJsonObject(c.req.raw, config.MAX_BODY_BYTES)
-    const parsed = rerankBodySchema(config).safeParse(raw)
+    const parsed = parseRerankBody(config, raw)
     if (!parsed.success) throw zodToApiError(parsed.error)
     const outcome = await runRerank(
       {

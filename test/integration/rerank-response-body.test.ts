@@ -10,7 +10,7 @@ import { callWorker } from './helpers'
 // backslash, and a lone surrogate sent as a JSON escape (valid JSON, not a well-formed string).
 const DOCS = ['河流三角洲 delta', 'rain 🌧 and café', 'say "hi" \\ there', 'lone \ud800 half']
 
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true })
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 describe('rerank response body', () => {
   for (const path of ['/v1/rerank', '/v2/rerank', '/rerank']) {
