@@ -15,5 +15,8 @@ describe('apportionPairTokens', () => {
     shares.forEach((s, i) => expect(Math.abs(s - (total * (bytes[i] as number)) / sum)).toBeLessThan(1))
     expect(Math.abs((shares[0] as number) - (shares[3] as number))).toBeLessThanOrEqual(1)
     expect(shares[1]).toBeGreaterThan(shares[0] as number)
+    // The body writer's byte counts give the same split; counts that do not match the documents are ignored.
+    expect(apportionPairTokens(total, pair, docs, docs.map((d) => Buffer.byteLength(d, 'utf8')))).toEqual(shares)
+    expect(apportionPairTokens(total, pair, docs, [1])).toEqual(shares)
   })
 })

@@ -18,7 +18,14 @@ const DOCUMENT_FORMAT_BYTES = utf8Length(formatQwen3Document(''))
  * One backend request's `total` prompt tokens split among its pairs by the UTF-8 bytes of each
  * pair's prompt (formatted query + formatted document).
  */
-export function apportionPairTokens(total: number, pair: { instruction: string; query: string }, documents: readonly string[]): number[] {
+export function apportionPairTokens(
+  total: number,
+  pair: { instruction: string; query: string },
+  documents: readonly string[],
+  /** Each document's UTF-8 length when already known (vllm-request-body.ts counts it while writing). */
+  documentBytes?: readonly number[]
+): number[] {
   const queryBytes = utf8Length(formatQwen3Query(pair.instruction, pair.query)) + DOCUMENT_FORMAT_BYTES
-  return apportionTokens(total, documents.map((d) => queryBytes + utf8Length(d)))
+  const known = documentBytes !== undefined && documentBytes.length === documents.length ? documentBytes : undefined
+  return apportionTokens(total, documents.map((d, i) => queryBytes + (known ? (known[i] as number) : utf8Length(d))))
 }

@@ -65,10 +65,10 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       const body = rerankRequestBody(options.model, formatQwen3Query(request.instruction, request.query), texts)
       try {
         const reply = await options.pool.call(
-          (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, body, texts.length, { ...opts, deadline: attempt.deadline }),
+          (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, body.bytes, texts.length, { ...opts, deadline: attempt.deadline }),
           opts
         )
-        return { ...reply, changed }
+        return { ...reply, changed, texts, documentBytes: body.documentBytes }
       } catch (e) {
         const stated = contextLengthOf(e)
         if (stated === undefined || round >= RECOVERY_ROUNDS || opts.signal?.aborted) throw e
@@ -111,7 +111,10 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
           else {
             promptTokens += reply.promptTokens
             // vLLM reports usage per request (= per batch): each pair's share, summing exactly.
-            const shares = Number.isInteger(reply.promptTokens) && reply.promptTokens >= 0 ? apportionPairTokens(reply.promptTokens, request, batch.docs) : []
+            const shares =
+              Number.isInteger(reply.promptTokens) && reply.promptTokens >= 0
+                ? apportionPairTokens(reply.promptTokens, request, reply.texts, reply.documentBytes)
+                : []
             for (let i = 0; i < shares.length; i++) pairTokens[batch.start + i] = shares[i] as number
           }
         } catch (error) {

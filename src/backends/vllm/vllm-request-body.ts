@@ -13,10 +13,12 @@
  * body buffer: no rope flattening and no whole-body string (the miss path's largest own cost in a
  * workerd profile of 1,000 passages: bench/lib/workerd-profile.ts).
  */
+import { utf8Length } from '../../lib/apportion-tokens'
 import { formatQwen3Document } from './qwen3-prompt'
 
 const UTF8 = new TextEncoder()
-const NON_ASCII = /[^\u0000-\u007f]/
+/** Any UTF-16 surrogate (no u flag: a code-unit scan). */
+const SURROGATE = /[\ud800-\udfff]/
 
 // '"<Document>: ' and the escaped suffix + '"': the format around a document, already escaped.
 const [DOC_OPEN, DOC_CLOSE] = (() => {
@@ -26,27 +28,59 @@ const [DOC_OPEN, DOC_CLOSE] = (() => {
   return [UTF8.encode(json.slice(0, at)), UTF8.encode(json.slice(at + '\\u0000'.length))]
 })()
 
-/** Upper bound of the UTF-8 length of `s` (exact for ASCII). */
-const maxBytes = (s: string) => (NON_ASCII.test(s) ? s.length * 3 : s.length)
+export interface RerankRequestBody {
+  /** The JSON body, UTF-8. */
+  bytes: Uint8Array
+  /** Each document's own UTF-8 length (unescaped, without the format), for the token split. */
+  documentBytes: number[]
+}
 
-export function rerankRequestBody(model: string, query: string, documents: readonly string[]): Uint8Array {
+export function rerankRequestBody(model: string, query: string, documents: readonly string[]): RerankRequestBody {
   const head = `{"model":${JSON.stringify(model)},"query":${JSON.stringify(query)},"documents":[`
   const escaped = documents.map((d) => JSON.stringify(d))
-  let size = maxBytes(head) + 2 + documents.length * (DOC_OPEN.length + DOC_CLOSE.length + 1)
-  for (const e of escaped) size += maxBytes(e)
-  const out = new Uint8Array(size)
-  let at = UTF8.encodeInto(head, out).written
+  // Exact when everything is ASCII; the buffer grows when a text is not (no scan to size it).
+  let size = head.length + 2 + documents.length * (DOC_OPEN.length + DOC_CLOSE.length + 1)
+  for (const e of escaped) size += e.length
+  let out = new Uint8Array(size)
+  let at = 0
+  const reserve = (n: number) => {
+    if (at + n <= out.length) return
+    const bigger = new Uint8Array(Math.max(out.length * 2, at + n + 64))
+    bigger.set(out.subarray(0, at))
+    out = bigger
+  }
+  const write = (text: string): number => {
+    reserve(text.length)
+    for (;;) {
+      const r = UTF8.encodeInto(text, out.subarray(at))
+      if (r.read === text.length) {
+        at += r.written
+        return r.written
+      }
+      // Not ASCII and out of room: make room for the worst case and write it again in place.
+      reserve(text.length * 3)
+    }
+  }
+  const put = (bytes: Uint8Array) => {
+    reserve(bytes.length)
+    out.set(bytes, at)
+    at += bytes.length
+  }
+  const documentBytes = new Array<number>(documents.length)
+  write(head)
   for (let i = 0; i < escaped.length; i++) {
-    if (i > 0) out[at++] = 0x2c // ,
-    out.set(DOC_OPEN, at)
-    at += DOC_OPEN.length
+    if (i > 0) write(',')
+    put(DOC_OPEN)
+    const d = documents[i] as string
     const e = escaped[i] as string
     // Without the quotes JSON.stringify put around it (they come with DOC_OPEN / DOC_CLOSE).
-    at += UTF8.encodeInto(e.slice(1, -1), out.subarray(at)).written
-    out.set(DOC_CLOSE, at)
-    at += DOC_CLOSE.length
+    const written = write(e.slice(1, -1))
+    // Escapes are ASCII, so they add as many bytes as characters, except a lone surrogate's
+    // (\udXXX: 6 bytes for what UTF-8 counts as 3): then count the text itself.
+    const escapes = e.length - 2 - d.length
+    documentBytes[i] = escapes === 0 ? written : SURROGATE.test(d) ? utf8Length(d) : written - escapes
+    put(DOC_CLOSE)
   }
-  out[at++] = 0x5d // ]
-  out[at++] = 0x7d // }
-  return out.subarray(0, at)
+  write(']}')
+  return { bytes: out.subarray(0, at), documentBytes }
 }
