@@ -9,8 +9,21 @@ import { readFileSync } from 'node:fs'
 
 /** CPU ms (user + system) process `pid` has used so far; NaN when it cannot be read. */
 export function cpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`)
+}
+
+/**
+ * CPU ms of the process's main thread only (`/proc/<pid>/task/<pid>/stat`, same fields): in workerd
+ * the thread that runs the isolates and the HTTP server; V8's helper threads (concurrent GC
+ * marking, "V8 DefaultWorker") are the rest of `cpuMs`.
+ */
+export function mainThreadCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`)
+}
+
+function statCpuMs(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = readFileSync(path, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     // After the command: state is field 3 of stat(5), so utime (14) and stime (15) sit at 11 and 12.
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
