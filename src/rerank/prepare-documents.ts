@@ -29,6 +29,11 @@ export interface PreparedDocuments {
   documents: NormalizedDocument[]
   /** The model-ready pairs (scorer.prepare), in request order. */
   pairs: PreparedPairs
+  /**
+   * The same call prepared for another scorer (the lexical fallback): a scorer's prepared form is
+   * its own (the vLLM one marks folded metadata in it), so another scorer prepares afresh.
+   */
+  prepareFor(scorer: PairScorer): Promise<PreparedPairs>
 }
 
 /** Normalise, fold and prepare (module doc). Throws ApiError 400 naming the field. */
@@ -46,13 +51,9 @@ export async function prepareDocuments(
     documents[i] = doc
     folded[i] = foldDocumentParts(doc, resolved.options)
   })
-  const pairs = await scorer.prepare({
-    instruction: call.instruction,
-    query: body.query,
-    documents: folded,
-    maxTokensPerDoc: body.max_tokens_per_doc ?? undefined,
-  })
-  return { documents, pairs }
+  const request = { instruction: call.instruction, query: body.query, documents: folded, maxTokensPerDoc: body.max_tokens_per_doc ?? undefined }
+  const pairs = await scorer.prepare(request)
+  return { documents, pairs, prepareFor: (other) => other.prepare(request) }
 }
 
 type DocumentInput = RerankBody['documents'][number]

@@ -98,7 +98,8 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
   const ranking = planRanking(body, resolved.fusionDefaults, deps.now)
 
   // 1. Prepare: normalise, fold, neutralise, choose the budget (with it, the key decides what the model reads).
-  const { documents, pairs } = await prepareDocuments(scorer, body, { instruction: resolved.instruction, folding: config.FOLDING })
+  const prepared = await prepareDocuments(scorer, body, { instruction: resolved.instruction, folding: config.FOLDING })
+  const { documents } = prepared
 
   // 2. Score: the cache, then the backend (or the lexical fallback) for what is left.
   const score = await scoreDocuments(
@@ -115,9 +116,12 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
       now: deps.now,
       clock: deps.clock,
     },
-    pairs
+    prepared.pairs,
+    prepared.prepareFor
   )
   warnings.push(...score.warnings)
+  // The pairs as the answering scorer read them (the fallback's own, when it answered).
+  const { pairs } = score
   const { scored } = score
 
   // 3. Rank: time decay and fusion after the cache, on every call (they depend on `now`).

@@ -33,13 +33,23 @@ export interface ScoreStepDeps {
 
 export interface ScoredDocuments {
   scored: ScoredPairs
-  /** The scorer that answered (the fallback, when it did). */
+  /** The scorer that answered (the fallback, when it did), and the pairs as prepared for it. */
   scorer: PairScorer
+  pairs: PreparedPairs
   warnings: string[]
 }
 
-export async function scoreDocuments(deps: ScoreStepDeps, pairs: PreparedPairs): Promise<ScoredDocuments> {
+/**
+ * Scores `pairs` (prepared for `deps.scorer`); `prepareFor` prepares the same call for the
+ * fallback scorer when it must answer (prepare-documents.ts).
+ */
+export async function scoreDocuments(
+  deps: ScoreStepDeps,
+  prepared: PreparedPairs,
+  prepareFor: (scorer: PairScorer) => Promise<PreparedPairs>
+): Promise<ScoredDocuments> {
   const { config } = deps
+  let pairs = prepared
   const scoreWith = (scorer: PairScorer) =>
     scoreWithCache(
       {
@@ -68,6 +78,7 @@ export async function scoreDocuments(deps: ScoreStepDeps, pairs: PreparedPairs):
     const fallback = deps.fallbackFor(e)
     if (!fallback) throw e
     scorer = fallback
+    pairs = await prepareFor(fallback)
     warnings.push(`GPU backend unavailable (${redactorFor(config)((e as Error).message).slice(0, 160)}): scored by the embedded lexical scorer (FALLBACK=lexical), which ignores instructions`)
     scored = await scoreWith(fallback)
   }
@@ -77,5 +88,5 @@ export async function scoreDocuments(deps: ScoreStepDeps, pairs: PreparedPairs):
       throw new BackendError({ kind: 'bad_reply', message: 'backend produced an invalid score' })
     }
   }
-  return { scored, scorer, warnings }
+  return { scored, scorer, pairs, warnings }
 }

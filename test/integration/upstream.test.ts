@@ -276,6 +276,25 @@ describe('fallback policy', () => {
     expect(h.status).toBe(200)
   })
 
+  it('the lexical fallback reads the folded documents as it prepares them, not the vLLM scorer\'s prepared form', async () => {
+    // The vLLM scorer's prepared form marks folded metadata after "<|endoftext|>"; BM25 must never
+    // see that marker (a query for it would otherwise match every document with metadata).
+    const folded = {
+      query: 'endoftext',
+      documents: [
+        { text: 'Beijing is the capital of China.', source: 'atlas', published_at: '2024-03-01' },
+        { text: 'Paris is the capital of France.', source: 'wiki' },
+      ],
+    }
+    const r = await call(folded, { VLLM_URLS: `${CLOSED},http://127.0.0.1:1`, FALLBACK: 'lexical' })
+    expect(r.status).toBe(200)
+    expect(r.json.meta.backend).toBe('lexical')
+    expect(r.json.results.map((x) => x.relevance_score)).toEqual([0, 0])
+    const metadata = await call({ ...folded, query: 'atlas' }, { VLLM_URLS: `${CLOSED},http://127.0.0.1:1`, FALLBACK: 'lexical' })
+    expect(metadata.json.results[0]?.index).toBe(0) // the folded source is read as text
+    expect(metadata.json.results[0]?.relevance_score).toBeGreaterThan(0)
+  })
+
   it('FALLBACK=error (the default) answers 503', async () => {
     const r = await call(body, { VLLM_URLS: `${CLOSED},http://127.0.0.1:1` })
     expect(r.status).toBe(503)
