@@ -40,6 +40,7 @@
 import { BackendError } from '../backends/backend-error'
 import type { PairScorer, ScoreOptions, ScoreRequest, ScoreResult } from '../backends/types'
 import { apportionTokens, utf8Length } from '../lib/apportion-tokens'
+import { distinctStrings } from '../lib/distinct-strings'
 import { CACHE_NAME, cacheStatus, zeroCounts, type CacheCounts, type CacheMode } from './cache-status'
 import { readEdge, withDeadline } from './edge-read'
 import type { ByteBoundedLru, CachedPair } from './memory-lru'
@@ -146,21 +147,7 @@ export async function scoreWithCache(
   // probed with that same string under the scope digest. No per-pair key is built on the
   // memory / single-flight path; the edge store's SHA-256 keys are derived only for the documents
   // that reach it. A repeated document is scored once.
-  const distinct: string[] = []
-  const slot = new Int32Array(n)
-  const width: number[] = []
-  const indexOf = new Map<string, number>()
-  for (let i = 0; i < n; i++) {
-    const doc = documents[i] as string
-    let k = indexOf.get(doc)
-    if (k === undefined) {
-      k = distinct.length
-      indexOf.set(doc, k)
-      distinct.push(doc)
-      width.push(1)
-    } else width[k]!++
-    slot[i] = k
-  }
+  const { distinct, slot, count: width } = distinctStrings(documents)
   const m = distinct.length
   const values = new Float64Array(m).fill(Number.NaN)
   const joined: Array<readonly [k: number, p: Promise<CachedPair>]> = []

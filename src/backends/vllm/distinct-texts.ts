@@ -5,6 +5,7 @@
  * tokens may be cut to one text; that text is sent once and its answer given to both. Pure.
  */
 import { apportionTokens } from '../../lib/apportion-tokens'
+import { distinctStrings } from '../../lib/distinct-strings'
 import type { ScoreResult } from '../types'
 
 export interface DistinctTexts {
@@ -15,20 +16,8 @@ export interface DistinctTexts {
 }
 
 export function distinctTexts(documents: readonly string[]): DistinctTexts {
+  const { distinct: texts, slot: at, count: copies } = distinctStrings(documents)
   const n = documents.length
-  const at = new Int32Array(n)
-  const texts: string[] = []
-  const indexOf = new Map<string, number>()
-  for (let i = 0; i < n; i++) {
-    const d = documents[i] as string
-    let u = indexOf.get(d)
-    if (u === undefined) {
-      u = texts.length
-      indexOf.set(d, u)
-      texts.push(d)
-    }
-    at[i] = u
-  }
   return {
     texts,
     spread(result) {
@@ -39,8 +28,6 @@ export function distinctTexts(documents: readonly string[]): DistinctTexts {
       // One pair's tokens shared by the documents it stands for, so the shares still sum to usage.
       const p = result.pairTokens
       if (p !== undefined) {
-        const copies = new Array<number>(texts.length).fill(0)
-        for (const u of at) copies[u]!++
         const shares = texts.map((_, u) => apportionTokens(p[u] ?? 0, new Array<number>(copies[u] as number).fill(1)))
         const used = new Array<number>(texts.length).fill(0)
         out.pairTokens = Array.from(at, (u) => shares[u]![used[u]!++] as number)
