@@ -29,6 +29,16 @@ describe('orderPlain', () => {
     )
   })
 
+  it('without ids (the native-sort path), too: any scores, many ties, 0 and -0', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constantFrom(0, -0, 0.5, 1, 1e-300), fc.double({ min: 0, max: 1, noNaN: true })), { maxLength: 60 }), (scores) => {
+        const docs = scores.map((_, i) => ({ text: `t${i}` })) as NormalizedDocument[]
+        expect(orderPlain(docs, scores)).toEqual(reference(docs, scores))
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
   it('sorts by score descending, ties by id (absent last), then by index', () => {
     const docs = [{ text: 'a' }, { text: 'b', id: 'z' }, { text: 'c', id: 'a' }, { text: 'd' }] as NormalizedDocument[]
     expect(orderPlain(docs, [0.5, 0.5, 0.5, 0.9])).toEqual([3, 2, 1, 0])

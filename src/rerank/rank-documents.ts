@@ -156,10 +156,11 @@ export function orderPlain(documents: readonly NormalizedDocument[], scores: rea
   // and one comparison for distinct scores (a cached 1,000-document call spent 11.6 % of its CPU
   // sorting through the fusion comparator, in a V8 CPU profile).
   const n = scores.length
-  const order = new Array<number>(n)
-  for (let i = 0; i < n; i++) order[i] = i
   let ids: Array<string | undefined> | undefined
   for (let i = 0; i < n && ids === undefined; i++) if (documents[i]?.id !== undefined) ids = documents.map((d) => d?.id)
+  if (ids === undefined) return byScoreThenIndex(scores)
+  const order = new Array<number>(n)
+  for (let i = 0; i < n; i++) order[i] = i
   order.sort((a, b) => {
     const sa = scores[a] as number
     const sb = scores[b] as number
@@ -175,6 +176,34 @@ export function orderPlain(documents: readonly NormalizedDocument[], scores: rea
     }
     return a - b
   })
+  return order
+}
+
+/**
+ * Indices by score descending, ties in index order, without a JS comparator: the scores sorted
+ * natively (a typed array's numeric sort), each score's indices gathered in index order. The
+ * comparator sort was 9.5 % of a cached 1,000-document call in a workerd profile. 0 and −0 are one
+ * score here, as they are to the comparator (and to a Map key).
+ */
+function byScoreThenIndex(scores: readonly number[]): number[] {
+  const n = scores.length
+  const sorted = Float64Array.from(scores).sort()
+  const at = new Map<number, number[] | number>()
+  for (let i = 0; i < n; i++) {
+    const s = scores[i] as number
+    const held = at.get(s)
+    if (held === undefined) at.set(s, i)
+    else if (typeof held === 'number') at.set(s, [held, i])
+    else held.push(i)
+  }
+  const order: number[] = []
+  for (let j = n - 1; j >= 0; j--) {
+    const s = sorted[j] as number
+    if (j < n - 1 && s === sorted[j + 1]) continue
+    const held = at.get(s) as number[] | number
+    if (typeof held === 'number') order.push(held)
+    else for (const i of held) order.push(i)
+  }
   return order
 }
 
