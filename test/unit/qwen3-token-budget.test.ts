@@ -19,8 +19,8 @@ import {
   fitPreparedDocuments,
   prepareQwen3Pairs,
   tokenBound,
-  utf8Length,
 } from '../../src/backends/vllm/qwen3-token-budget'
+import { utf8Length } from '../../src/lib/apportion-tokens'
 import { contextLengthOf, refitBatch } from '../../src/backends/vllm/context-length-tokens'
 import { UpstreamStatusError } from '../../src/backends/vllm/upstream-errors'
 import { documentKinds } from '../fixtures/document-kinds'

@@ -31,6 +31,7 @@
  * string, so a wrong assumption fails the suite. Pure: the tokenizer comes in as a loader.
  */
 import { ApiError } from '../../errors'
+import { utf8Length } from '../../lib/apportion-tokens'
 import type { FoldedDocument } from '../../documents/fold'
 import { formatQwen3Document, formatQwen3Query } from './qwen3-prompt'
 import { decodePreparedDocument, encodePreparedDocument } from './qwen3-prepared-document'
@@ -48,29 +49,8 @@ export interface TokenCounter {
 /** A pair with less room than this for the document is refused (400 on `query`). */
 export const MIN_DOCUMENT_TOKENS = 16
 
-const NON_ASCII = /[^\u0000-\u007f]/
 /** Any code unit from U+0300 (a surrogate included): the text may change under NFC. */
 const FROM_U0300 = /[\u0300-\uffff]/
-
-const UTF8 = new TextEncoder()
-let utf8Scratch = new Uint8Array(4096)
-
-/**
- * UTF-8 length (a lone surrogate counts 3 bytes, as WTF-8 writes it; TextEncoder writes U+FFFD,
- * also 3). Counted by the native encoder into a reused buffer: a loop per character was ~4 % of a
- * cached 100-document call in workerd.
- */
-export function utf8Length(text: string): number {
-  // ASCII (most passages): one native scan.
-  if (!NON_ASCII.test(text)) return text.length
-  return encodedLength(text)
-}
-
-/** UTF-8 length by the native encoder, into a reused buffer. */
-function encodedLength(text: string): number {
-  if (utf8Scratch.length < text.length * 3) utf8Scratch = new Uint8Array(Math.max(text.length * 3, utf8Scratch.length * 2))
-  return UTF8.encodeInto(text, utf8Scratch).written
-}
 
 /**
  * An upper bound on the tokens of `text` (no added tokens in it): its UTF-8 length after NFC.
@@ -92,9 +72,11 @@ export function tokenBound(text: string): number {
  */
 export function boundFits(text: string, limit: number): boolean {
   if (text.length * 9 <= limit) return true
-  // ASCII (most passages): one scan, bytes = code units, and NFC leaves it as it is.
-  if (!NON_ASCII.test(text)) return text.length <= limit
-  const bytes = encodedLength(text)
+  // The native encoder, not a regexp test for ASCII first: V8 scans a character class at about
+  // 1 ns a character, the encoder an ASCII string ten times faster (Node 22, 1,000 realistic passages).
+  const bytes = utf8Length(text)
+  // As many bytes as code units: ASCII (most passages), which NFC leaves as it is.
+  if (bytes === text.length) return bytes <= limit
   if (!FROM_U0300.test(text)) return bytes <= limit
   if (bytes * 3 <= limit) return true
   return utf8Length(text.normalize('NFC')) <= limit
