@@ -11,7 +11,9 @@
  *     response (`waitUntil`).
  *
  * Keys (`score-key`): one SHA-256 of the call's scope (tenant namespace, backend, model,
- * MODEL_REVISION, prompt format, instruction, query) per call. Tiers 1–2 key on that digest and
+ * MODEL_REVISION, prompt format, instruction, query, the scorer's token budget) per call: documents
+ * arrive as the scorer prepared them, before they are cut to fit, so a hit costs no token counting
+ * and the budget is in the scope instead. Tiers 1–2 key on that digest and
  * the exact document text, two-level (scope → document string): V8 hashes each document string
  * once per call (deduplication) and caches the hash in the string, so a hit costs no SHA-256, no
  * concatenation and no copy. Tier 3 keys on the SHA-256 pair key over the same UTF-16 text (as
