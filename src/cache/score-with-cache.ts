@@ -182,6 +182,8 @@ export async function scoreWithCache(
       else needEdge.push(k)
     }
     let found = new Map<string, StoredScore>()
+    // Only an edge read awaits: without one, no other call can have claimed a pair since `join`.
+    const awaited = store !== null && needEdge.length > 0
     if (store && needEdge.length > 0) {
       const keys = await pairKeys(scopeHex, needEdge.map((k) => distinct[k] as string))
       needEdge.forEach((k, j) => {
@@ -202,7 +204,7 @@ export async function scoreWithCache(
         memory.set(scopeHex, doc, stored.score, expiresAt, stored.tokens, stored.cut === true)
         continue
       }
-      const flight = flights.join(scopeHex, doc)
+      const flight = awaited ? flights.join(scopeHex, doc) : undefined
       if (flight) joined.push([k, flight])
       else toForward.push(k)
     }

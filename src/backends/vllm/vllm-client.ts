@@ -146,10 +146,11 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       // cache hit never does): fitted under the budget prepare chose, which the cache keyed.
       const budget = prepared.budget ?? { maxModelLen: maxModelLen() }
       const fit = await fitPreparedDocuments(prepared, prepared.documents, budget, loadCounter)
-      // Documents cut to the same text are one pair: sent once, its answer shared.
-      const sent = distinctTexts(fit.documents)
-      const result = await scoreSent({ instruction: prepared.instruction, query: prepared.query, documents: sent.texts }, opts)
-      const out = sent.spread(result)
+      // Documents cut to the same text are one pair: sent once, its answer shared. (Only a cut can
+      // make two alike: the cache forwards each prepared document once.)
+      const sent = fit.cut.length > 0 ? distinctTexts(fit.documents) : undefined
+      const result = await scoreSent({ instruction: prepared.instruction, query: prepared.query, documents: sent ? sent.texts : fit.documents }, opts)
+      const out = sent ? sent.spread(result) : result
       if (fit.cut.length > 0) out.truncated = fit.cut
       return out
     },

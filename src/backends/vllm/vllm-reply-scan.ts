@@ -31,6 +31,9 @@ const STRING = /"[^"\\\u0000-\u001f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\u
 /** RFC 8259 §6 number. */
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 
+/** Member names of vLLM 0.13's rerank reply (vllm/entrypoints/pooling/score/protocol.py). */
+const KNOWN_KEYS = new Set(['id', 'model', 'usage', 'total_tokens', 'prompt_tokens', 'results', 'index', 'document', 'text', 'multi_modal', 'relevance_score', 'object', 'created'])
+
 class Bail extends Error {}
 const BAIL = new Bail()
 
@@ -70,6 +73,19 @@ class Scanner {
   key(): string {
     this.ws()
     const start = this.i
+    // The names vLLM writes, found by the engine's fast search: a name in KNOWN_KEYS holds no
+    // escape or control character, so it is a valid string as it stands. Anything else is read by
+    // the full grammar below.
+    if (this.t.charCodeAt(start) === 0x22) {
+      const end = this.t.indexOf('"', start + 1)
+      if (end > start && end - start <= 33) {
+        const name = this.t.slice(start + 1, end)
+        if (KNOWN_KEYS.has(name)) {
+          this.i = end + 1
+          return name
+        }
+      }
+    }
     this.strictString()
     const raw = this.t.slice(start + 1, this.i - 1)
     return raw.length <= 32 && raw.indexOf('\\') < 0 ? raw : '\u0000other'
