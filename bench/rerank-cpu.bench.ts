@@ -26,7 +26,7 @@ import { realisticPassage } from './lib/passages'
 import { cpuMs, mainThreadCpuMs, newWorkerdPid, workerdPids } from './lib/proc-cpu'
 import { startPortkey } from './lib/portkey'
 import { fmt, median, percentile } from './lib/stats'
-import { startWorker } from './lib/worker-under-test'
+import { startWorker, type WorkerUnderTest } from './lib/worker-under-test'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7)
 const MODEL = 'qwen3-reranker-8b'
@@ -123,6 +123,14 @@ async function main() {
   const beforeKv = workerdPids()
   const workerKv = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000' }, quiet: true })
   const workerKvPid = newWorkerdPid(beforeKv)
+  // The same worker with other upstream call sizes (BACKEND_BATCH_SIZE): the previous default and one call.
+  const batchWorkers: Array<{ w: WorkerUnderTest; pid: number }> = []
+  for (const size of ['128', '1000']) {
+    const b = workerdPids()
+    const w = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000', BACKEND_BATCH_SIZE: size }, kv: false, quiet: true })
+    batchWorkers.push({ w, pid: newWorkerdPid(b) })
+  }
+  const [batch128, batchOne] = batchWorkers as [{ w: WorkerUnderTest; pid: number }, { w: WorkerUnderTest; pid: number }]
 
   // Warm every cached scenario and capture the worker's answer size for the bare route.
   const bodies: Record<string, string> = {}
@@ -146,8 +154,8 @@ async function main() {
 
   const cached: Record<string, { worker: Sample[]; bare: Sample[]; workerTp: Sample[]; bareTp: Sample[] }> = {}
   for (const s of CACHED) cached[s.name] = { worker: [], bare: [], workerTp: [], bareTp: [] }
-  type MissTarget = 'miss' | 'noStore' | 'forward' | 'missShort' | 'missShortNoLog' | 'forwardShort' | 'missKv'
-  const miss: Record<MissTarget, Sample[]> = { miss: [], noStore: [], forward: [], missShort: [], missShortNoLog: [], forwardShort: [], missKv: [] }
+  type MissTarget = 'miss' | 'missBatch128' | 'missOneCall' | 'noStore' | 'forward' | 'missShort' | 'missShortBatch128' | 'missShortNoLog' | 'forwardShort' | 'missKv'
+  const miss: Record<MissTarget, Sample[]> = { miss: [], missBatch128: [], missOneCall: [], noStore: [], forward: [], missShort: [], missShortBatch128: [], missShortNoLog: [], forwardShort: [], missKv: [] }
   const noLogCached: Sample[] = []
   type PeerTarget = 'direct' | 'forward' | 'worker' | 'portkey'
   const peers: Record<string, Record<PeerTarget, Sample[]>> = { '1': { direct: [], forward: [], worker: [], portkey: [] }, '8': { direct: [], forward: [], worker: [], portkey: [] } }
@@ -203,9 +211,12 @@ async function main() {
     const fixed1000 = bodyOf({ ...CACHED[2]!, docs: 1000 }, 500_000)
     const missRuns: Array<[MissTarget, () => Promise<Sample>]> = [
       ['miss', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, realisticPassage) }), connections: 1, requests: MISS_N }))],
+      ['missBatch128', () => measure(batch128.pid, () => bodyLoad({ url: `${batch128.w.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, realisticPassage) }), connections: 1, requests: MISS_N }))],
+      ['missOneCall', () => measure(batchOne.pid, () => bodyLoad({ url: `${batchOne.w.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, realisticPassage) }), connections: 1, requests: MISS_N }))],
       ['noStore', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v2/rerank`, body: fixed1000, headers: { 'cache-control': 'no-store' }, connections: 1, requests: MISS_N }))],
       ['forward', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(1000, realisticPassage)), connections: 1, requests: MISS_N }))],
       ['missShort', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
+      ['missShortBatch128', () => measure(batch128.pid, () => bodyLoad({ url: `${batch128.w.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
       ['missShortNoLog', () => measure(workerNoLogPid, () => bodyLoad({ url: `${workerNoLog.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
       ['forwardShort', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(1000, shortPassage)), connections: 1, requests: MISS_N }))],
       ['missKv', () => measure(workerKvPid, () => bodyLoad({ url: `${workerKv.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, realisticPassage) }), connections: 1, requests: 1 }))],
@@ -226,7 +237,7 @@ async function main() {
     console.log(`round ${round + 1}/${ROUNDS}: c100v1 worker cpu ${cached.c100v1!.worker.at(-1)!.cpu.toFixed(3)} bare ${cached.c100v1!.bare.at(-1)!.cpu.toFixed(3)}; miss1000 cpu ${miss.miss.at(-1)!.cpu.toFixed(2)} forward ${miss.forward.at(-1)!.cpu.toFixed(2)}`)
   }
   const load1 = loadavg()[0] ?? 0
-  await Promise.all([worker.dispose(), workerNoLog.dispose(), workerKv.dispose(), bare.dispose(), forward.dispose(), portkey.stop(), fake.stop()])
+  await Promise.all([...batchWorkers.map((b) => b.w.dispose()), worker.dispose(), workerNoLog.dispose(), workerKv.dispose(), bare.dispose(), forward.dispose(), portkey.stop(), fake.stop()])
 
   const failures = [
     ...Object.values(cached).flatMap((c) => [...c.worker, ...c.bare, ...c.workerTp, ...c.bareTp]),
@@ -268,10 +279,13 @@ async function main() {
   lines.push('| target | CPU ms/req | of which main thread | p50 ms |')
   lines.push('|---|---:|---:|---:|')
   const missLabel: Record<MissTarget, string> = {
-    miss: 'worker, real miss, 300–2,000-char passages',
+    miss: 'worker, real miss, 300–2,000-char passages (default `BACKEND_BATCH_SIZE` 256: 4 upstream calls of 250)',
+    missBatch128: 'same, `BACKEND_BATCH_SIZE=128` (the default before 2026-12-03: 8 calls of 125)',
+    missOneCall: 'same, `BACKEND_BATCH_SIZE=1000` (one upstream call)',
     noStore: 'worker, `Cache-Control: no-store`, same passages',
     forward: 'forward-only Worker, same-size formatted body',
     missShort: 'worker, real miss, 250-char passages',
+    missShortBatch128: 'same, `BACKEND_BATCH_SIZE=128`',
     missShortNoLog: 'worker, real miss, 250-char passages, `LOG_REQUESTS=false`',
     forwardShort: 'forward-only Worker, 250-char passages',
     missKv: 'worker, real miss, with the local KV tier (1,000 key hashes, 10 bulk reads; 900 writes in waitUntil, simulated in the same workerd)',

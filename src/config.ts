@@ -56,8 +56,13 @@ export const configSchema = z.object({
   MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024, 100 * 1024 * 1024),
   /** Per-request deadline for the backend, in ms (504 past it). */
   BACKEND_TIMEOUT_MS: int(15_000, 50, 300_000),
-  /** Pairs per upstream call; larger sets are split and sent concurrently. */
-  BACKEND_BATCH_SIZE: int(128, 1, 10_000),
+  /**
+   * Most pairs per upstream call; larger sets are split into as few even calls as that allows,
+   * sent concurrently. 256: a 1,000-pair call goes as 4 calls (enough for a box of up to 4 GPU
+   * replicas behind its proxy) and a 300-pair call as 2 (both GPUs of `compose.gpus2.yaml`);
+   * every extra call costs Worker CPU (vllm-client.ts module doc).
+   */
+  BACKEND_BATCH_SIZE: int(256, 1, 10_000),
   /** When no upstream can serve: 'error' (503, default) or 'lexical' (the embedded scorer, flagged). */
   FALLBACK: z.enum(['error', 'lexical']).default('error'),
   /** Tries per upstream call, first included (retries only where safe: upstream-retry.ts). */

@@ -39,6 +39,21 @@ describe('orderPlain', () => {
     )
   })
 
+  it('without ids, any finite scores (lexical scores are not in [0, 1]) and long runs of ties', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constantFrom(-1, 0, 3.5, -0), fc.double({ noNaN: true, noDefaultInfinity: true })), { maxLength: 300 }), (scores) => {
+        const docs = scores.map((_, i) => ({ text: `t${i}` })) as NormalizedDocument[]
+        expect(orderPlain(docs, scores)).toEqual(reference(docs, scores))
+      }),
+      { numRuns: 500 }
+    )
+  })
+
+  it('puts a NaN score last, in index order (no scorer returns one; the order stays a permutation)', () => {
+    const docs = Array.from({ length: 5 }, (_, i) => ({ text: `t${i}` })) as NormalizedDocument[]
+    expect(orderPlain(docs, [Number.NaN, 0.2, Number.NaN, 0.9, 0.2])).toEqual([3, 1, 4, 0, 2])
+  })
+
   it('sorts by score descending, ties by id (absent last), then by index', () => {
     const docs = [{ text: 'a' }, { text: 'b', id: 'z' }, { text: 'c', id: 'a' }, { text: 'd' }] as NormalizedDocument[]
     expect(orderPlain(docs, [0.5, 0.5, 0.5, 0.9])).toEqual([3, 2, 1, 0])

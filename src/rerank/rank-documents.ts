@@ -181,28 +181,39 @@ export function orderPlain(documents: readonly NormalizedDocument[], scores: rea
 
 /**
  * Indices by score descending, ties in index order, without a JS comparator: the scores sorted
- * natively (a typed array's numeric sort), each score's indices gathered in index order. The
- * comparator sort was 9.5 % of a cached 1,000-document call in a workerd profile. 0 and −0 are one
- * score here, as they are to the comparator (and to a Map key).
+ * natively (a typed array's numeric sort, ascending), then each index placed by binary search at
+ * the first free slot of its score's run (indices visited in order, so ties keep index order).
+ * No Map of doubles: keying one by score was 7.8 % of a cached 1,000-document call of 250-character
+ * passages in a workerd profile. 0 and −0 are one score here, as they are to the comparator: the
+ * search compares with `<=`, for which they are equal. A NaN (no scorer's reply carries one: the
+ * cache and the backends refuse it) goes last, after every number, in index order.
  */
 function byScoreThenIndex(scores: readonly number[]): number[] {
   const n = scores.length
   const sorted = Float64Array.from(scores).sort()
-  const at = new Map<number, number[] | number>()
+  // Typed-array sort puts NaNs last (ECMA-262 TypedArray SortCompare); numbers end at `numbers`.
+  let numbers = n
+  while (numbers > 0 && Number.isNaN(sorted[numbers - 1])) numbers--
+  const order = new Array<number>(n)
+  // placed[p]: how many indices already sit in the run that starts at descending position p.
+  const placed = new Int32Array(n)
+  let nanAt = numbers
   for (let i = 0; i < n; i++) {
     const s = scores[i] as number
-    const held = at.get(s)
-    if (held === undefined) at.set(s, i)
-    else if (typeof held === 'number') at.set(s, [held, i])
-    else held.push(i)
-  }
-  const order: number[] = []
-  for (let j = n - 1; j >= 0; j--) {
-    const s = sorted[j] as number
-    if (j < n - 1 && s === sorted[j + 1]) continue
-    const held = at.get(s) as number[] | number
-    if (typeof held === 'number') order.push(held)
-    else for (const i of held) order.push(i)
+    if (s !== s) {
+      order[nanAt++] = i
+      continue
+    }
+    // upper bound: the first ascending position holding a value greater than s.
+    let lo = 0
+    let hi = numbers
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((sorted[mid] as number) <= s) lo = mid + 1
+      else hi = mid
+    }
+    const start = numbers - lo
+    order[start + placed[start]!++] = i
   }
   return order
 }

@@ -9,9 +9,15 @@
  * skip the budget; a batch the backend still rejects for length is re-cut to the length it states
  * and sent again (context-length-tokens.ts).
  *
- * Large candidate sets are split into batches of `batchSize` sent concurrently, at most
- * `MAX_CONCURRENT_UPSTREAM` at a time: a Worker may hold 6 simultaneous outgoing connections
- * (developers.cloudflare.com/workers/platform/limits, "Simultaneous open connections").
+ * Large candidate sets are split into as few even batches of at most `batchSize` as that allows,
+ * sent concurrently, at most `MAX_CONCURRENT_UPSTREAM` at a time: a Worker may hold 6 simultaneous
+ * outgoing connections (developers.cloudflare.com/workers/platform/limits, "Simultaneous open
+ * connections"). Why few: vLLM schedules every pair of a call as its own engine request
+ * (`--max-num-seqs` caps pairs, not calls), so on one replica one call of 1,000 pairs keeps the GPU
+ * as busy as eight of 125; splitting pays off only to spread a call over replicas (the backend's
+ * proxy gives each call to one). Each extra call costs the Worker CPU: in workerd, a 1,000-pair
+ * miss in 8 calls took about 5 ms more CPU than in one (`npm run bench -- rerank-cpu`, "batch
+ * size" rows).
  */
 import { BackendError } from '../backend-error'
 import { redactorFor } from '../../lib/redact-secrets'
@@ -22,6 +28,7 @@ import { DEFAULT_INSTRUCTION, formatQwen3Query, PROMPT_FORMAT_VERSION } from './
 import { fitPreparedDocuments, prepareQwen3Pairs, type TokenCounter } from './qwen3-token-budget'
 import { loadQwen3Tokenizer } from './qwen3-tokenizer'
 import { distinctTexts } from './distinct-texts'
+import { evenBatchSize } from './even-batch-size'
 import { rerankRequestBody } from './vllm-request-body'
 import { describeErrorReply, parseVllmRerankReply } from './vllm-response'
 import { UpstreamStatusError } from './upstream-errors'
@@ -85,8 +92,9 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
   async function scoreSent(request: ScoreRequest, opts: ScoreOptions): Promise<ScoreResult> {
     const n = request.documents.length
     const batches: Array<{ start: number; docs: readonly string[] }> = []
-    for (let start = 0; start < n; start += options.batchSize) {
-      batches.push({ start, docs: request.documents.slice(start, start + options.batchSize) })
+    const size = evenBatchSize(n, options.batchSize)
+    for (let start = 0; start < n; start += size) {
+      batches.push({ start, docs: request.documents.slice(start, start + size) })
     }
     const scores = new Array<number>(n)
     const uncacheable: number[] = []
