@@ -333,6 +333,11 @@ const WHERE_CPU_GOES = `### Where the CPU goes (V8 profiles inside workerd)
 - Real miss, 1,000 realistic passages (60 calls): the upstream call 22 % (writing its body 12 %, reading vLLM's 1.3 MB reply with every document echoed 6 %), reading the request 17 % (decode 12 %), native runtime work (\`(program)\`) 11 %, the cache 10 % (memory-tier inserts and evictions 7 %, hashing 6 %), GC 7.6 %, the token budget on what is sent 4 % (its byte bound 3.9 %), the per-pair token split 2.3 %.
 - Real miss, 1,000 passages of 250 characters (60 calls): the upstream call 22 % (body 11 %, reply 10 %), memory-tier inserts and evictions 11 %, hashing 8 %, \`(program)\` 8 %, request read 7 %.
 - Cached 100 realistic passages, \`/v1/rerank\` (300 calls): reading the body 28 % (decode 13 %, its deadline timer up to 7 %), the route 29 % (of which \`JSON.stringify\` of the 115 KB answer with documents 11 % self), the access log up to 14 %, the Hono middleware chain (request id, CORS, auth, rate limit, config) about 9 % of its own, the score cache 5 %.
+
+Profile shares are not CPU: a cached 1,000-passage call left about 2.6 ms of samples in the worker's isolate against 7–9 ms of process CPU; the rest is workerd's own work (HTTP, streams, the Miniflare entry worker) and V8's helper threads, which the bare route pays too. Two trials on 2026-12-03 with patched builds (not kept) measured process CPU instead, and corrected the profiles:
+
+- Hashing each document ("13 %" above) is cheaper than its share suggests. Replacing V8's hash of the whole text by a 48-character fingerprint confirmed by string comparison gained nothing (one run, the two builds side by side, 11 paired rounds, median ratio of process CPU: cached 1,000 passages 1.09×, cached 1,000 of 250 characters 1.11×, a 250-character miss 1.08×, a realistic miss 0.98×, where an A/A run of the same harness gave 0.94–1.07×), and a loop inside workerd put V8's hash of 1,000 such passages at about 0.15–0.3 ms. Reverted.
+- Cutting the call short after each step (one worker, so one heap; a real miss of 1,000 fresh 250-character passages, 5 rounds of 20 calls, at 53873d7): reading and validating the request 3.0 ms CPU, then the cache lookups +1.5, fitting and claiming the pairs +0.5, writing the upstream bodies +1.5, the 4 upstream calls with their replies +5.0, storing the scores and answering +2.5: 14 ms in all, where the forward-only Worker spends 6.7 ms on the same bytes. Upstream calls cost more than their profile share: with 8 calls of 125 (the default \`BACKEND_BATCH_SIZE\` of 128 before that commit) the same miss took about 5 ms more CPU than with one call, and a Worker that only splits and forwards measured 0.28 ms per extra call. Hence the default of 256 with even batches (the "batch size" rows above).
 `
 
 /**
@@ -352,7 +357,7 @@ async function savingsSection(): Promise<string[]> {
     return [
       '### Tokens and GPU time the cache saved, as reported',
       '',
-      'The fake vLLM (test/fakes/fake-vllm.ts: the real Qwen3 tokenizer, `usage.prompt_tokens` per request as vLLM 0.13), 100 passages in batches of 32 (4 backend requests), `CACHE_GPU_TOKENS_PER_SECOND=9000` (an illustrative rate, not a measurement), the same call twice:',
+      'The fake vLLM (test/fakes/fake-vllm.ts: the real Qwen3 tokenizer, `usage.prompt_tokens` per request as vLLM 0.13), 100 passages at most 32 a call (4 backend requests of 25), `CACHE_GPU_TOKENS_PER_SECOND=9000` (an illustrative rate, not a measurement), the same call twice:',
       '',
       '```',
       `miss:   usage ${JSON.stringify(first.usage)}`,
