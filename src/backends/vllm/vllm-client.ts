@@ -30,7 +30,7 @@ import { loadQwen3Tokenizer } from './qwen3-tokenizer'
 import { distinctTexts } from './distinct-texts'
 import { evenBatchSize } from './even-batch-size'
 import { rerankRequestBody } from './vllm-request-body'
-import { describeErrorReply, parseVllmRerankReply } from './vllm-response'
+import { decodeReply, describeErrorReply, parseVllmRerankReply } from './vllm-response'
 import { UpstreamStatusError } from './upstream-errors'
 import type { UpstreamPool } from './upstream-pool'
 import { parseRetryAfter } from './upstream-retry'
@@ -189,7 +189,7 @@ async function postRerank(
     headers['cf-access-client-secret'] = options.accessToken.clientSecret
   }
   let response: Response
-  let text: string
+  let reply: Uint8Array
   try {
     response = await doFetch(`${baseUrl}/v1/rerank`, {
       method: 'POST',
@@ -198,7 +198,9 @@ async function postRerank(
       body,
       signal,
     })
-    text = await response.text()
+    // Bytes, not text(): a good reply is read without decoding the documents it echoes
+    // (vllm-reply-scan.ts); only an error reply, or one the scanner defers, is decoded.
+    reply = new Uint8Array(await response.arrayBuffer())
   } catch (e) {
     if (timeout.aborted) {
       throw new BackendError({ kind: 'timeout', message: `backend did not answer within the ${Math.round(remaining)} ms deadline` })
@@ -210,14 +212,14 @@ async function postRerank(
     // Retry-After (429/503) tells the upstream pool when this upstream may be asked again.
     throw new UpstreamStatusError(
       response.status,
-      redactorFor({ VLLM_API_KEY: options.apiKey, VLLM_ACCESS_CLIENT_ID: options.accessToken?.clientId, VLLM_ACCESS_CLIENT_SECRET: options.accessToken?.clientSecret })(describeErrorReply(response.status, response.headers.get('content-type'), text)),
+      redactorFor({ VLLM_API_KEY: options.apiKey, VLLM_ACCESS_CLIENT_ID: options.accessToken?.clientId, VLLM_ACCESS_CLIENT_SECRET: options.accessToken?.clientSecret })(describeErrorReply(response.status, response.headers.get('content-type'), decodeReply(reply))),
       parseRetryAfter(response.headers.get('retry-after'), Date.now())
     )
   }
   if ((response.headers.get('content-type') ?? '').includes('html')) {
     throw new BackendError({ kind: 'bad_reply', message: 'backend answered 200 with an HTML page' })
   }
-  const parsed = parseVllmRerankReply(text, count)
+  const parsed = parseVllmRerankReply(reply, count)
   if (!parsed.ok) throw new BackendError(parsed.fault)
   return parsed.value
 }

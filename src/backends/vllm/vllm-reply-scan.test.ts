@@ -136,4 +136,24 @@ describe('vLLM reply scanner', () => {
     expect(scanVllmRerankReply(nullUsage, 1)).toEqual({ scores: [0.1], promptTokens: 7 })
     expect(parseVllmRerankReplyFully(nullUsage, 1)).toEqual({ ok: true, value: { scores: [0.1], promptTokens: 7 } })
   })
+
+  it('reads the reply as bytes, never decoding what it skips: bad UTF-8 in an echoed document, a byte order mark', () => {
+    const text = reply(['caf\u00e9 中文', 'plain'], [0.25, 0.75])
+    const bytes = new TextEncoder().encode(text)
+    expect(scanVllmRerankReply(bytes, 2)).toEqual({ scores: [0.25, 0.75], promptTokens: 123 })
+    // A UTF-8 byte order mark is dropped, as Response.text() drops it before JSON.parse.
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...bytes])
+    expect(parseVllmRerankReply(bom, 2)).toEqual(parseVllmRerankReplyFully(text, 2))
+    // Invalid UTF-8 inside an echoed document: text() would have made it U+FFFD; the score stands.
+    const at = new TextEncoder().encode(text.slice(0, text.indexOf('plain'))).length
+    const broken = new Uint8Array([...bytes.subarray(0, at), 0xff, 0xc3, ...bytes.subarray(at)])
+    expect(scanVllmRerankReply(broken, 2)).toEqual({ scores: [0.25, 0.75], promptTokens: 123 })
+    // …but in a member name the scanner defers to the full reader on the decoded text.
+    const named = new TextEncoder().encode('{"results":[{"index":0,"relevance_score":0.5,"zz":1}]}')
+    const z = named.indexOf(0x7a)
+    const withBadByte = new Uint8Array([...named.subarray(0, z), 0xff, ...named.subarray(z)])
+    expect(scanVllmRerankReply(withBadByte, 1)).toBeUndefined()
+    expect(parseVllmRerankReply(withBadByte, 1)).toEqual({ ok: true, value: { scores: [0.5] } })
+  })
 })
+

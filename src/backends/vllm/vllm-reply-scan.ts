@@ -4,16 +4,23 @@
  * result's `index` and `relevance_score`, and `usage.prompt_tokens` (or `total_tokens`). Pure.
  *
  * The reply echoes every document as sent (vLLM `vllm/entrypoints/pooling/score/protocol.py`
- * RerankResult.document), so for 1,000 passages it is ~1 MB of which we need a few KB. Everything
- * the reader uses is held to RFC 8259: the structure (objects, arrays, commas, colons, nothing
- * after the value), member names (§7 string grammar), numbers (§6), literals. The strings it does
- * not use (the echoed documents) are delimited exactly, escapes honoured (a quote ends the string
- * unless an odd number of backslashes precedes it), and skipped with `indexOf`, never copied; their
- * content is not checked for §7 escape validity, which is what makes this ~2× faster than
- * JSON.parse on a 1.3 MB reply in Node (0.56 vs 1.18 ms; a per-character regexp check was slower
- * than JSON.parse) and spares workerd 1,000 string copies. So one difference from `JSON.parse` is
- * deliberate: a reply whose *echoed document* holds a raw control character or a bad escape is
- * read, not refused; its scores are as valid as any.
+ * RerankResult.document), so for 1,000 passages it is ~1 MB of which we need a few KB. The reader
+ * works on the reply's bytes, so the echoed documents are never decoded: decoding UTF-8 that holds
+ * any non-ASCII text takes workerd's slow path, the largest single cost of reading a request body
+ * of realistic passages (BENCHMARKS.md "Where the CPU goes"), and the reply is as large again.
+ * Everything the reader uses is held to RFC 8259: the structure (objects, arrays, commas, colons,
+ * nothing after the value), member names (§7 string grammar, on strictly decoded UTF-8), numbers
+ * (§6), literals. The strings it does not use (the echoed documents) are delimited exactly,
+ * escapes honoured (a quote ends the string unless an odd number of backslashes precedes it), and
+ * skipped with `indexOf` on the bytes, never decoded or copied; their content is not checked for
+ * §7 escape validity or for UTF-8 validity (a fault `text()` would have replaced with U+FFFD).
+ * In workerd, over the 1.2 MB reply of 1,000 realistic passages (bench/lib/passages.ts, a loop of
+ * 40 reads, 7 rounds): decoding it and scanning the text took 3.4–4.3 ms per reply, this scanner
+ * on the bytes 1.6–1.7 ms (250-character passages: 1.8–2.0 vs 0.9–1.2 ms). Reading the text with
+ * JSON.parse was ~2× slower than scanning the text in Node (0.56 vs 1.18 ms; a per-character
+ * regexp check was slower than JSON.parse).
+ * So one difference from `JSON.parse` is deliberate: a reply whose *echoed document* holds a raw
+ * control character or a bad escape is read, not refused; its scores are as valid as any.
  *
  * Returns the scores only for a reply that passes every check of `parseVllmRerankReplyFully`
  * (count, each index an integer in range and seen once, each score finite in [0, 1]); anything
@@ -32,7 +39,11 @@ const STRING = /"[^"\\\u0000-\u001f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\u
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 
 /** Member names of vLLM 0.13's rerank reply (vllm/entrypoints/pooling/score/protocol.py). */
-const KNOWN_KEYS = new Set(['id', 'model', 'usage', 'total_tokens', 'prompt_tokens', 'results', 'index', 'document', 'text', 'multi_modal', 'relevance_score', 'object', 'created'])
+const KNOWN_KEYS = ['id', 'model', 'usage', 'total_tokens', 'prompt_tokens', 'results', 'index', 'document', 'text', 'multi_modal', 'relevance_score', 'object', 'created']
+
+/** KNOWN_KEYS by length (all printable ASCII, no escapes). */
+const KNOWN_BY_LENGTH: Array<readonly string[] | undefined> = []
+for (const k of KNOWN_KEYS) KNOWN_BY_LENGTH[k.length] = [...(KNOWN_BY_LENGTH[k.length] ?? []), k]
 
 class Bail extends Error {}
 const BAIL = new Bail()
@@ -40,15 +51,33 @@ const BAIL = new Bail()
 /** Nesting deeper than this inside a skipped value: leave it to JSON.parse. */
 const MAX_DEPTH = 64
 
+const UTF8 = new TextEncoder()
+/** Member names the fast path cannot take are decoded strictly: a name that is not UTF-8 defers to JSON.parse. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** Characters of RFC 8259 §6 numbers (the grammar itself is checked by NUMBER on the span). */
+const isNumberByte = (c: number | undefined) => c !== undefined && ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45)
+
+/** ASCII bytes as a string (the caller has checked they are ASCII). */
+function ascii(b: Uint8Array, from: number, to: number): string {
+  let out = ''
+  for (let i = from; i < to; i++) out += String.fromCharCode(b[i] as number)
+  return out
+}
+
 class Scanner {
-  i = 0
-  constructor(readonly t: string) {}
+  i: number
+  constructor(readonly b: Uint8Array) {
+    // A UTF-8 byte order mark is not JSON; the Fetch standard's text() strips it (Encoding
+    // Standard "UTF-8 decode"), so the full reader never sees one either.
+    this.i = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0
+  }
 
   ws(): void {
-    const t = this.t
+    const b = this.b
     let i = this.i
     for (;;) {
-      const c = t.charCodeAt(i)
+      const c = b[i]
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++
       else break
     }
@@ -57,14 +86,14 @@ class Scanner {
 
   expect(ch: number): void {
     this.ws()
-    if (this.t.charCodeAt(this.i) !== ch) throw BAIL
+    if (this.b[this.i] !== ch) throw BAIL
     this.i++
   }
 
-  /** Whether the next non-space character is `ch` (consumed if so). */
+  /** Whether the next non-space byte is `ch` (consumed if so). */
   take(ch: number): boolean {
     this.ws()
-    if (this.t.charCodeAt(this.i) !== ch) return false
+    if (this.b[this.i] !== ch) return false
     this.i++
     return true
   }
@@ -72,40 +101,66 @@ class Scanner {
   /** A member name: only the short, escape-free names this reader looks for are returned as text. */
   key(): string {
     this.ws()
+    const b = this.b
     const start = this.i
-    // The names vLLM writes, found by the engine's fast search: a name in KNOWN_KEYS holds no
-    // escape or control character, so it is a valid string as it stands. Anything else is read by
-    // the full grammar below.
-    if (this.t.charCodeAt(start) === 0x22) {
-      const end = this.t.indexOf('"', start + 1)
-      if (end > start && end - start <= 33) {
-        const name = this.t.slice(start + 1, end)
-        if (KNOWN_KEYS.has(name)) {
-          this.i = end + 1
-          return name
+    if (b[start] !== 0x22) throw BAIL
+    // The names vLLM writes: a name in KNOWN_KEYS is at most 32 bytes of printable ASCII with no
+    // escape, so it is a valid string as it stands; read here byte by byte (a call of the typed
+    // array's indexOf costs more than such a name). Anything else is read by the full grammar below.
+    let end = start + 1
+    while (end <= start + 33) {
+      const c = b[end]
+      if (c === 0x22 || c === undefined || c < 0x20 || c > 0x7e || c === 0x5c) break
+      end++
+    }
+    if (b[end] === 0x22) {
+      // Compared in place against the known names of that length: no string is built.
+      const known = KNOWN_BY_LENGTH[end - start - 1]
+      if (known !== undefined) {
+        for (const k of known) {
+          let same = true
+          for (let j = 0; j < k.length; j++) {
+            if (b[start + 1 + j] !== k.charCodeAt(j)) {
+              same = false
+              break
+            }
+          }
+          if (same) {
+            this.i = end + 1
+            return k
+          }
         }
       }
     }
-    this.strictString()
-    const raw = this.t.slice(start + 1, this.i - 1)
+    this.skipString()
+    let text: string
+    try {
+      text = STRICT_UTF8.decode(b.subarray(start, this.i))
+    } catch {
+      throw BAIL
+    }
+    STRING.lastIndex = 0
+    if (!STRING.test(text) || STRING.lastIndex !== text.length) throw BAIL
+    const raw = text.slice(1, -1)
     return raw.length <= 32 && raw.indexOf('\\') < 0 ? raw : '\u0000other'
   }
 
   /**
    * Past a string whose content is not used: its end is the first quote not escaped (preceded by
-   * an even number of backslashes), found with `indexOf` (the engine's fast search); its content
-   * is not checked further.
+   * an even number of backslashes), found with `indexOf` (the engine's fast search). UTF-8 never
+   * uses the bytes of '"' or '\\' inside a multi-byte character, so the search needs no decoding;
+   * the content is not checked further.
    */
   skipString(): void {
-    const t = this.t
-    if (t.charCodeAt(this.i) !== 0x22) throw BAIL
+    const b = this.b
+    if (b[this.i] !== 0x22) throw BAIL
     let from = this.i + 1
     for (;;) {
-      const q = t.indexOf('"', from)
+      const q = b.indexOf(0x22, from)
       if (q < 0) throw BAIL
-      let b = q - 1
-      while (t.charCodeAt(b) === 0x5c) b--
-      if ((q - 1 - b) % 2 === 0) {
+      let k = q - 1
+      while (b[k] === 0x5c) k--
+      if ((q - 1 - k) % 2 === 0) {
         this.i = q + 1
         return
       }
@@ -113,31 +168,29 @@ class Scanner {
     }
   }
 
-  /** A string that is read (member names): the full RFC 8259 §7 grammar. */
-  strictString(): void {
-    STRING.lastIndex = this.i
-    if (!STRING.test(this.t)) throw BAIL
-    this.i = STRING.lastIndex
-  }
-
   number(): number {
     this.ws()
-    NUMBER.lastIndex = this.i
-    if (!NUMBER.test(this.t)) throw BAIL
-    const n = Number(this.t.slice(this.i, NUMBER.lastIndex))
-    this.i = NUMBER.lastIndex
+    const b = this.b
+    let end = this.i
+    while (isNumberByte(b[end])) end++
+    const span = ascii(b, this.i, end)
+    NUMBER.lastIndex = 0
+    if (!NUMBER.test(span)) throw BAIL
+    const n = Number(span.slice(0, NUMBER.lastIndex))
+    this.i += NUMBER.lastIndex
     return n
   }
 
   literal(word: string): void {
-    if (!this.t.startsWith(word, this.i)) throw BAIL
+    const b = this.b
+    for (let k = 0; k < word.length; k++) if (b[this.i + k] !== word.charCodeAt(k)) throw BAIL
     this.i += word.length
   }
 
   skipValue(depth = 0): void {
     if (depth > MAX_DEPTH) throw BAIL
     this.ws()
-    const c = this.t.charCodeAt(this.i)
+    const c = this.b[this.i]
     if (c === 0x22) this.skipString()
     else if (c === 0x7b) {
       this.i++
@@ -161,9 +214,13 @@ class Scanner {
   }
 }
 
-export function scanVllmRerankReply(text: string, documentCount: number): ScannedReply | undefined {
+/**
+ * `reply`: the body as received (bytes: never decoded, the echoed documents are skipped by byte
+ * search), or as text (encoded to UTF-8 first).
+ */
+export function scanVllmRerankReply(reply: Uint8Array | string, documentCount: number): ScannedReply | undefined {
   try {
-    return scan(new Scanner(text), documentCount)
+    return scan(new Scanner(typeof reply === 'string' ? UTF8.encode(reply) : reply), documentCount)
   } catch (e) {
     if (e === BAIL || e instanceof RangeError) return undefined
     throw e
@@ -188,7 +245,7 @@ function scan(s: Scanner, n: number): ScannedReply | undefined {
         if (sawUsage) return undefined
         sawUsage = true
         s.ws()
-        if (s.t.charCodeAt(s.i) !== 0x7b) {
+        if (s.b[s.i] !== 0x7b) {
           s.skipValue()
           continue
         }
@@ -222,7 +279,7 @@ function scan(s: Scanner, n: number): ScannedReply | undefined {
     s.expect(0x7d)
   }
   s.ws()
-  if (s.i !== s.t.length || scores === undefined) return undefined
+  if (s.i !== s.b.length || scores === undefined) return undefined
   // As the full reader: prompt_tokens, else total_tokens, when a finite number (null is absent).
   const t = promptTokens ?? totalTokens
   if (typeof t === 'number' && Number.isFinite(t)) tokens = t
@@ -232,7 +289,7 @@ function scan(s: Scanner, n: number): ScannedReply | undefined {
 /** A usage count: the number, null for JSON null (so `??` falls through, as in the full reader), else a marker. */
 function tokenValue(s: Scanner): unknown {
   s.ws()
-  const c = s.t.charCodeAt(s.i)
+  const c = s.b[s.i] ?? -1
   if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return s.number()
   if (c === 0x6e) {
     s.literal('null')

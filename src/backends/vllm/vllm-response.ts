@@ -35,10 +35,17 @@ export interface VllmRerankReply {
  * it does not accept, or any reply that would fail validation, the reply is parsed again in full
  * below, so every fault is reported exactly as before.
  */
-export function parseVllmRerankReply(text: string, documentCount: number): Parsed<VllmRerankReply> {
-  const fast = scanVllmRerankReply(text, documentCount)
+export function parseVllmRerankReply(reply: Uint8Array | string, documentCount: number): Parsed<VllmRerankReply> {
+  const fast = scanVllmRerankReply(reply, documentCount)
   if (fast !== undefined) return { ok: true, value: fast }
-  return parseVllmRerankReplyFully(text, documentCount)
+  return parseVllmRerankReplyFully(typeof reply === 'string' ? reply : decodeReply(reply), documentCount)
+}
+
+const UTF8 = new TextDecoder()
+
+/** A reply body as `Response.text()` reads it (UTF-8, a byte order mark dropped, bad bytes U+FFFD). */
+export function decodeReply(bytes: Uint8Array): string {
+  return UTF8.decode(bytes)
 }
 
 /** The reference reader: `JSON.parse` and every check, with the fault messages callers see. */
