@@ -86,6 +86,21 @@ describe('KV score store', () => {
     expect([...f.data.keys()]).toEqual(['s1:ok'])
   })
 
+  it('counts a write the binding refuses at once (a synchronous throw) like a rejected one', async () => {
+    const f = fakeKv()
+    const kv = {
+      ...f.kv,
+      put: (key: string, value: string, opts?: { expirationTtl?: number }) => {
+        if (key === 's1:sync') throw new TypeError('KV put: value too large')
+        return f.kv.put(key, value, opts)
+      },
+    } as unknown as KVNamespace
+    const store = createKvScoreStore(kv, { ttlSeconds: 3600 })
+    await expect(store.putMany([['s1:sync', { score: 0.5 }], ['s1:ok', { score: 0.25 }]])).resolves.toBeUndefined()
+    expect(store.stats).toMatchObject({ writeOps: 2, writeFailures: 1 })
+    expect([...f.data.keys()]).toEqual(['s1:ok'])
+  })
+
   it('is only built for something that looks like a KV binding', () => {
     expect(scoreStoreFor(undefined, 60)).toBeNull()
     expect(scoreStoreFor('SCORE_CACHE', 60)).toBeNull()
