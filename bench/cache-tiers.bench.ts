@@ -2,8 +2,9 @@
  * Shared-tier choice for the score cache: what one pair costs to read and write in Workers KV
  * (bulk `get` of up to 100 keys) versus the Cache API (`caches.default`, one `match` / `put` per
  * key), measured inside workerd (Miniflare) by a probe worker that times the store calls itself,
- * so that no HTTP or Node overhead is counted. Also: the real worker serving a 100-candidate call
- * entirely from KV (memory tier off) versus from the isolate's memory.
+ * so that no HTTP or Node overhead is counted: the primitives a per-pair design would use. Also:
+ * the real worker (one KV value per scope) serving a 100-candidate call entirely from KV (memory
+ * tier off) versus from the isolate's memory.
  *
  *   npm run bench -- cache-tiers
  */
@@ -174,23 +175,22 @@ const lines = [
   `| real worker, fully cached ${PAIRS}-candidate call | Server-Timing cache (ms) | client round trip (ms) |`,
   '|---|---:|---:|',
   `| memory tier (isolate LRU) | ${fmt(memory.cacheMs, 3)} | ${fmt(memory.totalMs)} |`,
-  `| KV tier only (1 bulk read) | ${fmt(kvOnly.cacheMs, 3)} | ${fmt(kvOnly.totalMs)} |`,
+  `| KV tier only (1 read of the scope) | ${fmt(kvOnly.cacheMs, 3)} | ${fmt(kvOnly.totalMs)} |`,
   '',
   'workerd advances its clock only across I/O (a Spectre mitigation), with 1 ms resolution: timings inside the worker',
-  'are I/O waits, so a memory hit shows 0 ms of Server-Timing `cache` and the KV row is the bulk read\'s wait.',
+  'are I/O waits, so a memory hit shows 0 ms of Server-Timing `cache` and the KV row is the read\'s wait.',
   `Cache-Status of a KV-only hit: \`${kvOnly.detail}\`.`,
   '',
-  'Decision (also in src/cache/kv-score-store.ts): the shared tier is **Workers KV**, behind the isolate LRU.',
-  '- Store operations per request: reads = ⌈memory misses / 100⌉ bulk `get`s (1 for a 100-candidate call, 0 when the',
-  '  isolate has every pair); writes = one `put` per pair the backend scored (after the response, `waitUntil`;',
-  '  at most 900 per request, under KV\'s 1,000 operations per invocation); nothing for hits.',
-  '- The Cache API would need one `match` per pair (no bulk read), is per data centre and evictable; it is free, but',
-  '  reading through it on every miss of the isolate would cost 100 lookups per call to save KV read charges',
-  '  ($0.50 per million keys). KV writes are paid ($5 per million) and limited to one per key per second; a pair is',
-  '  written once by the call that scored it (single-flight), and a refused concurrent write is counted and dropped.',
-  '  KV is eventually consistent (~60 s across locations): a pair scored elsewhere within that window is re-scored,',
-  '  never wrong. Local stores have no network: in production KV reads of cold keys take longer than here, which',
-  '  favours one bulk read over 100 lookups even more.',
+  'Decision (also in src/cache/kv-score-store.ts): the shared tier is **Workers KV**, behind the isolate LRU, with',
+  'one value per scope (tenant, model, instruction, query, budget) holding all its pairs (src/cache/score-bucket.ts).',
+  '- Store operations per request: one `get` of the scope when the isolate lacks a pair (0 when it has every pair),',
+  '  one `put` of the merged value after the response (`waitUntil`) when the backend scored something; nothing for hits.',
+  '  KV bills and limits per key (free plan: 1,000 writes and 100,000 key reads a day; paid: $5 per million writes,',
+  '  $0.50 per million keys read): per pair, as in the table above, a 100-candidate miss cost 100 writes; per scope, one.',
+  '- The Cache API would need one `match` per scope too, but is per data centre and evictable: a pair scored in one',
+  '  location would be scored again in every other. KV takes one write per key per second, and two isolates writing',
+  '  one scope at once keep only the last writer\'s additions: lost pairs are re-scored, never wrong. KV is eventually',
+  '  consistent (~60 s across locations): a pair scored elsewhere within that window is re-scored, never wrong.',
 ]
 mkdirSync('bench/results', { recursive: true })
 writeFileSync('bench/results/cache-tiers.md', lines.join('\n') + '\n')

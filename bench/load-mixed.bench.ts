@@ -358,8 +358,8 @@ rate-limit simulator); the key lookup (one SHA-256 and a 32-byte compare per con
 log line cost little next to it. What the binding costs on Cloudflare's network is not measured here.
 
 - The KV tier runs on Miniflare's local KV simulator (SQLite and files on this disk): every cold call
-  writes 20 keys after the response, and under this load those writes and the bulk reads of other cold
-  calls queue behind each other, so cold calls dominate the latency of the as-deployed row. The
+  writes its scope's value after the response (one key per scope since 2026-12-03; 20 keys, one per
+  pair, before), and under this load those writes and the reads of other cold calls queue behind each other, so cold calls dominate the latency of the as-deployed row. The
   memory-tier-only row shows the worker's own cost on the same mix; production KV is a different
   system, so only the zero-failure result carries over, not the KV-bound figures.
 - The baseline is GET /healthz on the same worker in the same run (public route: no key lookup,

@@ -7,33 +7,40 @@
 import { BackendError } from '../backends/backend-error'
 import type { CacheCounts } from './cache-status'
 import type { ScoreStore } from './score-store'
-import type { StoredScore } from './score-value'
+import type { ScoreBucket } from './score-bucket'
 
 /** A slow store must not hold a request: past this share of the time left, reads count as misses. */
 const EDGE_READ_SHARE_OF_DEADLINE = 0.25
 const EDGE_READ_MAX_MS = 2000
 
-/** The stored scores of `keys`, or none (a miss) past the read budget or on a failing store; counted in `counts`. */
+/**
+ * The live pairs stored under the scope `key`, or undefined (a miss, and not safe to merge into)
+ * past the read budget or on a failing store; counted in `counts`.
+ */
 export async function readEdge(
   store: ScoreStore,
-  keys: readonly string[],
+  key: string,
+  nowSec: number,
   deadline: number,
   counts: CacheCounts,
   clock: () => number
-): Promise<Map<string, StoredScore>> {
+): Promise<ScoreBucket | undefined> {
   const budget = Math.min(EDGE_READ_MAX_MS, Math.max(0, (deadline - clock()) * EDGE_READ_SHARE_OF_DEADLINE))
   const before = { reads: store.stats.readOps, failures: store.stats.readFailures }
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), budget)
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), budget)
     })
-    const found = await Promise.race([store.getMany(keys), timeout])
-    if (found === undefined) counts.edgeFailures++
-    return found ?? new Map()
+    const found = await Promise.race([store.readBucket(key, nowSec), timeout])
+    if (found === 'timeout') {
+      counts.edgeFailures++
+      return undefined
+    }
+    return found
   } catch {
     counts.edgeFailures++
-    return new Map()
+    return undefined
   } finally {
     if (timer !== undefined) clearTimeout(timer)
     counts.edgeReads += store.stats.readOps - before.reads

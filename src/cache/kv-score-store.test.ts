@@ -1,104 +1,95 @@
 import { describe, expect, it } from 'vitest'
-import { createKvScoreStore, KV_BULK_GET_MAX, scoreStoreFor } from './kv-score-store'
+import { createKvScoreStore, scoreStoreFor } from './kv-score-store'
+import { emptyBucket, encodeBucket, lookupBucket, mergeBucket } from './score-bucket'
+
+const NOW = 1_750_000_000
 
 interface FakeKvOptions {
-  failGetChunk?: number
-  failPut?: (key: string) => boolean
+  failGet?: boolean
+  failPut?: boolean
 }
 
+/** The KV calls the store makes, as strict as the binding: one key, `arrayBuffer`, a byte value. */
 function fakeKv(options: FakeKvOptions = {}) {
-  const data = new Map<string, string>()
-  const gets: string[][] = []
-  const puts: Array<{ key: string; value: string; expirationTtl?: number }> = []
+  const data = new Map<string, Uint8Array>()
+  const gets: string[] = []
+  const puts: Array<{ key: string; bytes: number; expirationTtl?: number }> = []
   const kv = {
-    async get(keys: string[], type: string) {
-      if (!Array.isArray(keys) || type !== 'text') throw new Error('expected a bulk text get')
-      if (keys.length > KV_BULK_GET_MAX) throw new Error('KV GET failed: too many keys')
-      gets.push(keys)
-      if (options.failGetChunk === gets.length - 1) throw new Error('KV GET failed: 503')
-      return new Map(keys.map((k) => [k, data.get(k) ?? null]))
+    async get(key: string, type: string) {
+      if (typeof key !== 'string' || type !== 'arrayBuffer') throw new Error('expected a single-key arrayBuffer get')
+      gets.push(key)
+      if (options.failGet) throw new Error('KV GET failed: 503')
+      const v = data.get(key)
+      return v === undefined ? null : v.slice().buffer
     },
-    async put(key: string, value: string, opts?: { expirationTtl?: number }) {
-      if (options.failPut?.(key)) throw new Error('KV PUT failed: 429 Too Many Requests')
-      puts.push({ key, value, ...(opts?.expirationTtl === undefined ? {} : { expirationTtl: opts.expirationTtl }) })
-      data.set(key, value)
+    async put(key: string, value: ArrayBufferView, opts?: { expirationTtl?: number }) {
+      if (!ArrayBuffer.isView(value)) throw new TypeError('expected bytes')
+      if (options.failPut) throw new Error('KV PUT failed: 429 Too Many Requests')
+      puts.push({ key, bytes: value.byteLength, ...(opts?.expirationTtl === undefined ? {} : { expirationTtl: opts.expirationTtl }) })
+      data.set(key, new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice())
     },
   }
   return { kv: kv as unknown as KVNamespace, data, gets, puts }
 }
 
-const keys = (n: number) => Array.from({ length: n }, (_, i) => `s1:k${i}`)
+const id = (n: number) => {
+  const d = new Uint8Array(32)
+  d[0] = n
+  return d
+}
 
 describe('KV score store', () => {
-  it('reads up to 100 keys per bulk get and counts one operation per get', async () => {
+  it('reads one key per scope and counts one operation; an absent key is an empty bucket', async () => {
     const f = fakeKv()
-    for (const k of keys(250)) f.data.set(k, '0.5')
     const store = createKvScoreStore(f.kv, { ttlSeconds: 3600 })
-    const found = await store.getMany(keys(250))
-    expect(f.gets.map((g) => g.length)).toEqual([100, 100, 50])
-    expect(found.size).toBe(250)
-    expect(store.stats.readOps).toBe(3)
+    const none = await store.readBucket('b1:aa', NOW)
+    expect(none?.size).toBe(0)
+    f.data.set('b1:bb', encodeBucket(mergeBucket(emptyBucket(), [[id(1), { score: 0.75, tokens: 120 }]], NOW + 60)))
+    const found = await store.readBucket('b1:bb', NOW)
+    expect(lookupBucket(found ?? emptyBucket(), [id(1), id(2)])).toEqual([{ score: 0.75, tokens: 120 }, undefined])
+    expect(f.gets).toEqual(['b1:aa', 'b1:bb'])
+    expect(store.stats.readOps).toBe(2)
   })
 
-  it('reads the token cost written with a score, and old values written without one', async () => {
+  it('writes one binary value per scope with the TTL (never under KV\'s 60 s minimum), read back as written', async () => {
     const f = fakeKv()
-    f.data.set('s1:k0', '0.75;120')
-    f.data.set('s1:k1', '0.5')
-    const found = await createKvScoreStore(f.kv, { ttlSeconds: 3600 }).getMany(keys(2))
-    expect(found.get('s1:k0')).toEqual({ score: 0.75, tokens: 120 })
-    expect(found.get('s1:k1')).toEqual({ score: 0.5 })
-  })
-
-  it('returns what it could read when one bulk get fails, counting the failure', async () => {
-    const f = fakeKv({ failGetChunk: 1 })
-    for (const k of keys(250)) f.data.set(k, '0.25')
-    const store = createKvScoreStore(f.kv, { ttlSeconds: 3600 })
-    const found = await store.getMany(keys(250))
-    expect(found.size).toBe(150)
-    expect(store.stats.readFailures).toBe(1)
-  })
-
-  it('ignores (and counts) stored values that are not valid scores', async () => {
-    const f = fakeKv()
-    f.data.set('s1:k0', '0.75')
-    f.data.set('s1:k1', 'NaN')
-    f.data.set('s1:k2', '1.5')
-    const store = createKvScoreStore(f.kv, { ttlSeconds: 3600 })
-    const found = await store.getMany(keys(4))
-    expect([...found]).toEqual([['s1:k0', { score: 0.75 }]])
-    expect(store.stats.corrupt).toBe(2)
-  })
-
-  it('writes one compact value per pair with the TTL (never under KV\'s 60 s minimum)', async () => {
-    const f = fakeKv()
-    await createKvScoreStore(f.kv, { ttlSeconds: 86_400 }).putMany([['s1:a', { score: 0.7310585786300049, tokens: 412 }]])
-    expect(f.puts).toEqual([{ key: 's1:a', value: '0.7310585786300049;412', expirationTtl: 86_400 }])
-    await createKvScoreStore(f.kv, { ttlSeconds: 5 }).putMany([['s1:b', { score: 0.5 }]])
-    expect(f.puts[1]?.value).toBe('0.5')
+    const bucket = mergeBucket(emptyBucket(), [[id(1), { score: 0.7310585786300049, tokens: 412 }], [id(2), { score: 0.5, cut: true }]], NOW + 86_400)
+    await createKvScoreStore(f.kv, { ttlSeconds: 86_400 }).writeBucket('b1:aa', bucket)
+    expect(f.puts).toEqual([{ key: 'b1:aa', bytes: 8 + 2 * 32, expirationTtl: 86_400 }])
+    const back = await createKvScoreStore(f.kv, { ttlSeconds: 86_400 }).readBucket('b1:aa', NOW)
+    expect(lookupBucket(back ?? emptyBucket(), [id(1), id(2)])).toEqual([{ score: 0.7310585786300049, tokens: 412 }, { score: 0.5, cut: true }])
+    await createKvScoreStore(f.kv, { ttlSeconds: 5 }).writeBucket('b1:bb', bucket)
     expect(f.puts[1]?.expirationTtl).toBe(60)
   })
 
-  it('counts failed writes without throwing and never writes an invalid score', async () => {
-    const f = fakeKv({ failPut: (k) => k === 's1:bad' })
-    const store = createKvScoreStore(f.kv, { ttlSeconds: 3600 })
-    await expect(store.putMany([['s1:bad', { score: 0.5 }], ['s1:ok', { score: 0.5 }], ['s1:nan', { score: Number.NaN }]])).resolves.toBeUndefined()
-    expect(store.stats).toMatchObject({ writeOps: 2, writeFailures: 1 })
-    expect([...f.data.keys()]).toEqual(['s1:ok'])
+  it('answers undefined (not an empty bucket) when the read fails, counting it', async () => {
+    const store = createKvScoreStore(fakeKv({ failGet: true }).kv, { ttlSeconds: 3600 })
+    expect(await store.readBucket('b1:aa', NOW)).toBeUndefined()
+    expect(store.stats).toMatchObject({ readOps: 1, readFailures: 1 })
   })
 
-  it('counts a write the binding refuses at once (a synchronous throw) like a rejected one', async () => {
+  it('reads a value it could not have written as empty, and counts it', async () => {
+    const f = fakeKv()
+    f.data.set('b1:aa', new TextEncoder().encode('0.75;120'))
+    const store = createKvScoreStore(f.kv, { ttlSeconds: 3600 })
+    expect((await store.readBucket('b1:aa', NOW))?.size).toBe(0)
+    expect(store.stats.corrupt).toBe(1)
+  })
+
+  it('counts failed writes, rejected or thrown at once, without throwing', async () => {
+    const failing = createKvScoreStore(fakeKv({ failPut: true }).kv, { ttlSeconds: 3600 })
+    await expect(failing.writeBucket('b1:aa', emptyBucket())).resolves.toBeUndefined()
+    expect(failing.stats).toMatchObject({ writeOps: 1, writeFailures: 1 })
     const f = fakeKv()
     const kv = {
       ...f.kv,
-      put: (key: string, value: string, opts?: { expirationTtl?: number }) => {
-        if (key === 's1:sync') throw new TypeError('KV put: value too large')
-        return f.kv.put(key, value, opts)
+      put: () => {
+        throw new TypeError('KV put: value too large')
       },
     } as unknown as KVNamespace
-    const store = createKvScoreStore(kv, { ttlSeconds: 3600 })
-    await expect(store.putMany([['s1:sync', { score: 0.5 }], ['s1:ok', { score: 0.25 }]])).resolves.toBeUndefined()
-    expect(store.stats).toMatchObject({ writeOps: 2, writeFailures: 1 })
-    expect([...f.data.keys()]).toEqual(['s1:ok'])
+    const sync = createKvScoreStore(kv, { ttlSeconds: 3600 })
+    await expect(sync.writeBucket('b1:aa', emptyBucket())).resolves.toBeUndefined()
+    expect(sync.stats).toMatchObject({ writeOps: 1, writeFailures: 1 })
   })
 
   it('is only built for something that looks like a KV binding', () => {

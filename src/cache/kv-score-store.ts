@@ -1,44 +1,32 @@
 /**
  * @module kv-score-store
- * The shared edge tier of the score cache: Workers KV, one key per pair, the score as its value.
+ * The shared edge tier of the score cache: Workers KV, one key per scope (tenant namespace, model,
+ * revision, prompt format, instruction, query, budget) holding the binary records of every pair
+ * scored under it (`score-bucket`).
  *
  * Why KV and not the Cache API (measured in Miniflare: bench/results/cache-tiers.md):
- * - Store operations: KV reads up to 100 keys in one bulk `get` (developers.cloudflare.com/kv/api/
- *   read-key-value-pairs; one operation of the 1,000 a Worker invocation may make), so a
- *   100-candidate call costs 1 read; the Cache API has no bulk match: 100 `match` calls. Locally a
- *   100-key bulk read was also faster than 100 concurrent matches.
  * - Reach and persistence: KV is global and durable for the TTL (it survives a restart of
  *   `npm start`: bench/results/cache-restart.md); the Cache API is one data centre's evictable
  *   cache, so a pair scored in one colo would be scored again in every other.
- * - Costs KV brings, and how they are contained: reads are billed per key ($0.50/M) and writes per
- *   key ($5/M) after the monthly inclusions (developers.cloudflare.com/kv/platform/pricing), and one
- *   key accepts one write per second (developers.cloudflare.com/kv/platform/limits). A pair is
- *   written once, by the one call that scored it (in-isolate single-flight); a concurrent write
- *   from another isolate that KV refuses is counted and ignored (the value would be identical).
- *   KV is eventually consistent (writes reach other locations within about 60 s): a pair scored
- *   elsewhere in the last minute may miss and be scored again, which costs GPU time but can never
- *   return a wrong score, because a key names its inputs exactly.
- * - The Cache API is free, so it could sit between the isolate and KV to save KV read charges on
- *   hot pairs, at 100 lookups per call; the isolate's memory tier already absorbs the hottest
- *   pairs, so it is not used.
+ * - The isolate's memory tier already absorbs the hottest pairs, so a free Cache API layer between
+ *   it and KV would save little.
  *
- * Values are not batched per request (one KV value holding a whole request's scores): a later
- * call with an overlapping candidate list would then need the exact same list to hit, which is the
- * whole-request cache this design exists to beat. One value per (scope) holding a map of its
- * documents' scores would keep partial hits exact and cost 1 read + 1 write per call, but its
- * read-modify-write loses concurrent updates and runs into the 1 write/s/key limit on hot queries;
- * one value per pair (a 20-byte decimal string and its token cost, `score-value`) has neither problem.
+ * Why one key per scope (it was one key per pair until 2026-12-03): KV bills and limits per key
+ * (developers.cloudflare.com/kv/platform/limits, /pricing): the free plan allows 1,000 writes and
+ * 100,000 key reads a day, the paid one bills $5 per million writes and $0.50 per million keys
+ * read, and an invocation may make 1,000 operations. Per pair, one 1,000-candidate miss issued
+ * 900 writes (capped to stay under the operation limit) and a cached call read 1,000 keys; per
+ * scope it is one read and one write. What that gives up is in `score-bucket`: concurrent writers
+ * of one scope keep only the last one's additions, and one key takes one write per second; a lost
+ * or refused write costs GPU time later, never a wrong score.
  *
- * Reads keep KV's default edge `cacheTtl` (60 s). Scores never change under a key, so a longer one
- * looks tempting, but it also lengthens how long a location may keep answering from what it last
- * read for a key; if that was a miss (not verified here: local KV has no edge cache), a pair written
- * just after would stay invisible there for as long, and be scored again.
+ * KV is eventually consistent (writes reach other locations within about 60 s): a pair scored
+ * elsewhere in the last minute may miss and be scored again. Reads keep KV's default edge
+ * `cacheTtl` (60 s): a longer one would also lengthen how long a location keeps answering from
+ * what it last read for a scope, so pairs written since would stay invisible there for as long.
  */
-import { decodeStored, encodeStored, isCacheableScore, type StoredScore } from './score-value'
+import { decodeBucket, encodeBucket, type ScoreBucket } from './score-bucket'
 import { emptyStats, type ScoreStore, type StoreStats } from './score-store'
-
-/** KV bulk `get` accepts at most 100 keys (developers.cloudflare.com/kv/api/read-key-value-pairs). */
-export const KV_BULK_GET_MAX = 100
 
 /** KV's minimum `expirationTtl` (developers.cloudflare.com/kv/api/write-key-value-pairs). */
 export const KV_MIN_TTL_SECONDS = 60
@@ -49,47 +37,33 @@ export interface KvScoreStoreOptions {
 
 export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions): ScoreStore {
   const stats: StoreStats = emptyStats()
+  // The whole value expires when no call has written it for a TTL; each record also carries its
+  // own expiry, which readers check (a bucket rewritten daily would otherwise keep old pairs forever).
   const expirationTtl = Math.max(KV_MIN_TTL_SECONDS, Math.floor(options.ttlSeconds))
   return {
     name: 'kv',
     stats,
-    async getMany(keys) {
-      const found = new Map<string, StoredScore>()
-      const chunks: string[][] = []
-      for (let i = 0; i < keys.length; i += KV_BULK_GET_MAX) chunks.push(keys.slice(i, i + KV_BULK_GET_MAX))
-      await Promise.all(
-        chunks.map(async (chunk) => {
-          stats.readOps++
-          let values: Map<string, string | null>
-          try {
-            values = await kv.get(chunk, 'text')
-          } catch {
-            stats.readFailures++
-            return
-          }
-          for (const key of chunk) {
-            const raw = values.get(key)
-            if (raw === null || raw === undefined) continue
-            const value = decodeStored(raw)
-            if (value === undefined) stats.corrupt++
-            else found.set(key, value)
-          }
-        })
-      )
-      return found
+    async readBucket(key: string, nowSec: number): Promise<ScoreBucket | undefined> {
+      stats.readOps++
+      let raw: ArrayBuffer | null
+      try {
+        raw = await kv.get(key, 'arrayBuffer')
+      } catch {
+        stats.readFailures++
+        return undefined
+      }
+      const { bucket, corrupt } = decodeBucket(raw === null ? new Uint8Array(0) : new Uint8Array(raw), nowSec)
+      stats.corrupt += corrupt
+      return bucket
     },
-    async putMany(entries) {
-      await Promise.all(
-        entries.map(async ([key, value]) => {
-          if (!isCacheableScore(value.score)) return
-          stats.writeOps++
-          try {
-            await kv.put(key, encodeStored(value), { expirationTtl })
-          } catch {
-            stats.writeFailures++
-          }
-        })
-      )
+    async writeBucket(key: string, bucket: ScoreBucket): Promise<void> {
+      stats.writeOps++
+      try {
+        await kv.put(key, encodeBucket(bucket), { expirationTtl })
+      } catch {
+        // Also a synchronous throw from the binding (a value it refuses at once).
+        stats.writeFailures++
+      }
     },
   }
 }

@@ -4,9 +4,14 @@
  *
  * A key names exactly what decides a score and nothing else:
  *
- *   scope  = JSON.stringify([SCORE_KEY_SCHEMA, namespace, backend, model, modelRevision,
- *                            promptFormat, instruction, query, budget])
- *   key(d) = "s1:" + base64url(SHA-256( hex(SHA-256(scope)) + "\n" + d ))
+ *   scope     = JSON.stringify([SCORE_KEY_SCHEMA, namespace, backend, model, modelRevision,
+ *                               promptFormat, instruction, query, budget])
+ *   digest(d) = SHA-256( hex(SHA-256(scope)) + "\n" + d )
+ *
+ * The edge tier (KV) stores every pair of a scope under one key, "b1:" + hex(SHA-256(scope)),
+ * each record named by the first 16 bytes of digest(d) (`score-bucket`); the memory tier and
+ * single-flight key on the scope digest and the document string itself (`score-with-cache`).
+ * In text a pair key is "s1:" + base64url(digest(d)).
  *
  * - The scope is a JSON *array* of strings: every part is quoted and escaped, so no two different
  *   part lists serialise alike ("a","bc" ≠ "ab","c"), and field order is fixed by this code, not by
@@ -43,8 +48,11 @@ import { sha256, sha256Continue, sha256Midstate, wtf8Bytes } from './sha256'
 /** Bump when the scope layout or the key derivation changes; old keys then simply miss. */
 export const SCORE_KEY_SCHEMA = 'rerank-edge/score-key/v2'
 
-/** Visible key prefix (KV keys are limited to 512 bytes; these are 46). */
+/** Visible prefix of a pair key in text (46 bytes in all). */
 export const SCORE_KEY_PREFIX = 's1:'
+
+/** Prefix of the edge tier's per-scope keys (KV keys are limited to 512 bytes; these are 67). */
+export const SCORE_BUCKET_PREFIX = 'b1:'
 
 export interface ScoreKeyScope {
   /** Tenant partition (`tenant` or `tenant/namespace`). */
@@ -133,30 +141,43 @@ export async function scopeDigest(scope: ScoreKeyScope): Promise<string> {
   return toHex(await digest(canonicalScope(scope)))
 }
 
-/** The key of each document under a scope digest from `scopeDigest`, in order. */
-export async function pairKeys(scopeHex: string, documents: readonly string[]): Promise<string[]> {
+/**
+ * The SHA-256 pair digest of each document under a scope digest from `scopeDigest`, in order
+ * (32 bytes each; the edge tier names a pair by its first 16: `score-bucket`).
+ */
+export async function pairDigests(scopeHex: string, documents: readonly string[]): Promise<Uint8Array[]> {
   // The 64 hex characters are exactly one SHA-256 block: compress them once for all documents
   // hashed in JS; long documents go to crypto.subtle, concurrently.
   const mid = sha256Midstate(scopeHex)
-  const keys = new Array<string>(documents.length)
+  const out = new Array<Uint8Array>(documents.length)
   const pending: Array<Promise<void>> = []
   documents.forEach((d, i) => {
-    if (d.length <= JS_HASH_MAX_CHARS) keys[i] = SCORE_KEY_PREFIX + toBase64Url(sha256Continue(mid, `\n${d}`))
+    if (d.length <= JS_HASH_MAX_CHARS) out[i] = sha256Continue(mid, `\n${d}`)
     else {
       pending.push(
         sha256Subtle(`${scopeHex}\n${d}`).then((h) => {
-          keys[i] = SCORE_KEY_PREFIX + toBase64Url(h)
+          out[i] = h
         })
       )
     }
   })
   if (pending.length > 0) await Promise.all(pending)
-  return keys
+  return out
+}
+
+/** The pair key in text, "s1:" + base64url(pair digest): for the tests and bench/cache-key.bench.ts. */
+export async function pairKeys(scopeHex: string, documents: readonly string[]): Promise<string[]> {
+  return (await pairDigests(scopeHex, documents)).map((d) => SCORE_KEY_PREFIX + toBase64Url(d))
 }
 
 /** One key per document, in order (equal documents get equal keys). */
 export async function scoreKeys(scope: ScoreKeyScope, documents: readonly string[]): Promise<string[]> {
   return pairKeys(await scopeDigest(scope), documents)
+}
+
+/** The edge tier's key for every pair of a scope (`score-bucket`): 67 bytes, under KV's 512. */
+export function bucketKey(scopeHex: string): string {
+  return SCORE_BUCKET_PREFIX + scopeHex
 }
 
 /**

@@ -2,33 +2,33 @@
  * @module score-store
  * The contract of a shared (cross-isolate) score tier. Implementations are the only cache
  * modules that do I/O (AGENTS.md); `score-with-cache` treats every failure of theirs as a miss.
+ * A store keeps one value per scope (`score-bucket`): one read and at most one write per call.
  */
+import type { ScoreBucket } from './score-bucket'
 
 /** Operations one store instance issued (a store is created per request, so: per request). */
 export interface StoreStats {
-  /** Read operations sent (a KV bulk `get` of up to 100 keys is one). */
+  /** Read operations sent (one per scope read). */
   readOps: number
-  /** Write operations sent (one per pair). */
+  /** Write operations sent (one per scope written). */
   writeOps: number
   readFailures: number
   writeFailures: number
-  /** Values present but not a valid score (ignored, treated as misses). */
+  /** Stored records (or whole values) that were not valid: ignored, treated as misses. */
   corrupt: number
 }
-
-import type { StoredScore } from './score-value'
 
 export interface ScoreStore {
   /** Short name for Cache-Status detail and logs. */
   readonly name: string
   readonly stats: StoreStats
   /**
-   * Scores found for `keys` (absent keys: not found). Must not throw for a partial failure:
-   * what could be read is returned and the rest counted in `stats.readFailures`.
+   * The live pairs stored under `key` (an empty bucket when there are none), or undefined when the
+   * store could not be read (counted in `stats.readFailures`). Never throws.
    */
-  getMany(keys: readonly string[]): Promise<Map<string, StoredScore>>
-  /** Stores each score (and its token cost); failures are counted in `stats.writeFailures`, never thrown. */
-  putMany(entries: ReadonlyArray<readonly [key: string, value: StoredScore]>): Promise<void>
+  readBucket(key: string, nowSec: number): Promise<ScoreBucket | undefined>
+  /** Replaces the value under `key`; a failure is counted in `stats.writeFailures`, never thrown. */
+  writeBucket(key: string, bucket: ScoreBucket): Promise<void>
 }
 
 export function emptyStats(): StoreStats {

@@ -2,9 +2,10 @@ import { describe, expect, it, vi } from 'vitest'
 import { BackendError } from '../backends/backend-error'
 import type { BackendKind, PairScorer, ScoreRequest, ScoreResult } from '../backends/types'
 import { ByteBoundedLru } from './memory-lru'
+import { BUCKET_RECORD_BYTES, decodeBucket, emptyBucket, encodeBucket, lookupBucket, mergeBucket, PAIR_ID_BYTES } from './score-bucket'
 import { emptyStats, type ScoreStore } from './score-store'
 import type { StoredScore } from './score-value'
-import { MAX_EDGE_WRITES_PER_REQUEST, scoreWithCache, type CacheMode, type ScoreWithCacheDeps } from './score-with-cache'
+import { scoreWithCache, type CacheMode, type ScoreWithCacheDeps } from './score-with-cache'
 import { SingleFlight } from './single-flight'
 
 const CONFIG = { CACHE_ENABLED: true, CACHE_TTL_SECONDS: 3600, CACHE_MEMORY_BYTES: 1 << 20, MODEL_REVISION: '1' }
@@ -44,11 +45,13 @@ function fakeScorer(kind: BackendKind = 'vllm'): FakeScorer {
   return s
 }
 
+/** An in-memory store that keeps what KV would: the encoded value of each scope (`score-bucket`). */
 interface MemStore extends ScoreStore {
-  /** Scores by key (and, beside them, the tokens each was stored with). */
-  data: Map<string, number>
-  tokens: Map<string, number | undefined>
-  cut: Set<string>
+  values: Map<string, Uint8Array>
+  /** Every live stored pair, decoded from the values (scope key + pair id → value). */
+  readonly data: Map<string, StoredScore>
+  /** Rewrites every stored pair as if written before token costs were kept. */
+  forgetTokens(): void
   failReads?: boolean
   failWrites?: boolean
   hangReads?: boolean
@@ -58,28 +61,44 @@ function memStore(): MemStore {
   const st: MemStore = {
     name: 'mem',
     stats: emptyStats(),
-    data: new Map(),
-    tokens: new Map(),
-    cut: new Set(),
-    async getMany(keys) {
-      st.stats.readOps++
-      if (st.hangReads) return new Promise<Map<string, StoredScore>>(() => undefined)
-      if (st.failReads) throw new Error('KV GET failed: 500')
+    values: new Map(),
+    get data() {
       const out = new Map<string, StoredScore>()
-      for (const k of keys) {
-        const v = st.data.get(k)
-        if (v !== undefined) out.set(k, st.cut.has(k) ? { score: v, tokens: st.tokens.get(k), cut: true } : { score: v, tokens: st.tokens.get(k) })
+      for (const [key, bytes] of st.values) {
+        const { bucket } = decodeBucket(bytes, Math.floor(NOW / 1000))
+        for (let i = 0; i < bucket.size; i++) {
+          const id = bucket.records.subarray(i * BUCKET_RECORD_BYTES, i * BUCKET_RECORD_BYTES + PAIR_ID_BYTES)
+          out.set(`${key}/${Buffer.from(id).toString('hex')}`, lookupBucket(bucket, [id])[0] as StoredScore)
+        }
       }
       return out
     },
-    async putMany(entries) {
-      if (st.failWrites) throw new Error('KV PUT failed: 429 Too Many Requests')
-      for (const [k, v] of entries) {
-        st.stats.writeOps++
-        st.data.set(k, v.score)
-        st.tokens.set(k, v.tokens)
-        if (v.cut === true) st.cut.add(k)
+    forgetTokens() {
+      for (const [key, bytes] of st.values) {
+        const { bucket } = decodeBucket(bytes, Math.floor(NOW / 1000))
+        const ids = Array.from({ length: bucket.size }, (_, i) => bucket.records.slice(i * BUCKET_RECORD_BYTES, i * BUCKET_RECORD_BYTES + PAIR_ID_BYTES))
+        const plain = lookupBucket(bucket, ids).map((v, i) => [ids[i] as Uint8Array, { score: (v as StoredScore).score }] as const)
+        st.values.set(key, encodeBucket(mergeBucket(emptyBucket(), plain, Math.floor(NOW / 1000) + CONFIG.CACHE_TTL_SECONDS)))
       }
+    },
+    async readBucket(key, nowSec) {
+      st.stats.readOps++
+      if (st.hangReads) return new Promise<undefined>(() => undefined)
+      if (st.failReads) {
+        st.stats.readFailures++
+        return undefined
+      }
+      const { bucket, corrupt } = decodeBucket(st.values.get(key) ?? new Uint8Array(0), nowSec)
+      st.stats.corrupt += corrupt
+      return bucket
+    },
+    async writeBucket(key, bucket) {
+      st.stats.writeOps++
+      if (st.failWrites) {
+        st.stats.writeFailures++
+        return
+      }
+      st.values.set(key, encodeBucket(bucket))
     },
   }
   return st
@@ -338,9 +357,10 @@ describe('scoreWithCache', () => {
     await h.settle()
     expect(h.scorer.calls[1]?.documents).toEqual(docs(3))
     expect(r.cacheStatus).toMatch(/^rerank-edge; fwd=request; stored; /u)
-    expect(h.store.stats.readOps).toBe(reads)
+    // Nothing read before the answer; after it, one read of the scope to merge into (not to serve).
+    expect(h.store.stats.readOps).toBe(reads + 1)
     const want = docs(3).map((d) => modelScore('instr', 'q', d))
-    expect([...h.store.data.values()].sort()).toEqual([...want].sort())
+    expect([...h.store.data.values()].map((v) => v.score).sort()).toEqual([...want].sort())
     h.memory.clear()
     expect((await h.call(docs(3))).scores).toEqual(want)
   })
@@ -391,13 +411,52 @@ describe('scoreWithCache', () => {
     expect(h.scorer.calls).toHaveLength(2)
   })
 
-  it(`writes at most ${MAX_EDGE_WRITES_PER_REQUEST} pairs to the edge per request (KV's per-invocation limit)`, async () => {
+  it('costs one edge read and one write per call whatever its size, and merges what overlapping calls scored', async () => {
     const h = harness()
-    const r = await h.call(docs(MAX_EDGE_WRITES_PER_REQUEST + 50))
+    const first = await h.call(docs(1000))
     await h.settle()
-    expect(r.counts.edgeWrites).toBe(MAX_EDGE_WRITES_PER_REQUEST)
-    expect(h.store.data.size).toBe(MAX_EDGE_WRITES_PER_REQUEST)
-    expect(h.memory.size).toBe(MAX_EDGE_WRITES_PER_REQUEST + 50)
+    expect([first.counts.edgeReads, first.counts.edgeWrites]).toEqual([1, 1])
+    expect([h.store.stats.readOps, h.store.stats.writeOps]).toEqual([1, 1])
+    expect(h.store.values.size).toBe(1)
+    expect(h.store.data.size).toBe(1000)
+    h.memory.clear()
+    // Half the candidates are new: the other half come from the edge, and the new ones join them.
+    const shifted = docs(1500).slice(500)
+    const second = await h.call(shifted)
+    await h.settle()
+    expect(second.counts.edge).toBe(500)
+    expect(h.scorer.calls.at(-1)?.documents).toEqual(shifted.slice(500))
+    expect(second.scores).toEqual(shifted.map((d) => modelScore('instr', 'q', d)))
+    expect([h.store.stats.readOps, h.store.stats.writeOps]).toEqual([2, 2])
+    expect(h.store.data.size).toBe(1500)
+    h.memory.clear()
+    expect((await h.call(docs(1500))).counts.edge).toBe(1500)
+  })
+
+  it('keeps one value per scope: another query or tenant reads and writes its own', async () => {
+    const h = harness()
+    await h.call(['a', 'b'])
+    await h.call(['a', 'b'], { query: 'other' })
+    await h.call(['a', 'b'], { namespace: 'tenant-2' })
+    await h.settle()
+    expect(h.store.values.size).toBe(3)
+    expect([...h.store.values.keys()].every((k) => /^b1:[0-9a-f]{64}$/u.test(k))).toBe(true)
+    expect(h.store.data.size).toBe(6)
+  })
+
+  it('never overwrites a scope it could not read (that would drop the pairs others stored)', async () => {
+    const h = harness()
+    await h.call(docs(3))
+    await h.settle()
+    h.memory.clear()
+    h.store.failReads = true
+    const r = await h.call(docs(5, 'fresh'))
+    await h.settle()
+    expect(r.counts.forwarded).toBe(5)
+    expect(h.store.stats.writeOps).toBe(1)
+    h.store.failReads = false
+    expect(h.store.data.size).toBe(3)
+    expect((await h.call(docs(3))).counts.edge).toBe(3)
   })
 
   it('keeps each pair\'s prompt tokens: a repeat call saves exactly what the miss call reported, per tier', async () => {
@@ -416,8 +475,8 @@ describe('scoreWithCache', () => {
     expect(fromEdge.cachedPromptTokens).toBe(first.promptTokens)
     expect(fromEdge.cachedPairsUnknownTokens).toBe(0)
     // Apportioned by prompt bytes: the longest document's share is the largest.
-    const byDoc = new Map([...h.store.tokens.values()].map((t, i) => [i, t]))
-    expect([...byDoc.values()].reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(30)
+    const stored = [...h.store.data.values()].map((v) => v.tokens ?? 0)
+    expect(stored.reduce((a, b) => a + b, 0)).toBe(30)
   })
 
   it('remembers which documents the scorer cut, so a hit from either tier reports them too', async () => {
@@ -468,7 +527,7 @@ describe('scoreWithCache', () => {
     expect((await h.call(['q'])).cachedPromptTokens).toBe(7)
     // A score already in KV from before costs were kept: a hit whose saving is not known.
     h.memory.clear()
-    for (const k of h.store.tokens.keys()) h.store.tokens.set(k, undefined)
+    h.store.forgetTokens()
     const old = await h.call(['p', 'q'])
     expect(old.hits).toBe(2)
     expect(old.cachedPromptTokens).toBe(0)

@@ -6,9 +6,10 @@
  * Tiers, in lookup order:
  *  1. the isolate's byte-bounded LRU (`memory-lru`), microseconds;
  *  2. pairs another call in this isolate is scoring right now (`single-flight`): joined, not re-sent;
- *  3. the shared edge store (`kv-score-store`: Workers KV, one bulk read per 100 keys);
+ *  3. the shared edge store (`kv-score-store`: Workers KV, one value per scope holding all its
+ *     pairs, `score-bucket`: one read per call);
  *  4. the backend, for what is left. Its scores enter the LRU at once and the edge store after the
- *     response (`waitUntil`).
+ *     response (`waitUntil`: one write per call, merged into the scope's pairs as read).
  *
  * Keys (`score-key`): one SHA-256 of the call's scope (tenant namespace, backend, model,
  * MODEL_REVISION, prompt format, instruction, query, the scorer's token budget) per call: documents
@@ -16,8 +17,8 @@
  * and the budget is in the scope instead. Tiers 1–2 key on that digest and
  * the exact document text, two-level (scope → document string): V8 hashes each document string
  * once per call (deduplication) and caches the hash in the string, so a hit costs no SHA-256, no
- * concatenation and no copy. Tier 3 keys on the SHA-256 pair key over the same UTF-16 text (as
- * WTF-8, so a lone surrogate is not its U+FFFD twin there either), derived only for the
+ * concatenation and no copy. Tier 3 names a pair by its SHA-256 pair digest over the same UTF-16
+ * text (as WTF-8, so a lone surrogate is not its U+FFFD twin there either), derived only for the
  * documents that reach it. All three tiers therefore tell apart exactly the same texts.
  *
  * Cost kept with each score: the prompt tokens its pair took (the scorer's per-batch split, or the
@@ -46,7 +47,8 @@ import { distinctStrings } from '../lib/distinct-strings'
 import { CACHE_NAME, cacheStatus, zeroCounts, type CacheCounts, type CacheMode } from './cache-status'
 import { readEdge, withDeadline } from './edge-read'
 import type { ByteBoundedLru, CachedPair } from './memory-lru'
-import { pairKeys, scopeDigest } from './score-key'
+import { lookupBucket, mergeBucket, type ScoreBucket } from './score-bucket'
+import { bucketKey, pairDigests, scopeDigest } from './score-key'
 import type { ScoreStore } from './score-store'
 import { isCacheableScore, type StoredScore } from './score-value'
 import type { SingleFlight } from './single-flight'
@@ -101,14 +103,6 @@ export interface ScoredPairs {
   counts: CacheCounts
 }
 
-/**
- * At most this many edge writes per request. KV allows 1,000 operations per invocation
- * (developers.cloudflare.com/kv/platform/limits; a bulk read counts once); MAX_DOCUMENTS is 1,000
- * by default, so a full miss of 1,000 pairs would otherwise exceed it with its ≤ 10 reads. The pairs
- * not written still enter the isolate's memory.
- */
-export const MAX_EDGE_WRITES_PER_REQUEST = 900
-
 export async function scoreWithCache(
   deps: ScoreWithCacheDeps,
   request: ScoreRequest,
@@ -153,7 +147,11 @@ export async function scoreWithCache(
   const m = distinct.length
   const values = new Float64Array(m).fill(Number.NaN)
   const joined: Array<readonly [k: number, p: Promise<CachedPair>]> = []
-  const edgeKeys = new Array<string | undefined>(m)
+  const digests = new Array<Uint8Array | undefined>(m)
+  const edgeKey = bucketKey(scopeHex)
+  const nowSec = Math.floor(now / 1000)
+  // The scope's pairs as this call read them: what its write merges into (undefined: not read).
+  let base: ScoreBucket | undefined
   let cachedTokens = 0
   let cachedUnknown = 0
   let truncated = 0
@@ -181,22 +179,22 @@ export async function scoreWithCache(
       if (flight) joined.push([k, flight])
       else needEdge.push(k)
     }
-    let found = new Map<string, StoredScore>()
+    let found: Array<StoredScore | undefined> = []
     // Only an edge read awaits: without one, no other call can have claimed a pair since `join`.
     const awaited = store !== null && needEdge.length > 0
     if (store && needEdge.length > 0) {
-      const keys = await pairKeys(scopeHex, needEdge.map((k) => distinct[k] as string))
+      const ids = await pairDigests(scopeHex, needEdge.map((k) => distinct[k] as string))
       needEdge.forEach((k, j) => {
-        edgeKeys[k] = keys[j]
+        digests[k] = ids[j]
       })
-      found = await readEdge(store, keys, options.deadline, counts, clock)
+      base = await readEdge(store, edgeKey, nowSec, options.deadline, counts, clock)
+      if (base !== undefined) found = lookupBucket(base, ids)
     }
     toForward = []
     const expiresAt = now + config.CACHE_TTL_SECONDS * 1000
     // No `await` from here to `flights.begin`: the claim below must see every other claim.
-    for (const k of needEdge) {
-      const edgeKey = edgeKeys[k]
-      const stored = edgeKey === undefined ? undefined : found.get(edgeKey)
+    for (const [j, k] of needEdge.entries()) {
+      const stored = found[j]
       const doc = distinct[k] as string
       if (stored !== undefined) {
         hit(k, { score: stored.score, tokens: stored.tokens, cut: stored.cut })
@@ -247,21 +245,25 @@ export async function scoreWithCache(
     })
     stored = skip.size < forwardDocs.length
     if (store && stored) {
-      const written = toForward.filter((_, j) => !skip.has(j)).slice(0, MAX_EDGE_WRITES_PER_REQUEST)
-      counts.edgeWrites = written.length
-      // After the response: the edge keys of pairs that were never looked up there (no-cache) are
+      const written = toForward.flatMap((k, j) => (skip.has(j) ? [] : [[k, j] as const]))
+      counts.edgeWrites = 1
+      // After the response: the digests of pairs that were never looked up there (no-cache) are
       // derived here too, off the response path.
-      const forwardAt = new Map(toForward.map((k, j) => [k, j]))
       const write = async () => {
         try {
-          const missing = written.filter((k) => edgeKeys[k] === undefined)
+          const missing = written.filter(([k]) => digests[k] === undefined)
           if (missing.length > 0) {
-            const keys = await pairKeys(scopeHex, missing.map((k) => distinct[k] as string))
-            missing.forEach((k, j) => {
-              edgeKeys[k] = keys[j]
+            const ids = await pairDigests(scopeHex, missing.map(([k]) => distinct[k] as string))
+            missing.forEach(([k], i) => {
+              digests[k] = ids[i]
             })
           }
-          await store.putMany(written.map((k) => [edgeKeys[k] as string, pairs[forwardAt.get(k) as number] as StoredScore] as const))
+          // Merge into the pairs this call read; a call that read nothing (no-cache) or could not
+          // read reads now. A scope that cannot be read is not written: that would drop its pairs.
+          const into = base ?? (await store.readBucket(edgeKey, nowSec))
+          if (into === undefined) return
+          const additions = written.map(([k, j]) => [digests[k] as Uint8Array, pairs[j] as StoredScore] as const)
+          await store.writeBucket(edgeKey, mergeBucket(into, additions, Math.floor(expiresAt / 1000)))
         } catch {
           // A store must count its own failures; one that throws anyway loses only these writes.
         }
