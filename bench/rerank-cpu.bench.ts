@@ -123,6 +123,10 @@ async function main() {
   const beforeKv = workerdPids()
   const workerKv = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000' }, quiet: true })
   const workerKvPid = newWorkerdPid(beforeKv)
+  // A cold isolate's cached call: the memory tier off, every pair from the local KV tier.
+  const beforeKvCold = workerdPids()
+  const workerKvCold = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000', CACHE_MEMORY_BYTES: '0' }, quiet: true })
+  const workerKvColdPid = newWorkerdPid(beforeKvCold)
   // The same worker with other upstream call sizes (BACKEND_BATCH_SIZE): the previous default and one call.
   const batchWorkers: Array<{ w: WorkerUnderTest; pid: number }> = []
   for (const size of ['128', '1000']) {
@@ -144,6 +148,13 @@ async function main() {
     bodies[`BODY_${s.name}`] = text
   }
   const bare = await miniflareFor(BARE_SCRIPT, bodies)
+  // The cold-isolate row's pairs reach KV once, after the response (waitUntil), before any round.
+  const kvColdUrl = `${workerKvCold.url}/v2/rerank`
+  await bodyLoad({ url: kvColdUrl, body: bodyOf({ ...CACHED[2]!, docs: 1000 }, 500_000), connections: 1, requests: 1 })
+  await new Promise((ok) => setTimeout(ok, 2000))
+  const coldCheck = await fetch(kvColdUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyOf({ ...CACHED[2]!, docs: 1000 }, 500_000) })
+  await coldCheck.arrayBuffer()
+  if (!/^rerank-edge; hit;.* memory=0 edge=1000 /u.test(coldCheck.headers.get('cache-status') ?? '')) throw new Error(`KV-only row: not a full edge hit: ${coldCheck.headers.get('cache-status')}`)
   const forward = await miniflareFor(FORWARD_SCRIPT, { BACKEND: backend })
   const portkey = await startPortkey()
   for (const s of CACHED) {
@@ -154,8 +165,8 @@ async function main() {
 
   const cached: Record<string, { worker: Sample[]; bare: Sample[]; workerTp: Sample[]; bareTp: Sample[] }> = {}
   for (const s of CACHED) cached[s.name] = { worker: [], bare: [], workerTp: [], bareTp: [] }
-  type MissTarget = 'miss' | 'missBatch128' | 'missOneCall' | 'noStore' | 'forward' | 'missShort' | 'missShortBatch128' | 'missShortNoLog' | 'forwardShort' | 'missKv'
-  const miss: Record<MissTarget, Sample[]> = { miss: [], missBatch128: [], missOneCall: [], noStore: [], forward: [], missShort: [], missShortBatch128: [], missShortNoLog: [], forwardShort: [], missKv: [] }
+  type MissTarget = 'miss' | 'missBatch128' | 'missOneCall' | 'noStore' | 'forward' | 'missShort' | 'missShortBatch128' | 'missShortNoLog' | 'forwardShort' | 'missKv' | 'kvCached'
+  const miss: Record<MissTarget, Sample[]> = { miss: [], missBatch128: [], missOneCall: [], noStore: [], forward: [], missShort: [], missShortBatch128: [], missShortNoLog: [], forwardShort: [], missKv: [], kvCached: [] }
   const noLogCached: Sample[] = []
   type PeerTarget = 'direct' | 'forward' | 'worker' | 'portkey'
   const peers: Record<string, Record<PeerTarget, Sample[]>> = { '1': { direct: [], forward: [], worker: [], portkey: [] }, '8': { direct: [], forward: [], worker: [], portkey: [] } }
@@ -219,6 +230,7 @@ async function main() {
       ['missShortBatch128', () => measure(batch128.pid, () => bodyLoad({ url: `${batch128.w.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
       ['missShortNoLog', () => measure(workerNoLogPid, () => bodyLoad({ url: `${workerNoLog.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
       ['forwardShort', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(1000, shortPassage)), connections: 1, requests: MISS_N }))],
+      ['kvCached', () => measure(workerKvColdPid, () => bodyLoad({ url: kvColdUrl, body: fixed1000, connections: 1, requests: MISS_N }))],
       ['missKv', () => measure(workerKvPid, () => bodyLoad({ url: `${workerKv.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, realisticPassage) }), connections: 1, requests: MISS_N }))],
     ]
     for (const [t, run] of flip ? [...missRuns].reverse() : missRuns) miss[t].push(await run())
@@ -237,7 +249,7 @@ async function main() {
     console.log(`round ${round + 1}/${ROUNDS}: c100v1 worker cpu ${cached.c100v1!.worker.at(-1)!.cpu.toFixed(3)} bare ${cached.c100v1!.bare.at(-1)!.cpu.toFixed(3)}; miss1000 cpu ${miss.miss.at(-1)!.cpu.toFixed(2)} forward ${miss.forward.at(-1)!.cpu.toFixed(2)}`)
   }
   const load1 = loadavg()[0] ?? 0
-  await Promise.all([...batchWorkers.map((b) => b.w.dispose()), worker.dispose(), workerNoLog.dispose(), workerKv.dispose(), bare.dispose(), forward.dispose(), portkey.stop(), fake.stop()])
+  await Promise.all([...batchWorkers.map((b) => b.w.dispose()), worker.dispose(), workerNoLog.dispose(), workerKv.dispose(), workerKvCold.dispose(), bare.dispose(), forward.dispose(), portkey.stop(), fake.stop()])
 
   const failures = [
     ...Object.values(cached).flatMap((c) => [...c.worker, ...c.bare, ...c.workerTp, ...c.bareTp]),
@@ -288,6 +300,7 @@ async function main() {
     missShortBatch128: 'same, `BACKEND_BATCH_SIZE=128`',
     missShortNoLog: 'worker, real miss, 250-char passages, `LOG_REQUESTS=false`',
     forwardShort: 'forward-only Worker, 250-char passages',
+    kvCached: 'worker, the same 1,000 300–2,000-char passages every time, served from the local KV tier alone (`CACHE_MEMORY_BYTES=0`: a cold isolate; 1 read of the scope per call)',
     missKv: 'worker, real miss, 300–2,000-char passages, with the local KV tier (1,000 pair digests; 1 read of the scope\'s value, full at 4,096 pairs after the first rounds, and 1 write in `waitUntil`; the KV simulator runs in the same workerd)',
   }
   for (const t of Object.keys(miss) as MissTarget[]) lines.push(`| ${missLabel[t]} | ${col(miss[t], 'cpu', 2)} | ${col(miss[t], 'cpuMain', 2)} | ${col(miss[t], 'p50', 1)} |`)
@@ -339,7 +352,7 @@ Profile shares are not CPU: a cached 1,000-passage call left about 2.6 ms of sam
 - Hashing each document ("13 %" above) is cheaper than its share suggests. Replacing V8's hash of the whole text by a 48-character fingerprint confirmed by string comparison gained nothing (one run, the two builds side by side, 11 paired rounds, median ratio of process CPU: cached 1,000 passages 1.09×, cached 1,000 of 250 characters 1.11×, a 250-character miss 1.08×, a realistic miss 0.98×, where an A/A run of the same harness gave 0.94–1.07×), and a loop inside workerd put V8's hash of 1,000 such passages at about 0.15–0.3 ms. Reverted.
 - Cutting the call short after each step (one worker, so one heap; a real miss of 1,000 fresh 250-character passages, 5 rounds of 20 calls, at 53873d7): reading and validating the request 3.0 ms CPU, then the cache lookups +1.5, fitting and claiming the pairs +0.5, writing the upstream bodies +1.5, the 4 upstream calls with their replies +5.0, storing the scores and answering +2.5: 14 ms in all, where the forward-only Worker spends 6.7 ms on the same bytes. Upstream calls cost more than their profile share: with 8 calls of 125 (the default \`BACKEND_BATCH_SIZE\` of 128 before that commit) the same miss took about 5 ms more CPU than with one call, and a Worker that only splits and forwards measured 0.28 ms per extra call. Hence the default of 256 with even batches (the "batch size" rows above).
 - Reading vLLM's reply (a loop inside workerd over the 1.2 MB reply that echoes 1,000 realistic passages, 7 rounds): decoding it and scanning the text took 3.4–4.3 ms, scanning its bytes without decoding them 1.6–1.7 ms (250-character passages: 1.8–2.0 vs 0.9–1.2 ms); the scanner reads bytes since f200581. The same kind of loop found nothing to gain in writing the upstream body: sending a document that needs no escape without \`JSON.stringify\` (a regular-expression check instead) took 2.9 ms for 1,000 realistic passages against 2.7 ms, so it was not kept.
-- A real miss with the local KV tier (6 calls of 1,000 fresh 250-character passages, profile of the worker's isolate only: the KV simulator's own work runs in the same workerd but outside these samples, and is most of that row's 1.2 s): the 900 edge writes in \`waitUntil\` take about 40 % of the isolate's samples, nearly all inside the binding's \`put\` (an async wrapper per write removed as a trial changed nothing), and the SHA-256 edge keys of the 1,000 pairs about 10 %. \`waitUntil\` work runs in the same invocation, whose CPU time is what the plan limits (how Cloudflare counts it after the response is not verified here), so a full 1,000-pair miss with KV bound likely spends most of its own CPU issuing writes; not measurable here (no KV service), and the largest cost left on that path.
+- A real miss with the local KV tier, before 2026-12-03 (one KV key per pair; 6 calls of 1,000 fresh 250-character passages, profile of the worker's isolate only: the KV simulator's own work runs in the same workerd but outside these samples): the 900 edge writes in \`waitUntil\` took about 40 % of the isolate's samples, nearly all inside the binding's \`put\`, and the SHA-256 edge keys of the 1,000 pairs about 10 %. Besides CPU, KV bills and limits per key: 900 writes are most of the free plan's 1,000 writes a day. Since 305ffe1 the edge tier keeps one value per scope (tenant, model, instruction, query, budget) holding every pair scored under it as 32-byte binary records (src/cache/score-bucket.ts): one read and at most one write per call. Measured the same day, the old and new bundles side by side with the local KV bound and the memory tier off (\`CACHE_MEMORY_BYTES=0\`), 800 passages of 250 characters, process CPU per call (the local KV simulator's work included, which is most of the old figure; on Cloudflare it runs elsewhere): one miss 1,120 → 80 ms, each of four repeats served from KV 160–260 → 10–20 ms (one probe, 10 ms ticks; Cache-Status \`edge-reads=8 edge-writes=800\` → \`edge-reads=1 edge-writes=1\`); in paired rounds of repeats served from KV (5 rounds of 40 calls, 20 for the longer passages; median ratio new / old) 0.045 for 250-character passages, 0.08 for 300–2,000-character ones. The pair digests (SHA-256) are still computed for the pairs that reach KV. The KV rows of the miss table above measure the new design; what Cloudflare's KV costs in CPU and latency is not measurable here.
 `
 
 /**
