@@ -11,11 +11,12 @@
  * read and, when it scored something, one write, whatever its size. Partial hits stay exact: a
  * later call with the same query and an overlapping candidate list finds each pair it shares.
  *
- * What it costs, and why it is safe: the write merges the new pairs into the bucket as this call
- * read it, so two isolates writing one scope at once keep only the last writer's additions, and KV
- * takes one write per second per key (a refused write is counted and lost). Both lose cached
- * pairs, which are then scored again; neither can serve a wrong score, because every record names
- * its pair by digest and a score never changes under its inputs.
+ * What it costs, and why it is safe: a call's write merges every pair it holds into the bucket as
+ * it read it (`score-with-cache`), so when two calls write one scope at about the same time (in any
+ * isolates; or a KV location still serving what it read before the other's write, for up to 60 s)
+ * the pairs only the earlier writer held are lost, and KV takes one write per second per key (a
+ * refused write is counted and lost). Lost pairs are scored again; none can be served wrong,
+ * because every record names its pair by digest and a score never changes under its inputs.
  *
  * Layout (little-endian): an 8-byte header, "rsb1" and the record count (u32), then 32-byte
  * records, oldest first:
