@@ -358,10 +358,11 @@ rate-limit simulator); the key lookup (one SHA-256 and a 32-byte compare per con
 log line cost little next to it. What the binding costs on Cloudflare's network is not measured here.
 
 - The KV tier runs on Miniflare's local KV simulator (SQLite and files on this disk): every cold call
-  writes its scope's value after the response (one key per scope since 2026-12-03; 20 keys, one per
-  pair, before), and under this load those writes and the reads of other cold calls queue behind each other, so cold calls dominate the latency of the as-deployed row. The
-  memory-tier-only row shows the worker's own cost on the same mix; production KV is a different
-  system, so only the zero-failure result carries over, not the KV-bound figures.
+  reads and writes its scope's value, one KV key per scope since 2026-12-03 (with one key per pair,
+  20 writes per cold call, the as-deployed row ran at 0.04× the baseline on 2026-11-25: the writes
+  queued behind each other). The memory-tier-only row shows the worker's own cost on the same mix;
+  production KV is a different system, so only the zero-failure result carries over, not the
+  KV-bound figures.
 - The baseline is GET /healthz on the same worker in the same run (public route: no key lookup,
   no body); the mixed run's throughput is stated as a ratio of it.
 - Fault runs replace \`SCORE_CACHE\` with a service binding whose get/put/list all throw (a Miniflare

@@ -34,6 +34,7 @@ import { createUpstreamRegistry, type UpstreamRegistry } from './backends/vllm/u
 import { FailedAuthLimiter } from './auth/failed-auth-limiter'
 import { WindowLimiter } from './auth/window-limiter'
 import { ByteBoundedLru } from './cache/memory-lru'
+import { RecentWrites } from './cache/recent-writes'
 import { SingleFlight } from './cache/single-flight'
 import type { Config } from './config'
 import { ExperimentCache } from './experiments/experiment-cache'
@@ -63,6 +64,8 @@ export interface Services {
     /** The memory tier of this capacity (one per CACHE_MEMORY_BYTES value). */
     memoryFor(config: Pick<Config, 'CACHE_MEMORY_BYTES'>): ByteBoundedLru
     readonly flights: SingleFlight
+    /** What this isolate wrote to the edge tier lately: its reads see it (cache/recent-writes.ts). */
+    readonly recentWrites: RecentWrites
   }
   readonly upstreams: UpstreamRegistry
   /** The scorer a config calls for (one per parsed config). */
@@ -107,6 +110,7 @@ export function createServices(options: ServicesOptions = {}): Services {
         return memory
       },
       flights: new SingleFlight(),
+      recentWrites: new RecentWrites(),
     },
     upstreams,
     scorerFor(config) {

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { createKvScoreStore, scoreStoreFor } from './kv-score-store'
-import { emptyBucket, encodeBucket, lookupBucket, mergeBucket } from './score-bucket'
+import { RecentWrites } from './recent-writes'
+import { decodeBucket, emptyBucket, encodeBucket, lookupBucket, mergeBucket } from './score-bucket'
 
 const NOW = 1_750_000_000
 
 interface FakeKvOptions {
   failGet?: boolean
   failPut?: boolean
+  /** Reads of a key answer what the first read of it saw (a KV location's edge cache, `cacheTtl`). */
+  stale?: boolean
 }
 
 /** The KV calls the store makes, as strict as the binding: one key, `arrayBuffer`, a byte value. */
@@ -14,12 +17,15 @@ function fakeKv(options: FakeKvOptions = {}) {
   const data = new Map<string, Uint8Array>()
   const gets: string[] = []
   const puts: Array<{ key: string; bytes: number; expirationTtl?: number }> = []
+  const firstRead = new Map<string, ArrayBuffer | null>()
   const kv = {
     async get(key: string, type: string) {
       if (typeof key !== 'string' || type !== 'arrayBuffer') throw new Error('expected a single-key arrayBuffer get')
       gets.push(key)
       if (options.failGet) throw new Error('KV GET failed: 503')
+      if (options.stale && firstRead.has(key)) return firstRead.get(key) ?? null
       const v = data.get(key)
+      if (options.stale) firstRead.set(key, v === undefined ? null : v.slice().buffer)
       return v === undefined ? null : v.slice().buffer
     },
     async put(key: string, value: ArrayBufferView, opts?: { expirationTtl?: number }) {
@@ -54,11 +60,11 @@ describe('KV score store', () => {
   it('writes one binary value per scope with the TTL (never under KV\'s 60 s minimum), read back as written', async () => {
     const f = fakeKv()
     const bucket = mergeBucket(emptyBucket(), [[id(1), { score: 0.7310585786300049, tokens: 412 }], [id(2), { score: 0.5, cut: true }]], NOW + 86_400)
-    await createKvScoreStore(f.kv, { ttlSeconds: 86_400 }).writeBucket('b1:aa', bucket)
+    await createKvScoreStore(f.kv, { ttlSeconds: 86_400 }).writeBucket('b1:aa', bucket, NOW)
     expect(f.puts).toEqual([{ key: 'b1:aa', bytes: 8 + 2 * 32, expirationTtl: 86_400 }])
     const back = await createKvScoreStore(f.kv, { ttlSeconds: 86_400 }).readBucket('b1:aa', NOW)
     expect(lookupBucket(back ?? emptyBucket(), [id(1), id(2)])).toEqual([{ score: 0.7310585786300049, tokens: 412 }, { score: 0.5, cut: true }])
-    await createKvScoreStore(f.kv, { ttlSeconds: 5 }).writeBucket('b1:bb', bucket)
+    await createKvScoreStore(f.kv, { ttlSeconds: 5 }).writeBucket('b1:bb', bucket, NOW)
     expect(f.puts[1]?.expirationTtl).toBe(60)
   })
 
@@ -78,7 +84,7 @@ describe('KV score store', () => {
 
   it('counts failed writes, rejected or thrown at once, without throwing', async () => {
     const failing = createKvScoreStore(fakeKv({ failPut: true }).kv, { ttlSeconds: 3600 })
-    await expect(failing.writeBucket('b1:aa', emptyBucket())).resolves.toBeUndefined()
+    await expect(failing.writeBucket('b1:aa', emptyBucket(), NOW)).resolves.toBeUndefined()
     expect(failing.stats).toMatchObject({ writeOps: 1, writeFailures: 1 })
     const f = fakeKv()
     const kv = {
@@ -88,8 +94,29 @@ describe('KV score store', () => {
       },
     } as unknown as KVNamespace
     const sync = createKvScoreStore(kv, { ttlSeconds: 3600 })
-    await expect(sync.writeBucket('b1:aa', emptyBucket())).resolves.toBeUndefined()
+    await expect(sync.writeBucket('b1:aa', emptyBucket(), NOW)).resolves.toBeUndefined()
     expect(sync.stats).toMatchObject({ writeOps: 1, writeFailures: 1 })
+  })
+
+  it('reads its own writes: a stale read of the key (KV\'s edge cache) cannot make a merge drop them', async () => {
+    const f = fakeKv({ stale: true })
+    const recent = new RecentWrites()
+    const store = createKvScoreStore(f.kv, { ttlSeconds: 3600, recent })
+    const first = await store.readBucket('b1:aa', NOW) // seen empty: later reads of this location say so too
+    await store.writeBucket('b1:aa', mergeBucket(first ?? emptyBucket(), [[id(1), { score: 0.1 }]], NOW + 3600), NOW)
+    const second = await store.readBucket('b1:aa', NOW + 5)
+    expect(lookupBucket(second ?? emptyBucket(), [id(1)])).toEqual([{ score: 0.1 }])
+    // Even a merge into the stale value keeps the first write's pair.
+    await store.writeBucket('b1:aa', mergeBucket(emptyBucket(), [[id(2), { score: 0.2 }]], NOW + 3600), NOW + 5)
+    const stored = decodeBucket(f.data.get('b1:aa') ?? new Uint8Array(0), NOW + 5).bucket
+    expect(lookupBucket(stored, [id(1), id(2)])).toEqual([{ score: 0.1 }, { score: 0.2 }])
+    // Without the isolate's record of its writes, the second write would have dropped it.
+    const forgetful = fakeKv({ stale: true })
+    const plain = createKvScoreStore(forgetful.kv, { ttlSeconds: 3600 })
+    await plain.readBucket('b1:aa', NOW)
+    await plain.writeBucket('b1:aa', mergeBucket(emptyBucket(), [[id(1), { score: 0.1 }]], NOW + 3600), NOW)
+    await plain.writeBucket('b1:aa', mergeBucket((await plain.readBucket('b1:aa', NOW + 5)) ?? emptyBucket(), [[id(2), { score: 0.2 }]], NOW + 3600), NOW + 5)
+    expect(lookupBucket(decodeBucket(forgetful.data.get('b1:aa') ?? new Uint8Array(0), NOW + 5).bucket, [id(1), id(2)])).toEqual([undefined, { score: 0.2 }])
   })
 
   it('is only built for something that looks like a KV binding', () => {

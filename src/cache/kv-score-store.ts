@@ -17,15 +17,17 @@
  * read, and an invocation may make 1,000 operations. Per pair, one 1,000-candidate miss issued
  * 900 writes (capped to stay under the operation limit) and a cached call read 1,000 keys; per
  * scope it is one read and one write. What that gives up is in `score-bucket`: concurrent writers
- * of one scope keep only the last one's additions, and one key takes one write per second; a lost
- * or refused write costs GPU time later, never a wrong score.
+ * of one scope in different isolates keep only the last one's additions, and one key takes one
+ * write per second; a lost or refused write costs GPU time later, never a wrong score. Within an
+ * isolate, reads and writes include what it wrote in the last minute (`recent-writes`).
  *
  * KV is eventually consistent (writes reach other locations within about 60 s): a pair scored
  * elsewhere in the last minute may miss and be scored again. Reads keep KV's default edge
  * `cacheTtl` (60 s): a longer one would also lengthen how long a location keeps answering from
  * what it last read for a scope, so pairs written since would stay invisible there for as long.
  */
-import { decodeBucket, encodeBucket, type ScoreBucket } from './score-bucket'
+import type { RecentWrites } from './recent-writes'
+import { decodeBucket, encodeBucket, unionBuckets, type ScoreBucket } from './score-bucket'
 import { emptyStats, type ScoreStore, type StoreStats } from './score-store'
 
 /** KV's minimum `expirationTtl` (developers.cloudflare.com/kv/api/write-key-value-pairs). */
@@ -33,6 +35,8 @@ export const KV_MIN_TTL_SECONDS = 60
 
 export interface KvScoreStoreOptions {
   ttlSeconds: number
+  /** This isolate's recent writes, unioned into every read (read-your-writes: `recent-writes`). */
+  recent?: RecentWrites | undefined
 }
 
 export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions): ScoreStore {
@@ -54,12 +58,17 @@ export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions
       }
       const { bucket, corrupt } = decodeBucket(raw === null ? new Uint8Array(0) : new Uint8Array(raw), nowSec)
       stats.corrupt += corrupt
-      return bucket
+      const mine = options.recent?.get(key, nowSec * 1000)
+      return mine === undefined ? bucket : unionBuckets(bucket, mine, nowSec)
     },
-    async writeBucket(key: string, bucket: ScoreBucket): Promise<void> {
+    async writeBucket(key: string, bucket: ScoreBucket, nowSec: number): Promise<void> {
       stats.writeOps++
+      // What this isolate wrote under the key since the caller read it stays in (read-your-writes).
+      const mine = options.recent?.get(key, nowSec * 1000)
+      const value = mine === undefined ? bucket : unionBuckets(mine, bucket, nowSec)
+      options.recent?.set(key, value, nowSec * 1000)
       try {
-        await kv.put(key, encodeBucket(bucket), { expirationTtl })
+        await kv.put(key, encodeBucket(value), { expirationTtl })
       } catch {
         // Also a synchronous throw from the binding (a value it refuses at once).
         stats.writeFailures++
@@ -72,9 +81,9 @@ export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions
  * The edge store for a request, from the `SCORE_CACHE` binding; null when the binding is absent
  * (or is not a KV namespace), in which case the cache runs on the isolate's memory alone.
  */
-export function scoreStoreFor(binding: unknown, ttlSeconds: number): ScoreStore | null {
+export function scoreStoreFor(binding: unknown, ttlSeconds: number, recent?: RecentWrites): ScoreStore | null {
   if (typeof binding !== 'object' || binding === null) return null
   const kv = binding as Partial<KVNamespace>
   if (typeof kv.get !== 'function' || typeof kv.put !== 'function') return null
-  return createKvScoreStore(binding as KVNamespace, { ttlSeconds })
+  return createKvScoreStore(binding as KVNamespace, { ttlSeconds, recent })
 }

@@ -10,6 +10,7 @@ import {
   MAX_BUCKET_PAIRS,
   mergeBucket,
   PAIR_ID_BYTES,
+  unionBuckets,
 } from './score-bucket'
 import { MAX_PAIR_TOKENS, type StoredScore } from './score-value'
 
@@ -90,6 +91,15 @@ describe('score bucket', () => {
     const big = mergeBucket(emptyBucket(), Array.from({ length: MAX_BUCKET_PAIRS + 2 }, (_, i) => [id(i), { score: 0.5 }] as const), LATER)
     expect(big.size).toBe(MAX_BUCKET_PAIRS)
     expect(lookupBucket(big, [id(0), id(1), id(2), id(MAX_BUCKET_PAIRS + 1)])).toEqual([undefined, undefined, { score: 0.5 }, { score: 0.5 }])
+  })
+
+  it('unions two buckets: every live pair once, the newer one\'s value where both hold it, the oldest dropped past the bound', () => {
+    const older = mergeBucket(mergeBucket(emptyBucket(), [[id(1), { score: 0.1 }]], NOW), [[id(2), { score: 0.2 }], [id(3), { score: 0.3 }]], LATER)
+    const newer = mergeBucket(mergeBucket(emptyBucket(), [[id(4), { score: 0.4 }]], NOW - 5), [[id(3), { score: 0.35, tokens: 9 }], [id(5), { score: 0.5 }]], LATER)
+    const u = unionBuckets(older, newer, NOW)
+    expect(u.size).toBe(3)
+    expect(lookupBucket(u, [1, 2, 3, 4, 5].map((n) => id(n)))).toEqual([undefined, { score: 0.2 }, { score: 0.35, tokens: 9 }, undefined, { score: 0.5 }])
+    expect(lookupBucket(unionBuckets(older, newer, NOW, 2), [id(2), id(3), id(5)])).toEqual([undefined, { score: 0.35, tokens: 9 }, { score: 0.5 }])
   })
 
   it('never stores a score that may not be cached, nor an id shorter than 16 bytes', () => {

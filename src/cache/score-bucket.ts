@@ -11,12 +11,13 @@
  * read and, when it scored something, one write, whatever its size. Partial hits stay exact: a
  * later call with the same query and an overlapping candidate list finds each pair it shares.
  *
- * What it costs, and why it is safe: a call's write merges every pair it holds into the bucket as
- * it read it (`score-with-cache`), so when two calls write one scope at about the same time (in any
- * isolates; or a KV location still serving what it read before the other's write, for up to 60 s)
- * the pairs only the earlier writer held are lost, and KV takes one write per second per key (a
- * refused write is counted and lost). Lost pairs are scored again; none can be served wrong,
- * because every record names its pair by digest and a score never changes under its inputs.
+ * What it costs, and why it is safe: a call's write merges its new pairs into the bucket as it
+ * read it (`score-with-cache`), plus what its isolate wrote there in the last minute
+ * (`recent-writes`: KV may serve a location an older read for 60 s). So when calls in different
+ * isolates write one scope at about the same time, the earlier writer's additions are lost, and
+ * KV takes one write per second per key (a refused write is counted and lost). Lost pairs are
+ * scored again; none can be served wrong, because every record names its pair by digest and a
+ * score never changes under its inputs.
  *
  * Layout (little-endian): an 8-byte header, "rsb1" and the record count (u32), then 32-byte
  * records, oldest first:
@@ -183,25 +184,52 @@ export function mergeBucket(
   max: number = MAX_BUCKET_PAIRS
 ): ScoreBucket {
   const adds = additions.filter(([id, v]) => id.length >= PAIR_ID_BYTES && isCacheableScore(v.score))
+  const records = new Uint8Array(adds.length * BUCKET_RECORD_BYTES)
+  const dv = view(records)
+  adds.forEach(([id, value], i) => writeRecord(records, dv, i * BUCKET_RECORD_BYTES, id, value, expiresAtSec))
+  return appendRecords(base, { records, size: adds.length }, max)
+}
+
+/**
+ * Every live record of `older` and `newer` (at `nowSec`), one per id, `newer`'s where both hold
+ * one, oldest dropped beyond `max`: what a reader should see when it knows of a write (`newer`)
+ * that its read (`older`) may predate.
+ */
+export function unionBuckets(older: ScoreBucket, newer: ScoreBucket, nowSec: number, max: number = MAX_BUCKET_PAIRS): ScoreBucket {
+  return appendRecords(liveRecords(older, nowSec), liveRecords(newer, nowSec), max)
+}
+
+/** The records of `bucket` that have not expired at `nowSec`. */
+function liveRecords(bucket: ScoreBucket, nowSec: number): ScoreBucket {
+  const live = new Uint8Array(bucket.size * BUCKET_RECORD_BYTES)
+  const dv = view(bucket.records)
+  let size = 0
+  for (let i = 0; i < bucket.size; i++) {
+    const at = i * BUCKET_RECORD_BYTES
+    if (dv.getUint32(at + 24, true) <= nowSec) continue
+    live.set(bucket.records.subarray(at, at + BUCKET_RECORD_BYTES), size * BUCKET_RECORD_BYTES)
+    size++
+  }
+  return { records: live.subarray(0, size * BUCKET_RECORD_BYTES), size }
+}
+
+/** `base`'s records not named in `adds`, then `adds` (distinct ids), the oldest dropped beyond `max`. */
+function appendRecords(base: ScoreBucket, adds: ScoreBucket, max: number): ScoreBucket {
+  const ids = Array.from({ length: adds.size }, (_, i) => adds.records.subarray(i * BUCKET_RECORD_BYTES, i * BUCKET_RECORD_BYTES + PAIR_ID_BYTES))
   const replaced = new Set<number>()
-  matchIds(base, adds.map(([id]) => id), (i) => replaced.add(i))
+  matchIds(base, ids, (i) => replaced.add(i))
   const keepFromBase: number[] = []
   for (let i = 0; i < base.size; i++) if (!replaced.has(i)) keepFromBase.push(i)
-  const total = keepFromBase.length + adds.length
-  const dropOld = Math.max(0, total - max)
+  const dropOld = Math.max(0, keepFromBase.length + adds.size - max)
   const fromBase = keepFromBase.slice(Math.min(dropOld, keepFromBase.length))
-  const fromAdds = adds.slice(Math.max(0, dropOld - keepFromBase.length))
-  const size = fromBase.length + fromAdds.length
+  const skipAdds = Math.max(0, dropOld - keepFromBase.length)
+  const size = fromBase.length + adds.size - skipAdds
   const out = new Uint8Array(size * BUCKET_RECORD_BYTES)
-  const dv = view(out)
   let n = 0
   for (const i of fromBase) {
     out.set(base.records.subarray(i * BUCKET_RECORD_BYTES, (i + 1) * BUCKET_RECORD_BYTES), n * BUCKET_RECORD_BYTES)
     n++
   }
-  for (const [id, value] of fromAdds) {
-    writeRecord(out, dv, n * BUCKET_RECORD_BYTES, id, value, expiresAtSec)
-    n++
-  }
+  out.set(adds.records.subarray(skipAdds * BUCKET_RECORD_BYTES, adds.size * BUCKET_RECORD_BYTES), n * BUCKET_RECORD_BYTES)
   return { records: out, size }
 }

@@ -28,7 +28,7 @@ export interface ScoreStore {
    */
   readBucket(key: string, nowSec: number): Promise<ScoreBucket | undefined>
   /** Replaces the value under `key`; a failure is counted in `stats.writeFailures`, never thrown. */
-  writeBucket(key: string, bucket: ScoreBucket): Promise<void>
+  writeBucket(key: string, bucket: ScoreBucket, nowSec: number): Promise<void>
 }
 
 export function emptyStats(): StoreStats {

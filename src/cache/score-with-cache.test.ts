@@ -55,8 +55,6 @@ interface MemStore extends ScoreStore {
   failReads?: boolean
   failWrites?: boolean
   hangReads?: boolean
-  /** The next reads see nothing stored (as a KV location serving what it last read, for up to 60 s). */
-  staleReads?: number
 }
 
 function memStore(): MemStore {
@@ -89,10 +87,6 @@ function memStore(): MemStore {
       if (st.failReads) {
         st.stats.readFailures++
         return undefined
-      }
-      if (st.staleReads) {
-        st.staleReads--
-        return emptyBucket()
       }
       const { bucket, corrupt } = decodeBucket(st.values.get(key) ?? new Uint8Array(0), nowSec)
       st.stats.corrupt += corrupt
@@ -448,22 +442,6 @@ describe('scoreWithCache', () => {
     expect(h.store.values.size).toBe(3)
     expect([...h.store.values.keys()].every((k) => /^b1:[0-9a-f]{64}$/u.test(k))).toBe(true)
     expect(h.store.data.size).toBe(6)
-  })
-
-  it('writes every pair the call holds, so a stale read of the scope cannot drop them', async () => {
-    const h = harness()
-    await h.call(['a', 'b', 'c'])
-    await h.settle()
-    // a, b, c come from memory; d is new, and the edge read that looked for it saw the scope empty.
-    h.store.staleReads = 1
-    const r = await h.call(['a', 'b', 'c', 'd'])
-    await h.settle()
-    expect([r.counts.memory, r.counts.forwarded]).toEqual([3, 1])
-    expect(h.store.data.size).toBe(4)
-    h.memory.clear()
-    const fromEdge = await h.call(['d', 'c', 'b', 'a'])
-    expect(fromEdge.counts.edge).toBe(4)
-    expect(fromEdge.scores).toEqual(['d', 'c', 'b', 'a'].map((d) => modelScore('instr', 'q', d)))
   })
 
   it('never overwrites a scope it could not read (that would drop the pairs others stored)', async () => {

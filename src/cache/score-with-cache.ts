@@ -155,13 +155,8 @@ export async function scoreWithCache(
   let cachedTokens = 0
   let cachedUnknown = 0
   let truncated = 0
-  // What this call holds for each pair it did not join from another call: its write to the edge
-  // carries all of them, so a stale read of the scope (KV serves what a location last read for up
-  // to 60 s) never leaves the scope without this call's own pairs.
-  const known = new Array<CachedPair | undefined>(m)
   const hit = (k: number, v: CachedPair) => {
     values[k] = v.score
-    known[k] = v
     if (v.tokens === undefined) cachedUnknown += width[k] as number
     else cachedTokens += v.tokens
     if (v.cut === true) truncated += width[k] as number
@@ -249,31 +244,27 @@ export async function scoreWithCache(
       if (!skip.has(j)) memory.set(scopeHex, doc, result.scores[j] as number, expiresAt, tokens?.[j], cut.has(j))
     })
     stored = skip.size < forwardDocs.length
-    toForward.forEach((k, j) => {
-      if (!skip.has(j)) known[k] = pairs[j]
-    })
     if (store && stored) {
-      const written: number[] = []
-      for (let k = 0; k < m; k++) if (known[k] !== undefined) written.push(k)
+      const written = toForward.flatMap((k, j) => (skip.has(j) ? [] : [[k, j] as const]))
       counts.edgeWrites = 1
-      // After the response: the digests of pairs that were never looked up there (memory hits,
-      // no-cache) are derived here, off the response path.
+      // After the response: the digests of pairs that were never looked up there (no-cache) are
+      // derived here, off the response path.
       const write = async () => {
         try {
-          const missing = written.filter((k) => digests[k] === undefined)
+          const missing = written.filter(([k]) => digests[k] === undefined)
           if (missing.length > 0) {
-            const ids = await pairDigests(scopeHex, missing.map((k) => distinct[k] as string))
-            missing.forEach((k, i) => {
+            const ids = await pairDigests(scopeHex, missing.map(([k]) => distinct[k] as string))
+            missing.forEach(([k], i) => {
               digests[k] = ids[i]
             })
           }
-          // Merge into the pairs this call read; a call that read nothing (no-cache, or every miss
-          // joined elsewhere) or could not read reads now. A scope that cannot be read is not
-          // written: that would drop the pairs others stored.
+          // Merge into the pairs this call read (the store adds what this isolate wrote since: a
+          // stale read cannot drop them); a call that read nothing (no-cache) or could not read
+          // reads now. A scope that cannot be read is not written: that would drop others' pairs.
           const into = base ?? (await store.readBucket(edgeKey, nowSec))
           if (into === undefined) return
-          const additions = written.map((k) => [digests[k] as Uint8Array, known[k] as StoredScore] as const)
-          await store.writeBucket(edgeKey, mergeBucket(into, additions, Math.floor(expiresAt / 1000)))
+          const additions = written.map(([k, j]) => [digests[k] as Uint8Array, pairs[j] as StoredScore] as const)
+          await store.writeBucket(edgeKey, mergeBucket(into, additions, Math.floor(expiresAt / 1000)), nowSec)
         } catch {
           // A store must count its own failures; one that throws anyway loses only these writes.
         }
