@@ -11,7 +11,8 @@
  * - The isolate's memory tier already absorbs the hottest pairs, so a free Cache API layer between
  *   it and KV would save little.
  *
- * Why one key per scope (it was one key per pair until 2026-12-03): KV bills and limits per key
+ * Why one key per scope (it was one key per pair until 2026-12-03; those `s1:` keys are no longer
+ * read and expire with their TTL): KV bills and limits per key
  * (developers.cloudflare.com/kv/platform/limits, /pricing): the free plan allows 1,000 writes and
  * 100,000 key reads a day, the paid one bills $5 per million writes and $0.50 per million keys
  * read, and an invocation may make 1,000 operations. Per pair, one 1,000-candidate miss issued
