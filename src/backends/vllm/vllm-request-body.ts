@@ -69,7 +69,11 @@ export function rerankRequestBody(model: string, query: string, documents: reado
   const documentBytes = new Array<number>(documents.length)
   write(head)
   for (let i = 0; i < escaped.length; i++) {
-    if (i > 0) write(',')
+    // The comma as a byte: one encodeInto call (and its subarray) per document fewer.
+    if (i > 0) {
+      reserve(1)
+      out[at++] = 0x2c
+    }
     put(DOC_OPEN)
     const d = documents[i] as string
     const e = escaped[i] as string
