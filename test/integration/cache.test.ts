@@ -75,6 +75,20 @@ describe('per-pair score cache', () => {
     for (const [, tokens] of stored) expect(tokens).toBeGreaterThan(0)
   })
 
+  it('two concurrent calls adding different pairs for one query both land in KV (the isolate reads its own writes)', async () => {
+    const fake = fakeVllm('cache-kv-concurrent')
+    const vars = { VLLM_URLS: fake.url, CACHE_MEMORY_BYTES: '0' }
+    const query = uniqueQuery('concurrent')
+    const a = docs(30, 'first')
+    const b = docs(30, 'second')
+    // Both read the scope before either writes it; each then merges into what it read.
+    const [ra, rb] = await Promise.all([rerank({ query, documents: a }, { vars }), rerank({ query, documents: b }, { vars })])
+    expect([cacheDetail(ra.headers).forwarded, cacheDetail(rb.headers).forwarded]).toEqual([30, 30])
+    const both = await rerank({ query, documents: [...b, ...a] }, { vars })
+    expect(cacheDetail(both.headers)).toMatchObject({ memory: 0, edge: 60, forwarded: 0, 'edge-reads': 1 })
+    expect(await forwarded(fake)).toHaveLength(60)
+  })
+
   it('a call with k new candidates forwards exactly those k, merged back in order', async () => {
     const fake = fakeVllm('cache-partial')
     const vars = { VLLM_URLS: fake.url }
