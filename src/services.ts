@@ -35,6 +35,7 @@ import { FailedAuthLimiter } from './auth/failed-auth-limiter'
 import { WindowLimiter } from './auth/window-limiter'
 import { ByteBoundedLru } from './cache/memory-lru'
 import { RecentWrites } from './cache/recent-writes'
+import { emptyStats, type StoreStats } from './cache/score-store'
 import { SingleFlight } from './cache/single-flight'
 import type { Config } from './config'
 import { ExperimentCache } from './experiments/experiment-cache'
@@ -66,6 +67,8 @@ export interface Services {
     readonly flights: SingleFlight
     /** What this isolate wrote to the edge tier lately: its reads see it (cache/recent-writes.ts). */
     readonly recentWrites: RecentWrites
+    /** Edge-store operations and failures since this isolate started (GET /v1/stats `edge_store`). */
+    readonly edgeTotals: StoreStats
   }
   readonly upstreams: UpstreamRegistry
   /** The scorer a config calls for (one per parsed config). */
@@ -111,6 +114,7 @@ export function createServices(options: ServicesOptions = {}): Services {
       },
       flights: new SingleFlight(),
       recentWrites: new RecentWrites(),
+      edgeTotals: emptyStats(),
     },
     upstreams,
     scorerFor(config) {

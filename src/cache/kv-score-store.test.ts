@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createKvScoreStore, scoreStoreFor } from './kv-score-store'
 import { RecentWrites } from './recent-writes'
 import { decodeBucket, emptyBucket, encodeBucket, lookupBucket, mergeBucket } from './score-bucket'
+import { emptyStats } from './score-store'
 
 const NOW = 1_750_000_000
 
@@ -119,10 +120,25 @@ describe('KV score store', () => {
     expect(lookupBucket(decodeBucket(forgetful.data.get('b1:aa') ?? new Uint8Array(0), NOW + 5).bucket, [id(1), id(2)])).toEqual([undefined, { score: 0.2 }])
   })
 
+  it('adds every operation and failure to the isolate\'s running totals too', async () => {
+    const totals = emptyStats()
+    const ok = createKvScoreStore(fakeKv().kv, { ttlSeconds: 60, totals })
+    await ok.readBucket('b1:aa', NOW)
+    await ok.writeBucket('b1:aa', mergeBucket(emptyBucket(), [[id(1), { score: 0.5 }]], NOW + 60), NOW)
+    const failing = createKvScoreStore(fakeKv({ failGet: true, failPut: true }).kv, { ttlSeconds: 60, totals })
+    await failing.readBucket('b1:aa', NOW)
+    await failing.writeBucket('b1:aa', emptyBucket(), NOW)
+    const corrupt = fakeKv()
+    corrupt.data.set('b1:aa', new Uint8Array([1, 2, 3]))
+    await createKvScoreStore(corrupt.kv, { ttlSeconds: 60, totals }).readBucket('b1:aa', NOW)
+    expect(totals).toEqual({ readOps: 3, writeOps: 2, readFailures: 1, writeFailures: 1, corrupt: 1 })
+    expect(ok.stats).toEqual({ readOps: 1, writeOps: 1, readFailures: 0, writeFailures: 0, corrupt: 0 })
+  })
+
   it('is only built for something that looks like a KV binding', () => {
-    expect(scoreStoreFor(undefined, 60)).toBeNull()
-    expect(scoreStoreFor('SCORE_CACHE', 60)).toBeNull()
-    expect(scoreStoreFor({ get: 1 }, 60)).toBeNull()
-    expect(scoreStoreFor(fakeKv().kv, 60)?.name).toBe('kv')
+    expect(scoreStoreFor(undefined, { ttlSeconds: 60 })).toBeNull()
+    expect(scoreStoreFor('SCORE_CACHE', { ttlSeconds: 60 })).toBeNull()
+    expect(scoreStoreFor({ get: 1 }, { ttlSeconds: 60 })).toBeNull()
+    expect(scoreStoreFor(fakeKv().kv, { ttlSeconds: 60 })?.name).toBe('kv')
   })
 })

@@ -38,10 +38,19 @@ export interface KvScoreStoreOptions {
   ttlSeconds: number
   /** This isolate's recent writes, unioned into every read (read-your-writes: `recent-writes`). */
   recent?: RecentWrites | undefined
+  /**
+   * This isolate's running totals (GET /v1/stats `edge_store`): a write's outcome is known only
+   * after the response, so the per-call `stats` cannot report it.
+   */
+  totals?: StoreStats | undefined
 }
 
 export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions): ScoreStore {
   const stats: StoreStats = emptyStats()
+  const count = (field: keyof StoreStats, n = 1) => {
+    stats[field] += n
+    if (options.totals) options.totals[field] += n
+  }
   // The whole value expires when no call has written it for a TTL; each record also carries its
   // own expiry, which readers check (a bucket rewritten daily would otherwise keep old pairs forever).
   const expirationTtl = Math.max(KV_MIN_TTL_SECONDS, Math.floor(options.ttlSeconds))
@@ -49,21 +58,21 @@ export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions
     name: 'kv',
     stats,
     async readBucket(key: string, nowSec: number): Promise<ScoreBucket | undefined> {
-      stats.readOps++
+      count('readOps')
       let raw: ArrayBuffer | null
       try {
         raw = await kv.get(key, 'arrayBuffer')
       } catch {
-        stats.readFailures++
+        count('readFailures')
         return undefined
       }
       const { bucket, corrupt } = decodeBucket(raw === null ? new Uint8Array(0) : new Uint8Array(raw), nowSec)
-      stats.corrupt += corrupt
+      if (corrupt > 0) count('corrupt', corrupt)
       const mine = options.recent?.get(key, nowSec * 1000)
       return mine === undefined ? bucket : unionBuckets(bucket, mine, nowSec)
     },
     async writeBucket(key: string, bucket: ScoreBucket, nowSec: number): Promise<void> {
-      stats.writeOps++
+      count('writeOps')
       // What this isolate wrote under the key since the caller read it stays in (read-your-writes).
       const mine = options.recent?.get(key, nowSec * 1000)
       const value = mine === undefined ? bucket : unionBuckets(mine, bucket, nowSec)
@@ -72,7 +81,7 @@ export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions
         await kv.put(key, encodeBucket(value), { expirationTtl })
       } catch {
         // Also a synchronous throw from the binding (a value it refuses at once).
-        stats.writeFailures++
+        count('writeFailures')
       }
     },
   }
@@ -82,9 +91,9 @@ export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions
  * The edge store for a request, from the `SCORE_CACHE` binding; null when the binding is absent
  * (or is not a KV namespace), in which case the cache runs on the isolate's memory alone.
  */
-export function scoreStoreFor(binding: unknown, ttlSeconds: number, recent?: RecentWrites): ScoreStore | null {
+export function scoreStoreFor(binding: unknown, options: KvScoreStoreOptions): ScoreStore | null {
   if (typeof binding !== 'object' || binding === null) return null
   const kv = binding as Partial<KVNamespace>
   if (typeof kv.get !== 'function' || typeof kv.put !== 'function') return null
-  return createKvScoreStore(binding as KVNamespace, { ttlSeconds, recent })
+  return createKvScoreStore(binding as KVNamespace, options)
 }

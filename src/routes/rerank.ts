@@ -40,7 +40,11 @@ export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
         cacheMode: cacheModeFrom(c.req.header('cache-control')),
         namespace: cacheNamespace(config.CACHE_SHARED ? '*' : c.get('tenant'), c.req.header('x-cache-namespace')),
         waitUntil: (p) => c.executionCtx.waitUntil(p),
-        scoreStore: scoreStoreFor(c.env.SCORE_CACHE, config.CACHE_TTL_SECONDS, services.scoreCache.recentWrites),
+        scoreStore: scoreStoreFor(c.env.SCORE_CACHE, {
+          ttlSeconds: config.CACHE_TTL_SECONDS,
+          recent: services.scoreCache.recentWrites,
+          totals: services.scoreCache.edgeTotals,
+        }),
         templates: templateRegistryLoader(config, c.env, c.get('startedAt'), services.templates),
         experiments: { db: c.env.DB, tenant: c.get('tenant'), cache: services.experiments },
         memory: services.scoreCache.memoryFor(config),

@@ -2,7 +2,8 @@
  * @module routes/stats
  * `GET /v1/stats` (a sub-app mounted at `/v1/stats` in app.ts): this isolate's rolling summary of the last 5 minutes (or last 10,000
  * requests): request rate, p50/p95 latency, status classes, cache hit ratio, backend errors and
- * the share of rerank calls with a non-default instruction. Needs the `stats` scope when keys
+ * the share of rerank calls with a non-default instruction; and the edge store's (KV) operations
+ * and failures since the isolate started. Needs the `stats` scope when keys
  * are configured (auth/route-access.ts). Fleet-wide figures come from Analytics Engine.
  */
 import { Hono } from 'hono'
@@ -13,6 +14,20 @@ export const statsRoutes = new Hono<AppEnv>()
 
 statsRoutes.get('/', (c) => {
   c.header('Cache-Control', 'no-store')
-  return c.json(c.var.services.requestStats.summary(c.var.services.now()))
+  const services = c.var.services
+  const edge = services.scoreCache.edgeTotals
+  return c.json({
+    ...services.requestStats.summary(services.now()),
+    // Since this isolate started, not windowed: a write's outcome comes after its request is
+    // counted. Refused writes (KV's one write per second per key, the free plan's daily writes)
+    // show here as write_failures.
+    edge_store: {
+      reads: edge.readOps,
+      read_failures: edge.readFailures,
+      writes: edge.writeOps,
+      write_failures: edge.writeFailures,
+      corrupt_values: edge.corrupt,
+    },
+  })
 })
 statsRoutes.all('/', allowOnly('GET', 'HEAD'))

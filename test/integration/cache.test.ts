@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { decodeBucket } from '../../src/cache/score-bucket'
-import { fakeVllm, rerank, type CallOptions, type FakeInstance } from './helpers'
+import { callWorker, fakeVllm, rerank, type CallOptions, type FakeInstance } from './helpers'
 
 let seq = 0
 const uniqueQuery = (label: string) => `${label} q${Date.now().toString(36)}${seq++}`
@@ -263,6 +263,23 @@ describe('per-pair score cache', () => {
     expect(second.headers.get('cache-status')).toBe('rerank-edge; fwd=bypass; detail="lexical"')
     expect(second.json.meta.cache).toEqual({ hits: 0, misses: 2 })
     expect(first.json.usage.pairs_cached).toBe(0)
+  })
+
+  it('GET /v1/stats counts the edge store\'s writes and the ones it refused (known only after the response)', async () => {
+    const fake = fakeVllm('cache-edge-stats')
+    type EdgeStore = { reads: number; read_failures: number; writes: number; write_failures: number; corrupt_values: number }
+    const edgeStore = async () => ((await (await callWorker('/v1/stats', undefined, {})).json()) as { edge_store: EdgeStore }).edge_store
+    const before = await edgeStore()
+    await rerank({ query: uniqueQuery('edge-stats'), documents: docs(3) }, { vars: { VLLM_URLS: fake.url } })
+    // KV refuses the write (one write per second per key, or the free plan's daily writes spent).
+    const refusing = { get: async () => null, put: () => Promise.reject(new Error('KV PUT failed: 429 Too Many Requests')) }
+    const r = await rerank({ query: uniqueQuery('edge-stats-429'), documents: docs(3) }, { vars: { VLLM_URLS: fake.url, SCORE_CACHE: refusing } } as unknown as CallOptions)
+    expect(r.status).toBe(200)
+    const after = await edgeStore()
+    expect(after.writes - before.writes).toBe(2)
+    expect(after.write_failures - before.write_failures).toBe(1)
+    expect(after.reads - before.reads).toBe(2)
+    expect(after.read_failures - before.read_failures).toBe(0)
   })
 
   it('a store that throws on every operation still serves, and says so', async () => {
