@@ -165,8 +165,8 @@ async function main() {
 
   const cached: Record<string, { worker: Sample[]; bare: Sample[]; workerTp: Sample[]; bareTp: Sample[] }> = {}
   for (const s of CACHED) cached[s.name] = { worker: [], bare: [], workerTp: [], bareTp: [] }
-  type MissTarget = 'miss' | 'missBatch128' | 'missOneCall' | 'noStore' | 'forward' | 'missShort' | 'missShortBatch128' | 'missShortNoLog' | 'forwardShort' | 'missKv' | 'kvCached'
-  const miss: Record<MissTarget, Sample[]> = { miss: [], missBatch128: [], missOneCall: [], noStore: [], forward: [], missShort: [], missShortBatch128: [], missShortNoLog: [], forwardShort: [], missKv: [], kvCached: [] }
+  type MissTarget = 'miss' | 'missBatch128' | 'missOneCall' | 'noStore' | 'forward' | 'missShort' | 'missShortBatch128' | 'missShortOneCall' | 'missShortNoLog' | 'forwardShort' | 'missKv' | 'kvCached'
+  const miss: Record<MissTarget, Sample[]> = { miss: [], missBatch128: [], missOneCall: [], noStore: [], forward: [], missShort: [], missShortBatch128: [], missShortOneCall: [], missShortNoLog: [], forwardShort: [], missKv: [], kvCached: [] }
   const noLogCached: Sample[] = []
   type PeerTarget = 'direct' | 'forward' | 'worker' | 'portkey'
   const peers: Record<string, Record<PeerTarget, Sample[]>> = { '1': { direct: [], forward: [], worker: [], portkey: [] }, '8': { direct: [], forward: [], worker: [], portkey: [] } }
@@ -228,6 +228,7 @@ async function main() {
       ['forward', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(1000, realisticPassage)), connections: 1, requests: MISS_N }))],
       ['missShort', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
       ['missShortBatch128', () => measure(batch128.pid, () => bodyLoad({ url: `${batch128.w.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
+      ['missShortOneCall', () => measure(batchOne.pid, () => bodyLoad({ url: `${batchOne.w.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
       ['missShortNoLog', () => measure(workerNoLogPid, () => bodyLoad({ url: `${workerNoLog.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
       ['forwardShort', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(1000, shortPassage)), connections: 1, requests: MISS_N }))],
       ['kvCached', () => measure(workerKvColdPid, () => bodyLoad({ url: kvColdUrl, body: fixed1000, connections: 1, requests: MISS_N }))],
@@ -298,6 +299,7 @@ async function main() {
     forward: 'forward-only Worker, same-size formatted body',
     missShort: 'worker, real miss, 250-char passages',
     missShortBatch128: 'same, `BACKEND_BATCH_SIZE=128`',
+    missShortOneCall: 'same, `BACKEND_BATCH_SIZE=1000` (one upstream call)',
     missShortNoLog: 'worker, real miss, 250-char passages, `LOG_REQUESTS=false`',
     forwardShort: 'forward-only Worker, 250-char passages',
     kvCached: 'worker, the same 1,000 300–2,000-char passages every time, served from the local KV tier alone (`CACHE_MEMORY_BYTES=0`: a cold isolate; 1 read of the scope per call)',
