@@ -7,7 +7,8 @@
  *
  * What is kept, and why it is per isolate:
  *  - the score cache's memory tier (cache/memory-lru.ts) and single-flight table
- *    (cache/single-flight.ts): the fast tiers in front of KV;
+ *    (cache/single-flight.ts): the fast tiers in front of KV; and what it wrote to KV lately
+ *    (cache/recent-writes.ts) and when (cache/write-pacer.ts: one write per scope per second);
  *  - the upstream pools (backends/vllm/upstream-registry.ts): breakers and latency estimates span
  *    requests, and /healthz reads the pool the rerank routes use;
  *  - the scorers, one per parsed config (so a vLLM scorer's stated context length is remembered);
@@ -35,8 +36,10 @@ import { FailedAuthLimiter } from './auth/failed-auth-limiter'
 import { WindowLimiter } from './auth/window-limiter'
 import { ByteBoundedLru } from './cache/memory-lru'
 import { RecentWrites } from './cache/recent-writes'
+import type { ScoreBucket } from './cache/score-bucket'
 import { emptyStats, type StoreStats } from './cache/score-store'
 import { SingleFlight } from './cache/single-flight'
+import { WritePacer } from './cache/write-pacer'
 import type { Config } from './config'
 import { ExperimentCache } from './experiments/experiment-cache'
 import type { ExperimentRecord } from './experiments/experiment-schema'
@@ -69,6 +72,8 @@ export interface Services {
     readonly recentWrites: RecentWrites
     /** Edge-store operations and failures since this isolate started (GET /v1/stats `edge_store`). */
     readonly edgeTotals: StoreStats
+    /** One edge write per scope per second from this isolate (cache/write-pacer.ts). */
+    readonly edgeWrites: WritePacer<ScoreBucket>
   }
   readonly upstreams: UpstreamRegistry
   /** The scorer a config calls for (one per parsed config). */
@@ -115,6 +120,7 @@ export function createServices(options: ServicesOptions = {}): Services {
       flights: new SingleFlight(),
       recentWrites: new RecentWrites(),
       edgeTotals: emptyStats(),
+      edgeWrites: new WritePacer<ScoreBucket>({ now, sleep: (ms) => new Promise((ok) => setTimeout(ok, ms)) }),
     },
     upstreams,
     scorerFor(config) {

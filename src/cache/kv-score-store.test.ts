@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { createKvScoreStore, scoreStoreFor } from './kv-score-store'
 import { RecentWrites } from './recent-writes'
-import { decodeBucket, emptyBucket, encodeBucket, lookupBucket, mergeBucket } from './score-bucket'
+import { decodeBucket, emptyBucket, encodeBucket, lookupBucket, mergeBucket, type ScoreBucket } from './score-bucket'
 import { emptyStats } from './score-store'
+import { WritePacer } from './write-pacer'
 
 const NOW = 1_750_000_000
 
@@ -11,10 +12,19 @@ interface FakeKvOptions {
   failPut?: boolean
   /** Reads of a key answer what the first read of it saw (a KV location's edge cache, `cacheTtl`). */
   stale?: boolean
+  /** The time KV sees a write arrive (ms; default Date.now), for its one write per second per key. */
+  clock?: () => number
 }
 
-/** The KV calls the store makes, as strict as the binding: one key, `arrayBuffer`, a byte value. */
+/**
+ * The KV calls the store makes, as strict as the binding: one key, `arrayBuffer`, a byte value,
+ * and one write per second per key ("Writes to same key: 1 per second",
+ * developers.cloudflare.com/kv/platform/limits): a sooner one is refused with a 429.
+ */
 function fakeKv(options: FakeKvOptions = {}) {
+  const clock = options.clock ?? Date.now
+  const lastWrite = new Map<string, number>()
+  const refused: string[] = []
   const data = new Map<string, Uint8Array>()
   const gets: string[] = []
   const puts: Array<{ key: string; bytes: number; expirationTtl?: number }> = []
@@ -32,11 +42,17 @@ function fakeKv(options: FakeKvOptions = {}) {
     async put(key: string, value: ArrayBufferView, opts?: { expirationTtl?: number }) {
       if (!ArrayBuffer.isView(value)) throw new TypeError('expected bytes')
       if (options.failPut) throw new Error('KV PUT failed: 429 Too Many Requests')
+      const last = lastWrite.get(key)
+      if (last !== undefined && clock() - last < 1000) {
+        refused.push(key)
+        throw new Error('KV PUT failed: 429 Too Many Requests')
+      }
+      lastWrite.set(key, clock())
       puts.push({ key, bytes: value.byteLength, ...(opts?.expirationTtl === undefined ? {} : { expirationTtl: opts.expirationTtl }) })
       data.set(key, new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice())
     },
   }
-  return { kv: kv as unknown as KVNamespace, data, gets, puts }
+  return { kv: kv as unknown as KVNamespace, data, gets, puts, refused }
 }
 
 const id = (n: number) => {
@@ -100,11 +116,13 @@ describe('KV score store', () => {
   })
 
   it('reads its own writes: a stale read of the key (KV\'s edge cache) cannot make a merge drop them', async () => {
-    const f = fakeKv({ stale: true })
+    let t = NOW * 1000
+    const f = fakeKv({ stale: true, clock: () => t })
     const recent = new RecentWrites()
     const store = createKvScoreStore(f.kv, { ttlSeconds: 3600, recent })
     const first = await store.readBucket('b1:aa', NOW) // seen empty: later reads of this location say so too
     await store.writeBucket('b1:aa', mergeBucket(first ?? emptyBucket(), [[id(1), { score: 0.1 }]], NOW + 3600), NOW)
+    t += 5000
     const second = await store.readBucket('b1:aa', NOW + 5)
     expect(lookupBucket(second ?? emptyBucket(), [id(1)])).toEqual([{ score: 0.1 }])
     // Even a merge into the stale value keeps the first write's pair.
@@ -112,12 +130,48 @@ describe('KV score store', () => {
     const stored = decodeBucket(f.data.get('b1:aa') ?? new Uint8Array(0), NOW + 5).bucket
     expect(lookupBucket(stored, [id(1), id(2)])).toEqual([{ score: 0.1 }, { score: 0.2 }])
     // Without the isolate's record of its writes, the second write would have dropped it.
-    const forgetful = fakeKv({ stale: true })
+    const forgetful = fakeKv({ stale: true, clock: () => t })
     const plain = createKvScoreStore(forgetful.kv, { ttlSeconds: 3600 })
     await plain.readBucket('b1:aa', NOW)
     await plain.writeBucket('b1:aa', mergeBucket(emptyBucket(), [[id(1), { score: 0.1 }]], NOW + 3600), NOW)
+    t += 5000
     await plain.writeBucket('b1:aa', mergeBucket((await plain.readBucket('b1:aa', NOW + 5)) ?? emptyBucket(), [[id(2), { score: 0.2 }]], NOW + 3600), NOW + 5)
     expect(lookupBucket(decodeBucket(forgetful.data.get('b1:aa') ?? new Uint8Array(0), NOW + 5).bucket, [id(1), id(2)])).toEqual([undefined, { score: 0.2 }])
+  })
+
+  it('paces writes of one key to KV\'s one a second: a burst lands whole, in two writes', async () => {
+    let t = NOW * 1000
+    const sleepers: Array<() => void> = []
+    const pacer = new WritePacer<ScoreBucket>({ now: () => t, sleep: () => new Promise<void>((ok) => sleepers.push(ok)) })
+    const burst = async (f: ReturnType<typeof fakeKv>, paced: WritePacer<ScoreBucket> | undefined) => {
+      const totals = emptyStats()
+      const recent = new RecentWrites()
+      const writes: Array<Promise<void>> = []
+      // Five calls in the same 50 ms, each adding its own pair to what it read (an empty scope).
+      for (let i = 1; i <= 5; i++) {
+        const store = createKvScoreStore(f.kv, { ttlSeconds: 3600, recent, totals, pacer: paced })
+        const read = (await store.readBucket('b1:aa', NOW)) ?? emptyBucket()
+        writes.push(store.writeBucket('b1:aa', mergeBucket(read, [[id(i), { score: i / 10 }]], NOW + 3600), NOW))
+        t += 10
+      }
+      t += 1000
+      for (const wake of sleepers.splice(0)) wake()
+      await Promise.all(writes)
+      return { totals, stored: decodeBucket(f.data.get('b1:aa') ?? new Uint8Array(0), NOW).bucket }
+    }
+    const paced = fakeKv({ clock: () => t })
+    const p = await burst(paced, pacer)
+    expect(lookupBucket(p.stored, [1, 2, 3, 4, 5].map(id)).map((v) => v?.score)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5])
+    expect(paced.puts).toHaveLength(2)
+    expect(paced.refused).toEqual([])
+    expect(p.totals).toMatchObject({ writeOps: 2, writeFailures: 0, writesMerged: 3 })
+    // Unpaced, KV refuses four of the five writes and keeps only the first call's pair (the
+    // isolate remembers the others, but no later write carries them there).
+    const unpaced = fakeKv({ clock: () => t })
+    const u = await burst(unpaced, undefined)
+    expect(unpaced.refused).toHaveLength(4)
+    expect(u.totals).toMatchObject({ writeOps: 5, writeFailures: 4, writesMerged: 0 })
+    expect(lookupBucket(u.stored, [1, 2, 3, 4, 5].map(id)).map((v) => v?.score)).toEqual([0.1, undefined, undefined, undefined, undefined])
   })
 
   it('adds every operation and failure to the isolate\'s running totals too', async () => {
@@ -131,8 +185,8 @@ describe('KV score store', () => {
     const corrupt = fakeKv()
     corrupt.data.set('b1:aa', new Uint8Array([1, 2, 3]))
     await createKvScoreStore(corrupt.kv, { ttlSeconds: 60, totals }).readBucket('b1:aa', NOW)
-    expect(totals).toEqual({ readOps: 3, writeOps: 2, readFailures: 1, writeFailures: 1, corrupt: 1 })
-    expect(ok.stats).toEqual({ readOps: 1, writeOps: 1, readFailures: 0, writeFailures: 0, corrupt: 0 })
+    expect(totals).toEqual({ readOps: 3, writeOps: 2, readFailures: 1, writeFailures: 1, writesMerged: 0, corrupt: 1 })
+    expect(ok.stats).toEqual({ readOps: 1, writeOps: 1, readFailures: 0, writeFailures: 0, writesMerged: 0, corrupt: 0 })
   })
 
   it('is only built for something that looks like a KV binding', () => {

@@ -20,7 +20,8 @@
  * scope it is one read and one write. What that gives up is in `score-bucket`: concurrent writers
  * of one scope in different isolates keep only the last one's additions, and one key takes one
  * write per second; a lost or refused write costs GPU time later, never a wrong score. Within an
- * isolate, reads and writes include what it wrote in the last minute (`recent-writes`).
+ * isolate, reads and writes include what it wrote in the last minute (`recent-writes`), and its
+ * writes of one key are paced to one a second, the ones in between merged (`write-pacer`).
  *
  * KV is eventually consistent (writes reach other locations within about 60 s): a pair scored
  * elsewhere in the last minute may miss and be scored again. Reads keep KV's default edge
@@ -30,6 +31,7 @@
 import type { RecentWrites } from './recent-writes'
 import { decodeBucket, encodeBucket, unionBuckets, type ScoreBucket } from './score-bucket'
 import { emptyStats, type ScoreStore, type StoreStats } from './score-store'
+import type { WritePacer } from './write-pacer'
 
 /** KV's minimum `expirationTtl` (developers.cloudflare.com/kv/api/write-key-value-pairs). */
 export const KV_MIN_TTL_SECONDS = 60
@@ -43,6 +45,11 @@ export interface KvScoreStoreOptions {
    * after the response, so the per-call `stats` cannot report it.
    */
   totals?: StoreStats | undefined
+  /**
+   * This isolate's pacing of writes per key (`write-pacer`: KV takes one write per second per
+   * key); absent: every write is sent at once.
+   */
+  pacer?: WritePacer<ScoreBucket> | undefined
 }
 
 export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions): ScoreStore {
@@ -72,17 +79,25 @@ export function createKvScoreStore(kv: KVNamespace, options: KvScoreStoreOptions
       return mine === undefined ? bucket : unionBuckets(bucket, mine, nowSec)
     },
     async writeBucket(key: string, bucket: ScoreBucket, nowSec: number): Promise<void> {
-      count('writeOps')
       // What this isolate wrote under the key since the caller read it stays in (read-your-writes).
       const mine = options.recent?.get(key, nowSec * 1000)
       const value = mine === undefined ? bucket : unionBuckets(mine, bucket, nowSec)
       options.recent?.set(key, value, nowSec * 1000)
-      try {
-        await kv.put(key, encodeBucket(value), { expirationTtl })
-      } catch {
-        // Also a synchronous throw from the binding (a value it refuses at once).
-        count('writeFailures')
+      const send = async (v: ScoreBucket) => {
+        count('writeOps')
+        try {
+          await kv.put(key, encodeBucket(v), { expirationTtl })
+        } catch {
+          // Also a synchronous throw from the binding (a value it refuses at once).
+          count('writeFailures')
+        }
       }
+      if (options.pacer === undefined) return send(value)
+      // A value waiting for the key's interval already holds what this isolate wrote before;
+      // the later value wins where both hold a pair.
+      const paced = options.pacer.write(key, value, { send, merge: (older, newer) => unionBuckets(older, newer, nowSec) })
+      if (paced.outcome === 'merged') count('writesMerged')
+      return paced.done
     },
   }
 }

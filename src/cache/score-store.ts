@@ -14,6 +14,11 @@ export interface StoreStats {
   writeOps: number
   readFailures: number
   writeFailures: number
+  /**
+   * Writes that joined another call's write waiting for the key's interval (`write-pacer`): their
+   * pairs went out in that write, so they are not in `writeOps`.
+   */
+  writesMerged: number
   /** Stored records (or whole values) that were not valid: ignored, treated as misses. */
   corrupt: number
 }
@@ -27,10 +32,14 @@ export interface ScoreStore {
    * store could not be read (counted in `stats.readFailures`). Never throws.
    */
   readBucket(key: string, nowSec: number): Promise<ScoreBucket | undefined>
-  /** Replaces the value under `key`; a failure is counted in `stats.writeFailures`, never thrown. */
+  /**
+   * Replaces the value under `key` (possibly later, merged with other writes of the key: a store
+   * may pace its writes); resolves once it was sent. A failure is counted in
+   * `stats.writeFailures`, never thrown.
+   */
   writeBucket(key: string, bucket: ScoreBucket, nowSec: number): Promise<void>
 }
 
 export function emptyStats(): StoreStats {
-  return { readOps: 0, writeOps: 0, readFailures: 0, writeFailures: 0, corrupt: 0 }
+  return { readOps: 0, writeOps: 0, readFailures: 0, writeFailures: 0, writesMerged: 0, corrupt: 0 }
 }

@@ -135,7 +135,7 @@ const OPERATIONS: OperationDoc[] = [
     path: '/v1/stats',
     operationId: 'stats',
     summary: 'Rolling request statistics',
-    description: "This isolate's summary of the last 5 minutes (or 10,000 requests): request rate, p50/p95 latency, status classes, cache hit ratio, backend errors, what the cache saved the GPU; and `edge_store`, the KV score tier's reads, writes and their failures since the isolate started. Needs the `stats` scope when API keys are configured.",
+    description: "This isolate's summary of the last 5 minutes (or 10,000 requests): request rate, p50/p95 latency, status classes, cache hit ratio, backend errors, what the cache saved the GPU; and `edge_store`, the KV score tier's reads, writes, their failures and the writes merged into a later one (one write per scope per second) since the isolate started. Needs the `stats` scope when API keys are configured.",
     tags: ['Service'],
     security: 'optional-bearer',
     responses: { 200: { description: 'The summary.' } },

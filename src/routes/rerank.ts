@@ -44,6 +44,7 @@ export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
           ttlSeconds: config.CACHE_TTL_SECONDS,
           recent: services.scoreCache.recentWrites,
           totals: services.scoreCache.edgeTotals,
+          pacer: services.scoreCache.edgeWrites,
         }),
         templates: templateRegistryLoader(config, c.env, c.get('startedAt'), services.templates),
         experiments: { db: c.env.DB, tenant: c.get('tenant'), cache: services.experiments },

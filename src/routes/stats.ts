@@ -19,13 +19,15 @@ statsRoutes.get('/', (c) => {
   return c.json({
     ...services.requestStats.summary(services.now()),
     // Since this isolate started, not windowed: a write's outcome comes after its request is
-    // counted. Refused writes (KV's one write per second per key, the free plan's daily writes)
-    // show here as write_failures.
+    // counted. Refused writes (KV's one write per second per key from another isolate, the free
+    // plan's daily writes) show here as write_failures; writes this isolate held back for the
+    // key's second and merged into one as writes_merged.
     edge_store: {
       reads: edge.readOps,
       read_failures: edge.readFailures,
       writes: edge.writeOps,
       write_failures: edge.writeFailures,
+      writes_merged: edge.writesMerged,
       corrupt_values: edge.corrupt,
     },
   })

@@ -19,7 +19,7 @@ import { hashApiKey } from '../../src/auth/key-digest'
 import { createApp } from '../../src/app'
 import worker from '../../src/index'
 import type { Env } from '../../src/app-env'
-import { testEnv } from './helpers'
+import { testEnv, workerEnv } from './helpers'
 
 // ── endpoints ───────────────────────────────────────────────────────────────────────────────
 
@@ -111,7 +111,7 @@ async function send(req: Sent): Promise<Outcome> {
     ...(withBody ? { body: req.body } : {}),
   })
   const ctx = createExecutionContext()
-  const env = { ...testEnv, ...QUIET, ...(req.vars ?? {}) } as Env
+  const env = { ...workerEnv, ...QUIET, ...(req.vars ?? {}) } as Env
   const res = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx)
   await waitOnExecutionContext(ctx)
   sent++

@@ -9,6 +9,34 @@ import type { Env } from '../../src/app-env'
 
 export const testEnv = env as unknown as Env & { FAKE_VLLM_URL: string }
 
+/** When each score-cache key was last written (across every call of this test file's isolate). */
+const lastScoreWrite = new Map<string, number>()
+
+/**
+ * The score cache's KV as strict as Cloudflare's: the local simulator takes any number of writes
+ * to a key, KV one per second per key ("Writes to same key: 1 per second",
+ * developers.cloudflare.com/kv/platform/limits), refusing the rest with a 429. Reads and lists go
+ * to the real local binding.
+ */
+function strictScoreCache(kv: KVNamespace): KVNamespace {
+  return {
+    get: kv.get.bind(kv),
+    getWithMetadata: kv.getWithMetadata.bind(kv),
+    list: kv.list.bind(kv),
+    delete: kv.delete.bind(kv),
+    async put(key: string, value: never, options?: KVNamespacePutOptions) {
+      const now = Date.now()
+      const last = lastScoreWrite.get(key)
+      if (last !== undefined && now - last < 1000) throw new Error('KV PUT failed: 429 Too Many Requests')
+      lastScoreWrite.set(key, now)
+      await kv.put(key, value, options)
+    },
+  } as unknown as KVNamespace
+}
+
+/** The env the worker is called with: the real local bindings, the score cache's KV kept strict. */
+export const workerEnv: Env & { FAKE_VLLM_URL: string } = { ...testEnv, SCORE_CACHE: strictScoreCache(testEnv.SCORE_CACHE as KVNamespace) }
+
 export interface FakeInstance {
   url: string
   control(patch: Record<string, unknown>): Promise<void>
@@ -62,7 +90,7 @@ export async function callWorker(path: string, body?: unknown, options: CallOpti
   else if (body !== undefined) init.body = JSON.stringify(body)
   const request = new Request(`http://rerank.test${path}`, init)
   const ctx = createExecutionContext()
-  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, { ...testEnv, ...(options.vars ?? {}) }, ctx)
+  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, { ...workerEnv, ...(options.vars ?? {}) }, ctx)
   await waitOnExecutionContext(ctx)
   return response
 }
@@ -118,7 +146,7 @@ export async function callWorkerWithBindings(
   else if (body !== undefined) init.body = JSON.stringify(body)
   const request = new Request(`http://rerank.test${path}`, init)
   const ctx = createExecutionContext()
-  const env = { ...testEnv, ...(options.vars ?? {}), ...bindings } as Env
+  const env = { ...workerEnv, ...(options.vars ?? {}), ...bindings } as Env
   const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx)
   await waitOnExecutionContext(ctx)
   return response
