@@ -303,7 +303,7 @@ async function main() {
     missShortNoLog: 'worker, real miss, 250-char passages, `LOG_REQUESTS=false`',
     forwardShort: 'forward-only Worker, 250-char passages',
     kvCached: 'worker, the same 1,000 300–2,000-char passages every time, served from the local KV tier alone (`CACHE_MEMORY_BYTES=0`: a cold isolate; 1 read of the scope per call)',
-    missKv: 'worker, real miss, 300–2,000-char passages, with the local KV tier (1,000 pair digests; 1 read of the scope\'s value, full at 4,096 pairs after the first rounds, and 1 write in `waitUntil`; the KV simulator runs in the same workerd)',
+    missKv: 'worker, real miss, 300–2,000-char passages, with the local KV tier (1,000 pair digests; 1 read of the scope\'s value, full at 4,096 pairs after the first rounds, and 1 write in `waitUntil`, paced since c79ca8d to one per scope per second: 12 back-to-back calls on one query now send about one write a second, the others merged into it; the KV simulator runs in the same workerd)',
   }
   for (const t of Object.keys(miss) as MissTarget[]) lines.push(`| ${missLabel[t]} | ${col(miss[t], 'cpu', 2)} | ${col(miss[t], 'cpuMain', 2)} | ${col(miss[t], 'p50', 1)} |`)
   lines.push('')
