@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { apiKeysVar } from './auth/api-keys'
 import { foldingVar } from './documents/folding-options'
 import { gpuTokensPerSecondVar } from './cache/gpu-savings'
+import { minSubrequests } from './backends/subrequest-budget'
 
 const int = (def: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(def)
@@ -67,6 +68,12 @@ export const configSchema = z.object({
   FALLBACK: z.enum(['error', 'lexical']).default('error'),
   /** Tries per upstream call, first included (retries only where safe: upstream-retry.ts). */
   UPSTREAM_MAX_ATTEMPTS: int(3, 1, 10),
+  /**
+   * Subrequests one invocation may make on the Workers plan this runs on: 50 on Free (the
+   * default), 10,000 on Paid unless `[limits] subrequests` lowers it. A call is split into no more
+   * upstream batches than fit, every attempt counted (backends/subrequest-budget.ts).
+   */
+  MAX_SUBREQUESTS: int(50, 1, 100_000),
   /**
    * Per-attempt timeout in ms so a hung upstream is retried elsewhere within the deadline.
    * Unset: half of BACKEND_TIMEOUT_MS (upstream-pool.ts defaultAttemptTimeoutMs); 0 = the whole deadline.
@@ -141,6 +148,12 @@ export function parseConfig(env: ConfigEnv): Config {
   }
   if (Boolean(parsed.data.VLLM_ACCESS_CLIENT_ID) !== Boolean(parsed.data.VLLM_ACCESS_CLIENT_SECRET)) {
     throw new ConfigError('invalid configuration var VLLM_ACCESS_CLIENT_SECRET: set both VLLM_ACCESS_CLIENT_ID and VLLM_ACCESS_CLIENT_SECRET, or neither')
+  }
+  const needed = minSubrequests(parsed.data.UPSTREAM_MAX_ATTEMPTS)
+  if (parsed.data.MAX_SUBREQUESTS < needed) {
+    throw new ConfigError(
+      `invalid configuration var MAX_SUBREQUESTS: ${parsed.data.MAX_SUBREQUESTS} leaves no room for one upstream call's ${parsed.data.UPSTREAM_MAX_ATTEMPTS} attempts (at least ${needed})`
+    )
   }
   const config: Config = { ...parsed.data, backend: parsed.data.VLLM_URLS.length > 0 ? 'vllm' : 'lexical' }
   memo.set(env, config)

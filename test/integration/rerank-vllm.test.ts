@@ -154,6 +154,24 @@ describe('POST /v1/rerank with a vLLM backend', () => {
     for (const r of reqs) r.parsed?.documents.forEach((d, i) => byDoc.set(d, r.scores?.[i] ?? -1))
     for (const r of json.results) expect(r.relevance_score).toBe(byDoc.get(docs[r.index] ?? ''))
   })
+
+  it('never splits a call into more upstream calls than the plan\'s subrequests allow (Miniflare enforces no such limit; Cloudflare does)', async () => {
+    const fake = fakeVllm('subrequests')
+    const docs = Array.from({ length: 2000 }, (_, i) => `passage ${i} about topic ${i % 7}`)
+    // 2,000 pairs at most 10 a call would be 200 fetches, four times the Workers Free plan's 50
+    // subrequests; with 3 attempts a batch and 8 kept for KV and D1, the call goes as 14 batches.
+    const vars = { VLLM_URLS: fake.url, BACKEND_BATCH_SIZE: '10', MAX_DOCUMENTS: '2000', MAX_SUBREQUESTS: '50' }
+    const { status, json } = await rerank({ query: 'topic 3', documents: docs }, { vars })
+    expect(status).toBe(200)
+    expect(json.results).toHaveLength(2000)
+    const reqs = await fake.requests()
+    expect(reqs).toHaveLength(14)
+    expect(reqs.reduce((n, r) => n + r.body.documents.length, 0)).toBe(2000)
+    // A budget that cannot hold one batch's attempts is a configuration error, named.
+    const bad = await rerank({ query: 'q', documents: ['a'] }, { vars: { VLLM_URLS: fake.url, MAX_SUBREQUESTS: '10' } })
+    expect(bad.status).toBe(500)
+    expect(bad.json.error.message).toBe("invalid configuration var MAX_SUBREQUESTS: 10 leaves no room for one upstream call's 3 attempts (at least 11)")
+  })
 })
 
 /** What the strict fake records beyond the shared helper's shape. */

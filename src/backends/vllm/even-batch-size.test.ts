@@ -27,4 +27,12 @@ describe('evenBatchSize', () => {
       { numRuns: 5000 }
     )
   })
+
+  it('never splits into more than maxBatches, however small the size asked', () => {
+    expect(evenBatchSize(2000, 10, 14)).toBe(143) // 14 batches (13 of 143, one of 141), not 200 of 10
+    expect(Math.ceil(2000 / evenBatchSize(2000, 10, 14))).toBe(14)
+    expect(evenBatchSize(1000, 256, 14)).toBe(250) // under the bound: unchanged
+    expect(evenBatchSize(10_000, 256, 4)).toBe(2500)
+    expect(evenBatchSize(5, 1, 1)).toBe(5)
+  })
 })

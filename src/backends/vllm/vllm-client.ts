@@ -9,8 +9,9 @@
  * skip the budget; a batch the backend still rejects for length is re-cut to the length it states
  * and sent again (context-length-tokens.ts).
  *
- * Large candidate sets are split into as few even batches of at most `batchSize` as that allows,
- * sent concurrently, at most `MAX_CONCURRENT_UPSTREAM` at a time: a Worker may hold 6 simultaneous
+ * Large candidate sets are split into as few even batches of at most `batchSize` as that allows
+ * (and never into more than the call's subrequest budget allows: subrequest-budget.ts), sent
+ * concurrently, at most `MAX_CONCURRENT_UPSTREAM` at a time: a Worker may hold 6 simultaneous
  * outgoing connections (developers.cloudflare.com/workers/platform/limits, "Simultaneous open
  * connections"). Why few: vLLM schedules every pair of a call as its own engine request
  * (`--max-num-seqs` caps pairs, not calls), so on one replica one call of 1,000 pairs keeps the GPU
@@ -48,6 +49,8 @@ export interface VllmScorerOptions {
   accessToken?: { clientId: string; clientSecret: string } | undefined
   model: string
   batchSize: number
+  /** Most batches one call is split into (the subrequest budget: backends/subrequest-budget.ts); default: no bound. */
+  maxBatches?: number | undefined
   /** Tokens one formatted pair may take (MAX_MODEL_LEN: vLLM's `--max-model-len`). */
   maxModelLen: number
   /** The exact Qwen3 token counter; default: the real tokenizer, loaded on first need. */
@@ -92,7 +95,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
   async function scoreSent(request: ScoreRequest, opts: ScoreOptions): Promise<ScoreResult> {
     const n = request.documents.length
     const batches: Array<{ start: number; docs: readonly string[] }> = []
-    const size = evenBatchSize(n, options.batchSize)
+    const size = evenBatchSize(n, options.batchSize, options.maxBatches)
     for (let start = 0; start < n; start += size) {
       batches.push({ start, docs: request.documents.slice(start, start + size) })
     }

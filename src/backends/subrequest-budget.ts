@@ -1,0 +1,36 @@
+/**
+ * @module subrequest-budget
+ * How many upstream calls one rerank call may be split into, so that it stays within the
+ * platform's subrequests per invocation. Pure.
+ *
+ * A Worker invocation may make only so many subrequests (fetch() calls, and calls to Cloudflare
+ * services such as KV and D1): 50 on the Workers Free plan, 10,000 by default on Paid, which
+ * `[limits] subrequests` in wrangler.toml may lower (developers.cloudflare.com/workers/platform/
+ * limits, "Subrequests"); past it the next one throws. Nothing enforces that locally (Miniflare
+ * passes no such limit to workerd), so a call split into many small batches (a low
+ * BACKEND_BATCH_SIZE, a high MAX_DOCUMENTS) would work under `npm start` and fail on Cloudflare's
+ * free plan with 502s. MAX_SUBREQUESTS states the limit; a call keeps every upstream attempt of
+ * every batch inside it by sending fewer, larger batches when it must.
+ */
+
+/**
+ * Subrequests a rerank call may make besides its upstream calls: the score cache's KV read and
+ * write, the TEMPLATES_KV read, the experiment definition read, and the exposure insert with its
+ * two retries (experiments/exposure-repo.ts), plus one spare.
+ */
+export const RESERVED_SUBREQUESTS = 8
+
+/** The fewest subrequests MAX_SUBREQUESTS may allow: the reserve and one batch's attempts. */
+export function minSubrequests(attemptsPerBatch: number): number {
+  return RESERVED_SUBREQUESTS + Math.max(1, attemptsPerBatch)
+}
+
+/**
+ * Most upstream batches one call may be split into: each may take `attemptsPerBatch` fetches
+ * (UPSTREAM_MAX_ATTEMPTS) within what the reserve leaves. A batch the backend refuses for length
+ * is re-cut and sent again (vllm-client.ts), which can spend more; the exact token budget makes
+ * that the exception (a MAX_MODEL_LEN set above the server's).
+ */
+export function maxUpstreamBatches(maxSubrequests: number, attemptsPerBatch: number): number {
+  return Math.max(1, Math.floor((maxSubrequests - RESERVED_SUBREQUESTS) / Math.max(1, attemptsPerBatch)))
+}
