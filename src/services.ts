@@ -120,7 +120,11 @@ export function createServices(options: ServicesOptions = {}): Services {
       flights: new SingleFlight(),
       recentWrites: new RecentWrites(),
       edgeTotals: emptyStats(),
-      edgeWrites: new WritePacer<ScoreBucket>({ now, sleep: (ms) => new Promise((ok) => setTimeout(ok, ms)) }),
+      edgeWrites: new WritePacer<ScoreBucket>({
+        now,
+        sleep: (ms) => new Promise((ok) => setTimeout(ok, ms)),
+        sizeOf: (bucket) => bucket.records.byteLength,
+      }),
     },
     upstreams,
     scorerFor(config) {

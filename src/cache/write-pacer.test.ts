@@ -158,4 +158,23 @@ describe('write pacer', () => {
     await waiting.done
     expect(sent.at(-1)).toEqual({ at: time.now(), value: [1, 2] })
   })
+
+  it('holds back at most maxWaitingBytes: past it a write goes at once, unpaced', async () => {
+    const time = manualTime()
+    const pacer = new WritePacer<number[]>({ now: time.now, sleep: time.sleep, sizeOf: (v) => v.length, maxWaitingBytes: 3 })
+    const { sent, how } = recorder(time)
+    pacer.write('b1:a', [1], how)
+    expect(pacer.write('b1:a', [2, 3], how).outcome).toBe('deferred')
+    pacer.write('b1:b', [9], how)
+    // 2 bytes held for b1:a; 2 more for b1:b would pass 3.
+    expect(pacer.write('b1:b', [7, 8], how).outcome).toBe('sent')
+    expect(pacer.write('b1:a', [4], how).outcome).toBe('merged') // 3 bytes: at the bound, not past it
+    expect(pacer.waitingBytes).toBe(3)
+    expect(pacer.write('b1:a', [5], how).outcome).toBe('sent')
+    await time.advance(0)
+    expect(sent.map((x) => x.value)).toEqual([[1], [9], [7, 8], [5]])
+    await time.advance(1000)
+    expect(sent.map((x) => x.value)).toEqual([[1], [9], [7, 8], [5], [2, 3, 4]])
+    expect(pacer.waitingBytes).toBe(0)
+  })
 })

@@ -27,12 +27,22 @@ export const KV_WRITE_INTERVAL_MS = 1000
 /** Above this many keys tracked, the ones with nothing pending whose interval has passed are dropped. */
 const SWEEP_AT_KEYS = 256
 
-export interface WritePacerOptions {
+/**
+ * Most bytes of values held back at once (`sizeOf`): 32 full scopes of 4,096 pairs. A write that
+ * would go past it is sent at once instead, as if unpaced (KV may refuse it; it is counted), so a
+ * burst over many busy scopes cannot grow the isolate's memory (128 MB) without bound.
+ */
+export const MAX_WAITING_BYTES = 4 * 1024 * 1024
+
+export interface WritePacerOptions<V> {
   intervalMs?: number
   /** Milliseconds since the epoch (the isolate's clock: services.ts). */
   now: () => number
   /** Resolves after `ms` milliseconds (a timer: services.ts). */
   sleep: (ms: number) => Promise<void>
+  /** The bytes a value holds (default 0: unbounded), against `maxWaitingBytes`. */
+  sizeOf?: (value: V) => number
+  maxWaitingBytes?: number
 }
 
 export interface PacedWrite<V> {
@@ -48,11 +58,17 @@ export interface PacedWrite<V> {
  */
 export type PacedOutcome = 'sent' | 'deferred' | 'merged'
 
+interface Waiting<V> {
+  value: V
+  bytes: number
+  done: Promise<void>
+}
+
 interface Slot<V> {
   /** When the next write of the key may be sent (Infinity while one is in flight). */
   nextAt: number
   inFlight?: Promise<void>
-  waiting?: { value: V; done: Promise<void> }
+  waiting?: Waiting<V>
 }
 
 export class WritePacer<V> {
@@ -60,12 +76,22 @@ export class WritePacer<V> {
   readonly #intervalMs: number
   readonly #now: () => number
   readonly #sleep: (ms: number) => Promise<void>
+  readonly #sizeOf: (value: V) => number
+  readonly #maxWaitingBytes: number
+  #waitingBytes = 0
   #sweepAt = SWEEP_AT_KEYS
 
-  constructor(options: WritePacerOptions) {
+  constructor(options: WritePacerOptions<V>) {
     this.#intervalMs = options.intervalMs ?? KV_WRITE_INTERVAL_MS
     this.#now = options.now
     this.#sleep = options.sleep
+    this.#sizeOf = options.sizeOf ?? (() => 0)
+    this.#maxWaitingBytes = options.maxWaitingBytes ?? MAX_WAITING_BYTES
+  }
+
+  /** Bytes of values held back now. */
+  get waitingBytes(): number {
+    return this.#waitingBytes
   }
 
   /** Keys tracked (each with a write in flight, waiting, or sent less than an interval ago). */
@@ -79,9 +105,18 @@ export class WritePacer<V> {
    */
   write(key: string, value: V, how: PacedWrite<V>): { outcome: PacedOutcome; done: Promise<void> } {
     const slot = this.#slots.get(key)
-    if (slot?.waiting !== undefined) {
-      slot.waiting.value = how.merge(slot.waiting.value, value)
-      return { outcome: 'merged', done: slot.waiting.done }
+    const waiting = slot?.waiting
+    if (waiting !== undefined) {
+      const merged = how.merge(waiting.value, value)
+      const bytes = this.#sizeOf(merged)
+      if (this.#waitingBytes - waiting.bytes + bytes <= this.#maxWaitingBytes) {
+        waiting.value = merged
+        this.#waitingBytes += bytes - waiting.bytes
+        waiting.bytes = bytes
+        return { outcome: 'merged', done: waiting.done }
+      }
+      // Over the bound: this value goes now, unpaced (it holds what it was given to write).
+      return { outcome: 'sent', done: this.#sendUnpaced(value, how) }
     }
     if (slot === undefined || (slot.inFlight === undefined && this.#now() >= slot.nextAt)) {
       const fresh: Slot<V> = { nextAt: Number.POSITIVE_INFINITY }
@@ -90,16 +125,29 @@ export class WritePacer<V> {
       this.#sweep()
       return { outcome: 'sent', done: this.#send(fresh, value, how) }
     }
-    const waiting: { value: V; done: Promise<void> } = { value, done: Promise.resolve() }
-    waiting.done = (async () => {
+    const bytes = this.#sizeOf(value)
+    if (this.#waitingBytes + bytes > this.#maxWaitingBytes) return { outcome: 'sent', done: this.#sendUnpaced(value, how) }
+    const held: Waiting<V> = { value, bytes, done: Promise.resolve() }
+    this.#waitingBytes += bytes
+    held.done = (async () => {
       if (slot.inFlight !== undefined) await slot.inFlight
       const wait = slot.nextAt - this.#now()
       if (wait > 0) await this.#sleep(wait)
       slot.waiting = undefined
-      await this.#send(slot, waiting.value, how)
+      this.#waitingBytes -= held.bytes
+      await this.#send(slot, held.value, how)
     })()
-    slot.waiting = waiting
-    return { outcome: 'deferred', done: waiting.done }
+    slot.waiting = held
+    return { outcome: 'deferred', done: held.done }
+  }
+
+  /** A send outside the key's pacing (the waiting bound was reached); it does not move the key's interval. */
+  async #sendUnpaced(value: V, how: PacedWrite<V>): Promise<void> {
+    try {
+      await how.send(value)
+    } catch {
+      // As in #send.
+    }
   }
 
   #send(slot: Slot<V>, value: V, how: PacedWrite<V>): Promise<void> {
