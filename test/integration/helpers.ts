@@ -34,6 +34,29 @@ function strictScoreCache(kv: KVNamespace): KVNamespace {
   } as unknown as KVNamespace
 }
 
+/**
+ * An ANALYTICS binding as strict as the runtime's (workerd src/workerd/api/analytics-engine-impl.h):
+ * at most 20 blobs, 20 doubles and 1 index of at most 96 bytes, blobs of at most 5,120 bytes in all
+ * (UTF-8); past any of them `writeDataPoint` throws a TypeError and the point is lost. The local
+ * binding (`wrangler dev`, Miniflare) accepts anything. Accepted points are kept in `points`.
+ */
+export function strictAnalytics(): { points: AnalyticsEngineDataPoint[]; writeDataPoint: (point?: AnalyticsEngineDataPoint) => void } {
+  const points: AnalyticsEngineDataPoint[] = []
+  const size = (v: unknown) => (typeof v === 'string' ? new TextEncoder().encode(v).byteLength : v instanceof ArrayBuffer ? v.byteLength : 0)
+  return {
+    points,
+    writeDataPoint(point = {}) {
+      const { blobs = [], doubles = [], indexes = [] } = point
+      if (blobs.length > 20) throw new TypeError('writeDataPoint(): Maximum of 20 blobs supported.')
+      if (doubles.length > 20) throw new TypeError('writeDataPoint(): Maximum of 20 doubles supported.')
+      if (indexes.length > 1) throw new TypeError('writeDataPoint(): Maximum of 1 indexes supported.')
+      if (indexes.length === 1 && size(indexes[0]) > 96) throw new TypeError('writeDataPoint(): Size of indexes[0] exceeds 96 bytes).')
+      if (blobs.reduce((n: number, b) => n + size(b), 0) > 5120) throw new TypeError('writeDataPoint(): Cumulative size of blobs exceeds 5120 bytes).')
+      points.push(point)
+    },
+  }
+}
+
 /** The env the worker is called with: the real local bindings, the score cache's KV kept strict. */
 export const workerEnv: Env & { FAKE_VLLM_URL: string } = { ...testEnv, SCORE_CACHE: strictScoreCache(testEnv.SCORE_CACHE as KVNamespace) }
 
