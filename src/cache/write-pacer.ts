@@ -17,6 +17,12 @@
  * do not coordinate: two of them writing one key within the same second can still collide (KV
  * refuses one; `kv-score-store` counts it in `write_failures`).
  *
+ * No promise crosses calls: on Workers a call waiting (in `waitUntil`) on a promise another
+ * request settles has no I/O of its own pending, so the runtime may end its context first
+ * ("IoContext dropped queued cross-context actions", seen with `npm start`). A merged call
+ * therefore returns at once (the waiting call's own `waitUntil` carries the write), and a deferred
+ * one learns that the write in flight was acknowledged by polling a flag on its own timer.
+ *
  * No I/O, clock or timer of its own: the caller's `send` does the I/O, and the clock and the
  * timer are injected (services.ts; tests pass their own).
  */
@@ -26,6 +32,9 @@ export const KV_WRITE_INTERVAL_MS = 1000
 
 /** Above this many keys tracked, the ones with nothing pending whose interval has passed are dropped. */
 const SWEEP_AT_KEYS = 256
+
+/** How often a deferred write looks whether the write in flight before it was acknowledged. */
+export const IN_FLIGHT_POLL_MS = 50
 
 /**
  * Most bytes of values held back at once (`sizeOf`): 32 full scopes of 4,096 pairs. A write that
@@ -54,7 +63,8 @@ export interface PacedWrite<V> {
 
 /**
  * `sent`: sent at once; `deferred`: this call's value will be sent when the interval has passed
- * (merged with later ones); `merged`: joined a deferred write already waiting.
+ * (merged with later ones); `merged`: joined a deferred write already waiting (its `done` is
+ * already settled: the deferred call sends it).
  */
 export type PacedOutcome = 'sent' | 'deferred' | 'merged'
 
@@ -67,7 +77,8 @@ interface Waiting<V> {
 interface Slot<V> {
   /** When the next write of the key may be sent (Infinity while one is in flight). */
   nextAt: number
-  inFlight?: Promise<void>
+  /** A write of the key was sent and not yet acknowledged. */
+  sending: boolean
   waiting?: Waiting<V>
 }
 
@@ -101,7 +112,8 @@ export class WritePacer<V> {
 
   /**
    * Writes `value` under `key` now, or after the key's interval merged with every later value
-   * given meanwhile. `done` settles once the value (or the merged one holding it) was sent.
+   * given meanwhile. `done` settles once this call's send (sent, deferred) was acknowledged or
+   * failed; a merged value is sent by the call it joined.
    */
   write(key: string, value: V, how: PacedWrite<V>): { outcome: PacedOutcome; done: Promise<void> } {
     const slot = this.#slots.get(key)
@@ -113,13 +125,13 @@ export class WritePacer<V> {
         waiting.value = merged
         this.#waitingBytes += bytes - waiting.bytes
         waiting.bytes = bytes
-        return { outcome: 'merged', done: waiting.done }
+        return { outcome: 'merged', done: Promise.resolve() }
       }
       // Over the bound: this value goes now, unpaced (it holds what it was given to write).
       return { outcome: 'sent', done: this.#sendUnpaced(value, how) }
     }
-    if (slot === undefined || (slot.inFlight === undefined && this.#now() >= slot.nextAt)) {
-      const fresh: Slot<V> = { nextAt: Number.POSITIVE_INFINITY }
+    if (slot === undefined || (!slot.sending && this.#now() >= slot.nextAt)) {
+      const fresh: Slot<V> = { nextAt: Number.POSITIVE_INFINITY, sending: false }
       this.#slots.delete(key)
       this.#slots.set(key, fresh)
       this.#sweep()
@@ -130,9 +142,14 @@ export class WritePacer<V> {
     const held: Waiting<V> = { value, bytes, done: Promise.resolve() }
     this.#waitingBytes += bytes
     held.done = (async () => {
-      if (slot.inFlight !== undefined) await slot.inFlight
-      const wait = slot.nextAt - this.#now()
-      if (wait > 0) await this.#sleep(wait)
+      for (;;) {
+        if (slot.sending) await this.#sleep(IN_FLIGHT_POLL_MS)
+        else {
+          const wait = slot.nextAt - this.#now()
+          if (wait <= 0) break
+          await this.#sleep(wait)
+        }
+      }
       slot.waiting = undefined
       this.#waitingBytes -= held.bytes
       await this.#send(slot, held.value, how)
@@ -150,19 +167,16 @@ export class WritePacer<V> {
     }
   }
 
-  #send(slot: Slot<V>, value: V, how: PacedWrite<V>): Promise<void> {
+  async #send(slot: Slot<V>, value: V, how: PacedWrite<V>): Promise<void> {
     slot.nextAt = Number.POSITIVE_INFINITY
-    const sent = (async () => {
-      try {
-        await how.send(value)
-      } catch {
-        // `send` counts its own failures; one that throws anyway still frees the key.
-      }
-      slot.nextAt = this.#now() + this.#intervalMs
-      slot.inFlight = undefined
-    })()
-    slot.inFlight = sent
-    return sent
+    slot.sending = true
+    try {
+      await how.send(value)
+    } catch {
+      // `send` counts its own failures; one that throws anyway still frees the key.
+    }
+    slot.nextAt = this.#now() + this.#intervalMs
+    slot.sending = false
   }
 
   /** Drops idle keys once many are tracked (amortised: the threshold doubles with what stays). */
@@ -170,7 +184,7 @@ export class WritePacer<V> {
     if (this.#slots.size <= this.#sweepAt) return
     const now = this.#now()
     for (const [key, slot] of this.#slots) {
-      if (slot.inFlight === undefined && slot.waiting === undefined && now >= slot.nextAt) this.#slots.delete(key)
+      if (!slot.sending && slot.waiting === undefined && now >= slot.nextAt) this.#slots.delete(key)
     }
     this.#sweepAt = Math.max(SWEEP_AT_KEYS, 2 * this.#slots.size)
   }
