@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { WritePacer, type PacedWrite } from './write-pacer'
+import { STALE_MS, WritePacer, type PacedWrite } from './write-pacer'
 
 /** A manual clock and timer: `advance` runs every sleeper whose time has come, in order. */
 function manualTime(start = 1_750_000_000_000) {
@@ -179,4 +179,44 @@ describe('write pacer', () => {
     expect(sent.map((x) => x.value)).toEqual([[1], [9], [7, 8], [5], [2, 3, 4]])
     expect(pacer.waitingBytes).toBe(0)
   })
+
+  it('frees a key whose write never comes back (a call the runtime ended) after STALE_MS', async () => {
+    const time = manualTime()
+    const pacer = new WritePacer<number[]>({ now: time.now, sleep: time.sleep })
+    const hung: PacedWrite<number[]> = { send: () => new Promise<void>(() => undefined), merge: (a, b) => [...a, ...b] }
+    const { sent, how } = recorder(time)
+    const start = time.now()
+    pacer.write('b1:k', [1], hung) // never acknowledged
+    const b = pacer.write('b1:k', [2], how)
+    expect(b.outcome).toBe('deferred')
+    expect(pacer.write('b1:k', [3], how).outcome).toBe('merged')
+    await time.advance(29_999)
+    expect(sent).toEqual([]) // still waiting on the hung write
+    await time.advance(1)
+    await b.done
+    expect(sent).toEqual([{ at: start + STALE_MS, value: [2, 3] }])
+    expect(pacer.waitingBytes).toBe(0)
+    // The key works again: the next write goes at its interval.
+    await time.advance(1000)
+    expect(pacer.write('b1:k', [4], how).outcome).toBe('sent')
+  })
+
+  it('a key held by a hung write and a lost deferred one is taken over by the next write after STALE_MS', async () => {
+    const time = manualTime()
+    const never = () => new Promise<void>(() => undefined)
+    // The deferred call's timer never fires (its context is gone): only the key's later writes move.
+    const pacer = new WritePacer<number[]>({ now: time.now, sleep: never, sizeOf: (v) => v.length })
+    const hung: PacedWrite<number[]> = { send: never, merge: (a, b) => [...a, ...b] }
+    const { sent, how } = recorder(time)
+    pacer.write('b1:k', [1], hung)
+    expect(pacer.write('b1:k', [2, 3], how).outcome).toBe('deferred')
+    expect(pacer.waitingBytes).toBe(2)
+    await time.advance(STALE_MS)
+    const next = pacer.write('b1:k', [4], how)
+    expect(next.outcome).toBe('sent')
+    await next.done
+    expect(sent.map((x) => x.value)).toEqual([[4]])
+    expect(pacer.waitingBytes).toBe(0)
+  })
 })
+

@@ -37,6 +37,14 @@ const SWEEP_AT_KEYS = 256
 export const IN_FLIGHT_POLL_MS = 50
 
 /**
+ * A write in flight or waiting this long belongs to a call the runtime has ended (`waitUntil` work
+ * is cut 30 s after the response: developers.cloudflare.com/workers/runtime-apis/context/): its
+ * key is freed, so that one lost call cannot hold the key's later writes forever, and a deferred
+ * write stops waiting on it.
+ */
+export const STALE_MS = 30_000
+
+/**
  * Most bytes of values held back at once (`sizeOf`): 32 full scopes of 4,096 pairs. A write that
  * would go past it is sent at once instead, as if unpaced (KV may refuse it; it is counted), so a
  * burst over many busy scopes cannot grow the isolate's memory (128 MB) without bound.
@@ -71,14 +79,17 @@ export type PacedOutcome = 'sent' | 'deferred' | 'merged'
 interface Waiting<V> {
   value: V
   bytes: number
+  /** When it began waiting (ms). */
+  since: number
   done: Promise<void>
 }
 
 interface Slot<V> {
   /** When the next write of the key may be sent (Infinity while one is in flight). */
   nextAt: number
-  /** A write of the key was sent and not yet acknowledged. */
+  /** A write of the key was sent and not yet acknowledged, since `sentAt` (ms). */
   sending: boolean
+  sentAt: number
   waiting?: Waiting<V>
 }
 
@@ -116,7 +127,13 @@ export class WritePacer<V> {
    * failed; a merged value is sent by the call it joined.
    */
   write(key: string, value: V, how: PacedWrite<V>): { outcome: PacedOutcome; done: Promise<void> } {
-    const slot = this.#slots.get(key)
+    let slot = this.#slots.get(key)
+    const now = this.#now()
+    if (slot !== undefined && ((slot.sending && now - slot.sentAt >= STALE_MS) || (slot.waiting !== undefined && now - slot.waiting.since >= STALE_MS))) {
+      this.#release(slot)
+      this.#slots.delete(key)
+      slot = undefined
+    }
     const waiting = slot?.waiting
     if (waiting !== undefined) {
       const merged = how.merge(waiting.value, value)
@@ -130,8 +147,8 @@ export class WritePacer<V> {
       // Over the bound: this value goes now, unpaced (it holds what it was given to write).
       return { outcome: 'sent', done: this.#sendUnpaced(value, how) }
     }
-    if (slot === undefined || (!slot.sending && this.#now() >= slot.nextAt)) {
-      const fresh: Slot<V> = { nextAt: Number.POSITIVE_INFINITY, sending: false }
+    if (slot === undefined || (!slot.sending && now >= slot.nextAt)) {
+      const fresh: Slot<V> = { nextAt: Number.POSITIVE_INFINITY, sending: false, sentAt: now }
       this.#slots.delete(key)
       this.#slots.set(key, fresh)
       this.#sweep()
@@ -139,22 +156,24 @@ export class WritePacer<V> {
     }
     const bytes = this.#sizeOf(value)
     if (this.#waitingBytes + bytes > this.#maxWaitingBytes) return { outcome: 'sent', done: this.#sendUnpaced(value, how) }
-    const held: Waiting<V> = { value, bytes, done: Promise.resolve() }
+    const owner = slot
+    const held: Waiting<V> = { value, bytes, since: now, done: Promise.resolve() }
     this.#waitingBytes += bytes
     held.done = (async () => {
       for (;;) {
-        if (slot.sending) await this.#sleep(IN_FLIGHT_POLL_MS)
+        if (this.#now() - held.since >= STALE_MS) break
+        if (owner.sending) await this.#sleep(IN_FLIGHT_POLL_MS)
         else {
-          const wait = slot.nextAt - this.#now()
+          const wait = owner.nextAt - this.#now()
           if (wait <= 0) break
           await this.#sleep(wait)
         }
       }
-      slot.waiting = undefined
-      this.#waitingBytes -= held.bytes
-      await this.#send(slot, held.value, how)
+      // Still the key's waiting write (not released as stale meanwhile): it leaves the queue now.
+      if (owner.waiting === held) this.#release(owner)
+      await this.#send(owner, held.value, how)
     })()
-    slot.waiting = held
+    owner.waiting = held
     return { outcome: 'deferred', done: held.done }
   }
 
@@ -167,9 +186,17 @@ export class WritePacer<V> {
     }
   }
 
+  /** Takes the slot's waiting value out of the bytes held (once). */
+  #release(slot: Slot<V>): void {
+    if (slot.waiting === undefined) return
+    this.#waitingBytes -= slot.waiting.bytes
+    slot.waiting = undefined
+  }
+
   async #send(slot: Slot<V>, value: V, how: PacedWrite<V>): Promise<void> {
     slot.nextAt = Number.POSITIVE_INFINITY
     slot.sending = true
+    slot.sentAt = this.#now()
     try {
       await how.send(value)
     } catch {
