@@ -231,8 +231,8 @@ describe('scoreWithCache', () => {
     // Count joins, and hold the backend until the nine other calls have joined every pair.
     let joins = 0
     const join = h.flights.join.bind(h.flights)
-    h.flights.join = (scope, doc) => {
-      const p = join(scope, doc)
+    h.flights.join = (scope, doc, now) => {
+      const p = join(scope, doc, now)
       if (p) joins++
       return p
     }
@@ -301,6 +301,19 @@ describe('scoreWithCache', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+
+  it('does not join a forward whose owner was ended before settling (past its deadline): it forwards itself', async () => {
+    const h = harness()
+    // The owner's backend never answers and its call is gone (nothing will settle the flight).
+    h.scorer.next.push(() => new Promise(() => undefined))
+    void h.call(docs(2), { deadline: NOW - 10_000, now: NOW - 20_000 })
+    for (let i = 0; i < 50 && h.flights.size === 0; i++) await new Promise((ok) => setTimeout(ok, 0))
+    expect(h.flights.size).toBe(2)
+    // A later call (its clock past the owner's deadline and grace) claims the pairs and scores them.
+    const later = await h.call(docs(2), { now: NOW })
+    expect(h.scorer.calls).toHaveLength(2)
+    expect(later.counts).toMatchObject({ forwarded: 2, collapsed: 0 })
   })
 
   for (const [name, result] of [

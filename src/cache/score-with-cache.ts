@@ -55,6 +55,9 @@ import type { SingleFlight } from './single-flight'
 
 export type { CacheCounts, CacheMode } from './cache-status'
 
+/** How long past its owner's deadline a flight may still be joined (its own timeout settles it first). */
+const FLIGHT_GRACE_MS = 1000
+
 /** The cache settings of Config this module reads. */
 export interface ScoreCacheConfig {
   CACHE_ENABLED: boolean
@@ -175,7 +178,7 @@ export async function scoreWithCache(
         counts.memory += width[k] as number
         continue
       }
-      const flight = flights.join(scopeHex, doc)
+      const flight = flights.join(scopeHex, doc, now)
       if (flight) joined.push([k, flight])
       else needEdge.push(k)
     }
@@ -202,14 +205,16 @@ export async function scoreWithCache(
         memory.set(scopeHex, doc, stored.score, expiresAt, stored.tokens, stored.cut === true)
         continue
       }
-      const flight = awaited ? flights.join(scopeHex, doc) : undefined
+      const flight = awaited ? flights.join(scopeHex, doc, clock()) : undefined
       if (flight) joined.push([k, flight])
       else toForward.push(k)
     }
   }
 
   const forwardDocs = toForward.map((k) => distinct[k] as string)
-  const flight = forwardDocs.length > 0 ? flights.begin(scopeHex, forwardDocs) : undefined
+  // The flight expires at this call's deadline (plus a second for its own timeout to settle it):
+  // past that, an owner that has not settled was ended by the runtime, and others claim the pairs.
+  const flight = forwardDocs.length > 0 ? flights.begin(scopeHex, forwardDocs, options.deadline + FLIGHT_GRACE_MS) : undefined
   const cacheMs = performance.now() - t0
   const t1 = performance.now()
   let promptTokens: number | undefined

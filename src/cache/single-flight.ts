@@ -16,6 +16,11 @@
  * object, so each waiter answers with the same 502/503/504). An entry is removed when its flight
  * settles, and only by the flight that registered it, so a later `no-cache` flight for the same
  * pair is never cut short.
+ *
+ * A flight also expires (`expiresAt`: its owner's deadline): an owner whose call the runtime ended
+ * before it settled (a client that went away can take its request's work with it) would otherwise
+ * leave its pairs claimed for the isolate's life, and every later call needing them would wait out
+ * its own deadline and answer 504. Past the expiry a call does not join it; it claims the pair.
  */
 import type { CachedPair } from './memory-lru'
 
@@ -23,6 +28,8 @@ import type { CachedPair } from './memory-lru'
 interface FlightState {
   docs: readonly string[]
   values: Promise<readonly CachedPair[]>
+  /** ms (the owner's clock): past it nobody joins; the owner should have settled by then. */
+  expiresAt: number
   /** document → position in `docs`, built on the first join only (most flights are never joined). */
   index?: Map<string, number>
 }
@@ -40,12 +47,12 @@ export class SingleFlight {
   #size = 0
 
   /**
-   * The in-flight score (and token cost) for (`scope`, `doc`), if some call is computing it now.
-   * A promise is made per join, not per claimed pair.
+   * The in-flight score (and token cost) for (`scope`, `doc`), if some call is computing it now
+   * and its flight has not expired at `now`. A promise is made per join, not per claimed pair.
    */
-  join(scope: string, doc: string): Promise<CachedPair> | undefined {
+  join(scope: string, doc: string, now: number): Promise<CachedPair> | undefined {
     const flight = this.#scopes.get(scope)?.get(doc)
-    if (flight === undefined) return undefined
+    if (flight === undefined || now >= flight.expiresAt) return undefined
     if (flight.index === undefined) flight.index = new Map(flight.docs.map((d, i) => [d, i]))
     const at = flight.index.get(doc) as number
     return flight.values.then((values) => {
@@ -64,9 +71,9 @@ export class SingleFlight {
    * Registers (`scope`, each of `docs`) as being computed by the caller (replacing any earlier
    * registration, which still settles its own waiters). Call synchronously after checking `join`,
    * with no `await` in between, so that two calls cannot both claim a pair. `docs` must be
-   * distinct.
+   * distinct. `expiresAt` (ms): when to stop trusting the owner to settle (its deadline).
    */
-  begin(scope: string, docs: readonly string[]): Flight {
+  begin(scope: string, docs: readonly string[], expiresAt: number = Number.POSITIVE_INFINITY): Flight {
     let resolve!: (values: readonly CachedPair[]) => void
     let reject!: (error: unknown) => void
     const values = new Promise<readonly CachedPair[]>((res, rej) => {
@@ -75,7 +82,7 @@ export class SingleFlight {
     })
     // A flight nobody joined must not surface as an unhandled rejection.
     values.catch(() => undefined)
-    const state: FlightState = { docs, values }
+    const state: FlightState = { docs, values, expiresAt }
     let pairs = this.#scopes.get(scope)
     if (pairs === undefined) {
       pairs = new Map()
