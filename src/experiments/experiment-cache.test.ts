@@ -69,4 +69,28 @@ describe('ExperimentCache', () => {
     })
     expect(reloaded).toBe(true)
   })
+
+  it('joins a shared load for joinLoadMs only: a load whose call was ended cannot wedge the key', async () => {
+    const cache = new ExperimentCache<string>({ ttlMs: 5_000, joinLoadMs: 2_000 })
+    let loads = 0
+    const never = () => {
+      loads++
+      return new Promise<string | null>(() => undefined)
+    }
+    void cache.get('k', 0, never) // its call is gone: nothing will settle it
+    void cache.get('k', 1_999, never) // still joined: no second load
+    expect(loads).toBe(1)
+    let late!: (v: string) => void
+    const retried = cache.get('k', 2_000, () => {
+      loads++
+      return new Promise<string | null>((ok) => (late = ok))
+    })
+    expect(loads).toBe(2)
+    late('v2')
+    expect(await retried).toBe('v2')
+    // Stored: served from the cache within its TTL, no third load.
+    expect(await cache.get('k', 2_500, never)).toBe('v2')
+    expect(loads).toBe(2)
+  })
 })
+

@@ -9,6 +9,11 @@
  * The isolate that made the change sees it at once (the admin routes call `invalidate`).
  * Not-found results are cached too, for the same TTL, so unknown ids do not hammer D1.
  *
+ * A shared load is joined for at most `joinLoadMs` (2 s by default; a D1 read takes milliseconds):
+ * the call that started it may be ended by the runtime before it settles (a client that went away
+ * can take its request's work with it), and a load nobody will settle must not be joined forever;
+ * past that age the next call starts its own, and only the newest load stores its result.
+ *
  * Pure: the loader and the clock (`now`, ms) are passed in; no timers, no Date.now().
  */
 
@@ -16,6 +21,7 @@ export interface ExperimentCacheOptions {
   ttlMs?: number
   staleIfErrorMs?: number
   maxEntries?: number
+  joinLoadMs?: number
 }
 
 /** The cache key of one tenant's experiment (the rerank path reads it, the admin routes invalidate it). */
@@ -26,18 +32,24 @@ export function experimentCacheKey(tenant: string, id: string): string {
 const DEFAULT_EXPERIMENT_TTL_MS = 5_000
 const DEFAULT_STALE_IF_ERROR_MS = 5 * 60_000
 const DEFAULT_MAX_ENTRIES = 1_000
+const DEFAULT_JOIN_LOAD_MS = 2_000
 
 interface Entry<T> {
   value: T | null
   loadedAt: number
   hasValue: boolean
   inflight: Promise<T | null> | null
+  /** When `inflight` began (ms). */
+  inflightAt: number
+  /** Bumped per load: only the newest load of the entry stores its result or clears `inflight`. */
+  loads: number
 }
 
 export class ExperimentCache<T> {
   readonly ttlMs: number
   readonly staleIfErrorMs: number
   readonly maxEntries: number
+  readonly joinLoadMs: number
   private readonly entries = new Map<string, Entry<T>>()
   /** Bumped by invalidate(): a load started before it must not store its (older) result. */
   private generation = 0
@@ -46,20 +58,22 @@ export class ExperimentCache<T> {
     this.ttlMs = options.ttlMs ?? DEFAULT_EXPERIMENT_TTL_MS
     this.staleIfErrorMs = options.staleIfErrorMs ?? DEFAULT_STALE_IF_ERROR_MS
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES
+    this.joinLoadMs = options.joinLoadMs ?? DEFAULT_JOIN_LOAD_MS
   }
 
   /** The cached value for `key` if fresh at `now`, else the result of `load()` (shared by concurrent callers). */
   async get(key: string, now: number, load: () => Promise<T | null>): Promise<T | null> {
     const entry = this.entries.get(key)
     if (entry?.hasValue && now - entry.loadedAt < this.ttlMs) return entry.value
-    if (entry?.inflight) return entry.inflight
+    if (entry?.inflight && now - entry.inflightAt < this.joinLoadMs) return entry.inflight
 
     const generation = this.generation
-    const slot: Entry<T> = entry ?? { value: null, loadedAt: 0, hasValue: false, inflight: null }
+    const slot: Entry<T> = entry ?? { value: null, loadedAt: 0, hasValue: false, inflight: null, inflightAt: 0, loads: 0 }
+    const seq = ++slot.loads
     const inflight = (async () => {
       try {
         const value = await load()
-        if (generation === this.generation) {
+        if (generation === this.generation && seq === slot.loads) {
           slot.value = value
           slot.loadedAt = now
           slot.hasValue = true
@@ -69,10 +83,11 @@ export class ExperimentCache<T> {
         if (slot.hasValue && now - slot.loadedAt < this.staleIfErrorMs) return slot.value
         throw err
       } finally {
-        slot.inflight = null
+        if (seq === slot.loads) slot.inflight = null
       }
     })()
     slot.inflight = inflight
+    slot.inflightAt = now
     if (!entry) this.remember(key, slot)
     return inflight
   }
