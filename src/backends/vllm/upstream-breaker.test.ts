@@ -91,4 +91,17 @@ describe('CircuitBreaker', () => {
     b.onFailure(20)
     expect(b.openUntil).toBe(1000)
   })
+
+  it('frees the half-open probe slot when the probe reports nothing for probeStaleMs (its call was ended)', () => {
+    const b = new CircuitBreaker(policy({ failureThreshold: 1, probeStaleMs: 10_000 }))
+    b.onFailure(0)
+    expect(b.canPass(1000)).toBe(true) // cool-down over: half-open
+    b.onSend(1000) // the probe; its call is ended and never reports
+    expect(b.canPass(10_999)).toBe(false)
+    expect(b.canPass(11_000)).toBe(true)
+    b.onSend(11_000)
+    b.onSuccess(11_500)
+    expect(b.state(11_500)).toBe('closed')
+  })
 })
+

@@ -9,7 +9,10 @@
  *  - `open`: calls are refused until the cool-down ends. Each re-open without a close in between
  *    doubles the cool-down up to `maxCooldownMs` (exponential back-off of the probe itself).
  *  - `half_open`: after the cool-down, exactly one probe call passes; its success closes the
- *    breaker, its failure opens it again.
+ *    breaker, its failure opens it again. A probe that reports nothing for `probeStaleMs` frees
+ *    the slot for another: on Workers the call carrying it may be ended by the runtime (a client
+ *    that went away can take its request's work with it) before any outcome is reported, and a
+ *    slot held forever would keep the upstream out of this isolate's pool for good.
  *
  * Pure: the clock is an argument (`now`, ms), nothing here reads time or does I/O.
  */
@@ -29,6 +32,8 @@ export interface BreakerPolicy {
   cooldownMs: number
   /** Longest open period after repeated failed probes, ms. */
   maxCooldownMs: number
+  /** How long a half-open probe may report nothing before another call may probe, ms. */
+  probeStaleMs: number
 }
 
 /**
@@ -43,6 +48,9 @@ export const DEFAULT_BREAKER_POLICY: BreakerPolicy = {
   failureRate: 0.5,
   cooldownMs: 5_000,
   maxCooldownMs: 60_000,
+  // Twice the default per-attempt timeout (half of BACKEND_TIMEOUT_MS's 15 s): a live probe has
+  // reported by then; a second probe in flight beside a slow first one costs one batch.
+  probeStaleMs: 15_000,
 }
 
 export class CircuitBreaker {
@@ -53,6 +61,7 @@ export class CircuitBreaker {
   /** Opens since the breaker was last closed (sets the next cool-down). */
   private trips = 0
   private probing = false
+  private probingSince = 0
 
   constructor(readonly policy: BreakerPolicy = DEFAULT_BREAKER_POLICY) {}
 
@@ -74,7 +83,7 @@ export class CircuitBreaker {
   /** Whether a call may be sent now (in half-open: only while no probe is in flight). */
   canPass(now: number): boolean {
     const s = this.state(now)
-    return s === 'closed' || (s === 'half_open' && !this.probing)
+    return s === 'closed' || (s === 'half_open' && (!this.probing || now - this.probingSince >= this.policy.probeStaleMs))
   }
 
   /** Call right before sending: in half-open this claims the single probe slot. */
@@ -82,6 +91,7 @@ export class CircuitBreaker {
     if (this.state(now) === 'half_open') {
       this.stateValue = 'half_open'
       this.probing = true
+      this.probingSince = now
     }
   }
 
