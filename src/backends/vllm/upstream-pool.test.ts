@@ -342,4 +342,17 @@ describe('upstream pool', () => {
     expect(defaultAttemptTimeoutMs(300)).toBe(150)
     expect(defaultAttemptTimeoutMs(1)).toBe(1)
   })
+
+  it('stops counting a call a second past its deadline (a call the runtime ended never reports back)', async () => {
+    const { c, pool } = setup(['http://a'])
+    // An attempt that never settles: its call was ended with it.
+    void pool.call(() => new Promise<string>(() => undefined), { deadline: c.now() + 500 })
+    await Promise.resolve()
+    expect(pool.snapshot()[0]?.outstanding).toBe(1)
+    c.advance(1500)
+    expect(pool.snapshot()[0]?.outstanding).toBe(1) // at the deadline + grace: still counted
+    c.advance(1)
+    expect(pool.snapshot()[0]?.outstanding).toBe(0)
+  })
 })
+

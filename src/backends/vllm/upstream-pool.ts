@@ -78,12 +78,20 @@ interface Upstream {
   origin: string
   breaker: CircuitBreaker
   latency: LatencyEstimate
-  outstanding: number
+  /**
+   * Calls in flight: id → their attempt deadline (ms). Counted, not incremented and decremented: a
+   * call the runtime ended never reaches its `finally`, and a counter would keep it for the
+   * isolate's life (skewing the choice); an entry a second past its deadline is dropped.
+   */
+  inFlight: Map<number, number>
   throttledUntil: number
   requests: number
   failures: number
   lastError: { message: string; at: number } | null
 }
+
+/** How long past its deadline a call still counts as in flight (its own timeout ends it first). */
+const STALE_CALL_GRACE_MS = 1000
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -114,7 +122,7 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
     origin: originOf(url),
     breaker: new CircuitBreaker(policy),
     latency: { ewmaMs: null, at: 0 },
-    outstanding: 0,
+    inFlight: new Map(),
     throttledUntil: 0,
     requests: 0,
     failures: 0,
@@ -122,6 +130,13 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
   }))
 
   const available = (u: Upstream, t: number) => u.breaker.canPass(t) && u.throttledUntil <= t
+
+  /** Calls in flight to `u` at `t`, forgetting those a second past their deadline (their call was ended). */
+  const outstanding = (u: Upstream, t: number): number => {
+    for (const [id, deadline] of u.inFlight) if (t > deadline + STALE_CALL_GRACE_MS) u.inFlight.delete(id)
+    return u.inFlight.size
+  }
+  let callSeq = 0
 
   /** The best latency estimate in the pool: the prior for unknown and stale upstreams. */
   const prior = (): number => {
@@ -137,7 +152,7 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
     // A breaker ready for its half-open probe is costed at the pool's best latency: its estimate
     // dates from when it was failing, and the probe should go out promptly, not after it fades.
     const latency = (u: Upstream) => (u.breaker.state(t) === 'half_open' ? p : effectiveLatency(u.latency, t, p, forgetMs))
-    return pickTwoChoices(fresh.length > 0 ? fresh : open, (u) => loadCost(u.outstanding, latency(u)), random)
+    return pickTwoChoices(fresh.length > 0 ? fresh : open, (u) => loadCost(outstanding(u, t), latency(u)), random)
   }
 
   /** How long until some upstream can take a call again (ms), if any will. */
@@ -215,9 +230,10 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
         tried.add(u.index)
         const probe = u.breaker.state(t0) === 'half_open'
         u.breaker.onSend(t0)
-        u.outstanding++
         u.requests++
         const deadline = attemptTimeoutMs > 0 ? Math.min(call.deadline, t0 + attemptTimeoutMs) : call.deadline
+        const callId = ++callSeq
+        u.inFlight.set(callId, deadline)
         let delay: number
         try {
           const result = await attempt(u.url, { deadline, upstream: u.id })
@@ -230,7 +246,7 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
           lastError = e
           delay = afterFailure(u, e, t0, n, tried, call)
         } finally {
-          u.outstanding--
+          u.inFlight.delete(callId)
         }
         if (delay > 0) await sleep(delay)
       }
@@ -245,7 +261,7 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
           origin: u.origin,
           state: u.breaker.state(t),
           available: available(u, t),
-          outstanding: u.outstanding,
+          outstanding: outstanding(u, t),
           ewma_ms: u.latency.ewmaMs === null ? null : Math.round(u.latency.ewmaMs * 10) / 10,
           consecutive_failures: u.breaker.consecutiveFailures,
           requests: u.requests,
