@@ -71,7 +71,8 @@ export const configSchema = z.object({
   /**
    * Subrequests one invocation may make on the Workers plan this runs on: 50 on Free (the
    * default), 10,000 on Paid unless `[limits] subrequests` lowers it. A call is split into no more
-   * upstream batches than fit, every attempt counted (backends/subrequest-budget.ts).
+   * upstream batches than fit, every attempt counted, and stops (503) before a resend would pass
+   * the limit (backends/subrequest-budget.ts).
    */
   MAX_SUBREQUESTS: int(50, 1, 100_000),
   /**

@@ -2,7 +2,7 @@
  * @module backend-error
  * The error a scorer throws when the backend fails; `toApiError` maps each fault to the
  * wire: a missed deadline is 504 (a gateway timeout, not Portkey's 408), an unreachable
- * backend 503, a bad or failed reply 502.
+ * backend 503, a bad or failed reply 502, a call that spent its subrequests 503.
  */
 import { ApiError } from '../errors'
 import type { BackendFault } from './vllm/vllm-response'
@@ -21,6 +21,7 @@ export class BackendError extends Error {
       case 'timeout':
         return new ApiError('backend_timeout', f.message)
       case 'unreachable':
+      case 'budget':
         return new ApiError('backend_unavailable', f.message)
       case 'bad_reply':
         return new ApiError('backend_error', f.message)

@@ -4,7 +4,7 @@
  * and isolate, with the isolate's upstream pools, so the pools' state lives as long as the isolate.
  */
 import type { Config } from '../config'
-import { maxUpstreamBatches } from './subrequest-budget'
+import { maxUpstreamBatches, upstreamSubrequests } from './subrequest-budget'
 import { createLexicalScorer } from './lexical/lexical-backend'
 import type { PairScorer } from './types'
 import { NoHealthyUpstreamError } from './vllm/upstream-errors'
@@ -24,6 +24,7 @@ export function createScorer(config: Config, pool: () => UpstreamPool): PairScor
         model: config.VLLM_MODEL,
         batchSize: config.BACKEND_BATCH_SIZE,
         maxBatches: maxUpstreamBatches(config.MAX_SUBREQUESTS, config.UPSTREAM_MAX_ATTEMPTS),
+        maxUpstreamCalls: upstreamSubrequests(config.MAX_SUBREQUESTS),
         maxModelLen: config.MAX_MODEL_LEN,
       })
     : createLexicalScorer()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { maxUpstreamBatches, minSubrequests, RESERVED_SUBREQUESTS } from './subrequest-budget'
+import { maxUpstreamBatches, minSubrequests, RESERVED_SUBREQUESTS, UpstreamAllowance, upstreamSubrequests } from './subrequest-budget'
 
 describe('subrequest budget', () => {
   it('gives upstream calls what the reserve leaves, every attempt counted', () => {
@@ -12,5 +12,13 @@ describe('subrequest budget', () => {
     // Never below one batch (the config refuses a budget that cannot hold one: minSubrequests).
     expect(maxUpstreamBatches(9, 3)).toBe(1)
     expect(minSubrequests(3)).toBe(RESERVED_SUBREQUESTS + 3)
+  })
+
+  it('counts a call\'s upstream fetches and refuses the one past what the reserve leaves', () => {
+    expect(upstreamSubrequests(50)).toBe(42)
+    const a = new UpstreamAllowance(upstreamSubrequests(11))
+    expect([a.take(), a.take(), a.take(), a.take()]).toEqual([true, true, true, false])
+    expect(a.used).toBe(3)
+    expect(new UpstreamAllowance(0).take()).toBe(false)
   })
 })

@@ -10,7 +10,12 @@
  * passes no such limit to workerd), so a call split into many small batches (a low
  * BACKEND_BATCH_SIZE, a high MAX_DOCUMENTS) would work under `npm start` and fail on Cloudflare's
  * free plan with 502s. MAX_SUBREQUESTS states the limit; a call keeps every upstream attempt of
- * every batch inside it by sending fewer, larger batches when it must.
+ * every batch inside it by sending fewer, larger batches when it must, and counts what it sends
+ * (`UpstreamAllowance`), so that a call whose batches needed more attempts than planned (retries,
+ * a batch re-cut after the backend stated a smaller context) stops with a 503 that says so
+ * instead of reaching the runtime's limit: there `fetch` throws, which would read as an
+ * unreachable upstream, be retried (throwing again) and count against a healthy upstream's
+ * circuit breaker.
  */
 
 /**
@@ -25,12 +30,38 @@ export function minSubrequests(attemptsPerBatch: number): number {
   return RESERVED_SUBREQUESTS + Math.max(1, attemptsPerBatch)
 }
 
+/** Upstream fetches one call may make: what the reserve leaves of MAX_SUBREQUESTS. */
+export function upstreamSubrequests(maxSubrequests: number): number {
+  return Math.max(1, maxSubrequests - RESERVED_SUBREQUESTS)
+}
+
 /**
  * Most upstream batches one call may be split into: each may take `attemptsPerBatch` fetches
  * (UPSTREAM_MAX_ATTEMPTS) within what the reserve leaves. A batch the backend refuses for length
- * is re-cut and sent again (vllm-client.ts), which can spend more; the exact token budget makes
- * that the exception (a MAX_MODEL_LEN set above the server's).
+ * is re-cut and sent again (vllm-client.ts), which can spend more than planned; the exact token
+ * budget makes that the exception (a MAX_MODEL_LEN set above the server's), and the call's
+ * `UpstreamAllowance` bounds it.
  */
 export function maxUpstreamBatches(maxSubrequests: number, attemptsPerBatch: number): number {
   return Math.max(1, Math.floor((maxSubrequests - RESERVED_SUBREQUESTS) / Math.max(1, attemptsPerBatch)))
+}
+
+/** The upstream fetches one call has left: taken one by one, just before each fetch. */
+export class UpstreamAllowance {
+  #used = 0
+  readonly limit: number
+  constructor(limit: number) {
+    this.limit = Math.max(0, limit)
+  }
+
+  /** Counts one fetch; false (and nothing counted) when the call has none left. */
+  take(): boolean {
+    if (this.#used >= this.limit) return false
+    this.#used++
+    return true
+  }
+
+  get used(): number {
+    return this.#used
+  }
 }

@@ -11,7 +11,9 @@
  * `?probe=1` also calls each upstream's `/health` (short timeout, `probe_timeout_ms`, default
  * 1500). It needs the `stats` scope, and its result is reused for `PROBE_REUSE_MS` per isolate
  * and upstream (concurrent askers share one in-flight probe), so a flood of probes costs each
- * upstream at most one `/health` call per few seconds per isolate.
+ * upstream at most one `/health` call per few seconds per isolate. It probes no more upstreams
+ * than the call's subrequests allow (`MAX_SUBREQUESTS`: each probe is a fetch, and past the limit
+ * the runtime refuses them); the rest are counted in `unprobed_upstreams`.
  *
  * Overall `status`: `ok` (every upstream closed and, when probed, answering), `degraded` (some
  * upstream out, or none but the lexical fallback answers), `down` (nothing can score: 503, so a
@@ -67,12 +69,15 @@ healthRoutes.get('/', async (c) => {
   if (config.backend !== 'vllm') return c.json(detail ? { status: 'ok', ...base, upstreams: [] } : { status: 'ok', ...base })
 
   const upstreams: UpstreamHealth[] = c.var.services.upstreams.poolFor(config).snapshot()
+  let unprobed = 0
   if (probe) {
     const asked = Number(c.req.query('probe_timeout_ms'))
     const timeoutMs = Number.isFinite(asked) && asked > 0 ? Math.min(5000, Math.max(50, asked)) : PROBE_TIMEOUT_MS
     const { healthProbes, now } = c.var.services
     const at = now()
-    const results = await Promise.all(config.VLLM_URLS.map((url) => probeShared(healthProbes, url, timeoutMs, at)))
+    const probed = config.VLLM_URLS.slice(0, config.MAX_SUBREQUESTS)
+    unprobed = config.VLLM_URLS.length - probed.length
+    const results = await Promise.all(probed.map((url) => probeShared(healthProbes, url, timeoutMs, at)))
     upstreams.forEach((u, i) => {
       const p = results[i]
       if (p) u.probe = p
@@ -83,7 +88,7 @@ healthRoutes.get('/', async (c) => {
   const status = healthy ? 'ok' : serving > 0 || config.FALLBACK === 'lexical' ? 'degraded' : 'down'
   const code = status === 'down' ? 503 : 200
   if (!detail) return c.json({ status, ...base }, code)
-  const body = { status, ...base, serving_upstreams: serving, checked_at: new Date().toISOString(), upstreams }
+  const body = { status, ...base, serving_upstreams: serving, ...(unprobed > 0 ? { unprobed_upstreams: unprobed } : {}), checked_at: new Date().toISOString(), upstreams }
   return c.json(redactDeep(body, redactorFor(config)), code)
 })
 healthRoutes.all('/', allowOnly('GET', 'HEAD'))

@@ -100,7 +100,18 @@ export interface CallOptions {
   method?: string
   headers?: Record<string, string>
   vars?: Record<string, string>
+  /**
+   * The env to call with, as is (`envWith`): calls that share one share its parsed config and so
+   * what the isolate keeps per config (scorer, upstream pool), as every call of a deployed isolate
+   * does. Without it each call gets a fresh env, hence a fresh scorer.
+   */
+  env?: Env
   rawBody?: BodyInit | null
+}
+
+/** An env of the test bindings with `vars` laid over them, to pass as `CallOptions.env`. */
+export function envWith(vars: Record<string, string>): Env {
+  return { ...workerEnv, ...vars }
 }
 
 /** Calls the worker's fetch handler and waits for its `waitUntil` work to settle. */
@@ -113,7 +124,8 @@ export async function callWorker(path: string, body?: unknown, options: CallOpti
   else if (body !== undefined) init.body = JSON.stringify(body)
   const request = new Request(`http://rerank.test${path}`, init)
   const ctx = createExecutionContext()
-  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, { ...workerEnv, ...(options.vars ?? {}) }, ctx)
+  const env = options.env ?? { ...workerEnv, ...(options.vars ?? {}) }
+  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx)
   await waitOnExecutionContext(ctx)
   return response
 }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { documentKinds } from '../fixtures/document-kinds'
-import { fakeVllm, rerank, type FakeInstance, type RecordedRequest } from './helpers'
+import { envWith, fakeVllm, rerank, type FakeInstance, type RecordedRequest } from './helpers'
 
 const PREFIX =
   '<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct provided. Note that the answer can only be "yes" or "no".<|im_end|>\n<|im_start|>user\n'
@@ -298,6 +298,30 @@ describe('exact token budgets against the strict fake (real Qwen3 tokenizer, vLL
     const forwarded = again.filter((r) => r.pairTokens !== undefined).flatMap((r) => r.parsed?.documents ?? [])
     expect(forwarded).toHaveLength(1)
     expect(documents[24]?.startsWith(forwarded[0] ?? 'x')).toBe(true)
+  })
+
+  it('re-cut batches never take a call past its subrequests: the call stops with a 503 that says so, and the next one fits', async () => {
+    const fake = fakeVllm('recut-budget')
+    await fake.control({ maxModelLen: LEN })
+    // 14 subrequests leave 6 upstream fetches; with one attempt a batch, 60 documents go as 6
+    // batches of 10. Every document is over the backend's context (MAX_MODEL_LEN says 4,096), so
+    // every batch is refused for length and would be re-cut and sent again: 12 fetches, 6 past
+    // what Cloudflare would allow (there the 7th fetch throws), which Miniflare does not enforce.
+    const env = envWith({ VLLM_URLS: fake.url, MAX_MODEL_LEN: '4096', BACKEND_BATCH_SIZE: '10', MAX_SUBREQUESTS: '14', UPSTREAM_MAX_ATTEMPTS: '1' })
+    const documents = Array.from({ length: 60 }, (_, i) => `Harbour ${i}: ${'traffic rose again. '.repeat(400)}`)
+    const body = { query: 'harbour traffic', documents }
+    const first = await rerank(body, { env })
+    expect(first.status).toBe(503)
+    expect(first.json.error.code).toBe('backend_unavailable')
+    expect(first.json.error.message).toMatch(/limit of 6 backend calls \(MAX_SUBREQUESTS less 8 .*MAX_MODEL_LEN/u)
+    expect((await stats(fake)).outcomes).toEqual({ 400: 6 })
+    // The backend stated its context: the isolate's next call is cut to fit before it is sent.
+    await fake.reset()
+    await fake.control({ maxModelLen: LEN })
+    const second = await rerank(body, { env })
+    expect(second.status).toBe(200)
+    expect(second.json.meta.truncated_documents).toBe(60)
+    expect((await stats(fake)).outcomes).toEqual({ 200: 6 })
   })
 
   it('a query that leaves no room for a document is a 400 on `query`, and nothing reaches the backend', async () => {

@@ -350,6 +350,26 @@ describe('GET /healthz', () => {
     expect(h.text).not.toContain(SECRET)
   })
 
+  it('?probe=1 probes no more upstreams than MAX_SUBREQUESTS allows, and counts the rest', async () => {
+    isolateServices.healthProbes.clear()
+    const probed = new Set<string>()
+    const realFetch = globalThis.fetch
+    const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input)
+      if (url.endsWith('/health')) probed.add(url)
+      return realFetch(input, init)
+    })
+    try {
+      const urls = Array.from({ length: 13 }, (_, i) => `${CLOSED}/gpu${i}`)
+      const h = await healthz({ VLLM_URLS: urls.join(','), MAX_SUBREQUESTS: '11' }, '?probe=1&probe_timeout_ms=500')
+      expect(probed.size).toBe(11)
+      expect(h.json.unprobed_upstreams).toBe(2)
+      expect(h.json.upstreams.filter((u) => u.probe !== undefined)).toHaveLength(11)
+    } finally {
+      spy.mockRestore()
+    }
+  })
+
   it('without vLLM upstreams it reports the lexical backend', async () => {
     const h = await healthz({ VLLM_URLS: '' })
     expect(h.status).toBe(200)

@@ -67,6 +67,25 @@ describe('upstream pool', () => {
     }
   })
 
+  it('a call out of subrequests is neither retried nor held against the upstream', async () => {
+    const { pool, deadline } = setup(['http://a', 'http://b'], { breaker: { failureThreshold: 1 } })
+    const spent = new BackendError({ kind: 'budget', message: 'this request reached its limit of 42 backend calls' })
+    let calls = 0
+    await expect(
+      pool.call(async () => {
+        calls++
+        throw spent
+      }, { deadline })
+    ).rejects.toBe(spent)
+    expect(calls).toBe(1)
+    // A fetch the runtime refused (on Cloudflare: it throws) would have opened this breaker.
+    expect(pool.snapshot().map((u) => [u.failures, u.state])).toEqual([
+      [0, 'closed'],
+      [0, 'closed'],
+    ])
+    expect(spent.toApiError().status).toBe(503)
+  })
+
   it('retries a 500, a 502 page and a broken reply on the other upstream, which answers', async () => {
     const faults = [status(500), status(502), new BackendError({ kind: 'bad_reply', message: 'backend reply is not valid JSON' })]
     for (const err of faults) {

@@ -12,8 +12,8 @@
  *    server or proxy, and the same pairs scored elsewhere are fine), 429, and a per-attempt
  *    timeout that leaves time on the call's deadline;
  *  - never retried: any other 4xx (the request itself is wrong; it would fail everywhere; the
- *    context-length 400 is re-truncated by the client instead) and a timeout at the call's own
- *    deadline.
+ *    context-length 400 is re-truncated by the client instead), a timeout at the call's own
+ *    deadline, and a call that has no subrequests left (nothing was sent).
  */
 import { BackendError } from '../backend-error'
 
@@ -43,6 +43,9 @@ export function classifyFailure(e: unknown, callTimeLeftMs: number): FailureVerd
       return { retry: callTimeLeftMs > 0, health: 'failure' }
     case 'bad_reply':
       return { retry: true, health: 'failure' }
+    case 'budget':
+      // Nothing was sent: the call itself has no subrequests left (subrequest-budget.ts).
+      return { retry: false, health: 'neutral' }
     case 'status':
       if (f.status === 503) return withAfter({ retry: true, health: 'failure' })
       // 429 is back-pressure, not sickness: the upstream is throttled, its breaker untouched.

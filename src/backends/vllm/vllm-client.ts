@@ -21,6 +21,7 @@
  * size" rows).
  */
 import { BackendError } from '../backend-error'
+import { RESERVED_SUBREQUESTS, UpstreamAllowance } from '../subrequest-budget'
 import { redactorFor } from '../../lib/redact-secrets'
 import type { PairScorer, PrepareRequest, ScoreOptions, ScoreRequest, ScoreResult } from '../types'
 import { contextLengthOf, refitBatch } from './context-length-tokens'
@@ -51,6 +52,11 @@ export interface VllmScorerOptions {
   batchSize: number
   /** Most batches one call is split into (the subrequest budget: backends/subrequest-budget.ts); default: no bound. */
   maxBatches?: number | undefined
+  /**
+   * Most fetches one call may make, every attempt and re-cut resend counted (`upstreamSubrequests`
+   * in backends/subrequest-budget.ts); past it the call fails with a 503 that says why. Default: no bound.
+   */
+  maxUpstreamCalls?: number | undefined
   /** Tokens one formatted pair may take (MAX_MODEL_LEN: vLLM's `--max-model-len`). */
   maxModelLen: number
   /** The exact Qwen3 token counter; default: the real tokenizer, loaded on first need. */
@@ -67,17 +73,17 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
   const maxModelLen = () => Math.min(options.maxModelLen, statedMaxModelLen ?? Number.POSITIVE_INFINITY)
 
   /** One batch through the pool; a context-length 400 re-cuts this batch (only) and sends it again. */
-  const scoreBatch = async (request: ScoreRequest, docs: readonly string[], opts: ScoreOptions) => {
+  const scoreBatch = async (request: ScoreRequest, docs: readonly string[], opts: ScoreOptions, allowance: UpstreamAllowance | undefined) => {
     let texts = docs
     let changed: number[] = []
     for (let round = 0; ; round++) {
       // Built once per round, sent as is by every attempt (failover included).
       const body = rerankRequestBody(options.model, formatQwen3Query(request.instruction, request.query), texts)
       try {
-        const reply = await options.pool.call(
-          (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, body.bytes, texts.length, { ...opts, deadline: attempt.deadline }),
-          opts
-        )
+        const reply = await options.pool.call((baseUrl, attempt) => {
+          if (allowance !== undefined && !allowance.take()) throw allowanceSpent(allowance.limit)
+          return postRerank(doFetch, baseUrl, options, body.bytes, texts.length, { ...opts, deadline: attempt.deadline })
+        }, opts)
         return { ...reply, changed, texts, documentBytes: body.documentBytes }
       } catch (e) {
         const stated = contextLengthOf(e)
@@ -92,7 +98,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
   }
 
   /** Scores `request`'s (distinct, fitted) documents in concurrent batches. */
-  async function scoreSent(request: ScoreRequest, opts: ScoreOptions): Promise<ScoreResult> {
+  async function scoreSent(request: ScoreRequest, opts: ScoreOptions, allowance: UpstreamAllowance | undefined): Promise<ScoreResult> {
     const n = request.documents.length
     const batches: Array<{ start: number; docs: readonly string[] }> = []
     const size = evenBatchSize(n, options.batchSize, options.maxBatches)
@@ -115,7 +121,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
         const batch = batches[next++]
         if (!batch) break
         try {
-          const reply = await scoreBatch(request, batch.docs, { ...opts, signal })
+          const reply = await scoreBatch(request, batch.docs, { ...opts, signal }, allowance)
           for (let i = 0; i < reply.scores.length; i++) scores[batch.start + i] = reply.scores[i] ?? Number.NaN
           for (const i of reply.changed) uncacheable.push(batch.start + i)
           if (reply.promptTokens === undefined) tokensKnown = false
@@ -160,12 +166,26 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       // Documents cut to the same text are one pair: sent once, its answer shared. (Only a cut can
       // make two alike: the cache forwards each prepared document once.)
       const sent = fit.cut.length > 0 ? distinctTexts(fit.documents) : undefined
-      const result = await scoreSent({ instruction: prepared.instruction, query: prepared.query, documents: sent ? sent.texts : fit.documents }, opts)
+      const allowance = options.maxUpstreamCalls === undefined ? undefined : new UpstreamAllowance(options.maxUpstreamCalls)
+      const result = await scoreSent({ instruction: prepared.instruction, query: prepared.query, documents: sent ? sent.texts : fit.documents }, opts, allowance)
       const out = sent ? sent.spread(result) : result
       if (fit.cut.length > 0) out.truncated = fit.cut
       return out
     },
   }
+}
+
+/**
+ * The call has sent every fetch its subrequest budget allows. Batches and attempts are planned to
+ * fit (`maxBatches`), so what spends more is a batch re-cut and resent after the backend refused it
+ * as longer than its context: MAX_MODEL_LEN above the backend's `--max-model-len`. The context the
+ * backend stated is kept, so this isolate's next calls are cut to fit before they are sent.
+ */
+function allowanceSpent(limit: number): BackendError {
+  return new BackendError({
+    kind: 'budget',
+    message: `this request reached its limit of ${limit} backend calls (MAX_SUBREQUESTS less ${RESERVED_SUBREQUESTS} kept for storage: a Worker invocation may make no more subrequests) before every batch was scored; batches the backend refused as longer than its context were being resent: is MAX_MODEL_LEN above the backend's --max-model-len?`,
+  })
 }
 
 /** Context-length answers one batch may recover from; the second keeps a margin for a tokenizer mismatch. */

@@ -15,6 +15,8 @@ export type BackendFault =
   | { kind: 'unreachable'; message: string }
   | { kind: 'bad_reply'; message: string }
   | { kind: 'status'; status: number; message: string }
+  /** The call spent its upstream fetches (backends/subrequest-budget.ts): nothing said about the upstream. */
+  | { kind: 'budget'; message: string }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; fault: BackendFault }
 
