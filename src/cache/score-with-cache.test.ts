@@ -303,6 +303,35 @@ describe('scoreWithCache', () => {
     }
   })
 
+  it('keeps a forward others may join alive past its own call (waitUntil), and adds nothing on a hit', async () => {
+    const h = harness()
+    let answer!: (r: { scores: number[] }) => void
+    h.scorer.next.push(() => new Promise((ok) => (answer = ok)))
+    const owner = h.call(docs(2))
+    for (let i = 0; i < 50 && h.pending.length === 0; i++) await new Promise((ok) => setTimeout(ok, 0))
+    // Registered while the backend is still working: a client that leaves cannot cancel it.
+    expect(h.pending).toHaveLength(1)
+    let settled = false
+    void h.pending[0]?.then(() => (settled = true))
+    await new Promise((ok) => setTimeout(ok, 0))
+    expect(settled).toBe(false)
+    answer({ scores: [0.25, 0.75] })
+    await owner
+    await h.settle()
+    expect(settled).toBe(true)
+    await h.call(docs(2))
+    expect(h.pending).toHaveLength(0)
+  })
+
+  it('a forward that fails leaves no unhandled rejection in waitUntil', async () => {
+    const h = harness()
+    h.scorer.next.push(async () => {
+      throw new BackendError({ kind: 'unreachable', message: 'down' })
+    })
+    await expect(h.call(docs(2))).rejects.toBeInstanceOf(BackendError)
+    await expect(h.settle()).resolves.toBeUndefined()
+  })
+
   it('does not join a forward whose owner was ended before settling (past its deadline): it forwards itself', async () => {
     const h = harness()
     // The owner's backend never answers and its call is gone (nothing will settle the flight).

@@ -290,7 +290,13 @@ export async function scoreWithCache(
       if (v.cut === true) truncated += width[k] as number
     }
   }
-  await Promise.all([forward(), waitJoined()])
+  const forwarding = forward()
+  // Other calls may be waiting on this flight. On Cloudflare a client that goes away cancels its
+  // request's pending work, this forward included, unless it is in `waitUntil`, which keeps it up
+  // to 30 s past the disconnect (developers.cloudflare.com/workers/runtime-apis/context/
+  // #waituntil): so the joiners still get their scores instead of waiting out their deadlines.
+  if (flight) deps.waitUntil(forwarding.catch(() => undefined))
+  await Promise.all([forwarding, waitJoined()])
   const backendMs = flight || joined.length > 0 ? performance.now() - t1 : 0
 
   const scores = new Array<number>(n)
