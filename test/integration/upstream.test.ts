@@ -34,6 +34,8 @@ interface HealthJson {
   backend: string
   fallback: string
   serving_upstreams: number
+  /** Upstreams past MAX_SUBREQUESTS that `?probe=1` left unprobed (absent when none). */
+  unprobed_upstreams?: number
   upstreams: UpstreamJson[]
 }
 
