@@ -17,6 +17,7 @@
  * unreachable upstream, be retried (throwing again) and count against a healthy upstream's
  * circuit breaker.
  */
+import { BackendError } from './backend-error'
 
 /**
  * Subrequests a rerank call may make besides its upstream calls: the score cache's KV read and
@@ -63,5 +64,19 @@ export class UpstreamAllowance {
 
   get used(): number {
     return this.#used
+  }
+
+  /**
+   * The error a call out of fetches fails with (503). Batches and attempts are planned to fit
+   * (`maxUpstreamBatches`), so what spends more is a batch re-cut and resent after the backend
+   * refused it as longer than its context: MAX_MODEL_LEN above the backend's `--max-model-len`.
+   * The vLLM scorer keeps the context the backend stated, so the isolate's next calls are cut to fit
+   * before they are sent.
+   */
+  spent(): BackendError {
+    return new BackendError({
+      kind: 'budget',
+      message: `this request reached its limit of ${this.limit} backend calls (MAX_SUBREQUESTS less ${RESERVED_SUBREQUESTS} kept for storage: a Worker invocation may make no more subrequests) before every batch was scored; batches the backend refused as longer than its context were being resent: is MAX_MODEL_LEN above the backend's --max-model-len?`,
+    })
   }
 }

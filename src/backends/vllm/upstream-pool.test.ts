@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { BackendError } from '../backend-error'
+import { UpstreamAllowance } from '../subrequest-budget'
 import { NoHealthyUpstreamError, UpstreamStatusError } from './upstream-errors'
 import { createUpstreamPool, defaultAttemptTimeoutMs, type AttemptContext, type UpstreamPoolOptions } from './upstream-pool'
 
@@ -67,23 +68,21 @@ describe('upstream pool', () => {
     }
   })
 
-  it('a call out of subrequests is neither retried nor held against the upstream', async () => {
-    const { pool, deadline } = setup(['http://a', 'http://b'], { breaker: { failureThreshold: 1 } })
-    const spent = new BackendError({ kind: 'budget', message: 'this request reached its limit of 42 backend calls' })
+  it('a call out of subrequests stops before choosing an upstream: nothing is booked for a fetch never sent', async () => {
+    const { pool, deadline } = setup(['http://a', 'http://b'])
+    const allowance = new UpstreamAllowance(1)
     let calls = 0
-    await expect(
-      pool.call(async () => {
-        calls++
-        throw spent
-      }, { deadline })
-    ).rejects.toBe(spent)
+    const call = pool.call(async () => {
+      calls++
+      throw unreachable()
+    }, { deadline, allowance })
+    await expect(call).rejects.toMatchObject({ fault: { kind: 'budget' } })
+    await expect(call).rejects.toThrow(/limit of 1 backend calls/u)
+    // The first attempt went and failed (booked); the retry it earned was refused before any upstream was chosen.
     expect(calls).toBe(1)
-    // A fetch the runtime refused (on Cloudflare: it throws) would have opened this breaker.
-    expect(pool.snapshot().map((u) => [u.failures, u.state])).toEqual([
-      [0, 'closed'],
-      [0, 'closed'],
-    ])
-    expect(spent.toApiError().status).toBe(503)
+    expect(pool.snapshot().map((u) => u.requests).sort()).toEqual([0, 1])
+    expect(pool.snapshot().reduce((n, u) => n + u.failures, 0)).toBe(1)
+    expect(new UpstreamAllowance(0).spent().toApiError().status).toBe(503)
   })
 
   it('retries a 500, a 502 page and a broken reply on the other upstream, which answers', async () => {

@@ -17,6 +17,7 @@
 import { CircuitBreaker, DEFAULT_BREAKER_POLICY, type BreakerPolicy, type BreakerState } from './upstream-breaker'
 import { effectiveLatency, loadCost, observeFailure, observeLatency, pickTwoChoices, type LatencyEstimate } from './upstream-choice'
 import { BackendError } from '../backend-error'
+import type { UpstreamAllowance } from '../subrequest-budget'
 import { NoHealthyUpstreamError } from './upstream-errors'
 import { classifyFailure, DEFAULT_BACKOFF, planRetry, type BackoffPolicy } from './upstream-retry'
 
@@ -31,6 +32,12 @@ export interface CallOptions {
   /** Absolute deadline of the whole call (ms since epoch). */
   deadline: number
   signal?: AbortSignal
+  /**
+   * The fetches the caller's whole call has left (backends/subrequest-budget.ts): taken before
+   * each attempt; none left throws its error before any upstream is chosen, so that nothing is
+   * booked against an upstream for a fetch never sent.
+   */
+  allowance?: UpstreamAllowance | undefined
 }
 
 export interface UpstreamSnapshot {
@@ -220,6 +227,7 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
       const tried = new Set<number>()
       let lastError: unknown
       for (let n = 0; n < maxAttempts; n++) {
+        if (call.allowance !== undefined && !call.allowance.take()) throw call.allowance.spent()
         const t0 = now()
         const u = choose(t0, tried)
         if (!u) {

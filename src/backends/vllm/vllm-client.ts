@@ -21,7 +21,7 @@
  * size" rows).
  */
 import { BackendError } from '../backend-error'
-import { RESERVED_SUBREQUESTS, UpstreamAllowance } from '../subrequest-budget'
+import { UpstreamAllowance } from '../subrequest-budget'
 import { redactorFor } from '../../lib/redact-secrets'
 import type { PairScorer, PrepareRequest, ScoreOptions, ScoreRequest, ScoreResult } from '../types'
 import { contextLengthOf, refitBatch } from './context-length-tokens'
@@ -80,10 +80,10 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       // Built once per round, sent as is by every attempt (failover included).
       const body = rerankRequestBody(options.model, formatQwen3Query(request.instruction, request.query), texts)
       try {
-        const reply = await options.pool.call((baseUrl, attempt) => {
-          if (allowance !== undefined && !allowance.take()) throw allowanceSpent(allowance.limit)
-          return postRerank(doFetch, baseUrl, options, body.bytes, texts.length, { ...opts, deadline: attempt.deadline })
-        }, opts)
+        const reply = await options.pool.call(
+          (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, body.bytes, texts.length, { ...opts, deadline: attempt.deadline }),
+          { ...opts, allowance }
+        )
         return { ...reply, changed, texts, documentBytes: body.documentBytes }
       } catch (e) {
         const stated = contextLengthOf(e)
@@ -173,19 +173,6 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       return out
     },
   }
-}
-
-/**
- * The call has sent every fetch its subrequest budget allows. Batches and attempts are planned to
- * fit (`maxBatches`), so what spends more is a batch re-cut and resent after the backend refused it
- * as longer than its context: MAX_MODEL_LEN above the backend's `--max-model-len`. The context the
- * backend stated is kept, so this isolate's next calls are cut to fit before they are sent.
- */
-function allowanceSpent(limit: number): BackendError {
-  return new BackendError({
-    kind: 'budget',
-    message: `this request reached its limit of ${limit} backend calls (MAX_SUBREQUESTS less ${RESERVED_SUBREQUESTS} kept for storage: a Worker invocation may make no more subrequests) before every batch was scored; batches the backend refused as longer than its context were being resent: is MAX_MODEL_LEN above the backend's --max-model-len?`,
-  })
 }
 
 /** Context-length answers one batch may recover from; the second keeps a margin for a tokenizer mismatch. */
