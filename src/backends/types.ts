@@ -59,6 +59,8 @@ export interface ScoreOptions {
   /** Absolute deadline (ms since epoch, from the caller's clock). */
   deadline: number
   signal?: AbortSignal
+  /** The call's request id: a scorer that calls a backend sends it along, to match the two sides' logs. */
+  requestId?: string | undefined
 }
 
 export interface PrepareRequest {

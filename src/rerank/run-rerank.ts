@@ -115,6 +115,7 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
       flights: deps.flights,
       now: deps.now,
       clock: deps.clock,
+      requestId: ctx.requestId,
     },
     prepared.pairs,
     prepared.prepareFor

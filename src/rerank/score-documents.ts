@@ -29,6 +29,8 @@ export interface ScoreStepDeps {
   now: number
   /** Reads the time for deadlines inside the call; default Date.now. */
   clock?: (() => number) | undefined
+  /** The call's request id (sent to the backend: vllm-client.ts). */
+  requestId?: string | undefined
 }
 
 export interface ScoredDocuments {
@@ -65,7 +67,7 @@ export async function scoreDocuments(
         ...(deps.clock === undefined ? {} : { clock: deps.clock }),
       },
       { instruction: pairs.instruction, query: pairs.query, documents: pairs.documents, budget: pairs.budget },
-      { deadline: deps.now + config.BACKEND_TIMEOUT_MS }
+      { deadline: deps.now + config.BACKEND_TIMEOUT_MS, requestId: deps.requestId }
     )
   let scorer = deps.scorer
   const warnings: string[] = []

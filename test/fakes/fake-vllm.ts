@@ -35,6 +35,14 @@
  * process. `GET /health` can be made to fail (`health`), 429/503 can carry `Retry-After`, and a
  * request holding a document with the `failOn` text is answered 400 at once (to fail one batch of
  * a call while its siblings are slow).
+ *
+ * Beyond vLLM, as strict as the Workers runtime the worker's fetches leave from: one invocation may
+ * make 50 subrequests on the Free plan, and past that its `fetch` throws
+ * (developers.cloudflare.com/workers/platform/limits, "Subrequests"); Miniflare enforces no such
+ * limit. The worker names each fetch `X-Request-Id: <call id>-<n>` (vllm-client.ts), so the fake
+ * counts them per call and drops the connection of any past `subrequestsPerCall` (default 50), the
+ * same failure a refused fetch is to the worker. Upstream fetches alone are counted (the KV and D1
+ * calls of the same invocation are not seen here), so the double is still a little kind.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -93,7 +101,10 @@ export interface FakeStats {
   requests: number
   inFlight: number
   maxInFlight: number
-  /** Requests by outcome: the HTTP status, or `reset` / `aborted` (the client left, or a hang). */
+  /**
+   * Requests by outcome: the HTTP status, or `reset` / `aborted` (the client left, or a hang), or
+   * `over_subrequests` (the call had made its `subrequestsPerCall` fetches: connection dropped).
+   */
   outcomes: Record<string, number>
 }
 
@@ -102,6 +113,8 @@ export interface RecordedRequest {
   authorization: string | null
   /** Cloudflare Access service-token headers, when sent. */
   cfAccess?: { clientId: string; clientSecret: string }
+  /** The `X-Request-Id` header, when sent. */
+  requestId?: string
   body: unknown
   /** The instruction, query and raw document texts parsed back out of the Qwen3 format. */
   parsed?: { instruction: string; query: string; documents: string[] }
@@ -130,6 +143,8 @@ export interface FakeVllmOptions {
   concurrency?: number
   /** Record requests (tests) or not (load runs). */
   record?: boolean
+  /** Fetches one worker call (one `X-Request-Id` base) may make before the connection is dropped; default 50. */
+  subrequestsPerCall?: number
 }
 
 export interface FakeVllm {
@@ -150,6 +165,9 @@ const defaultControl = (): FakeControl => ({
   health: 'ok',
   record: null,
 })
+
+/** Subrequests one invocation may make on the Workers Free plan (developers.cloudflare.com/workers/platform/limits). */
+const WORKERS_FREE_SUBREQUESTS = 50
 
 const emptyStats = (): FakeStats => ({ requests: 0, inFlight: 0, maxInFlight: 0, outcomes: {} })
 
@@ -200,6 +218,10 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
   }
   const sockets = new Set<Socket>()
   const resets = new WeakSet<ServerResponse>()
+  const overLimit = new WeakSet<ServerResponse>()
+  const subrequestsPerCall = opts.subrequestsPerCall ?? WORKERS_FREE_SUBREQUESTS
+  /** Fetches seen per worker call (the `X-Request-Id` without its `-<n>`); the oldest calls forgotten past 10,000. */
+  const fetchesPerCall = new Map<string, number>()
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
@@ -256,9 +278,22 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     st.maxInFlight = Math.max(st.maxInFlight, st.inFlight)
     res.on('close', () => {
       st.inFlight--
-      const outcome = res.writableFinished ? String(res.statusCode) : resets.has(res) ? 'reset' : 'aborted'
+      const outcome = res.writableFinished ? String(res.statusCode) : overLimit.has(res) ? 'over_subrequests' : resets.has(res) ? 'reset' : 'aborted'
       st.outcomes[outcome] = (st.outcomes[outcome] ?? 0) + 1
     })
+
+    const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : undefined
+    const call = requestId === undefined ? undefined : /^(.+)-\d+$/u.exec(requestId)?.[1]
+    if (call !== undefined) {
+      const made = (fetchesPerCall.get(call) ?? 0) + 1
+      fetchesPerCall.delete(call)
+      fetchesPerCall.set(call, made)
+      if (fetchesPerCall.size > 10_000) fetchesPerCall.delete(fetchesPerCall.keys().next().value as string)
+      if (made > subrequestsPerCall) {
+        overLimit.add(res)
+        return req.socket.destroy()
+      }
+    }
 
     const c = inst.control
     // vLLM's AuthenticationMiddleware: only /v1 paths are guarded (vllm/entrypoints/openai/api_server.py).
@@ -278,6 +313,7 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       ...(typeof req.headers['cf-access-client-id'] === 'string'
         ? { cfAccess: { clientId: req.headers['cf-access-client-id'], clientSecret: String(req.headers['cf-access-client-secret'] ?? '') } }
         : {}),
+      ...(requestId === undefined ? {} : { requestId }),
       body,
       at: Date.now(),
     }

@@ -71,6 +71,8 @@ export interface RecordedRequest {
   path: string
   authorization: string | null
   cfAccess?: { clientId: string; clientSecret: string }
+  /** The `X-Request-Id` the worker sent (`<call id>-<n>`). */
+  requestId?: string
   body: { model?: string; query: string; documents: string[]; [k: string]: unknown }
   parsed?: { instruction: string; query: string; documents: string[] }
   scores?: number[]

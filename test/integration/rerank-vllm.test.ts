@@ -161,12 +161,23 @@ describe('POST /v1/rerank with a vLLM backend', () => {
     // 2,000 pairs at most 10 a call would be 200 fetches, four times the Workers Free plan's 50
     // subrequests; with 3 attempts a batch and 8 kept for KV and D1, the call goes as 14 batches.
     const vars = { VLLM_URLS: fake.url, BACKEND_BATCH_SIZE: '10', MAX_DOCUMENTS: '2000', MAX_SUBREQUESTS: '50' }
-    const { status, json } = await rerank({ query: 'topic 3', documents: docs }, { vars })
+    const { status, json, headers } = await rerank({ query: 'topic 3', documents: docs }, { vars })
     expect(status).toBe(200)
     expect(json.results).toHaveLength(2000)
     const reqs = await fake.requests()
     expect(reqs).toHaveLength(14)
     expect(reqs.reduce((n, r) => n + r.body.documents.length, 0)).toBe(2000)
+    // Every fetch names the call (its X-Request-Id, as in the response) and counts from 1, so the
+    // backend's logs can be matched to the worker's and concurrent batches never share an engine id.
+    expect(new Set(reqs.map((r) => r.requestId?.replace(/-\d+$/u, '')))).toEqual(new Set([headers.get('x-request-id')]))
+    expect(reqs.map((r) => Number(r.requestId?.split('-').pop())).sort((a, b) => a - b)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1))
+    // A budget above the plan's (here 200 on a Free-plan account) splits the call into 64 batches:
+    // past the 50th fetch the runtime refuses, as the strict fake does (Miniflare would not).
+    const over = fakeVllm('subrequests-over')
+    // (Another query: the first call's pairs are cached.)
+    const refused = await rerank({ query: 'topic 4', documents: docs }, { vars: { ...vars, VLLM_URLS: over.url, MAX_SUBREQUESTS: '200' } })
+    expect(refused.status).toBeGreaterThanOrEqual(502)
+    expect((await stats(over)).outcomes.over_subrequests).toBeGreaterThan(0)
     // A budget that cannot hold one batch's attempts is a configuration error, named.
     const bad = await rerank({ query: 'q', documents: ['a'] }, { vars: { VLLM_URLS: fake.url, MAX_SUBREQUESTS: '10' } })
     expect(bad.status).toBe(500)

@@ -73,7 +73,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
   const maxModelLen = () => Math.min(options.maxModelLen, statedMaxModelLen ?? Number.POSITIVE_INFINITY)
 
   /** One batch through the pool; a context-length 400 re-cuts this batch (only) and sends it again. */
-  const scoreBatch = async (request: ScoreRequest, docs: readonly string[], opts: ScoreOptions, allowance: UpstreamAllowance | undefined) => {
+  const scoreBatch = async (request: ScoreRequest, docs: readonly string[], opts: ScoreOptions, call: CallState) => {
     let texts = docs
     let changed: number[] = []
     for (let round = 0; ; round++) {
@@ -81,8 +81,8 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       const body = rerankRequestBody(options.model, formatQwen3Query(request.instruction, request.query), texts)
       try {
         const reply = await options.pool.call(
-          (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, body.bytes, texts.length, { ...opts, deadline: attempt.deadline }),
-          { ...opts, allowance }
+          (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, body.bytes, texts.length, { ...opts, deadline: attempt.deadline }, call.nextId()),
+          { ...opts, allowance: call.allowance }
         )
         return { ...reply, changed, texts, documentBytes: body.documentBytes }
       } catch (e) {
@@ -98,7 +98,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
   }
 
   /** Scores `request`'s (distinct, fitted) documents in concurrent batches. */
-  async function scoreSent(request: ScoreRequest, opts: ScoreOptions, allowance: UpstreamAllowance | undefined): Promise<ScoreResult> {
+  async function scoreSent(request: ScoreRequest, opts: ScoreOptions, call: CallState): Promise<ScoreResult> {
     const n = request.documents.length
     const batches: Array<{ start: number; docs: readonly string[] }> = []
     const size = evenBatchSize(n, options.batchSize, options.maxBatches)
@@ -121,7 +121,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
         const batch = batches[next++]
         if (!batch) break
         try {
-          const reply = await scoreBatch(request, batch.docs, { ...opts, signal }, allowance)
+          const reply = await scoreBatch(request, batch.docs, { ...opts, signal }, call)
           for (let i = 0; i < reply.scores.length; i++) scores[batch.start + i] = reply.scores[i] ?? Number.NaN
           for (const i of reply.changed) uncacheable.push(batch.start + i)
           if (reply.promptTokens === undefined) tokensKnown = false
@@ -166,12 +166,34 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       // Documents cut to the same text are one pair: sent once, its answer shared. (Only a cut can
       // make two alike: the cache forwards each prepared document once.)
       const sent = fit.cut.length > 0 ? distinctTexts(fit.documents) : undefined
-      const allowance = options.maxUpstreamCalls === undefined ? undefined : new UpstreamAllowance(options.maxUpstreamCalls)
-      const result = await scoreSent({ instruction: prepared.instruction, query: prepared.query, documents: sent ? sent.texts : fit.documents }, opts, allowance)
+      const result = await scoreSent({ instruction: prepared.instruction, query: prepared.query, documents: sent ? sent.texts : fit.documents }, opts, callState(options, opts))
       const out = sent ? sent.spread(result) : result
       if (fit.cut.length > 0) out.truncated = fit.cut
       return out
     },
+  }
+}
+
+/** What the fetches of one call share: its subrequest allowance and the ids they send. */
+interface CallState {
+  allowance: UpstreamAllowance | undefined
+  /** The next fetch's `X-Request-Id` (undefined: none sent). */
+  nextId: () => string | undefined
+}
+
+/**
+ * Each fetch carries `X-Request-Id: <the call's request id>-<n>` (n counts the call's fetches:
+ * batches, retries and resends). vLLM names the request after it (`rerank-<id>`: vLLM
+ * `OpenAIServing._base_request_id` reads the header) in its logs and traces, so an operator finds a
+ * worker call's backend side by the id in its access log; the suffix keeps concurrent batches of
+ * one call from sharing an engine request id.
+ */
+function callState(options: VllmScorerOptions, opts: ScoreOptions): CallState {
+  let n = 0
+  const base = opts.requestId
+  return {
+    allowance: options.maxUpstreamCalls === undefined ? undefined : new UpstreamAllowance(options.maxUpstreamCalls),
+    nextId: () => (base === undefined ? undefined : `${base}-${++n}`),
   }
 }
 
@@ -186,13 +208,15 @@ async function postRerank(
   /** The request body (vllm-request-body.ts) and how many documents it holds. */
   body: Uint8Array,
   count: number,
-  opts: ScoreOptions
+  opts: ScoreOptions,
+  requestId: string | undefined
 ): Promise<{ scores: number[]; promptTokens?: number }> {
   const remaining = opts.deadline - Date.now()
   if (remaining <= 0) throw new BackendError({ kind: 'timeout', message: 'backend deadline passed before the call' })
   const timeout = AbortSignal.timeout(remaining)
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
+  if (requestId !== undefined) headers['x-request-id'] = requestId
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`
   if (options.accessToken) {
     headers['cf-access-client-id'] = options.accessToken.clientId
