@@ -10,8 +10,11 @@
  * from the logs. `INSERT OR IGNORE` on (tenant, request_id) makes retries and replays idempotent.
  * `request_id` is our own id (a fresh UUID per call, middleware/request-id.ts), never the caller's
  * `X-Request-Id`: that one is kept in `client_request_id` (migrations/0004), so a caller that
- * reuses its id for many calls still records one exposure per call.
+ * reuses its id for many calls still records one exposure per call. `ranked_ids` keeps as much of
+ * the ranking as one D1 value holds (stored-ranking.ts; `ranked_total` says how many were served
+ * when it keeps fewer: migrations/0005).
  */
+import { storedRanking } from './stored-ranking'
 
 export interface Exposure {
   tenant: string
@@ -36,17 +39,21 @@ export interface StoredExposure {
   variant_key: string
   variant_index: number
   unit_id: string
+  /** The served ids kept, rank 1 first: all of them, or the top `ranked_total` did not fit. */
   ranked_ids: string[]
+  /** How many ids were served when `ranked_ids` keeps fewer; null: it keeps them all. */
+  ranked_total: number | null
   created_at: string
 }
 
 /** Inserts the exposure; false when one with this request id already existed. Throws on D1 errors. */
 async function insertExposure(db: D1Database, e: Exposure): Promise<boolean> {
+  const ranking = storedRanking(e.rankedIds)
   const result = await db
     .prepare(
       `INSERT OR IGNORE INTO exposures
-         (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at, client_request_id)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`
+         (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at, client_request_id, ranked_total)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`
     )
     .bind(
       e.tenant,
@@ -55,9 +62,10 @@ async function insertExposure(db: D1Database, e: Exposure): Promise<boolean> {
       e.variantKey,
       e.variantIndex,
       e.unitId,
-      JSON.stringify(e.rankedIds),
+      ranking.json,
       e.createdAt,
-      e.clientRequestId ?? null
+      e.clientRequestId ?? null,
+      ranking.kept < e.rankedIds.length ? e.rankedIds.length : null
     )
     .run()
   return result.meta.changes > 0
@@ -72,9 +80,9 @@ export interface RecordOptions {
   log?: (line: string) => void
 }
 
-/** A constraint failure (e.g. the experiment was deleted meanwhile) will fail again: no retry. */
+/** A constraint failure (e.g. the experiment was deleted meanwhile) or a value too big will fail again: no retry. */
 function isPermanent(err: unknown): boolean {
-  return /constraint|SQLITE_CONSTRAINT|no such table/iu.test(String(err))
+  return /constraint|SQLITE_CONSTRAINT|SQLITE_TOOBIG|no such table/iu.test(String(err))
 }
 
 /**
@@ -122,7 +130,7 @@ export async function recordExposure(db: D1Database | undefined, e: Exposure, op
 export async function getExposure(db: D1Database, tenant: string, requestId: string): Promise<StoredExposure | null> {
   const row = await db
     .prepare(
-      `SELECT request_id, client_request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at
+      `SELECT request_id, client_request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, ranked_total, created_at
        FROM exposures WHERE tenant = ?1 AND request_id = ?2`
     )
     .bind(tenant, requestId)

@@ -14,6 +14,7 @@
  * document wins.
  */
 import { z } from 'zod'
+import { MAX_RANKED_IDS_BYTES } from './stored-ranking'
 
 const MAX_FEEDBACK_ITEMS = 1000
 const MAX_GRADE = 100
@@ -84,19 +85,24 @@ function describeServed(rankedIds: readonly string[]): string {
 
 /**
  * The rows to store for `body` against the exposure's served ids, or the first id that was not
- * served (a 400 naming `clicks[i]` or `grades.<id>`).
+ * served (a 400 naming `clicks[i]` or `grades.<id>`). `rankedTotal`: how many were served when
+ * the exposure keeps only the top `rankedIds` (stored-ranking.ts); an id past them cannot be
+ * ranked, and the message says so.
  */
-export function planFeedback(body: FeedbackBody, rankedIds: readonly string[]): FeedbackPlan {
+export function planFeedback(body: FeedbackBody, rankedIds: readonly string[], rankedTotal: number | null = null): FeedbackPlan {
   const rank = new Map<string, number>()
   rankedIds.forEach((id, i) => {
     if (!rank.has(id)) rank.set(id, i + 1)
   })
+  const cut = rankedTotal !== null && rankedTotal > rankedIds.length
   const notServed = (field: string, id: string): FeedbackPlan => ({
     ok: false,
     field,
-    message:
-      `${field}: document ${JSON.stringify(id)} was not among the results served for request ${body.request_id} ` +
-      `(served: ${describeServed(rankedIds)})`,
+    message: cut
+      ? `${field}: document ${JSON.stringify(id)} is not among the top ${rankedIds.length} of the ${rankedTotal} results served for request ${body.request_id}, ` +
+        `which are all its exposure keeps (one database value holds at most ${MAX_RANKED_IDS_BYTES} bytes of ids); feedback can name only those`
+      : `${field}: document ${JSON.stringify(id)} was not among the results served for request ${body.request_id} ` +
+        `(served: ${describeServed(rankedIds)})`,
   })
 
   const rows: FeedbackRow[] = []

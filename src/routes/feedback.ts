@@ -41,7 +41,7 @@ feedbackRoutes.post('/', async (c) => {
       { field: 'request_id' }
     )
   }
-  const plan = planFeedback(body, exposure.ranked_ids)
+  const plan = planFeedback(body, exposure.ranked_ids, exposure.ranked_total)
   if (!plan.ok) throw new ApiError('invalid_request', plan.message, { field: plan.field })
   await insertFeedback(db, tenant, exposure, plan.rows, new Date(c.get('startedAt')).toISOString())
 

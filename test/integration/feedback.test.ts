@@ -4,7 +4,7 @@
  * not served get 4xx naming the field.
  */
 import { describe, expect, it } from 'vitest'
-import { fakeVllm, rerank } from './helpers'
+import { D1_MAX_VALUE_BYTES, fakeVllm, rerank } from './helpers'
 import { api, createExperiment, db, twoArms } from './experiments-helpers'
 
 const DOCS = [
@@ -56,6 +56,33 @@ describe('POST /v1/feedback', () => {
       { kind: 'grade', doc_id: second, rank: 2, grade: 3, value: null },
       { kind: 'conversion', doc_id: null, rank: null, grade: null, value: 12.5 },
     ])
+  })
+
+  it('an exposure whose ids pass D1\'s value limit keeps the top of the ranking (the local D1 would take it whole; D1 refuses it)', async () => {
+    await createExperiment({ id: 'fb-long-ids', name: 'Long ids', variants: twoArms() })
+    // 1,000 ids of 256 characters, 250 of them control characters: 6 bytes each in JSON, 1.5 MB in
+    // all, past D1's 1,000,000 bytes for one value (the strict D1 in helpers.ts refuses as D1 does).
+    const documents = Array.from({ length: 1000 }, (_, i) => ({ id: `${'\u0001'.repeat(250)}${String(i).padStart(6, '0')}`, text: `passage ${i} on resetting a password` }))
+    const fake = fakeVllm('fb-long-ids')
+    const call = await rerank({ query: 'reset password', documents, experiment: 'fb-long-ids', user: 'u-long' }, { vars: { VLLM_URLS: fake.url } })
+    expect(call.status).toBe(200)
+    const row = await db()
+      .prepare('SELECT ranked_ids, ranked_total FROM exposures WHERE request_id = ?1')
+      .bind(call.json.id)
+      .first<{ ranked_ids: string; ranked_total: number | null }>()
+    expect(row?.ranked_total).toBe(1000)
+    const kept = JSON.parse(row?.ranked_ids ?? '[]') as string[]
+    expect(new TextEncoder().encode(row?.ranked_ids).byteLength).toBeLessThanOrEqual(D1_MAX_VALUE_BYTES)
+    expect(kept.length).toBeGreaterThan(500)
+    const served = call.json.results.map((r) => documents[r.index]?.id as string)
+    expect(kept).toEqual(served.slice(0, kept.length))
+    // Feedback on the top is recorded; on a document past what was kept it is refused, saying why.
+    const top = await api<FeedbackReply>('POST', '/v1/feedback', { request_id: call.json.id, clicks: [served[0]] })
+    expect(top.status, top.text).toBe(201)
+    const past = await api('POST', '/v1/feedback', { request_id: call.json.id, clicks: [served[999]] })
+    expect(past.status).toBe(400)
+    expect(past.json.error?.field).toBe('clicks[0]')
+    expect(past.json.error?.message).toMatch(new RegExp(`not among the top ${kept.length} of the 1000 results served .*which are all its exposure keeps`, 'u'))
   })
 
   it('accepts the index as the id of a document without one, and `conversion: true` as value 1', async () => {

@@ -57,8 +57,50 @@ export function strictAnalytics(): { points: AnalyticsEngineDataPoint[]; writeDa
   }
 }
 
-/** The env the worker is called with: the real local bindings, the score cache's KV kept strict. */
-export const workerEnv: Env & { FAKE_VLLM_URL: string } = { ...testEnv, SCORE_CACHE: strictScoreCache(testEnv.SCORE_CACHE as KVNamespace) }
+/**
+ * D1's limit on one string or BLOB ("Maximum string, BLOB or table row size",
+ * developers.cloudflare.com/d1/platform/limits: 1,000,000 bytes in the version we could read, 2 MB
+ * in later ones; the stricter kept). The local D1 takes any size (checked: 5 MB inserted), though
+ * it does enforce the 100 bound parameters and the 100 KB statement.
+ */
+export const D1_MAX_VALUE_BYTES = 1_000_000
+
+/**
+ * The D1 binding as strict as D1 on the size of a bound value: a statement bound with a string or
+ * BLOB over `D1_MAX_VALUE_BYTES` throws as D1 answers it (SQLITE_TOOBIG). Everything else goes to
+ * the real local binding (`bind` returns its statement, so `batch` gets real ones).
+ */
+function strictD1(db: D1Database): D1Database {
+  const sizeOf = (v: unknown) =>
+    typeof v === 'string' ? new TextEncoder().encode(v).byteLength : v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? v.byteLength : 0
+  const statement = (stmt: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(stmt, {
+      get(target, prop) {
+        if (prop === 'bind') {
+          return (...values: unknown[]) => {
+            if (values.some((v) => sizeOf(v) > D1_MAX_VALUE_BYTES)) throw new Error('D1_ERROR: string or blob too big: SQLITE_TOOBIG')
+            return target.bind(...values)
+          }
+        }
+        const v: unknown = Reflect.get(target, prop, target)
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+      },
+    })
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'prepare') return (sql: string) => statement(target.prepare(sql))
+      const v: unknown = Reflect.get(target, prop, target)
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+    },
+  })
+}
+
+/** The env the worker is called with: the real local bindings, the score cache's KV and D1 kept strict. */
+export const workerEnv: Env & { FAKE_VLLM_URL: string } = {
+  ...testEnv,
+  SCORE_CACHE: strictScoreCache(testEnv.SCORE_CACHE as KVNamespace),
+  ...(testEnv.DB === undefined ? {} : { DB: strictD1(testEnv.DB) }),
+}
 
 export interface FakeInstance {
   url: string
