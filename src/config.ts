@@ -55,6 +55,12 @@ export const configSchema = z.object({
   MAX_INSTRUCTION_CHARS: int(2000, 1, 100_000),
   MAX_DOCUMENT_CHARS: int(100_000, 1, 10_000_000),
   MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+  /**
+   * Request-body bytes one isolate works on at once (rerank calls, from before the body is read to
+   * the response); a call past it gets 503 `overloaded` (lib/inflight-bytes.ts: an isolate has
+   * 128 MB, and a large call holds several times its body).
+   */
+  MAX_INFLIGHT_BODY_BYTES: int(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   /** Per-request deadline for the backend, in ms (504 past it). */
   BACKEND_TIMEOUT_MS: int(15_000, 50, 300_000),
   /**

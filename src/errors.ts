@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'backend_unavailable' // 503: no backend can be reached
   | 'backend_timeout' // 504: the backend missed the deadline
   | 'storage_unavailable' // 503: the D1 database is not ready (migrations not applied)
+  | 'overloaded' // 503: this worker instance is busy with other large calls; retry (Retry-After)
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
@@ -47,6 +48,7 @@ const STATUS: Record<ErrorCode, number> = {
   backend_unavailable: 503,
   backend_timeout: 504,
   storage_unavailable: 503,
+  overloaded: 503,
 }
 
 export interface ApiErrorOptions {

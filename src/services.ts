@@ -42,6 +42,7 @@ import { SingleFlight } from './cache/single-flight'
 import { WritePacer } from './cache/write-pacer'
 import type { Config } from './config'
 import { ExperimentCache } from './experiments/experiment-cache'
+import { InflightBytes } from './lib/inflight-bytes'
 import type { ExperimentRecord } from './experiments/experiment-schema'
 import { RollingStats } from './observability/rolling-stats'
 import { createTemplateState, type TemplateState } from './templates/template-source-store'
@@ -75,6 +76,8 @@ export interface Services {
     /** One edge write per scope per second from this isolate (cache/write-pacer.ts). */
     readonly edgeWrites: WritePacer<ScoreBucket>
   }
+  /** Request-body bytes this isolate's rerank calls are working on (lib/inflight-bytes.ts). */
+  inflightBodies(config: Pick<Config, 'MAX_INFLIGHT_BODY_BYTES'>): InflightBytes
   readonly upstreams: UpstreamRegistry
   /** The scorer a config calls for (one per parsed config). */
   scorerFor(config: Config): PairScorer
@@ -100,6 +103,7 @@ export function createServices(options: ServicesOptions = {}): Services {
   const now = options.now ?? (() => Date.now())
   const random = options.random ?? Math.random
   const memories = new Map<number, ByteBoundedLru>()
+  const inflight = new InflightBytes(0)
   const scorers = new WeakMap<Config, PairScorer>()
   const upstreams = createUpstreamRegistry({ now, random })
   const lexicalFallback = createLexicalScorer()
@@ -125,6 +129,10 @@ export function createServices(options: ServicesOptions = {}): Services {
         sleep: (ms) => new Promise((ok) => setTimeout(ok, ms)),
         sizeOf: (bucket) => bucket.records.byteLength,
       }),
+    },
+    inflightBodies(config) {
+      inflight.setCapacity(config.MAX_INFLIGHT_BODY_BYTES)
+      return inflight
     },
     upstreams,
     scorerFor(config) {

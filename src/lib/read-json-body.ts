@@ -17,6 +17,8 @@ export interface ReadBodyOptions {
   graceMs?: number
   /** Slowest accepted upload rate, bytes per second. */
   minBytesPerSecond?: number
+  /** Told the body's size once it is read, before it is decoded (may throw to refuse it). */
+  onRead?: (bytes: number) => void
 }
 
 /** 10 s grace (mod_reqtimeout's default `body=20` halved for an API of small JSON bodies). */
@@ -42,6 +44,7 @@ export async function readJsonObject(request: Request, maxBytes: number, options
   const deadline = bodyDeadlineMs(known ? Number(declared) : maxBytes, options)
   const bytes = await withinDeadline(known ? readDeclared(request, maxBytes) : readLimited(request, maxBytes), deadline)
   if (bytes.byteLength === 0) throw new ApiError('invalid_json', 'body: required: a JSON object', { field: 'body' })
+  options.onRead?.(bytes.byteLength)
   let text: string
   try {
     text = UTF8.decode(bytes)

@@ -77,7 +77,13 @@ const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponseInfo> = {
   },
   500: { name: 'InternalError', codes: ['internal_error'], description: () => 'A bug; never expected. Quote `request_id`.' },
   502: { name: 'BadGateway', codes: ['backend_error'], description: () => 'The scoring backend answered wrongly (malformed reply, wrong number of scores, non-finite score).' },
-  503: { name: 'ServiceUnavailable', codes: ['backend_unavailable', 'storage_unavailable'], description: () => 'No scoring backend could be reached, or the database is not migrated (`storage_unavailable`).' },
+  503: {
+    name: 'ServiceUnavailable',
+    codes: ['backend_unavailable', 'storage_unavailable', 'overloaded'],
+    description: () =>
+      'No scoring backend could be reached, the database is not migrated (`storage_unavailable`), or this worker instance is already working on as many request-body bytes as its memory allows (`overloaded`: retry after `Retry-After`).',
+    headers: ['Retry-After'],
+  },
   504: {
     name: 'GatewayTimeout',
     codes: ['backend_timeout'],

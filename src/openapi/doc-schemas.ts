@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'backend_unavailable',
   'backend_timeout',
   'storage_unavailable',
+  'overloaded',
 ] as const satisfies readonly ErrorCode[]
 
 // A compile error here means src/errors.ts gained a code that ERROR_CODES lacks.

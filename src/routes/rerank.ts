@@ -4,16 +4,18 @@
  * path (app.ts mounts `rerankRoutes(…)` at each); they differ only in whether documents are
  * returned by default.
  */
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../app-env'
 import { scoreStoreFor } from '../cache/kv-score-store'
-import { zodToApiError } from '../errors'
+import type { Config } from '../config'
+import { ApiError, zodToApiError } from '../errors'
 import { allowOnly } from '../lib/allow-only'
 import { cacheModeFrom, cacheNamespace } from '../lib/cache-control'
 import { readJsonObject } from '../lib/read-json-body'
 import { serverTiming } from '../lib/server-timing'
 import { runRerank } from '../rerank/run-rerank'
 import { parseRerankBody } from '../schemas/rerank-body-fast-path'
+import type { Services } from '../services'
 import { templateRegistryLoader } from '../templates/template-source-store'
 
 const UTF8 = new TextEncoder()
@@ -29,7 +31,28 @@ export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
   app.post('/', async (c) => {
     const config = c.get('config')
     const services = c.get('services')
-    const raw = await readJsonObject(c.req.raw, config.MAX_BODY_BYTES)
+    // Held from before the body is read until the response is built: the bytes this call makes the
+    // isolate hold (lib/inflight-bytes.ts). The declared length when there is one; a body sent
+    // without one is counted once read, before it is decoded and parsed (where a call peaks).
+    const inflight = services.inflightBodies(config)
+    const declared = Number(c.req.header('content-length') ?? Number.NaN)
+    const bytes = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, config.MAX_BODY_BYTES) : 0
+    const hold = inflight.take(bytes, services.now(), c.get('startedAt') + config.BACKEND_TIMEOUT_MS + INFLIGHT_GRACE_MS)
+    if (hold === undefined) throw overloaded(inflight.bytes, bytes, config)
+    const onRead = (read: number) => {
+      if (!inflight.grow(hold, read)) throw overloaded(inflight.bytes, read, config)
+    }
+    try {
+      return await answer(c, config, services, onRead)
+    } finally {
+      inflight.release(hold)
+    }
+  })
+  app.all('/', allowOnly('POST'))
+  return app
+
+  async function answer(c: Context<AppEnv>, config: Config, services: Services, onRead: (bytes: number) => void): Promise<Response> {
+    const raw = await readJsonObject(c.req.raw, config.MAX_BODY_BYTES, { onRead })
     const parsed = parseRerankBody(config, raw)
     if (!parsed.success) throw zodToApiError(parsed.error)
     const outcome = await runRerank(
@@ -70,7 +93,16 @@ export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
     // encoder alone took ~15 % of a bare route's CPU, TextEncoder under 1 % here).
     // encode() always returns a view of a whole new ArrayBuffer (Encoding Standard, TextEncoder).
     return c.body(UTF8.encode(JSON.stringify(outcome.response)) as Uint8Array<ArrayBuffer>, undefined, JSON_CONTENT_TYPE)
-  })
-  app.all('/', allowOnly('POST'))
-  return app
+  }
 }
+
+function overloaded(held: number, bytes: number, config: Config): ApiError {
+  return new ApiError(
+    'overloaded',
+    `this worker instance is already working on ${held} bytes of request bodies, and this call's ${bytes} would pass the ${config.MAX_INFLIGHT_BODY_BYTES} it allows (MAX_INFLIGHT_BODY_BYTES: a Worker has 128 MB of memory); retry shortly`,
+    { headers: { 'Retry-After': '1' } }
+  )
+}
+
+/** A hold outlives its call's backend deadline by this much before it is presumed lost (the body read and the response come on top). */
+const INFLIGHT_GRACE_MS = 30_000

@@ -155,6 +155,31 @@ describe('POST /v1/rerank with a vLLM backend', () => {
     for (const r of json.results) expect(r.relevance_score).toBe(byDoc.get(docs[r.index] ?? ''))
   })
 
+  it('refuses a call whose body would take the isolate past MAX_INFLIGHT_BODY_BYTES with 503 overloaded, and lets it in once the others end', async () => {
+    const fake = fakeVllm('inflight')
+    await fake.control({ delayMs: 1500 })
+    const vars = { VLLM_URLS: fake.url, MAX_INFLIGHT_BODY_BYTES: '3000' }
+    const body = (tag: string) => ({ query: `harbour ${tag}`, documents: Array.from({ length: 10 }, (_, i) => `${tag} passage ${i} `.repeat(14)) })
+    const size = JSON.stringify(body('a')).length
+    expect(size).toBeGreaterThan(1500)
+    expect(size).toBeLessThan(3000)
+    // The first call waits on the backend; the second would hold more than 3,000 bytes beside it.
+    const first = rerank(body('a'), { vars })
+    await new Promise((ok) => setTimeout(ok, 300))
+    const second = await rerank(body('b'), { vars })
+    expect(second.status).toBe(503)
+    expect(second.json.error.code).toBe('overloaded')
+    expect(second.headers.get('retry-after')).toBe('1')
+    expect(second.json.error.message).toMatch(/MAX_INFLIGHT_BODY_BYTES/u)
+    // A small call still fits beside the first (its declared length counts, not the body limit).
+    const small = await rerank({ query: 'harbour c', documents: ['c one', 'c two'] }, { vars })
+    expect(small.status).toBe(200)
+    expect((await first).status).toBe(200)
+    // Nothing of the refused call reached the backend; once the first ended, it goes through.
+    expect((await stats(fake)).requests).toBe(2)
+    expect((await rerank(body('b'), { vars })).status).toBe(200)
+  })
+
   it('never splits a call into more upstream calls than the plan\'s subrequests allow (Miniflare enforces no such limit; Cloudflare does)', async () => {
     const fake = fakeVllm('subrequests')
     const docs = Array.from({ length: 2000 }, (_, i) => `passage ${i} about topic ${i % 7}`)
