@@ -7,7 +7,7 @@
  * with a document the byte bound cannot clear (loads the Qwen3 tokenizer); 16 calls of 1,000 fresh
  * realistic passages (fills the 16 MiB memory tier); then K concurrent calls of 1,000 passages of
  * 7,500 characters (a 7.5 MB body, near the 8 MiB MAX_BODY_BYTES) against a backend stand-in that
- * answers after DELAY_MS, and reads the heap while they wait on it. Heap figures are V8's
+ * answers them after DELAY_MS, and reads the heap while they wait on it. Heap figures are V8's
  * (`Runtime.getHeapUsage` through the inspector) after a full collection (`HeapProfiler.
  * collectGarbage`): `usedSize` (the JS heap) plus `backingStorageSize` (ArrayBuffers: request and
  * upstream bodies as bytes). One run per scenario: the figures are deterministic to about 1 MiB.
@@ -15,12 +15,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { realisticPassage } from './lib/passages'
+import { connectWorkerInspector } from './lib/worker-inspector'
 import { startWorker } from './lib/worker-under-test'
 
 const DELAY_MS = 8000
 const MiB = 2 ** 20
 
-/** A vLLM /v1/rerank stand-in that answers after DELAY_MS (documents echoed, as vLLM does). */
+/** A vLLM /v1/rerank stand-in (documents echoed, as vLLM does) that answers the big calls' batches (documents over 5,000 characters) after DELAY_MS, others at once. */
 async function slowBackend() {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -32,7 +33,7 @@ async function slowBackend() {
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' })
         res.end(out)
-      }, DELAY_MS)
+      }, body.documents.some((d) => d.length > 5000) ? DELAY_MS : 0)
     })
   })
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
@@ -47,23 +48,8 @@ interface Heap {
 async function scenario(concurrent: number, vars: Record<string, string>, port: number) {
   const be = await slowBackend()
   const worker = await startWorker({ vars: { VLLM_URLS: be.url, BACKEND_TIMEOUT_MS: '60000', ...vars }, kv: false, quiet: true, inspectorPort: port })
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as Array<{ webSocketDebuggerUrl: string; title: string }>
-  const target = targets.find((t) => /core:user/u.test(t.title)) ?? targets[0]!
-  const ws = new WebSocket(target.webSocketDebuggerUrl)
-  await new Promise((ok) => ws.addEventListener('open', ok, { once: true }))
-  let id = 0
-  const pending = new Map<number, (v: unknown) => void>()
-  ws.addEventListener('message', (m) => {
-    const d = JSON.parse(String(m.data)) as { id?: number; result?: unknown }
-    if (d.id !== undefined) pending.get(d.id)?.(d.result)
-  })
   // workerd answers the inspector when the isolate next runs: a cheap request wakes it.
-  const send = (method: string) =>
-    new Promise<unknown>((ok) => {
-      pending.set(++id, ok)
-      ws.send(JSON.stringify({ id, method, params: {} }))
-      setTimeout(() => void fetch(`${worker.url}/v1/models`).then((r) => r.text()), 100)
-    })
+  const { send, close } = await connectWorkerInspector(port, () => void fetch(`${worker.url}/v1/models`).then((r) => r.text()).catch(() => undefined))
   const heap = async (): Promise<Heap> => {
     await send('HeapProfiler.collectGarbage')
     const u = (await send('Runtime.getHeapUsage')) as { usedSize: number; backingStorageSize?: number }
@@ -88,7 +74,7 @@ async function scenario(concurrent: number, vars: Record<string, string>, port: 
     const statuses = await Promise.all(calls.map(async (p) => (await p).status))
     return { started, tokenizer, filled, during, statuses, bodyBytes }
   } finally {
-    ws.close()
+    close()
     await worker.dispose()
     be.close()
   }
@@ -116,7 +102,7 @@ for (const [label, k, vars] of [
 const lines = [
   '## Isolate memory: what one worker instance holds (Workers allow 128 MB)',
   '',
-  `Command: \`npm run bench -- isolate-memory\` (bench/isolate-memory.bench.ts), ${new Date().toISOString()}. Inside workerd (Miniflare, inspector on), V8's heap after a full collection, JS heap plus ArrayBuffers, MiB; each row a fresh worker: after start and one small call, after a call that loads the Qwen3 tokenizer, after 16 calls of 1,000 realistic passages (the 16 MiB memory tier full), then while K calls of ${(bodyBytes / 1e6).toFixed(1)} MB bodies (1,000 passages of 7,500 characters; the default MAX_BODY_BYTES is 8 MiB) wait on a backend that answers after ${DELAY_MS / 1000} s. The local runtime enforces no memory limit, so these calls all succeed locally whatever the total; on Cloudflare an isolate past 128 MB is ended with every call it is serving.`,
+  `Command: \`npm run bench -- isolate-memory\` (bench/isolate-memory.bench.ts), ${new Date().toISOString()}. Inside workerd (Miniflare, inspector on), V8's heap after a full collection, JS heap plus ArrayBuffers, MiB; each row a fresh worker: after start and one small call, after a call that loads the Qwen3 tokenizer, after 16 calls of 1,000 realistic passages (the 16 MiB memory tier full), then while K calls of ${(bodyBytes / 1e6).toFixed(1)} MB bodies (1,000 passages of 7,500 characters; the default MAX_BODY_BYTES is 8 MiB) wait on a backend that answers them after ${DELAY_MS / 1000} s (and the smaller calls at once). The local runtime enforces no memory limit, so these calls all succeed locally whatever the total; on Cloudflare an isolate past 128 MB is ended with every call it is serving.`,
   '',
   '| scenario | started | + tokenizer | + memory tier full | K big calls waiting | answers |',
   '|---|---:|---:|---:|---:|---|',

@@ -10,6 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { buildWorker, startWorker } from "./worker-under-test"
 import { startInstantBackend } from "./instant-backend"
+import { connectWorkerInspector } from "./worker-inspector"
 import { realisticPassage } from "./passages"
 const mode = process.argv[2] ?? 'cached'
 const be = await startInstantBackend()
@@ -23,18 +24,11 @@ const body = () => JSON.stringify({ query: 'rivers', documents: Array.from({ len
 const fixed = body()
 const call = async () => { const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mode === 'miss' ? body() : fixed }); if (r.status !== 200) throw new Error(await r.text()); await r.arrayBuffer() }
 for (let i = 0; i < 20; i++) await call()
-const targets = (await (await fetch(`http://127.0.0.1:${PORT}/json`)).json()) as Array<{ webSocketDebuggerUrl: string; title: string }>
-const target = targets.find((t) => /core:user/u.test(t.title)) ?? targets[0]!
-const ws = new WebSocket(target.webSocketDebuggerUrl)
-await new Promise((r) => ws.addEventListener('open', r, { once: true }))
-let id = 0
-const pending = new Map<number, (v: unknown) => void>()
-ws.addEventListener('message', (m) => { const d = JSON.parse(String(m.data)) as { id?: number; result?: unknown }; if (d.id !== undefined) pending.get(d.id)?.(d.result) })
-const send = (method: string, params: object = {}) => new Promise<unknown>((r) => { pending.set(++id, r); ws.send(JSON.stringify({ id, method, params })) })
+const { send, close } = await connectWorkerInspector(PORT)
 await send('Profiler.enable'); await send('Profiler.setSamplingInterval', { interval: 100 }); await send('Profiler.start')
 for (let i = 0; i < Number(process.env.CALLS ?? 40); i++) await call()
 const { profile } = (await send('Profiler.stop')) as { profile: { nodes: Array<{ callFrame: { url: string; lineNumber: number } }> } }
-ws.close()
+close()
 // map bundle lines to modules
 const lines = readFileSync(scriptPath, 'utf8').split('\n')
 const starts: Array<[number, string]> = []
