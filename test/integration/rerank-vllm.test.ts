@@ -196,7 +196,7 @@ describe('POST /v1/rerank with a vLLM backend', () => {
     // backend's logs can be matched to the worker's and concurrent batches never share an engine id.
     expect(new Set(reqs.map((r) => r.requestId?.replace(/-\d+$/u, '')))).toEqual(new Set([headers.get('x-request-id')]))
     expect(reqs.map((r) => Number(r.requestId?.split('-').pop())).sort((a, b) => a - b)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1))
-    // A budget above the plan's (here 200 on a Free-plan account) splits the call into 64 batches:
+    // A budget above the plan's (here 200 on a Free-plan account) splits the call into 63 batches:
     // past the 50th fetch the runtime refuses, as the strict fake does (Miniflare would not).
     const over = fakeVllm('subrequests-over')
     // (Another query: the first call's pairs are cached.)
