@@ -15,6 +15,11 @@
  *  - one pair over `maxModelLen` rejects the *whole* request with vLLM 0.13's 400 ("This model's
  *    maximum context length is N tokens. However, you requested M tokens in the input for embedding
  *    generation. Please reduce the length of the input."), never truncating;
+ *  - a lone surrogate in a pair fails the whole request with Starlette's plain-text 500 (the
+ *    Hugging Face tokenizer refuses such a str; huggingface/transformers PR #43459); a body not sent
+ *    as `application/json` is 400 (`validate_json_request`), no documents is 400
+ *    (`_validate_score_input_lens`), a fractional `top_n` is 400 (pydantic `int`), and the key is
+ *    checked before routing on every `/v1` path, `/v1/models` and unknown ones included;
  *  - the reply is `{id, model, usage:{prompt_tokens,total_tokens}, results:[{index, document:{text,
  *    multi_modal}, relevance_score}]}` sorted by score, truncated to `top_n` (0 = all)
  *    (vllm/entrypoints/pooling/score/protocol.py `RerankResponse`).
@@ -169,6 +174,13 @@ const defaultControl = (): FakeControl => ({
 /** Subrequests one invocation may make on the Workers Free plan (developers.cloudflare.com/workers/platform/limits). */
 const WORKERS_FREE_SUBREQUESTS = 50
 
+const RERANK_PATHS = ['/rerank', '/v1/rerank', '/v2/rerank']
+
+/** vLLM's AuthenticationMiddleware: only /v1 paths are guarded (vllm/entrypoints/openai/api_server.py). */
+function authorized(req: IncomingMessage, path: string, c: FakeControl): boolean {
+  return c.apiKey === null || !path.startsWith('/v1') || req.headers.authorization === `Bearer ${c.apiKey}`
+}
+
 const emptyStats = (): FakeStats => ({ requests: 0, inFlight: 0, maxInFlight: 0, outcomes: {} })
 
 function vllmError(res: ServerResponse, status: number, type: string, message: string) {
@@ -264,12 +276,14 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       res.writeHead(200)
       return res.end()
     }
+    const isRerank = RERANK_PATHS.includes(path)
+    // vLLM's AuthenticationMiddleware runs before routing: any /v1 path but a rerank POST (checked
+    // below, after it is counted) is 401 without the key, even one that does not exist.
+    if (!(isRerank && req.method === 'POST') && !authorized(req, path, inst.control)) return send(res, 401, { error: 'Unauthorized' })
     if (path === '/v1/models' && req.method === 'GET') {
       return send(res, 200, { object: 'list', data: [{ id: inst.control.servedModel, object: 'model' }] })
     }
-    if (!['/rerank', '/v1/rerank', '/v2/rerank'].includes(path)) {
-      return send(res, 404, { detail: 'Not Found' })
-    }
+    if (!isRerank) return send(res, 404, { detail: 'Not Found' })
     if (req.method !== 'POST') return send(res, 405, { detail: 'Method Not Allowed' })
 
     const st = inst.stats
@@ -296,9 +310,12 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     }
 
     const c = inst.control
-    // vLLM's AuthenticationMiddleware: only /v1 paths are guarded (vllm/entrypoints/openai/api_server.py).
-    if (c.apiKey !== null && path.startsWith('/v1') && req.headers.authorization !== `Bearer ${c.apiKey}`) {
-      return send(res, 401, { error: 'Unauthorized' })
+    if (!authorized(req, path, c)) return send(res, 401, { error: 'Unauthorized' })
+    // vLLM's `validate_json_request` (a dependency of every JSON route): the media type, lower-cased
+    // and cut at ';', must be exactly application/json.
+    const mediaType = (req.headers['content-type'] ?? '').toLowerCase().split(';')[0]
+    if (mediaType !== 'application/json') {
+      return vllmError(res, 400, 'BadRequestError', "Unsupported Media Type: Only 'application/json' is allowed")
     }
 
     let body: Record<string, unknown>
@@ -349,6 +366,10 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     if (typeof query !== 'string' || !Array.isArray(documents) || !documents.every((d) => typeof d === 'string')) {
       return vllmError(res, 400, 'Bad Request', "Field required: 'query' (str) and 'documents' (list[str])")
     }
+    // pydantic's `top_n: int` (protocol.py `RerankRequest`): a fraction is a 422-turned-400.
+    if (body.top_n !== undefined && body.top_n !== null && !Number.isInteger(body.top_n)) {
+      return vllmError(res, 400, 'BadRequestError', 'top_n: Input should be a valid integer')
+    }
     if (body.model !== undefined && body.model !== null && body.model !== c.servedModel) {
       return vllmError(res, 404, 'NotFoundError', `The model \`${String(body.model)}\` does not exist.`)
     }
@@ -363,6 +384,8 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       docs.push(pd)
     }
     rec.parsed = { ...pq, documents: docs }
+    // `_validate_score_input_lens` (vllm/entrypoints/pooling/score/serving.py): no documents, no request.
+    if (docs.length === 0) return vllmError(res, 400, 'BadRequestError', 'At least one text_pair element must be given')
     if (body.truncate_prompt_tokens !== undefined && body.truncate_prompt_tokens !== null) {
       // We never want vLLM's truncation: pooling runners keep the first tokens, so it cuts the
       // prompt's suffix (vllm PR #20771 sets left truncation for generate runners only).
@@ -373,6 +396,13 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     const controlTokens: number[] = []
     let promptTokens = 0
     for (const d of documents as string[]) {
+      // A lone surrogate: the Hugging Face fast tokenizer refuses the Python str (TypeError
+      // "TextEncodeInput must be Union[...]", huggingface/transformers PR #43459), which
+      // ServingScores does not catch: Starlette's plain-text 500 for the whole request.
+      if (!(query + d).isWellFormed()) {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+        return res.end('Internal Server Error')
+      }
       const ids = qwen3TokenIds(query + d)
       const t = ids.length
       if (t > c.maxModelLen) return vllmError(res, 400, 'BadRequestError', contextLengthMessage(c.maxModelLen, t))

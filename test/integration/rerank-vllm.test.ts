@@ -93,6 +93,18 @@ describe('POST /v1/rerank with a vLLM backend', () => {
     expect((await rerank({ query: 'x', documents: DOCS, top_n: 0 }, { vars })).json.results).toHaveLength(5)
   })
 
+  it('sends a lone surrogate as U+FFFD (vLLM fails a whole request holding one) and returns the document as sent', async () => {
+    const fake = fakeVllm('lone-surrogate')
+    const documents = ['lone \ud800 half', 'fine text', '\udfff']
+    const res = await rerank({ query: 'q \udbff', documents, return_documents: true }, { vars: { VLLM_URLS: fake.url } })
+    expect(res.status).toBe(200)
+    expect(res.json.meta.backend).toBe('vllm')
+    const [req] = await fake.requests()
+    expect(req?.parsed?.query).toBe('q \ufffd')
+    expect(req?.parsed?.documents).toEqual(['lone \ufffd half', 'fine text', '\ufffd'])
+    for (const r of res.json.results) expect(r.document?.text).toBe(documents[r.index])
+  })
+
   it('serves a plain vLLM-style client on /rerank', async () => {
     const fake = fakeVllm('vllm-client')
     const { status, json } = await rerank(

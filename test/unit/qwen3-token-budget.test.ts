@@ -182,6 +182,19 @@ describe('prepareQwen3Pairs', () => {
     expect(sent.documents[0]).toBe(`[Source: ${neutraliseSpecialTokens(inject)}] ${neutraliseSpecialTokens(inject)} [x: ${neutraliseSpecialTokens(inject)}]`)
   })
 
+  it('sends a lone surrogate as U+FFFD, which the tokenizer of vLLM can take, and leaves pairs and well-formed text alone', async () => {
+    const p = await prepareQwen3Pairs(
+      { instruction: 'judge \ud800', query: 'q \udfff end', documents: [{ head: '[\udbff] ', body: 'lone \ud800 half, pair \u{1f327}', tail: ' \udc00' }, { head: '', body: 'plain', tail: '' }] },
+      8192,
+      noTokenizer
+    )
+    expect(p.instruction).toBe('judge \ufffd')
+    expect(p.query).toBe('q \ufffd end')
+    const sent = await fitPreparedDocuments(p, p.documents, p.budget ?? { maxModelLen: 8192 }, loadQwen3Tokenizer)
+    expect(sent.documents).toEqual(['[\ufffd] lone \ufffd half, pair \u{1f327} \ufffd', 'plain'])
+    for (const d of sent.documents) expect(d.isWellFormed()).toBe(true)
+  })
+
   it('leaves fitting to score: a document far over the context passes prepare untouched, without the tokenizer', async () => {
     const long = '1234567890'.repeat(2000)
     const p = await prepareQwen3Pairs({ instruction: INSTRUCTION, query: QUERY, documents: [{ head: '', body: long, tail: '' }] }, 1024, noTokenizer)

@@ -36,6 +36,7 @@ import type { FoldedDocument } from '../../documents/fold'
 import { formatQwen3Document, formatQwen3Query } from './qwen3-prompt'
 import { decodePreparedDocument, encodePreparedDocument } from './qwen3-prepared-document'
 import { countAddedTokens, neutraliseSpecialTokens } from './qwen3-special-tokens'
+import { wellFormed } from './well-formed-text'
 import type { PrepareRequest, PreparedPairs } from '../types'
 
 /** Tokens as vLLM counts them (qwen3-tokenizer.ts is the real one). */
@@ -187,8 +188,9 @@ export async function fitQwen3Pairs(request: FitRequest, loadCounter: () => Prom
 }
 
 /**
- * The vLLM scorer's `prepare`: neutralises control-token text in every caller-supplied part
- * (instruction after template rendering, query, document text and folded metadata) and checks
+ * The vLLM scorer's `prepare`: makes every caller-supplied part (instruction after template
+ * rendering, query, document text and folded metadata) well-formed (a lone surrogate becomes
+ * U+FFFD: well-formed-text.ts) and neutralises its control-token text, and checks
  * that the query leaves room for a document. The documents are *not* fitted here: each becomes
  * its one-string prepared form (qwen3-prepared-document.ts), which the cache keys together with
  * the budget, and `fitPreparedDocuments` fits only those that reach the backend. The join of the
@@ -201,15 +203,16 @@ export async function prepareQwen3Pairs(
   maxModelLen: number,
   loadCounter: () => Promise<TokenCounter>
 ): Promise<PreparedPairs> {
-  const instruction = neutraliseSpecialTokens(request.instruction)
-  const query = neutraliseSpecialTokens(request.query)
+  const instruction = modelText(request.instruction)
+  const query = modelText(request.query)
   await new QueryBudget(instruction, query, maxModelLen, loadCounter).check()
-  const documents = request.documents.map((d) =>
-    encodePreparedDocument({ head: neutraliseSpecialTokens(d.head), body: neutraliseSpecialTokens(d.body), tail: neutraliseSpecialTokens(d.tail) })
-  )
+  const documents = request.documents.map((d) => encodePreparedDocument({ head: modelText(d.head), body: modelText(d.body), tail: modelText(d.tail) }))
   const M = request.maxTokensPerDoc
   return { instruction, query, documents, truncated: 0, budget: { key: `${maxModelLen}/${M ?? '-'}`, maxModelLen, maxTokensPerDoc: M } }
 }
+
+/** A caller-supplied part as the model may read it: well-formed (well-formed-text.ts), no added-token text. */
+const modelText = (text: string): string => neutraliseSpecialTokens(wellFormed(text))
 
 /** What the vLLM scorer's `score` sends: prepared documents (`prepareQwen3Pairs`) fitted to `budget`. */
 export function fitPreparedDocuments(

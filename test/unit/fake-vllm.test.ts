@@ -1,0 +1,69 @@
+/**
+ * The fake vLLM itself, where vLLM 0.13 refuses what a kinder fake would take (the phase rule: a
+ * test double at least as strict as the real thing). Sources are cited in test/fakes/fake-vllm.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startFakeVllm, type FakeVllm } from '../fakes/fake-vllm'
+import { QWEN3_PREFIX, QWEN3_SUFFIX } from '../fakes/fake-vllm-model'
+
+const QUERY = `${QWEN3_PREFIX}<Instruct>: judge\n<Query>: rivers\n`
+const doc = (text: string) => `<Document>: ${text}${QWEN3_SUFFIX}`
+
+let fake: FakeVllm
+beforeAll(async () => {
+  fake = await startFakeVllm()
+})
+afterAll(() => fake.close())
+
+const post = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }, path = '/v1/rerank') =>
+  fetch(`${fake.url}/i/strict${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) })
+
+describe('fake vLLM: as strict as vLLM 0.13', () => {
+  it('scores a well-formed request (the baseline the refusals below differ from)', async () => {
+    const res = await post({ query: QUERY, documents: [doc('the delta'), doc('\u{1f327} rain')] })
+    expect(res.status).toBe(200)
+    const json = (await res.json()) as { results: unknown[]; usage: { prompt_tokens: number } }
+    expect(json.results).toHaveLength(2)
+    expect(json.usage.prompt_tokens).toBeGreaterThan(0)
+  })
+
+  it('fails the whole request with a plain-text 500 when a pair holds a lone surrogate (the tokenizer refuses it)', async () => {
+    for (const documents of [[doc('fine'), doc('lone \ud800 half')], [doc('\udfff')]]) {
+      const res = await post({ query: QUERY, documents })
+      expect(res.status).toBe(500)
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/u)
+      expect(await res.text()).toBe('Internal Server Error')
+    }
+    expect((await post({ query: `${QWEN3_PREFIX}<Instruct>: judge\n<Query>: \ud800\n`, documents: [doc('x')] })).status).toBe(500)
+  })
+
+  it('refuses a body not sent as application/json', async () => {
+    const body = { query: QUERY, documents: [doc('x')] }
+    for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/jsonx' }]) {
+      const res = await post(body, headers)
+      expect(res.status).toBe(400)
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/application\/json/u)
+    }
+    expect((await post(body, { 'content-type': 'Application/JSON; charset=utf-8' })).status).toBe(200)
+  })
+
+  it('refuses an empty document list and a fractional top_n', async () => {
+    const empty = await post({ query: QUERY, documents: [] })
+    expect(empty.status).toBe(400)
+    expect(((await empty.json()) as { error: { message: string } }).error.message).toMatch(/At least one/u)
+    expect((await post({ query: QUERY, documents: [doc('x')], top_n: 1.5 })).status).toBe(400)
+    expect((await post({ query: QUERY, documents: [doc('x')], top_n: 1 })).status).toBe(200)
+  })
+
+  it('guards every /v1 path with the API key before routing, and only /v1 paths', async () => {
+    await fetch(`${fake.url}/i/keyed/__control`, { method: 'POST', body: JSON.stringify({ apiKey: 'k-1' }) })
+    const at = (path: string, init: RequestInit = {}) => fetch(`${fake.url}/i/keyed${path}`, init)
+    expect((await at('/v1/models')).status).toBe(401)
+    expect((await at('/v1/nowhere')).status).toBe(401)
+    expect((await at('/v1/rerank')).status).toBe(401) // a GET: 401 before the 405
+    expect((await at('/v1/models', { headers: { authorization: 'Bearer k-1' } })).status).toBe(200)
+    expect((await at('/v1/rerank', { headers: { authorization: 'Bearer k-1' } })).status).toBe(405)
+    expect((await at('/health')).status).toBe(200)
+    expect((await at('/nowhere')).status).toBe(404)
+  })
+})
