@@ -83,9 +83,7 @@ export function createApp(services: Services = createServices()): Hono<AppEnv> {
       console.error(redact(JSON.stringify({ level: 'error', request_id: requestId, error: String(e), stack: e instanceof Error ? e.stack : undefined })))
     }
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v)
-    const wire = toWireError(err, requestId)
-    wire.error.message = redact(wire.error.message)
-    return c.json(wire, err.status as 400)
+    return c.json(toWireError(err, requestId, redact(err.message)), err.status as 400)
   })
 
   return app

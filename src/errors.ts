@@ -1,8 +1,8 @@
 /**
  * @module errors
  * The one place where domain errors become HTTP. Routes and services throw `ApiError`;
- * `toWireError` builds the public envelope `{ error: { code, message, field? }, request_id }`
- * (README "Try it"; the OpenAPI `Error` schema in openapi/doc-schemas.ts). Backend bodies are
+ * `toWireError` builds the public envelope `{ error: { code, message, field? }, message, detail,
+ * request_id }` (README "Try it"; the OpenAPI `Error` schema in openapi/doc-schemas.ts). Backend bodies are
  * never echoed verbatim: a backend reason is summarised and sanitised before it reaches the wire.
  *
  * The pure core never imports this module: it reports a bad field as a `FieldError` value
@@ -75,13 +75,25 @@ export class ApiError extends Error {
 
 export interface WireError {
   error: { code: ErrorCode; message: string; field?: string }
+  /** The message again where Cohere's API puts it (`{"message": …}`), which Cohere clients read. */
+  message: string
+  /** The message again where Jina's API (FastAPI) puts it, which Jina clients read. */
+  detail: string
   request_id: string
 }
 
-export function toWireError(err: ApiError, requestId: string): WireError {
-  const error: WireError['error'] = { code: err.code, message: err.message }
+/**
+ * The envelope of `err`, its message as given (the caller redacts it). The message is repeated
+ * at the top level because the clients we serve read it there: LangChain's and LlamaIndex's Jina
+ * rerankers do `if "results" not in resp: raise RuntimeError(resp["detail"])`
+ * (langchain_community/document_compressors/jina_rerank.py, llama-index-postprocessor-jinaai-rerank),
+ * which raised a KeyError that hid the reason; Cohere's errors are `{"message": …}`, the shape the
+ * Vercel AI SDK's Cohere provider parses.
+ */
+export function toWireError(err: ApiError, requestId: string, message = err.message): WireError {
+  const error: WireError['error'] = { code: err.code, message }
   if (err.field !== undefined) error.field = err.field
-  return { error, request_id: requestId }
+  return { error, message, detail: message, request_id: requestId }
 }
 
 /** Shorthand for the most common case: a named field is wrong. */

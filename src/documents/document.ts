@@ -19,8 +19,8 @@ export interface StructuredDocument {
 
 /**
  * The one shape the pipeline carries a document in after the request (rerank/prepare-documents.ts):
- * the structured form, plus, with Cohere v1 `rank_fields`, the object as sent (Cohere v1 returns it
- * as `document`, not the text built to rank).
+ * the structured form, plus an object document as sent (returned as `document`, every key kept, as
+ * Cohere v1 does; with `rank_fields` not the text built to rank).
  */
 export interface NormalizedDocument extends StructuredDocument {
   original?: Readonly<Record<string, unknown>>

@@ -44,9 +44,11 @@ export const errorEnvelopeSchema = z
         .optional()
         .describe('The offending field as a path (`query`, `documents[3].text`, `template_vars.year`, `body`), present on 400/413.'),
     }),
+    message: z.string().describe('`error.message` again, where Cohere clients read it.'),
+    detail: z.string().describe('`error.message` again, where Jina clients (FastAPI style) read it.'),
     request_id: z.string().describe('Echo of the X-Request-Id response header; quote it when reporting a problem.'),
   })
-  .describe('The one error shape of every endpoint: `{ error: { code, message, field? }, request_id }`.')
+  .describe('The one error shape of every endpoint: `{ error: { code, message, field? }, message, detail, request_id }`.')
 
 export const explanationSchema = z
   .looseObject({
@@ -73,7 +75,7 @@ export const rerankResultSchema = z.object({
   document: z
     .union([z.object({ text: z.string(), id: z.string().optional() }), z.record(z.string(), z.unknown())])
     .optional()
-    .describe('The document as scored, when `return_documents` is true (default on /v1/rerank and /rerank, off on /v2/rerank); with `rank_fields`, the object as sent.'),
+    .describe('The document as scored, when `return_documents` is true (default on /v1/rerank and /rerank, off on /v2/rerank): `{text}` for a string document, an object document as sent, every key kept.'),
   explanation: explanationSchema.optional(),
 })
 
@@ -84,7 +86,7 @@ export const rerankResponseSchema = z
     results: z.array(rerankResultSchema),
     usage: z.looseObject({
       total_tokens: z.number().int().min(0),
-      prompt_tokens: z.number().int().min(0).optional(),
+      prompt_tokens: z.number().int().min(0).describe('Prompt tokens the backend read for this call (vLLM `RerankUsage`); 0 when nothing was scored or the scorer counts none.'),
       search_units: z.number().int().min(0).describe('Cohere-style billing units: one per 100 pairs actually scored (cache hits are free).'),
       pairs: z.number().int().min(0),
       pairs_scored: z.number().int().min(0).describe('Pairs sent to the backend.'),

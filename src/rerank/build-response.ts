@@ -22,7 +22,8 @@ export interface RerankResponse {
   results: RerankResult[]
   usage: {
     total_tokens: number
-    prompt_tokens?: number
+    /** Always present: vLLM's `RerankUsage` declares it required beside total_tokens (0: nothing scored). */
+    prompt_tokens: number
     search_units: number
     pairs: number
     pairs_scored: number
@@ -126,6 +127,7 @@ export function buildResponse(input: BuildResponseInput): RerankResponse {
     results,
     usage: {
       total_tokens: tokens,
+      prompt_tokens: tokens,
       search_units: units,
       pairs: input.documents.length,
       pairs_scored: input.misses,
@@ -143,7 +145,6 @@ export function buildResponse(input: BuildResponseInput): RerankResponse {
       instruction_source: input.instructionSource,
     },
   }
-  if (input.promptTokens !== undefined) response.usage.prompt_tokens = input.promptTokens
   if (input.template !== undefined) response.meta.template = input.template
   if (input.experiment !== undefined) response.meta.experiment = input.experiment
   if (input.fusion !== undefined) response.meta.fusion = input.fusion

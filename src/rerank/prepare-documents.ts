@@ -70,6 +70,10 @@ function normalizeDocument(d: DocumentInput, i: number, rankFields: readonly str
     }
     if (parts.length > 0) text = parts.join('\n')
   }
+  if (typeof text !== 'string' && 'image' in d) {
+    // Jina's multimodal rerankers take {image: url | base64} (api.jina.ai/v1/rerank).
+    throw badField(`documents[${i}].image`, 'image documents are not supported: the model reads text only; send {text}')
+  }
   if (typeof text !== 'string') {
     throw badField(`documents[${i}].text`, 'required: a string (or name the fields to rank on in rank_fields)')
   }
@@ -78,6 +82,8 @@ function normalizeDocument(d: DocumentInput, i: number, rankFields: readonly str
   if (d.published_at !== undefined) out.published_at = d.published_at
   if (d.source !== undefined) out.source = d.source
   if (d.fields !== undefined) out.fields = d.fields
-  if (rankFields && rankFields.length > 0) out.original = d
+  // Returned as `document` as sent, every key kept (Cohere v1: "all other fields will be
+  // preserved in the response"; the cohere-ai SDK's RerankRequest.documents).
+  out.original = d
   return out
 }

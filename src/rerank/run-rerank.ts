@@ -25,7 +25,7 @@ import { gpuRateFor } from '../cache/gpu-savings'
 import type { ScoreStore } from '../cache/score-store'
 import type { SingleFlight } from '../cache/single-flight'
 import type { Config } from '../config'
-import { KNOWN_FIELDS, type RerankBody } from '../schemas/rerank-request'
+import { KNOWN_FIELDS, PEER_FIELDS_IGNORED, type RerankBody } from '../schemas/rerank-request'
 import type { TemplateRegistry } from '../templates/registry'
 import { loadTemplateRegistry } from '../templates/template-source-store'
 import { applyExperiment, scheduleExposure, type ExperimentDeps } from './apply-experiment'
@@ -68,7 +68,7 @@ export interface RerankContext {
   clientRequestId?: string | null
   /** Route default for `return_documents` (true on /v1/rerank and /rerank, false on /v2). */
   returnDocumentsDefault: boolean
-  /** Top-level keys of the raw body, for unknown-field warnings. */
+  /** Top-level keys of the raw body not set to null (null means absent), for unknown-field warnings. */
   bodyKeys: readonly string[]
   /** The `X-Rerank-User` header: the experiment unit id when the body has no `user`. */
   unitHeader?: string | undefined
@@ -173,7 +173,9 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
 /** Unknown fields, a model this deployment does not serve, and a lexical-only deployment. */
 function requestWarnings(config: Config, scorer: PairScorer, body: RerankBody, ctx: RerankContext): string[] {
   const warnings: string[] = []
-  for (const key of ctx.bodyKeys) if (!KNOWN.has(key)) warnings.push(`unknown field "${key.slice(0, 64)}" ignored`)
+  for (const key of ctx.bodyKeys) {
+    if (!KNOWN.has(key)) warnings.push(Object.hasOwn(PEER_FIELDS_IGNORED, key) ? (PEER_FIELDS_IGNORED[key] as string) : `unknown field "${key.slice(0, 64)}" ignored`)
+  }
   if (body.model !== undefined && body.model !== scorer.model && body.model !== config.VLLM_MODEL) {
     warnings.push(`model "${body.model.slice(0, 64)}" is not served here; scored with "${scorer.model}"`)
   }

@@ -77,7 +77,7 @@ export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
         clock: services.now,
       },
       parsed.data,
-      { requestId: c.get('requestId'), clientRequestId: c.get('clientRequestId'), returnDocumentsDefault: options.returnDocumentsDefault, bodyKeys: Object.keys(raw), unitHeader: c.req.header('x-rerank-user') }
+      { requestId: c.get('requestId'), clientRequestId: c.get('clientRequestId'), returnDocumentsDefault: options.returnDocumentsDefault, bodyKeys: Object.keys(raw).filter((k) => raw[k] !== null), unitHeader: c.req.header('x-rerank-user') }
     )
     c.set('rerankInfo', { meta: outcome.response.meta, upstreamMs: outcome.timings.backendMs })
     c.header('Cache-Status', outcome.cacheStatus)

@@ -74,6 +74,21 @@ export const KNOWN_FIELDS = [
   'folding',
 ] as const
 
+/**
+ * Fields peers define that this service does not apply, with what it does instead: said in
+ * `meta.warnings` instead of "unknown field" (Cohere v2 `priority`, cohere-typescript
+ * `V2RerankRequest`; vLLM's `RerankRequest` fields, vllm/entrypoints/pooling/score/protocol.py).
+ */
+export const PEER_FIELDS_IGNORED: Readonly<Record<string, string>> = {
+  priority: 'priority ignored: calls are served in arrival order',
+  truncate_prompt_tokens: 'truncate_prompt_tokens ignored: each document is cut to fit the model context here (meta.truncated_documents counts them)',
+  use_activation: 'use_activation ignored: relevance_score is always the model probability in [0, 1]',
+  softmax: 'softmax ignored: relevance_score is always the model probability in [0, 1]',
+  activation: 'activation ignored: relevance_score is always the model probability in [0, 1]',
+  mm_processor_kwargs: 'mm_processor_kwargs ignored: the model reads text only',
+  request_id: 'request_id ignored: send X-Client-Request-Id to name a call (README "Request ids")',
+}
+
 function buildSchema(config: Config, nullAsAbsent: boolean) {
   // The validator takes null for every optional field; the documented variant (GET /openapi.json)
   // states the fields' real types and says in its description that null means absent, because

@@ -194,6 +194,11 @@ describe('real clients against npm start', () => {
     expect(json.results).toHaveLength(DOCS.length)
     expect(json.results[0]?.index).toBe(TOP)
     expect(json.results[0]?.document?.text).toBe(DOCS[TOP])
+    // A bad call, read as LangChain's and LlamaIndex's Jina rerankers read every reply:
+    // `if "results" not in resp: raise RuntimeError(resp["detail"])`.
+    const bad = (await (await post('/v1/rerank', { model: 'jina-reranker-v2-base-multilingual', query: QUERY, documents: DOCS, top_n: 'two' })).json()) as Record<string, unknown>
+    expect(bad).not.toHaveProperty('results')
+    expect(bad.detail).toMatch(/^top_n: /u)
   })
 
   it('vLLM request shape (POST /rerank, pydantic-style nulls)', async () => {

@@ -42,6 +42,7 @@ describe('GPU time the cache saves', () => {
     expect(hit.json.usage.cached_prompt_tokens).toBe(spent)
     expect(hit.json.meta.cache_savings).toEqual({ prompt_tokens: spent, gpu_ms: gpuMs(spent) })
     expect(hit.json.usage.total_tokens).toBe(0)
+    expect(hit.json.usage.prompt_tokens).toBe(0) // present, as vLLM's RerankUsage requires
   })
 
   it('adds up across calls and tiers: a call whose pairs two earlier calls scored saves both their tokens (KV only)', async () => {

@@ -66,6 +66,14 @@ describe('cohere-ai SDK', () => {
     expect(typeof res.results[0]?.relevanceScore).toBe('number')
   })
 
+  it('CohereClient (v1).rerank with object documents gets each back with every field (Cohere: "all other fields will be preserved")', async () => {
+    const client = new CohereClient({ token: 'any', baseUrl: 'http://rerank.test', fetch: workerFetch({ VLLM_URLS: '' }) })
+    const documents = DOCS.map((text, i) => ({ text, title: `doc ${i}`, url: `https://example.com/${i}` }))
+    const res = await client.rerank({ query: 'capital of Nevada', documents, returnDocuments: true })
+    expect(res.results).toHaveLength(DOCS.length)
+    for (const r of res.results) expect(r.document).toEqual(documents[r.index])
+  })
+
   it('SDK errors surface as the SDK typed errors with our message', async () => {
     const client = new CohereClientV2({ token: 'any', baseUrl: 'http://rerank.test', fetch: workerFetch({ VLLM_URLS: '' }), maxRetries: 0 } as never)
     await expect(client.rerank({ model: 'm', query: '', documents: ['a'] })).rejects.toMatchObject({ statusCode: 400 })

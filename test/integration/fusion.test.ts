@@ -216,8 +216,8 @@ describe('metadata folding', () => {
       '[2024-03] [Source: Shop A] Linen dress, loose fit. [on_sale: yes] [price: 9.9] [stock: 127]',
       'A plain string document.',
     ])
-    // The caller gets their own text back, not the folded one.
-    expect(json.results.find((r) => r.index === 0)?.document).toEqual({ text: 'Linen dress, loose fit.', id: 'd1' })
+    // The caller gets their own document back, not the folded text.
+    expect(json.results.find((r) => r.index === 0)?.document).toEqual(doc)
   })
 
   it('folds in Chinese with labels and units, per call or through the FOLDING var', async () => {

@@ -56,7 +56,7 @@ describe('GET /openapi.json', () => {
       expect(named, String(status)).toBeDefined()
       expect(at(named, 'content', 'application/json', 'schema', 'allOf', 0, '$ref')).toBe('#/components/schemas/ErrorEnvelope')
     }
-    expect(at(doc, 'components', 'schemas', 'ErrorEnvelope', 'required')).toEqual(['error', 'request_id'])
+    expect(at(doc, 'components', 'schemas', 'ErrorEnvelope', 'required')).toEqual(['error', 'message', 'detail', 'request_id'])
     expect(at(doc, 'components', 'responses', 'TooManyRequests', 'headers', 'Retry-After')).toBeDefined()
     expect(at(doc, 'components', 'responses', 'MethodNotAllowed', 'headers', 'Allow')).toBeDefined()
   })

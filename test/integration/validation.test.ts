@@ -17,6 +17,7 @@ const bad: Array<[name: string, body: unknown, status: number, field: string | R
   ['document a number', { query: 'q', documents: ['a', 7] }, 400, /^documents\[1\]/u],
   ['document object without text', { query: 'q', documents: [{ id: 'x' }] }, 400, 'documents[0].text'],
   ['document text not a string', { query: 'q', documents: [{ text: 5 }] }, 400, 'documents[0].text'],
+  ['an image document (Jina)', { query: 'q', documents: ['a', { image: 'https://example.com/cat.png' }] }, 400, 'documents[1].image'],
   ['bad published_at', { query: 'q', documents: [{ text: 'a', published_at: 'yesterday' }] }, 400, 'documents[0].published_at'],
   ['bad field value', { query: 'q', documents: [{ text: 'a', fields: { stock: { n: 1 } } }] }, 400, /^documents\[0\]\.fields\.stock/u],
   ['top_n negative', { ...ok, top_n: -1 }, 400, 'top_n'],
@@ -38,6 +39,9 @@ describe('validation', () => {
       if (typeof field === 'string') expect(res.json.error.field).toBe(field)
       else expect(res.json.error.field).toMatch(field)
       expect(res.json.error.message).toContain(res.json.error.field ?? '')
+      // Repeated where Cohere clients (`message`) and Jina clients (`detail`) read it.
+      expect(res.json.message).toBe(res.json.error.message)
+      expect(res.json.detail).toBe(res.json.error.message)
       expect(res.json.request_id).toBeTruthy()
     })
   }
@@ -82,9 +86,14 @@ describe('validation', () => {
   })
 
   it('unknown fields are ignored and reported in meta.warnings', async () => {
-    const res = await rerank({ ...ok, instrution: 'typo', priority: 0 }, { vars: { VLLM_URLS: '' } })
+    const res = await rerank({ ...ok, instrution: 'typo', priority: 0, truncate_prompt_tokens: 512, use_activation: null, other: null }, { vars: { VLLM_URLS: '' } })
     expect(res.status).toBe(200)
-    expect(res.json.meta.warnings).toEqual(expect.arrayContaining(['unknown field "instrution" ignored', 'unknown field "priority" ignored']))
+    const warnings = res.json.meta.warnings ?? []
+    expect(warnings).toContain('unknown field "instrution" ignored')
+    // Peers' fields we do not apply say what happens instead; a null is absent, so it says nothing.
+    expect(warnings).toContain('priority ignored: calls are served in arrival order')
+    expect(warnings.find((w) => w.startsWith('truncate_prompt_tokens ignored:'))).toMatch(/cut to fit/u)
+    expect(warnings.join(' ')).not.toMatch(/use_activation|other/u)
   })
 
   it('a __proto__ key does not pollute anything', async () => {
@@ -164,6 +173,17 @@ describe('validation', () => {
     expect(res.status).toBe(200)
     expect(res.json.results[0]?.index).toBe(1)
     expect(res.json.results.map((r) => r.document)).toEqual([documents[1], documents[0]])
+  })
+
+  it('returns an object document as sent, every key kept, with or without rank_fields (Cohere v1: "all other fields will be preserved")', async () => {
+    const documents = [
+      { text: 'Bananas are rich in potassium.', title: 'Fruit', url: 'https://example.com/f', id: 7 },
+      { text: 'Paris is the capital of France.', source: 'atlas', published_at: '2024-03-01', fields: { pages: 3 }, extra: ['a'] },
+      'A plain string.',
+    ]
+    const res = await rerank({ query: 'capital of France', documents, return_documents: true }, { vars: { VLLM_URLS: '' } })
+    expect(res.status).toBe(200)
+    for (const r of res.json.results) expect(r.document).toEqual(typeof documents[r.index] === 'string' ? { text: documents[r.index] } : documents[r.index])
   })
 
   it('a trailing slash reaches the same route', async () => {

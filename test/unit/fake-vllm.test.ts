@@ -39,7 +39,7 @@ describe('fake vLLM: as strict as vLLM 0.13', () => {
 
   it('refuses a body not sent as application/json', async () => {
     const body = { query: QUERY, documents: [doc('x')] }
-    for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/jsonx' }]) {
+    for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/jsonx' }] as Array<Record<string, string>>) {
       const res = await post(body, headers)
       expect(res.status).toBe(400)
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/application\/json/u)

@@ -2,7 +2,7 @@
  * @module ui/client/rerank-types
  * The shapes the playground reads from the API's JSON (the public contract: src/schemas/). Every
  * field is optional because the page must render whatever a deployment answers, including an
- * error envelope `{ error: { code, message, field? }, request_id }` (src/errors.ts).
+ * error envelope `{ error: { code, message, field? }, message, detail, request_id }` (src/errors.ts).
  */
 
 export interface TemplateVariable {
