@@ -70,3 +70,21 @@ export function fakeScore(instruction: string, query: string, doc: string): numb
   return 1 / (1 + Math.exp(-z))
 }
 
+
+/**
+ * `x` as vLLM's JSON reply writes a float: Python's `float.__repr__` (json.dumps through Starlette's
+ * JSONResponse): the shortest round-trip digits, as JavaScript's, but always with a fraction or an
+ * exponent (`1.0`, not `1`), and in exponent form, with at least two exponent digits, below 1e-4 and
+ * from 1e16 (`1.2e-05`, `1e+16`) where JavaScript writes `0.000012` and `10000000000000000`.
+ */
+export function pythonFloat(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity'
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0'
+  const [mantissa = '', e = '0'] = x.toExponential().split('e')
+  const exp = Number(e)
+  if (exp < -4 || exp >= 16) return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`
+  const sign = x < 0 ? '-' : ''
+  const digits = mantissa.replace('-', '').replace('.', '')
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`
+  return `${sign}${digits.padEnd(exp + 1, '0').slice(0, exp + 1)}.${digits.slice(exp + 1) || '0'}`
+}

@@ -22,7 +22,10 @@
  *    checked before routing on every `/v1` path, `/v1/models` and unknown ones included;
  *  - the reply is `{id, model, usage:{prompt_tokens,total_tokens}, results:[{index, document:{text,
  *    multi_modal}, relevance_score}]}` sorted by score, truncated to `top_n` (0 = all)
- *    (vllm/entrypoints/pooling/score/protocol.py `RerankResponse`).
+ *    (vllm/entrypoints/pooling/score/protocol.py `RerankResponse`), each score written as Python
+ *    writes a float (`1.0`, `1.2e-05`: fake-vllm-model.ts `pythonFloat`); mode `extremes` gives the
+ *    saturated and vanishing scores a real head does (exact 1.0 ties, 0.0), where the stand-in
+ *    model's own lie in (0.047, 0.98).
  *
  * Beyond vLLM it *checks the Qwen3 prompt format* with its own copy of the model card's strings:
  * a query or document not in that format is rejected with 400 (a real server would silently score
@@ -58,6 +61,7 @@ import {
   FIXED_CONTROL_TOKENS,
   parseQwen3Document,
   parseQwen3Query,
+  pythonFloat,
   qwen3,
   qwen3TokenIds,
 } from './fake-vllm-model'
@@ -79,6 +83,7 @@ export type FakeMode =
   | 'reset' // destroy the socket without answering
   | 'error429' // 429 with `Retry-After: retryAfter` (when set), as a rate-limiting proxy in front would
   | 'constant' // every score 0.5 (broken head, vllm#27857)
+  | 'extremes' // saturated and vanishing scores as a real head gives them: 1.0 (ties), 1.2e-05, 0.0
 
 export interface FakeControl {
   mode: FakeMode
@@ -175,6 +180,9 @@ const defaultControl = (): FakeControl => ({
 const WORKERS_FREE_SUBREQUESTS = 50
 
 const RERANK_PATHS = ['/rerank', '/v1/rerank', '/v2/rerank']
+
+/** `extremes` mode's scores, by document index: fp32 sigmoid saturates to exactly 1.0 and 0.0. */
+const EXTREMES = [1.0, 0.000012, 1.0, 0.0, 0.99999, 3.4e-7]
 
 /** vLLM's AuthenticationMiddleware: only /v1 paths are guarded (vllm/entrypoints/openai/api_server.py). */
 function authorized(req: IncomingMessage, path: string, c: FakeControl): boolean {
@@ -426,7 +434,7 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     let results = docs.map((d, index) => ({
       index,
       document: { text: (documents as string[])[index], multi_modal: null },
-      relevance_score: mode === 'constant' ? 0.5 : fakeScore(pq.instruction, pq.query, d),
+      relevance_score: mode === 'constant' ? 0.5 : mode === 'extremes' ? EXTREMES[index % EXTREMES.length] as number : fakeScore(pq.instruction, pq.query, d),
     }))
     rec.scores = results.map((r) => r.relevance_score)
     results.sort((a, b) => b.relevance_score - a.relevance_score)
@@ -442,7 +450,8 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     if (mode === 'unknown_index' && results[0]) results[0].index = docs.length + 3
     if (mode === 'duplicate_index' && results[0] && results[1]) results[1].index = results[0].index
     if (mode === 'out_of_range' && results[0]) results[0].relevance_score = 1.7
-    let text = JSON.stringify(reply)
+    // Scores written as vLLM writes them (pythonFloat): `1.0`, `1.2e-05`.
+    let text = JSON.stringify(reply).replace(/"relevance_score":(-?[0-9][0-9.e+-]*)/gu, (_m, n: string) => `"relevance_score":${pythonFloat(Number(n))}`)
     // Python's json.dumps writes NaN as a bare token, which JSON.parse rejects or a lenient client accepts.
     if (mode === 'nan' && results[0]) text = text.replace(/"relevance_score":[0-9.e-]+/u, '"relevance_score":NaN')
     res.writeHead(200, { 'content-type': 'application/json' })

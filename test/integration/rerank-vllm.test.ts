@@ -105,6 +105,14 @@ describe('POST /v1/rerank with a vLLM backend', () => {
     for (const r of res.json.results) expect(r.document?.text).toBe(documents[r.index])
   })
 
+  it('reads scores as vLLM writes them (1.0, 1.2e-05, 0.0) and breaks ties by request order', async () => {
+    const fake = fakeVllm('extremes')
+    await fake.control({ mode: 'extremes' }) // by index: 1.0, 0.000012, 1.0, 0.0, 0.99999, 3.4e-7
+    const res = await rerank({ query: 'q', documents: ['a', 'b', 'c', 'd', 'e', 'f'] }, { vars: { VLLM_URLS: fake.url } })
+    expect(res.status).toBe(200)
+    expect(res.json.results.map((r) => [r.index, r.relevance_score])).toEqual([[0, 1], [2, 1], [4, 0.99999], [1, 0.000012], [5, 3.4e-7], [3, 0]])
+  })
+
   it('serves a plain vLLM-style client on /rerank', async () => {
     const fake = fakeVllm('vllm-client')
     const { status, json } = await rerank(

@@ -67,3 +67,27 @@ describe('fake vLLM: as strict as vLLM 0.13', () => {
     expect((await at('/nowhere')).status).toBe(404)
   })
 })
+
+describe('fake vLLM: scores written as Python writes floats', () => {
+  it('pythonFloat matches float.__repr__', async () => {
+    const { pythonFloat } = await import('../fakes/fake-vllm-model')
+    const cases: Array<[number, string]> = [
+      [1, '1.0'], [0, '0.0'], [0.5, '0.5'], [0.97, '0.97'], [0.0001, '0.0001'], [0.000012, '1.2e-05'], [3.4e-7, '3.4e-07'],
+      [123, '123.0'], [1e16, '1e+16'], [1.5e-100, '1.5e-100'], [0.1 + 0.2, '0.30000000000000004'], [-2.5, '-2.5'], [9999999999999998, '9999999999999998.0'],
+    ]
+    for (const [x, want] of cases) expect(pythonFloat(x)).toBe(want)
+  })
+
+  it('the extremes mode answers 1.0, 1.2e-05 and 0.0 on the wire', async () => {
+    await fetch(`${fake.url}/i/extremes/__control`, { method: 'POST', body: JSON.stringify({ mode: 'extremes' }) })
+    const res = await fetch(`${fake.url}/i/extremes/v1/rerank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: QUERY, documents: ['a', 'b', 'c', 'd'].map(doc) }),
+    })
+    const text = await res.text()
+    expect(text).toContain('"relevance_score":1.0}')
+    expect(text).toContain('"relevance_score":1.2e-05')
+    expect(text).toContain('"relevance_score":0.0')
+  })
+})
