@@ -337,7 +337,8 @@ Setup: every call carries an API key (SHA-256 lookup) and passes the RATE_LIMITE
 out of reach), and the access log writes one JSON line per request, as deployed. ${CONNECTIONS} connections.
 Each rerank call has ${DOCS_PER_CALL} candidates (~200 characters) and \`top_n: 5\`; 4 of 5 calls repeat one of ${HOT_QUERIES}
 warmed queries (every pair cached), 1 of 5 is a new query (every pair forwarded). The fake GPU costs
-${GPU.msPerRequest} ms per request + ${GPU.msPerToken} ms per token with ${GPU.concurrency} requests at a time.
+${GPU.msPerRequest} ms per request (${GPU.concurrency} requests at a time) + ${GPU.msPerToken} ms per token, the tokens of all requests
+through one queue (one GPU: concurrent requests do not multiply its prefill throughput).
 Latencies in ms (autocannon, per request); "failed" = non-2xx responses, "errors" = socket errors and timeouts.
 
 | run | s | requests | req/s | p50 | p99 | non-2xx | errors | notes |

@@ -140,8 +140,8 @@ ${cpus().length} CPU cores, loopback only; 1-min load average ${loadBefore.toFix
 ${(loadavg()[0] ?? 0).toFixed(1)} after the run (the machine is shared with other work: absolute figures vary run to run).
 
 The worker in Miniflare in front of two fake vLLM **processes** (test/fakes/fake-vllm-cli.ts) with a GPU
-cost model of ${GPU.msPerRequest} ms per request + ${GPU.msPerToken} ms per token, ${GPU.concurrency} requests at a time each (more
-queue). Closed-loop load, ${CONNECTIONS} connections (autocannon, 1 ms latency resolution), 8 passages per request,
+cost model of ${GPU.msPerRequest} ms per request (up to ${GPU.concurrency} requests at a time each, more queue) + ${GPU.msPerToken} ms per token,
+the tokens of all requests to one backend through one queue (one GPU: concurrent requests do not multiply its prefill throughput). Closed-loop load, ${CONNECTIONS} connections (autocannon, 1 ms latency resolution), 8 passages per request,
 \`Cache-Control: no-store\` so every call goes to a backend. Each scenario ran ${REPS} times, each run with a
 fresh worker (so a fresh upstream pool); figures are median (min–max) over the runs; "failed" counts non-2xx answers and
 transport errors seen by the client, summed over the runs.

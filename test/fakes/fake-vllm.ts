@@ -38,7 +38,8 @@
  * Each test addresses its own isolated instance under `/i/<name>/…`, with its own recorded requests
  * and misbehaviour mode, controlled through `/i/<name>/__control`, `/__requests`, `/__reset`, and
  * counters at `/__stats` (kept even when requests are not recorded).
- * A GPU cost model (`msPerToken`, `msPerRequest`, `concurrency`) makes it usable for load tests;
+ * A GPU cost model (`msPerToken` through one shared token queue, `msPerRequest`, `concurrency`)
+ * makes it usable for load tests;
  * `close()` kills it mid-run (open sockets destroyed), and `fake-vllm-cli.ts` runs it as its own
  * process. `GET /health` can be made to fail (`health`), 429/503 can carry `Retry-After`, and a
  * request holding a document with the `failOn` text is answered 400 at once (to fail one batch of
@@ -146,10 +147,16 @@ interface Instance {
 export interface FakeVllmOptions {
   port?: number
   host?: string
-  /** GPU cost model: milliseconds per (real Qwen3) prompt token and per request; 0 = free. */
+  /**
+   * GPU cost model: milliseconds per (real Qwen3) prompt token and per request; 0 = free. The
+   * tokens of every request go through one queue (one GPU per server): vLLM runs each pair as its
+   * own engine request in one scheduler (`_cross_encoding_score`: `request_id-i`), so its prefill
+   * throughput is bounded by tokens, and splitting a call into concurrent requests cannot buy more
+   * of it. The per-request part overlaps, up to `concurrency` requests at once.
+   */
   msPerToken?: number
   msPerRequest?: number
-  /** How many requests the "GPU" runs at once; more wait in a queue. */
+  /** How many requests the "GPU" holds at once; more wait in a queue. */
   concurrency?: number
   /** Record requests (tests) or not (load runs). */
   record?: boolean
@@ -222,6 +229,8 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
   const record = opts.record ?? true
   qwen3() // build the tokenizer before listening: the first request must not pay for it
   const concurrency = opts.concurrency ?? Infinity
+  /** When the shared token queue of the GPU cost model drains (ms since the epoch). */
+  let gpuFreeAt = 0
   let running = 0
   const queue: Array<() => void> = []
   const acquire = async () => {
@@ -425,8 +434,11 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
 
     await acquire()
     try {
-      const cost = (opts.msPerRequest ?? 0) + (opts.msPerToken ?? 0) * promptTokens
-      if (cost > 0) await sleep(cost)
+      // This request's tokens run after every token queued before them (the option's doc).
+      const now = Date.now()
+      gpuFreeAt = Math.max(now, gpuFreeAt) + (opts.msPerToken ?? 0) * promptTokens
+      const wait = gpuFreeAt - now + (opts.msPerRequest ?? 0)
+      if (wait > 0) await sleep(wait)
     } finally {
       release()
     }
