@@ -33,6 +33,11 @@ describe('redactor', () => {
   it('masks a key cut short at the end of a truncated message, and any other bearer token', () => {
     expect(redact(`Incorrect API key provided: ${KEY.slice(0, 9)}`)).toBe(`Incorrect API key provided: ${REDACTED}`)
     expect(redact('proxy said: Bearer abc.def-123')).toBe(`proxy said: Bearer ${REDACTED}`)
+    expect(redact('proxy said: Bearer <abc.def-123')).toBe(`proxy said: Bearer ${REDACTED}`)
+  })
+
+  it('leaves a placeholder such as "Bearer <key>" readable', () => {
+    expect(redact('missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"')).toBe('missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"')
   })
 
   it('leaves text without a secret alone', () => {

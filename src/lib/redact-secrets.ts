@@ -68,7 +68,9 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&')
 }
 
-const BEARER = /\bBearer\s+[^\s"',;]+/giu
+// A placeholder such as `<key>` (our own 401 says "Authorization: Bearer <key>") is not a token:
+// `<` and `>` are outside RFC 6750's b64token, so no real key is spelled that way.
+const BEARER = /\bBearer\s+(?!<[^\s<>]*>(?:[\s"',;]|$))[^\s"',;]+/giu
 
 export type Redactor = (text: string) => string
 
