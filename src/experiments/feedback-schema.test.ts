@@ -15,6 +15,14 @@ describe('feedback body', () => {
 
 describe('planFeedback', () => {
   const ranked = ['d2', 'd0', '7', 'd0']
+  it('ranks as the online metrics do when an id was served twice: once, at its first rank, later ids moved up', async () => {
+    const { reciprocalRankOfFirstClick } = await import('./ranking-metrics')
+    const servedTwice = ['x', 'x', 'b']
+    const plan = planFeedback(parse({ request_id: 'r', clicks: ['b'] }), servedTwice)
+    expect(plan).toMatchObject({ ok: true, rows: [{ kind: 'click', docId: 'b', rank: 2 }] })
+    expect(reciprocalRankOfFirstClick({ ranked_ids: servedTwice, clicks: ['b'] })).toBe(1 / 2)
+  })
+
   it('records each click and grade with the rank it was served at (first occurrence)', () => {
     const plan = planFeedback(parse({ request_id: 'r', clicks: ['d0', '7'], grades: { d2: 3 }, conversion: 4 }), ranked)
     expect(plan).toEqual({

@@ -90,10 +90,11 @@ function describeServed(rankedIds: readonly string[]): string {
  * ranked, and the message says so.
  */
 export function planFeedback(body: FeedbackBody, rankedIds: readonly string[], rankedTotal: number | null = null): FeedbackPlan {
+  // A repeated id counts once, at its first rank, and the ids after it move up: the rank the
+  // online metrics give it (ranking-metrics.ts, trec_eval's duplicate-free ranking), so the
+  // report's MRR read from stored ranks equals reciprocalRankOfFirstClick.
   const rank = new Map<string, number>()
-  rankedIds.forEach((id, i) => {
-    if (!rank.has(id)) rank.set(id, i + 1)
-  })
+  for (const id of rankedIds) if (!rank.has(id)) rank.set(id, rank.size + 1)
   const cut = rankedTotal !== null && rankedTotal > rankedIds.length
   const notServed = (field: string, id: string): FeedbackPlan => ({
     ok: false,

@@ -140,6 +140,8 @@ export interface ExperimentReport {
     p_value: number
     threshold: number
     mismatch: boolean
+    /** Units in arms of weight 0: assignment never puts one there, so any is a mismatch. */
+    zero_weight_units: number
   }
   notes: string[]
 }
@@ -225,8 +227,9 @@ export function buildExperimentReport(
 
   const notes: string[] = [UNIT_EXPLANATION]
   if (srm.mismatch) {
+    const why = srm.zeroWeightUnits > 0 ? `${srm.zeroWeightUnits} units in an arm of weight 0` : `χ² p = ${srm.p.toPrecision(3)} < ${SRM_THRESHOLD}`
     notes.push(
-      `Sample-ratio mismatch (χ² p = ${srm.p.toPrecision(3)} < ${SRM_THRESHOLD}): units per arm do not follow the configured weights; ` +
+      `Sample-ratio mismatch (${why}): units per arm do not follow the configured weights; ` +
         'the comparison is not trustworthy until the cause is found (a bug in assignment, lost exposures, bots).'
     )
   }
@@ -273,6 +276,7 @@ export function buildExperimentReport(
       p_value: srm.p,
       threshold: SRM_THRESHOLD,
       mismatch: srm.mismatch,
+      zero_weight_units: srm.zeroWeightUnits,
     },
     notes,
   }

@@ -28,9 +28,15 @@ describe('srmCheck', () => {
     expect(srmCheck([5000, 5200], [1, 1]).chi2).toBeCloseTo(r.chi2, 12)
   })
 
-  it('skips zero-weight arms and reports p = 1 with no units, as gbstats', () => {
-    expect(srmCheck([100, 0], [1, 0])).toMatchObject({ chi2: 0, p: 1, mismatch: false })
+  it('skips zero-weight arms in the χ² and reports p = 1 with no units, as gbstats', () => {
+    expect(srmCheck([100, 0], [1, 0])).toMatchObject({ chi2: 0, p: 1, mismatch: false, zeroWeightUnits: 0 })
     expect(srmCheck([0, 0], [0.5, 0.5])).toMatchObject({ chi2: 0, p: 1, mismatch: false })
+  })
+
+  it('calls any unit in a zero-weight arm a mismatch, whatever the χ² p (assignment never picks such an arm)', () => {
+    const r = srmCheck([500, 495, 5], [0.5, 0.5, 0])
+    expect(r.p).toBeGreaterThan(0.5)
+    expect(r).toMatchObject({ mismatch: true, zeroWeightUnits: 5 })
   })
 
   it('takes a threshold', () => {

@@ -4,6 +4,12 @@
  * weights, as GrowthBook's gbstats `check_srm` (packages/stats/gbstats/utils.py, MIT):
  * e_i = w_i/Σw · Σo, χ² = Σ (o_i − e_i)²/e_i over arms with w_i > 0, p = χ²_sf(χ², k − 1),
  * p = 1 when no unit was observed. GrowthBook's default alert threshold is p < 0.001.
+ *
+ * One departure from gbstats: a unit in a zero-weight arm is a mismatch on its own. The χ² skips
+ * such arms (their expected count is 0), so gbstats reports p ≈ 1 however many units land there;
+ * but assignment never picks a zero-weight arm (assign-variant.ts: its bucket range is empty) and
+ * weights cannot change while an experiment runs (experiment-rules.ts), so any unit there is an
+ * assignment or recording bug.
  * Pure: no I/O.
  */
 import { chiSquareSf } from './distributions'
@@ -15,8 +21,10 @@ export interface SrmResult {
   /** k − 1, k the number of arms (gbstats counts every arm, zero-weight ones too). */
   dof: number
   p: number
-  /** p below the threshold: the split is not what was configured; distrust the arm comparison. */
+  /** p below the threshold, or units in a zero-weight arm: the split is not what was configured; distrust the arm comparison. */
   mismatch: boolean
+  /** Units observed in arms whose weight is 0 (module doc: a mismatch whatever p says). */
+  zeroWeightUnits: number
   /** Expected units per arm under the configured weights. */
   expected: number[]
 }
@@ -48,14 +56,18 @@ export function srmCheck(
 
   const expected = expectedWeights.map((w) => (w / totalWeight) * total)
   const dof = k - 1
-  if (total === 0) return { chi2: 0, dof, p: 1, mismatch: false, expected }
+  if (total === 0) return { chi2: 0, dof, p: 1, mismatch: false, zeroWeightUnits: 0, expected }
 
   let chi2 = 0
+  let zeroWeightUnits = 0
   observedCounts.forEach((o, i) => {
     const e = expected[i] as number
-    if ((expectedWeights[i] as number) <= 0) return
+    if ((expectedWeights[i] as number) <= 0) {
+      zeroWeightUnits += o
+      return
+    }
     chi2 += ((o - e) * (o - e)) / e
   })
   const p = chiSquareSf(chi2, dof)
-  return { chi2, dof, p, mismatch: p < threshold, expected }
+  return { chi2, dof, p, mismatch: p < threshold || zeroWeightUnits > 0, zeroWeightUnits, expected }
 }
