@@ -19,7 +19,8 @@ import type { ExperimentRecord } from '../src/experiments/experiment-schema'
 import { armFromCounts, armFromSums } from '../src/experiments/stats/arm-stat'
 import { welchTest } from '../src/experiments/stats/welch-test'
 import { aggregateUnits } from '../src/experiments/unit-aggregate'
-import { makeRng, makeUser, NO_EFFECT, search, shuffle, type Effect, type SearchOutcome, type SimUser } from './lib/ab-simulation'
+import { MIN_EFFECTIVE_UNITS } from '../src/experiments/report'
+import { makeRng, makeUser, NO_EFFECT, powerLawSearches, search, shuffle, type Effect, type SearchOutcome, type SimUser } from './lib/ab-simulation'
 
 const SEED = Number(process.env.AB_SEED ?? 20261203) >>> 0
 const AA_RUNS = Number(process.env.AB_EXPERIMENTS ?? 6000)
@@ -87,6 +88,8 @@ function exposureLevelSignificant(a: ExposureSums, b: ExposureSums): Record<Repo
 
 interface Outcome {
   welch: Record<ReportMetric, boolean>
+  /** Welch read once: at least one of the four metrics flagged. */
+  anyWelch: boolean
   /** Sequential: p < α at any read. */
   sequentialPeeking: Record<ReportMetric, boolean>
   /** Welch read at every batch and stopped at the first p < α (what the fixed-horizon note warns about). */
@@ -109,7 +112,7 @@ function runExperiment(rng: () => number, effect: Effect): Outcome {
   })
   shuffle(rng, timeline)
   const sums = [new ExposureSums(), new ExposureSums()] as const
-  const o: Outcome = { welch: none(), sequentialPeeking: none(), welchPeeking: none(), exposureLevel: none(), srm: false, lift: { ctr_at_1: 0, mrr: 0, ndcg_at_10: 0, conversion_rate: 0 }, exposures: timeline.length, heavyShare: 0 }
+  const o: Outcome = { welch: none(), anyWelch: false, sequentialPeeking: none(), welchPeeking: none(), exposureLevel: none(), srm: false, lift: { ctr_at_1: 0, mrr: 0, ndcg_at_10: 0, conversion_rate: 0 }, exposures: timeline.length, heavyShare: 0 }
   const active: SimUser[] = []
   for (let start = 0; start < timeline.length; start += BATCH) {
     const end = Math.min(timeline.length, start + BATCH)
@@ -133,6 +136,7 @@ function runExperiment(rng: () => number, effect: Effect): Outcome {
         o.welch[m] = welch.comparisons[0]?.metrics[m].significant ?? false
         o.lift[m] = welch.comparisons[0]?.metrics[m].relative?.estimate ?? 0
       }
+      o.anyWelch = REPORT_METRICS.some((m) => o.welch[m])
       o.srm = welch.srm.mismatch
     }
   }
@@ -160,6 +164,7 @@ function tally(runs: number, effect: Effect, rng: () => number, label: string) {
   const zero = () => ({ ctr_at_1: 0, mrr: 0, ndcg_at_10: 0, conversion_rate: 0 })
   const c: Counter = { welch: zero(), sequentialPeeking: zero(), welchPeeking: zero(), exposureLevel: zero() }
   let srm = 0
+  let anyWelch = 0
   const lift = { ctr_at_1: 0, mrr: 0, ndcg_at_10: 0, conversion_rate: 0 }
   let exposures = 0
   let heavy = 0
@@ -168,12 +173,53 @@ function tally(runs: number, effect: Effect, rng: () => number, label: string) {
     const o = runExperiment(rng, effect)
     for (const k of Object.keys(c) as Array<keyof Counter>) for (const m of REPORT_METRICS) if (o[k][m]) c[k][m]++
     if (o.srm) srm++
+    if (o.anyWelch) anyWelch++
     for (const m of REPORT_METRICS) lift[m] += o.lift[m] / runs
     exposures += o.exposures
     heavy += o.heavyShare
     if ((i + 1) % 500 === 0) process.stderr.write(`${label}: ${i + 1}/${runs} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`)
   }
-  return { c, srm, lift, meanExposures: exposures / runs, heavyShare: heavy / runs, seconds: (performance.now() - t0) / 1000 }
+  return { c, srm, anyWelch, lift, meanExposures: exposures / runs, heavyShare: heavy / runs, seconds: (performance.now() - t0) / 1000 }
+}
+
+/**
+ * Small and concentrated samples: A/A experiments read once with Welch's test, where the normal
+ * approximation is weakest (few users, or a few users making most of the searches), split by
+ * whether the report's effective-units note fired (report.ts MIN_EFFECTIVE_UNITS).
+ */
+const CONC_RUNS = Number(process.env.AB_CONC_RUNS ?? 2000)
+const CONCENTRATED: Array<{ label: string; users: number; searchesOf?: (rng: () => number) => number }> = [
+  { label: '100 users, the mix above', users: 100 },
+  { label: '2,000 users, Pareto(2.5) tail capped at 200', users: 2000, searchesOf: powerLawSearches(2.5, 200) },
+  { label: '2,000 users, Pareto(1.3) tail capped at 3,000', users: 2000, searchesOf: powerLawSearches(1.3, 3000) },
+  { label: '20,000 users, Pareto(1.3) tail capped at 3,000', users: 20000, searchesOf: powerLawSearches(1.3, 3000) },
+]
+function concentrated(rng: () => number, users: number, searchesOf: ((rng: () => number) => number) | undefined) {
+  const flagged = { noted: 0, notedFp: 0, clear: 0, clearFp: 0, any: 0 }
+  const perMetric = { ctr_at_1: 0, mrr: 0, ndcg_at_10: 0, conversion_rate: 0 }
+  const effective: number[] = []
+  for (let r = 0; r < CONC_RUNS; r++) {
+    const rows = Array.from({ length: users }, () => {
+      const u = makeUser(rng, rng() < 0.5 ? 0 : 1, NO_EFFECT, searchesOf)
+      for (let k = 0; k < u.searches; k++) search(rng, u)
+      return u.row
+    })
+    const report = buildExperimentReport(experiment, aggregateUnits(rows, 2), { generatedAt: 'sim', method: 'welch', alpha: ALPHA })
+    const metrics = report.comparisons[0]?.metrics
+    for (const m of REPORT_METRICS) if (metrics?.[m].significant) perMetric[m]++
+    const fp = metrics?.ctr_at_1.significant === true
+    const noted = report.notes.some((n) => n.includes('effective_units'))
+    effective.push(Math.min(...report.arms.map((a) => a.effective_units)))
+    if (noted) {
+      flagged.noted++
+      if (fp) flagged.notedFp++
+    } else {
+      flagged.clear++
+      if (fp) flagged.clearFp++
+    }
+  }
+  effective.sort((a, b) => a - b)
+  return { flagged, perMetric, effectiveMedian: effective[effective.length >> 1] ?? 0 }
 }
 
 const cpu0 = process.cpuUsage()
@@ -181,6 +227,14 @@ console.log(`ab-calibration: seed ${SEED}, ${AA_RUNS} A/A + ${POWER_RUNS} effect
 const rng = makeRng(SEED)
 const aa = tally(AA_RUNS, NO_EFFECT, rng, 'A/A')
 const power = tally(POWER_RUNS, EFFECT, rng, 'effect')
+const t1 = performance.now()
+const concentratedRows = CONCENTRATED.map((s) => {
+  const c = concentrated(rng, s.users, s.searchesOf)
+  process.stderr.write(`concentrated: ${s.label} done\n`)
+  const f = c.flagged
+  return `| ${s.label} | ${c.effectiveMedian.toFixed(0)} | ${REPORT_METRICS.map((m) => pct(c.perMetric[m], CONC_RUNS)).join(' | ')} | ${pct(f.noted, CONC_RUNS)} | ${f.noted > 0 ? pct(f.notedFp, f.noted) : '—'} | ${f.clear > 0 ? pct(f.clearFp, f.clear) : '—'} |`
+})
+const concentratedSeconds = (performance.now() - t1) / 1000
 const cpu = process.cpuUsage(cpu0)
 
 const LABELS: Record<ReportMetric, string> = { ctr_at_1: 'CTR@1', mrr: 'MRR', ndcg_at_10: 'nDCG@10', conversion_rate: 'conversion' }
@@ -212,7 +266,23 @@ ${rows.join('\n')}
   quality +${EFFECT.quality}), a mean relative lift of ${REPORT_METRICS.map((m) => `${LABELS[m]} ${(100 * power.lift[m]).toFixed(1)} %`).join(', ')}
   (A/A: ${REPORT_METRICS.map((m) => `${(100 * aa.lift[m]).toFixed(2)} %`).join(', ')}); the sequential test pays for always-valid reads with lower power (tuning N* = 5000 users, default).
 - SRM (units, p < 0.001) flagged in ${pct(aa.srm, AA_RUNS)} of A/A experiments.
-- Cost: ${aa.seconds.toFixed(0)} s + ${power.seconds.toFixed(0)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s process CPU (busy shared machine).
+- At least one of the four metrics flagged (Welch, read once) in ${pct(aa.anyWelch, AA_RUNS)} of A/A experiments: each
+  metric is tested at α, so the report asks for the deciding metric to be chosen before the experiment starts.
+
+### Small and concentrated samples
+
+${CONC_RUNS} A/A experiments per row, read once with Welch's test (α = ${ALPHA}). The delta method's normal
+approximation needs many users of comparable weight; these rows break that on purpose: few users, or
+searches per user with a power-law tail (bench/lib/ab-simulation.ts \`powerLawSearches\`: 70 % light, 25 % medium,
+5 % "power users" from 20 searches up, heavier users clicking more). "Effective users" is the smaller arm's
+\`effective_units\` in the report, (Σ searches)² / Σ searches² (Kish), median over the experiments; the report adds a
+note when an arm has fewer than ${MIN_EFFECTIVE_UNITS}. The last two columns split the CTR@1 false positives by that note.
+
+| users and searches | effective users (median) | CTR@1 | MRR | nDCG@10 | conversion | note given | CTR@1 flagged, with the note | CTR@1 flagged, without |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+${concentratedRows.join('\n')}
+
+- Cost: ${aa.seconds.toFixed(0)} s + ${power.seconds.toFixed(0)} s + ${concentratedSeconds.toFixed(0)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s process CPU (busy shared machine).
 `
 console.log(md)
 mkdirSync('bench/results', { recursive: true })

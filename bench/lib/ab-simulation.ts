@@ -82,10 +82,27 @@ export interface SimUser {
 
 export const GRADED_SHARE = 0.2
 
-export function makeUser(rng: () => number, variantIndex: number, effect: Effect): SimUser {
-  const heavy = rng() < 0.2
-  const searches = heavy ? 5 + geometric(rng, 1 / 11) : 1 + geometric(rng, 1 / 2)
-  const activity = heavy ? 0.6 : 0
+/**
+ * Searches per user with a power-law tail, for the concentrated-sample rows of the bench: 70 %
+ * light (1 + Geometric, mean 1.5), 25 % medium (log-normal, median 6), 5 % "power users" with
+ * Pareto(`tail`) searches from 20, capped at `cap` (tail 1.3: a handful of users make most of the
+ * searches, as bots, monitors and integrations do in real traffic).
+ */
+export function powerLawSearches(tail: number, cap: number): (rng: () => number) => number {
+  return (rng) => {
+    const u = rng()
+    if (u < 0.7) return 1 + geometric(rng, 2 / 3)
+    if (u < 0.95) return Math.max(1, Math.round(Math.exp(Math.log(6) + 0.8 * normal(rng))))
+    return Math.min(cap, Math.floor(20 / Math.pow(1 - rng(), 1 / tail)))
+  }
+}
+
+/** `searches`: draws a user's number of searches (default: the 80/20 light/heavy mix of the module doc). */
+export function makeUser(rng: () => number, variantIndex: number, effect: Effect, searchesOf?: (rng: () => number) => number): SimUser {
+  const heavy = searchesOf === undefined && rng() < 0.2
+  const searches = searchesOf !== undefined ? searchesOf(rng) : heavy ? 5 + geometric(rng, 1 / 11) : 1 + geometric(rng, 1 / 2)
+  // Heavier users click and convert more (correlation between a unit's rate and its denominator).
+  const activity = searchesOf !== undefined ? 0.3 * Math.log(searches) : heavy ? 0.6 : 0
   const t = variantIndex === 1
   return {
     row: { variantIndex, exposures: 0, clicked: 0, top1Clicked: 0, rrSum: 0, converted: 0, conversionValue: 0, ndcgValues: [] },

@@ -148,3 +148,25 @@ describe('buildExperimentReport: the user is the unit', () => {
     expect(nonFinite).toEqual([])
   })
 })
+
+describe('buildExperimentReport: concentrated samples', () => {
+  it('gives each arm its effective number of users, (Σ exposures)² / Σ exposures², exact by hand', () => {
+    // control: 10 users of 1 search + 1 of 90: (100)² / (10 + 8100) = 1.233…; treatment: 200 users of 3 searches: 200.
+    const rows = [...times(10, user(0, 1, 0)), user(0, 90, 45), ...times(200, user(1, 3, 1))]
+    const r = buildExperimentReport(experiment, aggregateUnits(rows, 2), { generatedAt: 'now' })
+    expect(r.arms.map((a) => [a.units, a.effective_units])).toEqual([
+      [11, 1.2],
+      [200, 200],
+    ])
+    const note = r.notes.find((n) => n.includes('effective_units'))
+    expect(note).toMatch(/arm "control" has 11 users whose exposures amount to 1\.2 equally active users/u)
+    expect(note).not.toMatch(/arm "treatment"/u)
+  })
+
+  it('says nothing once every arm has enough users of comparable weight', () => {
+    const rows = [...times(150, user(0, 2, 1)), ...times(150, user(1, 2, 1))]
+    const r = buildExperimentReport(experiment, aggregateUnits(rows, 2), { generatedAt: 'now' })
+    expect(r.arms.map((a) => a.effective_units)).toEqual([150, 150])
+    expect(r.notes.join(' ')).not.toMatch(/effective_units/u)
+  })
+})

@@ -36,7 +36,26 @@ export const UNIT_OF_ANALYSIS = 'user' as const
 export const UNIT_EXPLANATION =
   'Each user (the unit that was randomised) counts once: a metric is the ratio of per-user sums ' +
   '(e.g. rank-1 clicks / searches) and its uncertainty is measured between users (delta method), ' +
-  'so a few heavy searchers cannot make noise look significant.'
+  'so a heavy searcher counts as one observation, not as many.'
+
+/**
+ * Below this many effective units (`effective_units`) in an arm the report says its tests are not
+ * to be trusted yet. The delta-method Welch test rests on a normal approximation over users, which
+ * needs many users of comparable weight: when a few users make most of the exposures the variance
+ * estimate itself is too noisy. In the A/A simulations of `npm run bench -- ab-calibration`
+ * (bench/results/ab-calibration.md, "Small and concentrated samples") its false-positive rate
+ * stays near α from an effective 100 units per arm and rises well above it below 50.
+ */
+export const MIN_EFFECTIVE_UNITS = 100
+
+/**
+ * Kish's effective sample size of an arm's users weighted by their exposures, (Σy)² / Σy²: the
+ * number of equally active users the arm's exposures amount to (n when every user searched as
+ * often; far fewer when a few users dominate).
+ */
+export function effectiveUnits(sumY: number, sumY2: number): number {
+  return sumY2 > 0 ? (sumY * sumY) / sumY2 : 0
+}
 
 export const METRIC_LABELS: Record<ReportMetric, string> = {
   ctr_at_1: 'CTR@1',
@@ -74,6 +93,8 @@ export interface ReportArm {
   control: boolean
   exposures: number
   units: number
+  /** Kish's effective sample size over the arm's users (effectiveUnits): below MIN_EFFECTIVE_UNITS, a note. */
+  effective_units: number
   clicked_exposures: number
   top1_clicks: number
   graded_exposures: number
@@ -198,6 +219,7 @@ export function buildExperimentReport(
       control: i === 0,
       exposures: a.exposures,
       units: a.units,
+      effective_units: Math.round(10 * effectiveUnits(a.ratios.ctr_at_1.sumY, a.ratios.ctr_at_1.sumY2)) / 10,
       clicked_exposures: a.clicked,
       top1_clicks: a.top1Clicked,
       graded_exposures: a.gradedExposures,
@@ -234,6 +256,22 @@ export function buildExperimentReport(
     )
   }
   if (arms.some((a) => a.units < 2)) notes.push('An arm has fewer than 2 users: no test can be computed yet.')
+  else {
+    const thin = arms.filter((a) => a.effective_units < MIN_EFFECTIVE_UNITS)
+    if (thin.length > 0) {
+      notes.push(
+        `Too few users of comparable weight for these tests to hold their ${alpha} false-positive rate: ` +
+          thin.map((a) => `arm "${a.key}" has ${a.units} users whose exposures amount to ${a.effective_units} equally active users`).join('; ') +
+          ` (effective_units, under ${MIN_EFFECTIVE_UNITS}). In A/A simulations Welch's test flags far more often than α at such sizes; wait for more users, or read ?method=sequential.`
+      )
+    }
+  }
+  if (comparisons.length > 0) {
+    notes.push(
+      `Each of the ${REPORT_METRICS.length} metrics${comparisons.length > 1 ? ` in each of the ${comparisons.length} comparisons` : ''} is tested at α = ${alpha} on its own, so one of them ` +
+        'comes out "significant" by chance more often than α (npm run bench -- ab-calibration measures how often in A/A experiments): decide which metric decides before the experiment starts.'
+    )
+  }
   if (method === 'sequential') {
     notes.push('Sequential intervals and p-values stay valid however often the report is looked at; they are wider than Welch’s.')
   } else {
