@@ -163,7 +163,7 @@ function armTable(report: ExperimentReport): string {
       const m = a.metrics
       const expected = report.srm.expected[i] ?? 0
       return `<tr><th scope="row">${escapeHtml(a.key)}${a.control ? ' <span class="badge">control</span>' : ''}</th>
-<td class="num">${a.weight}</td><td class="num">${a.units}</td><td class="num">${expected.toFixed(1)}</td><td class="num">${a.exposures}</td>
+<td class="num">${a.weight}</td><td class="num">${a.units}</td><td class="num">${a.effective_units}</td><td class="num">${expected.toFixed(1)}</td><td class="num">${a.exposures}</td>
 <td class="num">${fmtMetric('ctr_at_1', m.ctr_at_1.mean)} <span class="muted">(${a.top1_clicks})</span></td>
 <td class="num">${fmtMetric('mrr', m.mrr.mean)}</td>
 <td class="num">${m.ndcg_at_10.n === 0 ? '—' : fmtMetric('ndcg_at_10', m.ndcg_at_10.mean)} <span class="muted">(${a.graded_exposures})</span></td>
@@ -172,16 +172,16 @@ function armTable(report: ExperimentReport): string {
     })
     .join('')
   return `<div class="scroll"><table><caption class="sr-only">Per-arm figures</caption><thead><tr><th scope="col">arm</th><th scope="col" class="num">weight</th>
-<th scope="col" class="num">users</th><th scope="col" class="num">expected users</th><th scope="col" class="num">exposures</th>
+<th scope="col" class="num">users</th><th scope="col" class="num" title="(Σ searches)² / Σ searches²: how many equally active users the arm's searches amount to">effective users</th><th scope="col" class="num">expected users</th><th scope="col" class="num">exposures</th>
 <th scope="col" class="num">CTR@1 (clicks)</th><th scope="col" class="num">MRR</th><th scope="col" class="num">nDCG@10 (graded)</th>
 <th scope="col" class="num">conversion (n)</th><th scope="col" class="num">value</th></tr></thead><tbody>${rows}</tbody></table></div>`
 }
 
 function srmBanner(report: ExperimentReport): string {
   const s = report.srm
-  const detail = `χ² = ${s.chi2.toFixed(3)}, dof ${s.dof}, ${pIs(s.p_value)}; units ${s.observed.join(' / ')} vs expected ${s.expected
-    .map((e) => e.toFixed(1))
-    .join(' / ')}`
+  const detail =
+    `χ² = ${s.chi2.toFixed(3)}, dof ${s.dof}, ${pIs(s.p_value)}; units ${s.observed.join(' / ')} vs expected ${s.expected.map((e) => e.toFixed(1)).join(' / ')}` +
+    (s.zero_weight_units > 0 ? `; ${s.zero_weight_units} units in an arm of weight 0` : '')
   if (s.mismatch) {
     return `<div class="banner bad" role="alert">Sample-ratio mismatch: units per arm do not follow the configured weights (${detail}, threshold ${s.threshold}). Do not trust the comparison until the cause is found.</div>`
   }

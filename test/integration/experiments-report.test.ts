@@ -145,8 +145,13 @@ describe('experiment report', () => {
     const seq = (await api<ExperimentReport>('GET', '/v1/experiments/rep-heavy/report?method=sequential')).json
     expect(seq.comparisons[0]?.metrics.ctr_at_1.absolute?.p_value).toBeGreaterThanOrEqual(0.1)
     expect(seq.method.unit_of_analysis).toBe('user')
+    // Effective users from D1's per-user sums: (19)² / (10² + 9) = 3.3 and (46)² / (4·10² + 6) = 5.2,
+    // far under MIN_EFFECTIVE_UNITS, so the notes say the tests cannot be trusted yet.
+    expect(r.arms.map((a) => a.effective_units)).toEqual([3.3, 5.2])
+    expect(r.notes.join(' ')).toMatch(/arm "control" has 10 users whose exposures amount to 3\.3 equally active users/)
     const page = await api('GET', '/v1/experiments/rep-heavy/report.html')
     expect(page.text).toMatch(/Each user \(the unit that was randomised\) counts once/)
+    expect(page.text).toMatch(/effective users<\/th>/)
   })
 
   it('flags a sample-ratio mismatch (120 vs 60 users on 50/50; exposures 240 vs 60) in the JSON and as a banner on the page', async () => {
