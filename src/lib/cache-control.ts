@@ -1,7 +1,9 @@
 /**
  * @module cache-control
  * Reads the request's `Cache-Control` for the score cache: `no-store` (neither read nor
- * write) wins over `no-cache` (recompute, then overwrite), as in RFC 9111 §5.2.1.
+ * write) wins over `no-cache` (recompute, then overwrite), as in RFC 9111 §5.2.1. `max-age=0`
+ * refuses any stored answer older than 0 s, and every stored score is: the same as `no-cache`
+ * (§5.2.1.1). Without a `Cache-Control`, HTTP/1.0's `Pragma: no-cache` means `no-cache` (§5.4).
  */
 import type { CacheMode } from '../cache/cache-status'
 import { ApiError } from '../errors'
@@ -21,10 +23,13 @@ export function cacheNamespace(tenant: string, header: string | null | undefined
   return `${tenant}/${header}`
 }
 
-export function cacheModeFrom(header: string | null | undefined): CacheMode {
-  if (!header) return 'default'
-  const directives = header.toLowerCase().split(',').map((d) => d.trim().split('=')[0])
-  if (directives.includes('no-store')) return 'no-store'
-  if (directives.includes('no-cache')) return 'no-cache'
+export function cacheModeFrom(header: string | null | undefined, pragma?: string | null): CacheMode {
+  if (!header) return pragma && /(?:^|,)\s*no-cache\s*(?:,|$)/iu.test(pragma) ? 'no-cache' : 'default'
+  const directives = header.toLowerCase().split(',').map((d) => d.trim().split('='))
+  const has = (name: string) => directives.some(([n]) => n === name)
+  if (has('no-store')) return 'no-store'
+  if (has('no-cache')) return 'no-cache'
+  // A quoted value is allowed by the grammar (RFC 9110 §5.6.4), though not recommended for max-age.
+  if (directives.some(([n, v]) => n === 'max-age' && v !== undefined && Number(v.trim().replace(/^"|"$/gu, '')) === 0)) return 'no-cache'
   return 'default'
 }

@@ -60,7 +60,7 @@ export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
         config,
         scorer: services.scorerFor(config),
         fallbackFor: (e) => services.fallbackFor(e, config),
-        cacheMode: cacheModeFrom(c.req.header('cache-control')),
+        cacheMode: cacheModeFrom(c.req.header('cache-control'), c.req.header('pragma')),
         namespace: cacheNamespace(config.CACHE_SHARED ? '*' : c.get('tenant'), c.req.header('x-cache-namespace')),
         waitUntil: (p) => c.executionCtx.waitUntil(p),
         scoreStore: scoreStoreFor(c.env.SCORE_CACHE, {

@@ -335,6 +335,8 @@ describe('exact token budgets against the strict fake (real Qwen3 tokenizer, vLL
     const first = await rerank(body, { vars })
     expect(first.status).toBe(200)
     expect(first.json.results).toHaveLength(30)
+    // The re-cut document was cut: the response says so.
+    expect(first.json.meta.truncated_documents).toBe(1)
     expect((await stats(fake)).outcomes).toEqual({ 200: 3, 400: 1 })
     const reqs = await counted(fake)
     // The rejected batch (documents 20–29) went twice, the others once.
@@ -354,6 +356,21 @@ describe('exact token budgets against the strict fake (real Qwen3 tokenizer, vLL
     const forwarded = again.filter((r) => r.pairTokens !== undefined).flatMap((r) => r.parsed?.documents ?? [])
     expect(forwarded).toHaveLength(1)
     expect(documents[24]?.startsWith(forwarded[0] ?? 'x')).toBe(true)
+    expect(second.json.meta.truncated_documents).toBe(1)
+  })
+
+  it('a call that joined a pair the backend re-cut is told it was cut, as the call that sent it is', async () => {
+    const fake = fakeVllm('recut-joined')
+    await fake.control({ maxModelLen: LEN, delayMs: 200 })
+    const vars = { VLLM_URLS: fake.url, MAX_MODEL_LEN: '4096' }
+    const documents = ['Report on harbour traffic.', 'Harbour traffic rose. '.repeat(600)]
+    const body = { query: `harbour traffic joined ${Date.now()}`, documents }
+    const [a, b] = await Promise.all([rerank(body, { vars }), rerank(body, { vars })])
+    expect([a.status, b.status]).toEqual([200, 200])
+    // One call sent the pairs (refused for length, then re-cut), the other joined its flight.
+    expect((await stats(fake)).outcomes).toEqual({ 200: 1, 400: 1 })
+    expect([a.json.meta.truncated_documents, b.json.meta.truncated_documents]).toEqual([1, 1])
+    expect(b.json.results.map((r) => r.relevance_score)).toEqual(a.json.results.map((r) => r.relevance_score))
   })
 
   it('re-cut batches never take a call past its subrequests: the call stops with a 503 that says so, and the next one fits', async () => {

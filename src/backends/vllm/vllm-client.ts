@@ -168,7 +168,11 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       const sent = fit.cut.length > 0 ? distinctTexts(fit.documents) : undefined
       const result = await scoreSent({ instruction: prepared.instruction, query: prepared.query, documents: sent ? sent.texts : fit.documents }, opts, callState(options, opts))
       const out = sent ? sent.spread(result) : result
-      if (fit.cut.length > 0) out.truncated = fit.cut
+      // Cut: by the budget before sending, or re-cut after the backend refused a batch as longer
+      // than its context (`uncacheable`: the text scored is shorter than the text keyed). Both are
+      // truncated for the response, and for every call that joined these pairs' flight.
+      const cut = out.uncacheable === undefined || out.uncacheable.length === 0 ? fit.cut : [...new Set([...fit.cut, ...out.uncacheable])].sort((a, b) => a - b)
+      if (cut.length > 0) out.truncated = cut
       return out
     },
   }
