@@ -235,6 +235,8 @@ export async function scoreWithCache(
     const tokens = pairTokensOf(result, request, forwardDocs)
     const cut = new Set(result.truncated ?? [])
     const pairs: CachedPair[] = result.scores.map((score, j) => (cut.has(j) ? { score, tokens: tokens?.[j], cut: true } : { score, tokens: tokens?.[j] }))
+    // Joiners get every pair this call will serve, re-cut ones included (flagged `cut`: the
+    // scorer counts them truncated); only the tiers below skip what was not scored as keyed.
     flight.resolve(pairs)
     toForward.forEach((k, j) => {
       values[k] = result.scores[j] as number
