@@ -20,7 +20,7 @@ const urlList = z
       .split(',')
       .map((u) => u.trim().replace(/\/+$/u, ''))
       .filter((u) => u.length > 0)
-    for (const u of urls) {
+    urls.forEach((u, i) => {
       let ok = false
       try {
         const p = new URL(u)
@@ -28,8 +28,9 @@ const urlList = z
       } catch {
         ok = false
       }
-      if (!ok) ctx.addIssue({ code: 'custom', message: `not an http(s) URL: ${u}` })
-    }
+      // The position, never the value: a URL may carry a token, and this message reaches the wire.
+      if (!ok) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} of ${urls.length} is not an http(s) URL` })
+    })
     return urls
   })
 

@@ -73,6 +73,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Longest error message sent (longer ones are cut, marked with "…"). */
+export const MAX_MESSAGE_CHARS = 2_000
+
 export interface WireError {
   error: { code: ErrorCode; message: string; field?: string }
   /** The message again where Cohere's API puts it (`{"message": …}`), which Cohere clients read. */
@@ -90,7 +93,9 @@ export interface WireError {
  * which raised a KeyError that hid the reason; Cohere's errors are `{"message": …}`, the shape the
  * Vercel AI SDK's Cohere provider parses.
  */
-export function toWireError(err: ApiError, requestId: string, message = err.message): WireError {
+export function toWireError(err: ApiError, requestId: string, fullMessage = err.message): WireError {
+  // Bounded, as it goes out three times: no input can make an error answer large.
+  const message = fullMessage.length > MAX_MESSAGE_CHARS ? `${fullMessage.slice(0, MAX_MESSAGE_CHARS)}…` : fullMessage
   const error: WireError['error'] = { code: err.code, message }
   if (err.field !== undefined) error.field = err.field
   return { error, message, detail: message, request_id: requestId }

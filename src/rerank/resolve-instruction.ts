@@ -101,16 +101,17 @@ export async function resolveInstructionWith(
 
 const EMPTY_REGISTRY: TemplateRegistry = Object.freeze({ templates: new Map() })
 
+/** Further errors listed after the first in one 400. */
+const MAX_LISTED_ERRORS = 5
+
 function fieldError(errors: readonly FieldError[], prefix: string | undefined) {
   const first = errors[0] ?? { field: 'template', message: 'invalid' }
   const field = prefix ? `${prefix}.${first.field}` : first.field
-  // Several bad variables: name the first as the field, list them all in the message.
+  // Several bad variables: name the first as the field, list a few more in the message (a bounded
+  // message: the answer to a small request must stay small).
+  const more = errors.slice(1, 1 + MAX_LISTED_ERRORS).map((e) => `${prefix ? `${prefix}.` : ''}${e.field}: ${e.message}`)
+  const unlisted = errors.length - 1 - more.length
   const message =
-    errors.length > 1
-      ? `${first.message}; also ${errors
-          .slice(1)
-          .map((e) => `${prefix ? `${prefix}.` : ''}${e.field}: ${e.message}`)
-          .join('; ')}`
-      : first.message
+    more.length > 0 ? `${first.message}; also ${more.join('; ')}${unlisted > 0 ? `; and ${unlisted} more` : ''}` : first.message
   return badField(field, message)
 }

@@ -89,6 +89,9 @@ export const PEER_FIELDS_IGNORED: Readonly<Record<string, string>> = {
   request_id: 'request_id ignored: send X-Client-Request-Id to name a call (README "Request ids")',
 }
 
+/** Variables one call may pass to a template (a template declares a handful). */
+export const MAX_TEMPLATE_VARS = 64
+
 function buildSchema(config: Config, nullAsAbsent: boolean) {
   // The validator takes null for every optional field; the documented variant (GET /openapi.json)
   // states the fields' real types and says in its description that null means absent, because
@@ -129,7 +132,10 @@ function buildSchema(config: Config, nullAsAbsent: boolean) {
       z.string().max(config.MAX_INSTRUCTION_CHARS, `at most ${config.MAX_INSTRUCTION_CHARS} characters`)
     ),
     template: opt(z.string().max(128)),
-    template_vars: opt(z.record(z.string().max(64), z.unknown())),
+    // Bounded: each unknown variable is one error in the 400 (a template has a handful of variables).
+    template_vars: opt(
+      z.record(z.string().max(64), z.unknown()).refine((v) => Object.keys(v).length <= MAX_TEMPLATE_VARS, `at most ${MAX_TEMPLATE_VARS} variables`)
+    ),
     experiment: opt(z.string().max(128)),
     user: opt(z.string().max(256)),
     time_decay: opt(timeDecaySchema),

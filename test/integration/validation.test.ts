@@ -116,10 +116,27 @@ describe('validation', () => {
     expect(((await na.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed')
   })
 
-  it('a bad config var is a clear 500 naming the var, not a crash', async () => {
-    const res = await rerank(ok, { vars: { VLLM_URLS: 'not a url' } })
+  it('a bad config var is a clear 500 naming the var, never its value (a URL may carry a token), not a crash', async () => {
+    const res = await rerank(ok, { vars: { VLLM_URLS: 'https://gpu-a.example, gpu.internal:8000/?token=s3cr3t-tok' } })
     expect(res.status).toBe(500)
-    expect(res.json.error.message).toMatch(/VLLM_URLS/u)
+    expect(res.json.error.message).toBe('invalid configuration var VLLM_URLS: entry 2 of 2 is not an http(s) URL')
+    expect(res.text).not.toContain('s3cr3t')
+    const health = await callWorker('/healthz', undefined, { method: 'GET', vars: { VLLM_URLS: 'gpu.internal:8000/?token=s3cr3t-tok' } })
+    expect(await health.text()).not.toContain('s3cr3t')
+  })
+
+  it('a small body cannot make a large error: template_vars is bounded, and so is every message', async () => {
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 1]))
+    const res = await rerank({ ...ok, template: 'recency', template_vars: many }, { vars: { VLLM_URLS: '' } })
+    expect(res.status).toBe(400)
+    expect(res.json.error.field).toBe('template_vars')
+    expect(res.json.error.message).toMatch(/at most 64 variables/u)
+    // 64 unknown variables: the first named, five more listed, the rest counted.
+    const unknown = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, 1]))
+    const listed = await rerank({ ...ok, template: 'recency', template_vars: unknown }, { vars: { VLLM_URLS: '' } })
+    expect(listed.status).toBe(400)
+    expect(listed.json.error.message).toMatch(/; and 58 more$/u)
+    expect(listed.text.length).toBeLessThan(3_000)
   })
 
   // What real clients put on the wire for unset options: cohere-ai 8 (`max_chunks_per_doc: null`,
