@@ -18,7 +18,11 @@ describe('redactor', () => {
     urlLower: `api_key=${encodeURIComponent(KEY).replace(/%[0-9A-F]{2}/gu, (m) => m.toLowerCase())}`,
     form: `api_key=${encodeURIComponent(KEY).replace(/%20/gu, '+')}`,
     bearer: `Authorization: Bearer ${KEY}`,
+    // Python's urllib.parse.quote (safe="/"): every other reserved character encoded.
+    pythonQuote: `GET /score?key=${encodeURIComponent(KEY).replace(/%2F/gu, '/')}`,
   }
+  // The same \u escapes in upper-case hex (\u005C, as some encoders write them).
+  shapes.jsonUnicodeUpper = (shapes.jsonUnicode as string).replace(/\\u[0-9a-f]{4}/gu, (m) => `\\u${m.slice(2).toUpperCase()}`)
   for (const [name, text] of Object.entries(shapes)) {
     it(`masks the key written ${name}`, () => {
       const out = redact(text)

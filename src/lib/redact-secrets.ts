@@ -48,7 +48,8 @@ function jsonSpellings(s: string): string[] {
       })
       .join('')
   }).join('')
-  return [std, slash, unicode]
+  // Upper-case hex (\u002F) is as valid JSON as lower-case, and some encoders write it.
+  return [std, slash, unicode, unicode.replace(/\\u[0-9a-f]{4}/gu, (m) => `\\u${m.slice(2).toUpperCase()}`)]
 }
 
 function urlSpellings(s: string): string[] {
@@ -58,6 +59,9 @@ function urlSpellings(s: string): string[] {
     out.push(upper, upper.replace(/%[0-9A-F]{2}/gu, (m) => m.toLowerCase()), upper.replace(/%20/gu, '+'))
     // encodeURIComponent leaves !'()* alone; RFC 3986 strict encoders do not.
     out.push(upper.replace(/[!'()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    // Python's urllib.parse.quote leaves "/" alone by default (safe="/"), in either hex case.
+    const slash = upper.replace(/%2F/gu, '/')
+    out.push(slash, slash.replace(/%[0-9A-F]{2}/gu, (m) => m.toLowerCase()))
   } catch {
     // A lone surrogate cannot be percent-encoded: nobody can have sent it that way either.
   }
