@@ -6,13 +6,15 @@
  * one while it is locked out. Successful calls cost nothing.
  *
  * The client is its address (`CF-Connecting-IP`, set by Cloudflare's edge and not forgeable
- * through it); requests without one (local `npm start`, tests) share one bucket. Counted per
+ * through it), an IPv6 one counted by its /64 (client-network.ts); requests without one (local
+ * `npm start`, tests) share one bucket. Counted per
  * isolate, like the per-key limits (window-limiter.ts): across N isolates a client gets up to N
  * times the budget, still far from the thousands per minute a key search needs.
  *
  * OWASP Authentication Cheat Sheet, "Protect Against Automated Attacks" (account lockout /
  * throttling); RFC 6585 §4 (429) and RFC 9110 §10.2.3 (Retry-After). Pure: `now` is an argument.
  */
+import { clientNetwork } from './client-network'
 
 export interface FailedAuthPolicy {
   maxFailures: number
@@ -62,14 +64,27 @@ export class FailedAuthLimiter {
     this.#windows.clear()
   }
 
+  /**
+   * Makes room when full: expired windows first, then clients not locked out (oldest first), and
+   * only then the oldest lockouts; down to 90 % of the bound. (Clearing everything, as before,
+   * let anyone who could fill the table from enough addresses lift every lockout.)
+   */
   #sweep(now: number): void {
+    const target = Math.floor(this.maxEntries * 0.9)
     for (const [k, w] of this.#windows) if (now >= w.resetAt) this.#windows.delete(k)
-    if (this.#windows.size >= this.maxEntries) this.#windows.clear()
+    for (const [k, w] of this.#windows) {
+      if (this.#windows.size <= target) return
+      if (w.failures < this.policy.maxFailures) this.#windows.delete(k)
+    }
+    for (const k of this.#windows.keys()) {
+      if (this.#windows.size <= target) return
+      this.#windows.delete(k)
+    }
   }
 }
 
 /** The client a request is counted against. */
 export function clientOf(connectingIp: string | undefined | null): string {
   const ip = connectingIp?.trim()
-  return ip ? `ip:${ip.slice(0, 64)}` : LOCAL_CLIENT
+  return ip ? `ip:${clientNetwork(ip.slice(0, 64))}` : LOCAL_CLIENT
 }
