@@ -6,11 +6,13 @@
  *  - a key's own `rate_limit` (API_KEYS), when set, counted in-isolate (auth/window-limiter.ts)
  *    on top: the binding's limit is fixed per namespace, so it cannot carry per-key limits.
  * Open deployments are not limited unless RATE_LIMIT_ANONYMOUS=true, which keys the binding by
- * the client IP (CF-Connecting-IP; requests without it are not limited). Over the limit: 429
+ * the client IP (CF-Connecting-IP, an IPv6 address by its /64: auth/client-network.ts; requests
+ * without it are not limited). Over the limit: 429
  * `rate_limited` with `Retry-After` (RFC 9110 §10.2.3). A failing binding lets the call through.
  */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env'
+import { clientNetwork } from '../auth/client-network'
 import { ApiError } from '../errors'
 
 /** wrangler.toml `[[ratelimits]] simple.period` of RATE_LIMITER; the binding does not expose it. */
@@ -30,7 +32,7 @@ export const rateLimit = (): MiddlewareHandler<AppEnv> =>
     if (keyId !== null) subject = `key:${keyId}`
     else if (config.API_KEYS.length === 0 && config.RATE_LIMIT_ANONYMOUS) {
       const ip = c.req.header('cf-connecting-ip')
-      if (ip) subject = `ip:${ip}`
+      if (ip) subject = `ip:${clientNetwork(ip.trim().slice(0, 64))}`
     }
     if (subject === null) return next()
 

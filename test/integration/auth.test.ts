@@ -302,7 +302,12 @@ describe('rate limits', () => {
     expect(seen).toEqual([])
     const anon = await callWorkerWithBindings('/v1/rerank', body, { headers, vars: { ...QUIET, RATE_LIMIT_ANONYMOUS: 'true' } }, { RATE_LIMITER })
     expect(anon.status).toBe(429)
-    expect(seen).toEqual(['ip:203.0.113.7'])
+    expect(seen).toEqual(['ip:v4:203.0.113.7'])
+    // Two addresses of one IPv6 /64 are one client.
+    for (const ip of ['2001:db8:1:2::a', '2001:db8:1:2:ffff::b']) {
+      await callWorkerWithBindings('/v1/rerank', body, { headers: { 'cf-connecting-ip': ip }, vars: { ...QUIET, RATE_LIMIT_ANONYMOUS: 'true' } }, { RATE_LIMITER })
+    }
+    expect(seen.slice(1)).toEqual(['ip:v6:2001:db8:1:2/64', 'ip:v6:2001:db8:1:2/64'])
   })
 })
 
