@@ -103,6 +103,12 @@ describe('experimentCreateSchema', () => {
       'variants[1].template_vars.x',
       /must be a string .*, number or boolean/,
     ],
+    [
+      'more than 64 template variables',
+      { ...valid, variants: [valid.variants[0], { ...valid.variants[1], template_vars: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`v${i}`, 1])) }] },
+      'variants[1].template_vars',
+      /at most 64 variables/,
+    ],
     ['unknown field', { ...valid, colour: 'red' }, 'colour', /^colour: unknown field/],
   ])('rejects %s, naming the field', (_name, body, field, message) => {
     const e = firstError(experimentCreateSchema, body)

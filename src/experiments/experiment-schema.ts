@@ -79,6 +79,8 @@ function buildSchemas(limits: ExperimentSchemaLimits = {}) {
           ),
           { error: 'must be an object of template variables' }
         )
+        // As on a rerank call (schemas/rerank-request.ts MAX_TEMPLATE_VARS): a template has a handful.
+        .refine((v) => Object.keys(v).length <= 64, 'at most 64 variables')
         .optional(),
     })
     .superRefine((v, ctx) => {
