@@ -54,6 +54,41 @@ describe('upstream pool', () => {
     expect(snap.map((u) => u.outstanding)).toEqual([0, 0])
   })
 
+  it('a server error that follows the call to another upstream is booked once: the request, not the replicas', async () => {
+    const { pool, deadline } = setup(['http://a', 'http://b', 'http://c'], { maxAttempts: 3 })
+    let calls = 0
+    await expect(
+      pool.call(async () => {
+        calls++
+        throw status(500)
+      }, { deadline })
+    ).rejects.toBeInstanceOf(NoHealthyUpstreamError)
+    // Still tried on every replica (one of them might have been the sick one)...
+    expect(calls).toBe(3)
+    // ...but only the first is booked a failure: the same 500 on the others is the request's doing.
+    expect(pool.snapshot().map((u) => u.failures).sort()).toEqual([0, 0, 1])
+    // A sick replica is still found: its 500, met first, is booked, and the call is served elsewhere.
+    const sick = setup(['http://a', 'http://b'])
+    let first = ''
+    const r = await sick.pool.call(async (url) => {
+      if (first === '') {
+        first = url
+        throw status(500)
+      }
+      return 'ok'
+    }, { deadline: sick.deadline })
+    expect(r).toBe('ok')
+    expect(sick.pool.snapshot().find((u) => u.origin === first)?.failures).toBe(1)
+    // On one upstream every server error is booked: nothing tells a poison request from sickness there.
+    const single = setup(['http://a'], { maxAttempts: 3 })
+    await expect(
+      single.pool.call(async () => {
+        throw status(500)
+      }, { deadline: single.deadline })
+    ).rejects.toBeInstanceOf(NoHealthyUpstreamError)
+    expect(single.pool.snapshot()[0]?.failures).toBe(3)
+  })
+
   it('never retries a 4xx: the request is wrong, not the upstream', async () => {
     for (const err of [status(400), status(404), status(422)]) {
       const { pool, deadline } = setup(['http://a', 'http://b'])

@@ -7,7 +7,9 @@
  *    `(outstanding + 1) × latency` (`upstream-choice.ts`);
  *  - an upstream fault (`upstream-retry.ts`: unreachable, reset, 5xx, a broken reply, a per-attempt
  *    timeout) is retried with jittered exponential back-off, on a different upstream when one is
- *    available, never past the call's deadline and never more than `maxAttempts` times in all;
+ *    available, never past the call's deadline and never more than `maxAttempts` times in all; a
+ *    server error a call meets again on a second upstream is booked against the first only (the
+ *    request, not the replicas, is then the likely cause);
  *  - when no upstream can take a call, or every attempt failed, it throws `NoHealthyUpstreamError`
  *    (503/502/504 by the last fault, or the lexical fallback one level up).
  *
@@ -177,14 +179,20 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
    * next attempt, or a throw (the error itself, or `NoHealthyUpstreamError` when retriable
    * capacity failures ran out of attempts or time).
    */
-  const afterFailure = (u: Upstream, e: unknown, t0: number, n: number, tried: ReadonlySet<number>, call: CallOptions): number => {
+  const afterFailure = (u: Upstream, e: unknown, t0: number, n: number, tried: ReadonlySet<number>, call: CallOptions, serverErrorsAt: ReadonlySet<number>): number => {
     const t1 = now()
     if (call.signal?.aborted) {
       // The client went away: that says nothing about the upstream.
       u.breaker.onNeutral()
       throw e
     }
-    const verdict = classifyFailure(e, call.deadline - t1)
+    let verdict = classifyFailure(e, call.deadline - t1)
+    // A server error the same call already met on another upstream points at the request (a
+    // "poison" input that fails on every replica), not at this upstream: still retried, so a call
+    // is served when one replica is sick, but not booked again; else one such call would count a
+    // failure on every replica it tries, and a few of them in a row would open every breaker.
+    const metElsewhere = [...serverErrorsAt].some((i) => i !== u.index)
+    if (verdict.health === 'failure' && metElsewhere && isServerError(e)) verdict = { ...verdict, health: 'neutral' }
     if (verdict.health === 'failure') {
       u.failures++
       u.lastError = { message: e instanceof Error ? e.message.slice(0, 200) : String(e).slice(0, 200), at: t1 }
@@ -220,12 +228,17 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
     throw e
   }
 
+  /** An upstream's 5xx answer other than 503 (capacity) and 429: the class a poison request causes. */
+  const isServerError = (e: unknown): boolean => e instanceof BackendError && e.fault.kind === 'status' && e.fault.status >= 500 && e.fault.status !== 503
+
   return {
     urls,
     async call<T>(attempt: (baseUrl: string, ctx: AttemptContext) => Promise<T>, call: CallOptions): Promise<T> {
       if (upstreams.length === 0) throw new NoHealthyUpstreamError('no healthy backend: none configured')
       const tried = new Set<number>()
       let lastError: unknown
+      /** Upstreams that answered this call with a server error (isServerError). */
+      const serverErrorsAt = new Set<number>()
       for (let n = 0; n < maxAttempts; n++) {
         if (call.allowance !== undefined && !call.allowance.take()) throw call.allowance.spent()
         const t0 = now()
@@ -252,7 +265,11 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
           return result
         } catch (e) {
           lastError = e
-          delay = afterFailure(u, e, t0, n, tried, call)
+          try {
+            delay = afterFailure(u, e, t0, n, tried, call, serverErrorsAt)
+          } finally {
+            if (isServerError(e)) serverErrorsAt.add(u.index)
+          }
         } finally {
           u.inFlight.delete(callId)
         }
