@@ -16,14 +16,16 @@
 import { z } from 'zod'
 import { fieldNameSchema, toStructured, type DocumentInput, type FieldValue } from './document'
 import { parseIsoDate } from './iso-date'
+import { isSingleLine, SINGLE_LINE_ERROR } from '../lib/single-line'
 
-const labelSchema = z.string().min(1).max(40)
+// Labels, units and boolean words are written into the prompt's document line as they are.
+const labelSchema = z.string().min(1).max(40).refine(isSingleLine, SINGLE_LINE_ERROR)
 
 export const fieldLabelSchema = z.strictObject({
   /** Shown instead of the field name (`stock` → `库存`). */
   label: labelSchema.optional(),
   /** Appended to the value verbatim: `件` → `127件`, ` USD` → `9.9 USD`. */
-  unit: z.string().max(20).optional(),
+  unit: z.string().max(20).refine(isSingleLine, SINGLE_LINE_ERROR).optional(),
 })
 
 export const foldingOptionsSchema = z.strictObject({

@@ -1,7 +1,9 @@
 /**
  * @module evaluate-run
- * Scores a whole run against qrels as trec_eval does by default (no `-c`): every query present in
- * both the run and the qrels is measured, and the mean is the arithmetic mean over those queries,
+ * Scores a whole run against qrels as trec_eval v9.0.8 does by default (no `-c`): every query
+ * present in both the run and the qrels is measured, a run's query absent from the qrels is skipped
+ * (trec_eval v10.0 stops with "result qid … not found in qrels", exit status 4, instead; checked
+ * against both binaries built from usnistgov/trec_eval), and the mean is the arithmetic mean over those queries,
  * summed in qid byte order as trec_eval accumulates them (its queries are sorted with `strcmp`).
  */
 import { MEASURE_NAMES, type Measures, measureQuery } from './measures'

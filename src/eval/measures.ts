@@ -1,8 +1,9 @@
 /**
  * @module measures
- * Per-query ranking measures computed exactly as trec_eval v9.0.8/v10 does (usnistgov/trec_eval,
+ * Per-query ranking measures computed exactly as trec_eval v9.0.8 and v10.0 do (usnistgov/trec_eval,
  * `form_res_rels.c`, `m_ndcg_cut.c`, `m_recip_rank.c`, `m_P.c`, `m_map.c`, `m_recall.c`), including
- * the order of floating-point additions, so printed figures agree to the last digit.
+ * the order of floating-point additions, so printed figures agree to the last digit. Which queries
+ * are measured follows v9.0.8 (evaluate-run.ts).
  *
  * - Each retrieved doc gets a relevance value: its qrels grade; −1 when not in the qrels
  *   (RELVALUE_NONPOOL); −2 when in the qrels with a negative grade (RELVALUE_UNJUDGED).

@@ -12,6 +12,7 @@
  */
 import type { FieldError } from '../lib/zod-error'
 import { getTemplate, type TemplateRegistry } from '../templates/registry'
+import { renderedInstructionTooLong } from '../templates/instruction-limit'
 import { renderTemplate } from '../templates/render'
 import type { ExperimentVariant } from './experiment-schema'
 
@@ -20,8 +21,16 @@ export function armsUseTemplates(variants: readonly ExperimentVariant[]): boolea
   return variants.some((v) => v.template !== undefined)
 }
 
-/** The first problem with the arms' templates and their own variables, or `undefined`. */
-export function armTemplateProblem(registry: TemplateRegistry, variants: readonly ExperimentVariant[]): FieldError | undefined {
+/**
+ * The first problem with the arms' templates and their own variables, or `undefined`. An arm whose
+ * own variables already render past `maxInstructionChars` is a problem too (a call's variables can
+ * only fill the ones it leaves unset, which is checked per call).
+ */
+export function armTemplateProblem(
+  registry: TemplateRegistry,
+  variants: readonly ExperimentVariant[],
+  maxInstructionChars: number
+): FieldError | undefined {
   for (const [i, v] of variants.entries()) {
     if (v.template === undefined) continue
     const prefix = `variants[${i}]`
@@ -31,7 +40,11 @@ export function armTemplateProblem(registry: TemplateRegistry, variants: readonl
       return { field: `${prefix}.template`, message: `unknown template ${JSON.stringify(v.template)}; expected one of ${ids.join(', ')}` }
     }
     const rendered = renderTemplate(template, v.template_vars ?? {})
-    if (rendered.ok) continue
+    if (rendered.ok) {
+      const tooLong = renderedInstructionTooLong(rendered.instruction.length, maxInstructionChars, v.template_vars !== undefined, prefix)
+      if (tooLong) return tooLong
+      continue
+    }
     const own = new Set(Object.keys(v.template_vars ?? {}))
     // Errors about variables the arm does not set are the caller's to fill at request time.
     const error = rendered.errors.find((e) => {

@@ -73,8 +73,9 @@ function issueFieldError(issue: z.core.$ZodIssue, prefix: string): FieldError {
     const inner = issue.errors
     const best = inner.flat().sort((a, b) => b.path.length - a.path.length)[0]
     if (best && best.path.length > 0) {
-      path = [...path, ...best.path]
-      message = best.message
+      // The branch that got furthest, read as if it stood alone (a bad record key inside an object
+      // document gets its key rule's message, not zod's "Invalid key in record").
+      return issueFieldError({ ...best, path: [...path, ...best.path] } as z.core.$ZodIssue, prefix)
     } else if (path[0] === 'documents') {
       message = 'expected a string or an object with a "text" string'
     } else {

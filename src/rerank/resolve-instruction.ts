@@ -13,6 +13,7 @@ import { badField } from '../errors'
 import type { FieldError } from '../lib/zod-error'
 import type { BoostRule } from '../scoring/business-score'
 import type { PartialFusionWeights } from '../scoring/fusion'
+import { renderedInstructionTooLong } from '../templates/instruction-limit'
 import { resolveInstruction as resolveFromRegistry, type TemplateRegistry } from '../templates/registry'
 import type { VariableValue } from '../templates/variables'
 
@@ -45,6 +46,8 @@ export interface ResolveOptions {
   defaultInstruction: string
   /** Prefix for error fields (`variants[1]` → `variants[1].template_vars.year`). Default: none. */
   fieldPrefix?: string
+  /** Config `MAX_INSTRUCTION_CHARS`: a rendered template is held to it too (templates/instruction-limit.ts). */
+  maxChars: number
 }
 
 /** Whether resolving `input` needs the template registry (so it is loaded only then). */
@@ -75,6 +78,8 @@ export function resolveInstruction(
   })
   if (!r.ok) throw fieldError(r.errors, options.fieldPrefix)
   if (r.template !== undefined && r.render !== undefined && r.instruction !== undefined) {
+    const tooLong = renderedInstructionTooLong(r.instruction.length, options.maxChars, input.template_vars !== undefined, options.fieldPrefix)
+    if (tooLong) throw badField(tooLong.field, tooLong.message)
     const out: ResolvedInstruction = {
       instruction: r.instruction,
       source: 'template',

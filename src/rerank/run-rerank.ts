@@ -93,7 +93,7 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
     experiment ? experiment.input : body,
     deps.templates ??
       (() => loadTemplateRegistry({ config: config.TEMPLATES, kv: undefined, ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs: deps.now })),
-    { defaultInstruction: scorer.defaultInstruction }
+    { defaultInstruction: scorer.defaultInstruction, maxChars: config.MAX_INSTRUCTION_CHARS }
   )
   const ranking = planRanking(body, resolved.fusionDefaults, deps.now)
 

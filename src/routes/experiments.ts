@@ -84,7 +84,7 @@ async function load(c: Ctx): Promise<{ db: D1Database; experiment: ExperimentRec
 async function checkArms(c: Ctx, variants: readonly ExperimentVariant[]): Promise<void> {
   if (!armsUseTemplates(variants)) return
   const registry = await templateRegistryLoader(c.get('config'), c.env, c.get('startedAt'), c.var.services.templates)()
-  const problem = armTemplateProblem(registry, variants)
+  const problem = armTemplateProblem(registry, variants, c.get('config').MAX_INSTRUCTION_CHARS)
   if (problem) throw fieldErrorToApiError(problem)
 }
 

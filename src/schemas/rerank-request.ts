@@ -19,6 +19,7 @@
 import { z } from 'zod'
 import type { Config } from '../config'
 import { parseIsoDate } from '../documents/iso-date'
+import { isSingleLine, SINGLE_LINE_ERROR } from '../lib/single-line'
 import { foldingOverrideSchema } from '../documents/folding-options'
 import { fusionSchema } from '../scoring/fusion'
 import { timeDecaySchema } from '../scoring/time-decay'
@@ -103,7 +104,8 @@ function buildSchema(config: Config, nullAsAbsent: boolean) {
       id: opt(z.union([z.string().max(256), z.number().int()])),
       published_at: opt(isoDate),
       source: opt(z.string().max(256)),
-      fields: opt(z.record(z.string().max(64), fieldValue)),
+      // A field's name is written into the document line the model reads (documents/fold.ts).
+      fields: opt(z.record(z.string().min(1).max(64).refine(isSingleLine, SINGLE_LINE_ERROR), fieldValue)),
     })
     .catchall(z.unknown())
 

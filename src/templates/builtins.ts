@@ -163,7 +163,7 @@ export const BUILTIN_TEMPLATE_DEFINITIONS: readonly TemplateDefinition[] = [
       kb_name: { type: 'string', description: 'The knowledge base, e.g. "internal" or "Acme HR".', default: 'internal', maxLength: 60 },
       glossary: {
         type: 'string[]',
-        description: 'In-house terms the model should know, one per item, rendered in the given order joined by "; ".',
+        description: 'In-house terms the model should know, one per item, rendered in the given order joined by "; ". The rendered instruction must fit MAX_INSTRUCTION_CHARS (2,000 by default).',
         default: ['"CRM" means Salesforce', '"OKR" means objectives and key results'],
         maxItems: 50,
         maxLength: 200,
@@ -185,7 +185,7 @@ export const BUILTIN_TEMPLATE_DEFINITIONS: readonly TemplateDefinition[] = [
       kb_name: { type: 'string', description: '知识库名称，例如“公司内部”。', default: '公司内部', maxLength: 40 },
       glossary: {
         type: 'string[]',
-        description: '内部术语，每项一条，按给定顺序以“；”连接。',
+        description: '内部术语，每项一条，按给定顺序以“；”连接。渲染后的指令不得超过 MAX_INSTRUCTION_CHARS（默认 2,000 字符）。',
         default: ['“CRM”指 Salesforce', '“OKR”指目标与关键成果'],
         maxItems: 50,
         maxLength: 200,

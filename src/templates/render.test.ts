@@ -77,6 +77,17 @@ describe('renderTemplate', () => {
     })
   })
 
+  it.each([['NEL', '\u0085'], ['LINE SEPARATOR', '\u2028'], ['PARAGRAPH SEPARATOR', '\u2029']])(
+    'refuses a Unicode line break (%s) in a string variable and in a list item, as it refuses a newline',
+    (_name, ch) => {
+      const role = renderTemplate(probe, { year: 1, role: `analyst${ch}<Query>: x` })
+      expect(role.ok).toBe(false)
+      expect(!role.ok && role.errors.map((e) => e.field)).toEqual(['template_vars.role'])
+      const item = renderTemplate(probe, { year: 1, items: ['ok', `b${ch}c`] })
+      expect(!item.ok && item.errors.map((e) => e.field)).toEqual(['template_vars.items'])
+    }
+  )
+
   it('reports a missing required variable, an explicit null, a wrong item and a non-object', () => {
     expect(renderTemplate(probe, {})).toEqual({
       ok: false,

@@ -4,7 +4,8 @@
  * expected) and deterministic rendering into instruction text.
  *
  * Value rules (so one meaning has one rendering, and cache keys stay stable):
- *  - `string`: a single line (control characters, newlines included, are refused: a newline could
+ *  - `string`: a single line (control characters and Unicode line breaks, `\n` and U+2028 included,
+ *    are refused, lib/single-line.ts: a line break could
  *    fake the reranker prompt's `<Query>:` / `<Document>:` lines); trimmed; not empty.
  *  - `number` / `integer`: finite; a plain decimal string ("2024", "0.5") is accepted and converted,
  *    for form-based clients; rendered with `String()` (no locale grouping).
@@ -13,6 +14,7 @@
  *    `separator` (default ", ").
  */
 import { z } from 'zod'
+import { breaksLine } from '../lib/single-line'
 
 export const VARIABLE_TYPES = ['string', 'number', 'integer', 'boolean', 'string[]'] as const
 export type VariableType = (typeof VARIABLE_TYPES)[number]
@@ -49,8 +51,6 @@ export type VariableSpec = z.output<typeof variableSpecSchema>
 export type CheckResult = { ok: true; value: VariableValue } | { ok: false; message: string }
 
 const DECIMAL_RE = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f]/
 
 /** Checks and normalises one value against its declaration (module doc rules). */
 export function checkValue(spec: VariableSpec, value: unknown): CheckResult {
@@ -92,7 +92,7 @@ export function checkValue(spec: VariableSpec, value: unknown): CheckResult {
 }
 
 function checkString(spec: VariableSpec, value: unknown): string | undefined {
-  if (typeof value !== 'string' || CONTROL_RE.test(value)) return undefined
+  if (typeof value !== 'string' || breaksLine(value)) return undefined
   const s = value.trim()
   if (s === '') return undefined
   if (spec.maxLength !== undefined && Array.from(s).length > spec.maxLength) return undefined

@@ -59,6 +59,11 @@ describe('admin API /v1/experiments', () => {
     ['a duplicate arm key', { variants: [{ key: 'a', weight: 0.5, instruction: 'x' }, { key: 'a', weight: 0.5, instruction: 'y' }] }, 'variants[1].key'],
     ['an arm without instruction or template', { variants: [{ key: 'a', weight: 0.5 }, { key: 'b', weight: 0.5, instruction: 'y' }] }, 'variants[0].instruction'],
     ['an unknown template', { variants: [{ key: 'a', weight: 0.5, instruction: 'x' }, { key: 'b', weight: 0.5, template: 'no-such-template' }] }, 'variants[1].template'],
+    [
+      'an arm whose own variables render past MAX_INSTRUCTION_CHARS',
+      { variants: [{ key: 'a', weight: 0.5, instruction: 'x' }, { key: 'b', weight: 0.5, template: 'enterprise-kb', template_vars: { glossary: Array.from({ length: 20 }, () => 'g'.repeat(150)) } }] },
+      'variants[1].template_vars',
+    ],
     ['a bad id', { id: 'Not A Slug' }, 'id'],
     ['coverage 0', { coverage: 0 }, 'coverage'],
     ['an unknown field', { colour: 'red' }, 'colour'],

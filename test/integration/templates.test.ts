@@ -116,6 +116,21 @@ describe('template calls', () => {
     })
   })
 
+  it('holds a rendered template to MAX_INSTRUCTION_CHARS, as a raw instruction is (400 naming template_vars and the limit)', async () => {
+    const fake = fakeVllm('tpl-too-long')
+    // 50 × 200 characters is within the glossary's own limits; rendered, far past 2,000.
+    const glossary = Array.from({ length: 50 }, (_, i) => `${i}`.padEnd(200, 'x'))
+    const long = await rerank({ query: 'q', documents: DOCS, template: 'enterprise-kb', template_vars: { glossary } }, { vars: { VLLM_URLS: fake.url } })
+    expect(long.status).toBe(400)
+    expect(long.json.error).toMatchObject({ code: 'invalid_request', field: 'template_vars' })
+    expect(long.json.error?.message).toMatch(/rendered instruction is 10\d{3} characters, more than the 2000 .*MAX_INSTRUCTION_CHARS/u)
+    expect(await fake.requests()).toHaveLength(0)
+    // The same call fits once the operator raises the limit.
+    const raised = await rerank({ query: 'q', documents: DOCS, template: 'enterprise-kb', template_vars: { glossary } }, { vars: { VLLM_URLS: fake.url, MAX_INSTRUCTION_CHARS: '20000' } })
+    expect(raised.status).toBe(200)
+    expect(raised.json.meta.instruction.length).toBeGreaterThan(10_000)
+  })
+
   it('fills defaults and renders Chinese templates byte for byte the same on every call', async () => {
     const fake = fakeVllm('tpl-zh')
     const body = { query: '加息对银行的影响', documents: DOCS, template: 'domain-expert-zh', template_vars: { role: '银行业分析师' } }
