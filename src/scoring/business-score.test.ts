@@ -20,6 +20,22 @@ describe('businessScore', () => {
     expect(businessScore({ text: '' }, rules)).toMatchObject({ score: 0, active: true, fired: [] })
   })
 
+  it("counts a rule's add against the other rules only (README: a lone rule moves a document by the whole business weight)", () => {
+    const lone = (add: number) => boostRulesSchema.parse([{ when: { field: 'is_new', equals: true }, add }])
+    const fired = { text: '', fields: { is_new: true } }
+    for (const add of [0.001, 0.1, 1]) {
+      expect(businessScore(fired, lone(add)).score).toBe(1)
+      expect(businessScore({ text: '' }, lone(add)).score).toBe(0)
+    }
+    // Only the ratio between rules matters: both scaled by 10, the same scores.
+    const scaled = boostRulesSchema.parse([
+      { when: { field: 'is_new', equals: true }, add: 0.01 },
+      { when: { field: 'sales', gte: 1000 }, add: 0.005 },
+    ])
+    const doc = { text: '', fields: { is_new: true, sales: 10 } }
+    expect(businessScore(doc, scaled).score).toBeCloseTo(businessScore(doc, rules).score, 12)
+  })
+
   it('maps an authority order to descending points, unlisted sources last', () => {
     const order = boostRulesSchema.parse([{ source_order: ['court', 'ministry', 'blog'] }])
     const s = (source?: string) => businessScore({ text: '', source }, order).score
