@@ -27,7 +27,7 @@
 # lines applies to a variable that is unset or empty. An empty value from compose therefore means
 # "the default".
 #
-# Usage: entrypoint.sh [--print] [extra vllm serve flags...]   (extra flags are appended; the last
+# Usage: entrypoint.sh [--print | --print-served-model-name] [extra vllm serve flags...]   (extra flags are appended; the last
 # occurrence of a flag wins in vLLM's argparse).
 #
 # The API key never goes on the command line: vLLM falls back to the VLLM_API_KEY environment
@@ -93,6 +93,13 @@ case ${DRY_RUN:-0} in
 esac
 if [ "${1-}" = "--print" ]; then
   dry_run=1
+  shift
+fi
+# --print-served-model-name: print the name the model is served under and exit (smoke-test.sh asks,
+# so the name it expects is this script's, whichever of MODEL / MODEL_SIZE / SERVED_MODEL_NAME set it).
+print_served=0
+if [ "${1-}" = "--print-served-model-name" ]; then
+  print_served=1
   shift
 fi
 
@@ -168,6 +175,10 @@ elif [ -n "$size" ]; then
   served="qwen3-reranker-$(lower "$size")"
 else
   die "cannot tell the model size from MODEL=$model; set SERVED_MODEL_NAME (and TENSOR_PARALLEL_SIZE if not 1)"
+fi
+if [ "$print_served" = 1 ]; then
+  printf '%s\n' "$served"
+  exit 0
 fi
 
 # ── hf-overrides: the original checkpoints are Qwen3ForCausalLM; without these vLLM silently scores

@@ -23,7 +23,7 @@
 #   5. A pair longer than MAX_MODEL_LEN is 400 with vLLM 0.13's exact message, token count included.
 #
 # Usage:   ./smoke-test.sh [BASE_URL]            BASE_URL default http://127.0.0.1:8080
-# Env:     VLLM_API_KEY, MODEL_SIZE / SERVED_MODEL_NAME / EXPECTED_MODEL, MAX_MODEL_LEN (each from the
+# Env:     VLLM_API_KEY, MODEL / MODEL_SIZE / SERVED_MODEL_NAME / EXPECTED_MODEL, MAX_MODEL_LEN (each from the
 #          environment, else ./.env, else ./defaults.env), TP (label of this run's tensor parallel
 #          size, 1), SCORES_FILE (./smoke-scores.json), ROUNDS (4), WAIT_SECS (poll /health this long first; 0),
 #          DIRECT_URL (vLLM's own URL, for /v1/models when docker compose is not available),
@@ -55,15 +55,15 @@ setting() { # name
 }
 
 # ── settings ───────────────────────────────────────────────────────────────────────────────────
-served=$(setting SERVED_MODEL_NAME)
-size=$(setting MODEL_SIZE)
-[ -n "$size" ] || size=$(setting DEFAULT_MODEL_SIZE)
-if [ -n "$served" ]; then
-  default_model=$served
-else
-  default_model="qwen3-reranker-$(printf '%s' "$size" | tr '[:upper:]' '[:lower:]')"
+# The served name as the container's entrypoint derives it (from SERVED_MODEL_NAME, MODEL or
+# MODEL_SIZE, in .env or the environment), so the two can never disagree.
+if [ -n "${EXPECTED_MODEL:-}" ]; then
+  expected_model=$EXPECTED_MODEL
+elif ! expected_model=$(MODEL=$(setting MODEL) MODEL_SIZE=$(setting MODEL_SIZE) SERVED_MODEL_NAME=$(setting SERVED_MODEL_NAME) \
+  bash "$here/entrypoint.sh" --print-served-model-name); then
+  echo "smoke-test: cannot tell the served model name (see the entrypoint's error above); set EXPECTED_MODEL" >&2
+  exit 2
 fi
-expected_model=${EXPECTED_MODEL:-$default_model}
 
 if [ "${1-}" = "--print-request" ]; then
   py build "${2:-model-card}" "$expected_model"

@@ -21,7 +21,7 @@
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
-import { probeUpstream, type ProbeResult } from '../backends/vllm/upstream-health-client'
+import { probeUpstream, type AccessToken, type ProbeResult } from '../backends/vllm/upstream-health-client'
 import type { UpstreamSnapshot } from '../backends/vllm/upstream-pool'
 import { ApiError } from '../errors'
 import { allowOnly } from '../lib/allow-only'
@@ -39,11 +39,11 @@ type UpstreamHealth = UpstreamSnapshot & { probe?: ProbeResult }
 const MAX_PROBE_ENTRIES = 256
 
 /** One probe per upstream and `PROBE_REUSE_MS`, shared by concurrent askers (`probes`: the isolate's, src/services.ts). */
-function probeShared(probes: Map<string, CachedProbe>, url: string, timeoutMs: number, now: number): Promise<ProbeResult> {
+function probeShared(probes: Map<string, CachedProbe>, url: string, timeoutMs: number, now: number, accessToken: AccessToken | undefined): Promise<ProbeResult> {
   const hit = probes.get(url)
   if (hit && now - hit.at < PROBE_REUSE_MS) return hit.result
   if (probes.size >= MAX_PROBE_ENTRIES) probes.clear()
-  const result = probeUpstream(url, timeoutMs)
+  const result = probeUpstream(url, timeoutMs, accessToken)
   probes.set(url, { at: now, result })
   return result
 }
@@ -77,7 +77,8 @@ healthRoutes.get('/', async (c) => {
     const at = now()
     const probed = config.VLLM_URLS.slice(0, config.MAX_SUBREQUESTS)
     unprobed = config.VLLM_URLS.length - probed.length
-    const results = await Promise.all(probed.map((url) => probeShared(healthProbes, url, timeoutMs, at)))
+    const token = config.VLLM_ACCESS_CLIENT_ID ? { clientId: config.VLLM_ACCESS_CLIENT_ID, clientSecret: config.VLLM_ACCESS_CLIENT_SECRET } : undefined
+    const results = await Promise.all(probed.map((url) => probeShared(healthProbes, url, timeoutMs, at, token)))
     upstreams.forEach((u, i) => {
       const p = results[i]
       if (p) u.probe = p

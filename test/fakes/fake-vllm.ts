@@ -15,8 +15,9 @@
  *  - one pair over `maxModelLen` rejects the *whole* request with vLLM 0.13's 400 ("This model's
  *    maximum context length is N tokens. However, you requested M tokens in the input for embedding
  *    generation. Please reduce the length of the input."), never truncating;
- *  - a lone surrogate in a pair fails the whole request with Starlette's plain-text 500 (the
- *    Hugging Face tokenizer refuses such a str; huggingface/transformers PR #43459); a body not sent
+ *  - a lone surrogate in a pair fails the whole request with a JSON 500 (the Hugging Face tokenizer
+ *    refuses such a str, huggingface/transformers PR #43459, and the route turns the TypeError into
+ *    an HTTPException(500), vllm/entrypoints/pooling/score/api_router.py); a body not sent
  *    as `application/json` is 400 (`validate_json_request`), no documents is 400
  *    (`_validate_score_input_lens`), a fractional `top_n` is 400 (pydantic `int`), and the key is
  *    checked before routing on every `/v1` path, `/v1/models` and unknown ones included;
@@ -104,6 +105,13 @@ export interface FakeControl {
   health: 'ok' | 'error503' | 'hang'
   /** Record this instance's requests: true/false, or null for the server's `record` option. */
   record: boolean | null
+  /**
+   * A Cloudflare Access policy in front of the server (gpu-backend/README.md recommends one), or
+   * null. A request without this service token, on any path (`/health` included), never reaches
+   * vLLM: Access answers "a redirect or 403" (developers.cloudflare.com/cloudflare-one/
+   * access-controls/authenticate-agents): `redirect` is a 302 to a login page that answers 200 HTML.
+   */
+  access: { clientId: string; clientSecret: string; unauthenticated: 'redirect' | 'forbidden' } | null
 }
 
 /** Counters kept even when requests are not recorded (load runs). */
@@ -181,12 +189,16 @@ const defaultControl = (): FakeControl => ({
   retryAfter: null,
   health: 'ok',
   record: null,
+  access: null,
 })
 
 /** Subrequests one invocation may make on the Workers Free plan (developers.cloudflare.com/workers/platform/limits). */
 const WORKERS_FREE_SUBREQUESTS = 50
 
 const RERANK_PATHS = ['/rerank', '/v1/rerank', '/v2/rerank']
+
+/** Where the `access` gate sends a request without its token (Access's own login page is elsewhere; any page that answers 200 will do). */
+const ACCESS_LOGIN_PATH = '/cdn-cgi/access/login'
 
 /** `extremes` mode's scores, by document index: fp32 sigmoid saturates to exactly 1.0 and 0.0. */
 const EXTREMES = [1.0, 0.000012, 1.0, 0.0, 0.99999, 3.4e-7]
@@ -286,6 +298,19 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       inst.control = defaultControl()
       inst.stats = emptyStats()
       return send(res, 200, { ok: true })
+    }
+    if (path.startsWith(ACCESS_LOGIN_PATH)) {
+      res.writeHead(200, { 'content-type': 'text/html' })
+      return res.end('<!doctype html><title>Sign in ・ Cloudflare Access</title>')
+    }
+    const gate = inst.control.access
+    if (gate !== null && !(req.headers['cf-access-client-id'] === gate.clientId && req.headers['cf-access-client-secret'] === gate.clientSecret)) {
+      if (gate.unauthenticated === 'forbidden') {
+        res.writeHead(403, { 'content-type': 'text/html' })
+        return res.end('<!doctype html><title>Forbidden</title>')
+      }
+      res.writeHead(302, { location: `${m ? `/i/${encodeURIComponent(name)}` : ''}${ACCESS_LOGIN_PATH}?redirect_url=${encodeURIComponent(path)}` })
+      return res.end()
     }
     if (path === '/health' && req.method === 'GET') {
       if (inst.control.health === 'hang') return
@@ -415,10 +440,11 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     for (const d of documents as string[]) {
       // A lone surrogate: the Hugging Face fast tokenizer refuses the Python str (TypeError
       // "TextEncodeInput must be Union[...]", huggingface/transformers PR #43459), which
-      // ServingScores does not catch: Starlette's plain-text 500 for the whole request.
+      // ServingScores does not catch; `do_rerank` wraps any such exception in HTTPException(500)
+      // (vllm/entrypoints/pooling/score/api_router.py) and `http_exception_handler` writes it as
+      // ErrorResponse JSON with the status phrase as its type (vllm/entrypoints/openai/api_server.py).
       if (!(query + d).isWellFormed()) {
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
-        return res.end('Internal Server Error')
+        return vllmError(res, 500, 'Internal Server Error', 'TextEncodeInput must be Union[TextInputSequence, Tuple[InputSequence, InputSequence]]')
       }
       const ids = qwen3TokenIds(query + d)
       const t = ids.length

@@ -63,6 +63,18 @@ describe('POST /v1/rerank with a vLLM backend', () => {
     const [withToken, without] = await fake.requests()
     expect(withToken?.cfAccess).toEqual({ clientId: 'abc.access', clientSecret: 'shh-secret-1' })
     expect(without?.cfAccess).toBeUndefined()
+    // Behind an Access policy, a call without the token gets a clear 502, however Access answers.
+    for (const unauthenticated of ['redirect', 'forbidden'] as const) {
+      const gated = fakeVllm(`cf-access-gate-${unauthenticated}`)
+      await gated.control({ access: { clientId: token.VLLM_ACCESS_CLIENT_ID, clientSecret: token.VLLM_ACCESS_CLIENT_SECRET, unauthenticated } })
+      const body = { query: `through access, ${unauthenticated}`, documents: DOCS.slice(0, 2) }
+      const shut = await rerank(body, { vars: { VLLM_URLS: gated.url } })
+      expect(shut.status, unauthenticated).toBe(502)
+      expect(shut.json.error.message).toMatch(unauthenticated === 'redirect' ? /answered 302, a redirect .*VLLM_ACCESS_CLIENT_ID/u : /answered 403/u)
+      const open = await rerank(body, { vars: { VLLM_URLS: gated.url, ...token } })
+      expect(open.json.meta.cache).toEqual({ hits: 0, misses: 2 })
+      expect(open.status, unauthenticated).toBe(200)
+    }
     const half = await rerank({ query: 'q', documents: ['a'] }, { vars: { VLLM_URLS: fake.url, VLLM_ACCESS_CLIENT_ID: 'only-id' } })
     expect(half.status).toBe(500)
     expect(half.json.error.message).toMatch(/VLLM_ACCESS_CLIENT_SECRET/u)

@@ -352,6 +352,30 @@ describe('GET /healthz', () => {
     expect(h.text).not.toContain(SECRET)
   })
 
+  it('?probe=1 through a Cloudflare Access policy: sends the service token and never takes a login redirect for a live engine', async () => {
+    const token = { VLLM_ACCESS_CLIENT_ID: 'abc.access', VLLM_ACCESS_CLIENT_SECRET: 'shh-secret-1' }
+    for (const unauthenticated of ['redirect', 'forbidden'] as const) {
+      isolateServices.healthProbes.clear()
+      const gated = fakeVllm(`hz-access-${unauthenticated}`)
+      await gated.control({ access: { clientId: token.VLLM_ACCESS_CLIENT_ID, clientSecret: token.VLLM_ACCESS_CLIENT_SECRET, unauthenticated }, health: 'error503' })
+      // With the token the probe reaches vLLM's /health: a dead engine reads as dead (a followed
+      // login redirect answered 200 and read as alive).
+      const dead = await healthz({ VLLM_URLS: gated.url, ...token }, '?probe=1&probe_timeout_ms=1000')
+      expect(dead.json.upstreams[0]?.probe, unauthenticated).toMatchObject({ ok: false, status: 503 })
+      expect(dead.status).toBe(503)
+      await gated.control({ health: 'ok' })
+      isolateServices.healthProbes.clear()
+      const live = await healthz({ VLLM_URLS: gated.url, ...token }, '?probe=1&probe_timeout_ms=1000')
+      expect(live.json.upstreams[0]?.probe, unauthenticated).toMatchObject({ ok: true, status: 200 })
+      expect(live.text).not.toContain('shh-secret-1')
+      // Without it, the policy's answer is never taken for a live engine.
+      isolateServices.healthProbes.clear()
+      const shut = await healthz({ VLLM_URLS: gated.url }, '?probe=1&probe_timeout_ms=1000')
+      expect(shut.json.upstreams[0]?.probe, unauthenticated).toMatchObject({ ok: false, status: unauthenticated === 'redirect' ? 302 : 403 })
+      if (unauthenticated === 'redirect') expect(shut.json.upstreams[0]?.probe?.error).toMatch(/redirect.*service token/u)
+    }
+  })
+
   it('?probe=1 probes no more upstreams than MAX_SUBREQUESTS allows, and counts the rest', async () => {
     isolateServices.healthProbes.clear()
     const probed = new Set<string>()

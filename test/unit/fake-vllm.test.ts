@@ -27,12 +27,12 @@ describe('fake vLLM: as strict as vLLM 0.13', () => {
     expect(json.usage.prompt_tokens).toBeGreaterThan(0)
   })
 
-  it('fails the whole request with a plain-text 500 when a pair holds a lone surrogate (the tokenizer refuses it)', async () => {
+  it('fails the whole request with a JSON 500 when a pair holds a lone surrogate (the tokenizer refuses it)', async () => {
     for (const documents of [[doc('fine'), doc('lone \ud800 half')], [doc('\udfff')]]) {
       const res = await post({ query: QUERY, documents })
       expect(res.status).toBe(500)
-      expect(res.headers.get('content-type')).toMatch(/^text\/plain/u)
-      expect(await res.text()).toBe('Internal Server Error')
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/u)
+      expect(await res.json()).toEqual({ error: { message: expect.stringMatching(/^TextEncodeInput must be Union/u), type: 'Internal Server Error', param: null, code: 500 } })
     }
     expect((await post({ query: `${QWEN3_PREFIX}<Instruct>: judge\n<Query>: \ud800\n`, documents: [doc('x')] })).status).toBe(500)
   })

@@ -234,6 +234,9 @@ async function postRerank(
       headers,
       // No top_n (we need every score) and no truncate_prompt_tokens (it cuts the suffix).
       body,
+      // vLLM never redirects; something in front that does (an Access policy sending a call without
+      // its token to a login page) must read as what it is, not as the page a followed POST → GET lands on.
+      redirect: 'manual',
       signal,
     })
     // Bytes, not text(): a good reply is read without decoding the documents it echoes

@@ -92,6 +92,7 @@ export function parseVllmRerankReplyFully(text: string, documentCount: number): 
  * like a bearer token.
  */
 export function describeErrorReply(status: number, contentType: string | null, text: string): string {
+  if (status >= 300 && status < 400) return `backend answered ${status}, a redirect (an access policy in front of it without the service token? VLLM_ACCESS_CLIENT_ID / _SECRET)`
   if ((contentType ?? '').includes('html') || /^\s*</u.test(text)) return `backend answered ${status} with an HTML page`
   let message: string | undefined
   try {

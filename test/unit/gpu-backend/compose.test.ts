@@ -197,6 +197,13 @@ describe('compose.yaml', () => {
     expect(proxy.volumes).toContain('./proxy/Caddyfile:/etc/caddy/Caddyfile:ro')
   })
 
+  it("passes every setting the Caddyfile reads from the proxy's environment through to it (else .env could not set it)", () => {
+    const caddyfile = readFileSync(join(GPU_DIR, 'proxy', 'Caddyfile'), 'utf8')
+    const read = new Set([...caddyfile.matchAll(/\{\$([A-Z_]+)/gu)].map((m) => m[1]!))
+    expect(read.size).toBeGreaterThanOrEqual(6)
+    expect(Object.keys(proxy.environment ?? {}).sort()).toEqual([...read].sort())
+  })
+
   it('requires the API key, offers the offline toggle, and bakes no secret in', () => {
     expect(interpolationDefault(reranker.environment.VLLM_API_KEY!)).toBeNull()
     expect(reranker.environment.VLLM_API_KEY).toMatch(/^\$\{VLLM_API_KEY:\?/u)

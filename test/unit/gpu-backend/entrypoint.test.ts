@@ -283,3 +283,38 @@ describe.each(shells)('entrypoint.sh under %s', (shell) => {
     expect(r.stderr).not.toContain(KEY)
   })
 })
+
+/**
+ * The tests above compare the argv with what this file believes; this ties every flag and override
+ * key to vLLM 0.13's own source (vllm-0.13-serve-args.json says where each list was read), so a
+ * belief wrong in both places (a removed `--task`, a misspelt field) still fails here.
+ */
+describe('entrypoint.sh emits only flags and override keys vLLM 0.13 defines', () => {
+  const known = JSON.parse(readFileSync(join(import.meta.dirname, 'vllm-0.13-serve-args.json'), 'utf8')) as {
+    engine_args: string[]
+    frontend_args: string[]
+    hf_override_keys_read: string[]
+  }
+  const flags = new Set([...known.engine_args, ...known.frontend_args].map((f) => `--${f.replaceAll('_', '-')}`))
+
+  it('the list is vLLM 0.13 (it has the flags this image relies on and not the removed --task)', () => {
+    for (const f of ['--runner', '--hf-overrides', '--enable-prefix-caching', '--max-model-len', '--host', '--port']) expect(flags.has(f), f).toBe(true)
+    expect(flags.has('--task')).toBe(false)
+  })
+
+  it.each<{ name: string; env: Record<string, string> }>([
+    { name: 'defaults', env: {} },
+    { name: '4B at TP 2, eager', env: { MODEL_SIZE: '4B', TENSOR_PARALLEL_SIZE: '2', ENFORCE_EAGER: '1' } },
+    { name: 'a seq-cls conversion', env: { MODEL: 'tomaarsen/Qwen3-Reranker-0.6B-seq-cls' } },
+  ])('$name', ({ env }) => {
+    const r = runEntrypoint({ ...BASE, ...env })
+    expect(r.status).toBe(0)
+    const emitted = r.lines.filter((a) => a.startsWith('--'))
+    expect(emitted.length).toBeGreaterThanOrEqual(10)
+    for (const arg of emitted) expect(flags.has(arg.split('=')[0]!), arg).toBe(true)
+    const overrides = emitted.find((a) => a.startsWith('--hf-overrides='))
+    if (overrides) {
+      for (const key of Object.keys(JSON.parse(overrides.slice('--hf-overrides='.length)) as object)) expect(known.hf_override_keys_read, key).toContain(key)
+    }
+  })
+})
