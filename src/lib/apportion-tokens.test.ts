@@ -32,6 +32,9 @@ describe('apportionTokens', () => {
   it('refuses a total or weight that is not a count', () => {
     expect(() => apportionTokens(1.5, [1])).toThrow(RangeError)
     expect(() => apportionTokens(-1, [1])).toThrow(RangeError)
+    // Past 2^53 the remainder loop could never finish (`left--` leaves 1.5e284 unchanged).
+    expect(() => apportionTokens(1e300, [7, 7, 7])).toThrow(RangeError)
+    expect(() => apportionTokens(2 ** 53, [1, 1])).toThrow(RangeError)
     expect(() => apportionTokens(3, [Number.NaN])).toThrow(RangeError)
   })
 })

@@ -23,13 +23,15 @@ export function utf8Length(text: string): number {
 
 /**
  * `total` split in proportion to `weights` (non-negative), as integers summing exactly to `total`
- * (a non-negative integer). All weights zero: split evenly. Ties in the remainders go to the
+ * (a non-negative safe integer). All weights zero: split evenly. Ties in the remainders go to the
  * earlier pair, so the split is deterministic.
  */
 export function apportionTokens(total: number, weights: readonly number[]): number[] {
   const n = weights.length
   if (n === 0) return []
-  if (!Number.isInteger(total) || total < 0) throw new RangeError(`apportionTokens: total must be a non-negative integer, got ${total}`)
+  // A safe integer, not just an integer: past 2^53 `left--` below can leave `left` unchanged, and
+  // the loop that hands out the remainders would never end.
+  if (!Number.isSafeInteger(total) || total < 0) throw new RangeError(`apportionTokens: total must be a non-negative safe integer, got ${total}`)
   let sum = 0
   for (const w of weights) {
     if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`apportionTokens: weights must be finite and non-negative, got ${w}`)

@@ -86,6 +86,8 @@ export type FakeMode =
   | 'error429' // 429 with `Retry-After: retryAfter` (when set), as a rate-limiting proxy in front would
   | 'constant' // every score 0.5 (broken head, vllm#27857)
   | 'extremes' // saturated and vanishing scores as a real head gives them: 1.0 (ties), 1.2e-05, 0.0
+  | 'redirect' // 308 to `redirectTo` + the path, as Caddy's HTTP→HTTPS redirect answers an http:// URL (caddyserver/caddy#3722)
+  | 'usage_bogus' // good scores, but `usage.prompt_tokens` is `bogusTokens` (a broken server or proxy in front)
 
 export interface FakeControl {
   mode: FakeMode
@@ -112,6 +114,10 @@ export interface FakeControl {
    * access-controls/authenticate-agents): `redirect` is a 302 to a login page that answers 200 HTML.
    */
   access: { clientId: string; clientSecret: string; unauthenticated: 'redirect' | 'forbidden' } | null
+  /** Where `redirect` mode sends a rerank call (an origin; the path is kept). */
+  redirectTo: string | null
+  /** The raw JSON number `usage_bogus` mode writes as the token counts (`1e300`, `-1000`, `2.5`). */
+  bogusTokens: string
 }
 
 /** Counters kept even when requests are not recorded (load runs). */
@@ -190,6 +196,8 @@ const defaultControl = (): FakeControl => ({
   health: 'ok',
   record: null,
   access: null,
+  redirectTo: null,
+  bogusTokens: '1e300',
 })
 
 /** Subrequests one invocation may make on the Workers Free plan (developers.cloudflare.com/workers/platform/limits). */
@@ -397,6 +405,10 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       if (mode === 'error429') return vllmError(res, 429, 'TooManyRequests', 'rate limit exceeded')
       return vllmError(res, 503, 'ServiceUnavailableError', 'The engine is overloaded')
     }
+    if (mode === 'redirect') {
+      res.writeHead(308, { location: `${c.redirectTo ?? ''}${path}` })
+      return res.end()
+    }
     if (mode === 'html') return send(res, 502, '<html><body><h1>502 Bad Gateway</h1></body></html>', true)
     if (mode === 'garbage') {
       res.writeHead(200, { 'content-type': 'application/json' })
@@ -490,6 +502,7 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     if (mode === 'out_of_range' && results[0]) results[0].relevance_score = 1.7
     // Scores written as vLLM writes them (pythonFloat): `1.0`, `1.2e-05`.
     let text = JSON.stringify(reply).replace(/"relevance_score":(-?[0-9][0-9.e+-]*)/gu, (_m, n: string) => `"relevance_score":${pythonFloat(Number(n))}`)
+    if (mode === 'usage_bogus') text = text.replace(/"(prompt|total)_tokens":\d+/gu, (_m, k: string) => `"${k}_tokens":${c.bogusTokens}`)
     // Python's json.dumps writes NaN as a bare token, which JSON.parse rejects or a lenient client accepts.
     if (mode === 'nan' && results[0]) text = text.replace(/"relevance_score":[0-9.e-]+/u, '"relevance_score":NaN')
     res.writeHead(200, { 'content-type': 'application/json' })

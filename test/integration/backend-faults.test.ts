@@ -46,6 +46,31 @@ describe('backend faults', () => {
     expect(stats.requests).toBe(2)
   })
 
+  it('a redirect is not followed: a 502 that names where it points, and the target never sees the call or its secrets', async () => {
+    const target = fakeVllm('redirect-target')
+    const fake = fakeVllm('redirect')
+    await fake.control({ mode: 'redirect', redirectTo: target.url.replace('127.0.0.1', 'localhost') })
+    const secrets = { VLLM_API_KEY: SECRET, VLLM_ACCESS_CLIENT_ID: 'abc.access', VLLM_ACCESS_CLIENT_SECRET: 'access-secret-1' }
+    const res = await rerank(body, { vars: { VLLM_URLS: fake.url, ...secrets } })
+    expect(res.status).toBe(502)
+    expect(res.json.error.code).toBe('backend_error')
+    expect(res.json.error.message).toMatch(/answered 308, a redirect to http:\/\/localhost:\d+: set VLLM_URLS/u)
+    expect(await target.requests()).toHaveLength(0)
+    expect(res.text).not.toContain('access-secret-1')
+  })
+
+  it('a token count that cannot be one is reported as unknown, never passed on (1e300 used to hang the isolate)', async () => {
+    for (const bogus of ['1e300', '-1000', '2.5', '1e20']) {
+      const fake = fakeVllm(`usage-${bogus}`)
+      await fake.control({ mode: 'usage_bogus', bogusTokens: bogus })
+      const res = await rerank({ ...body, query: `tokens ${bogus}` }, { vars: { VLLM_URLS: fake.url } })
+      expect(res.status, bogus).toBe(200)
+      expect(res.json.results).toHaveLength(3)
+      expect(res.json.usage.prompt_tokens, bogus).toBe(0)
+      expect(res.text).not.toContain('1e+300')
+    }
+  })
+
   it('a closed port gives 503', async () => {
     const res = await rerank(body, { vars: { VLLM_URLS: 'http://127.0.0.1:9' } })
     expect(res.status).toBe(503)

@@ -253,7 +253,7 @@ async function postRerank(
     // Retry-After (429/503) tells the upstream pool when this upstream may be asked again.
     throw new UpstreamStatusError(
       response.status,
-      redactorFor({ VLLM_API_KEY: options.apiKey, VLLM_ACCESS_CLIENT_ID: options.accessToken?.clientId, VLLM_ACCESS_CLIENT_SECRET: options.accessToken?.clientSecret })(describeErrorReply(response.status, response.headers.get('content-type'), decodeReply(reply))),
+      redactorFor({ VLLM_API_KEY: options.apiKey, VLLM_ACCESS_CLIENT_ID: options.accessToken?.clientId, VLLM_ACCESS_CLIENT_SECRET: options.accessToken?.clientSecret })(describeErrorReply(response.status, response.headers.get('content-type'), decodeReply(reply), response.headers.get('location'))),
       parseRetryAfter(response.headers.get('retry-after'), Date.now())
     )
   }
@@ -262,6 +262,10 @@ async function postRerank(
   }
   const parsed = parseVllmRerankReply(reply, count)
   if (!parsed.ok) throw new BackendError(parsed.fault)
+  // Every pair was fitted to MAX_MODEL_LEN tokens, so a count above count × MAX_MODEL_LEN is not
+  // a count of this request's tokens: reported as unknown rather than passed on to the caller.
+  const tokens = parsed.value.promptTokens
+  if (tokens !== undefined && tokens > count * options.maxModelLen) return { scores: parsed.value.scores }
   return parsed.value
 }
 

@@ -51,6 +51,15 @@ describe('vLLM reply scanner', () => {
     expect(fast).toEqual({ scores: [0.1, 0.9, 0.5, 1e-7], promptTokens: 123 })
   })
 
+  it('reads a usage count only when it can be a count of tokens: both readers, the same way', () => {
+    for (const bogus of ['1e300', '-1000', '2.5', '9007199254740993', '"12"', 'true']) {
+      const text = reply(['a', 'b'], [0.1, 0.2]).replace('"prompt_tokens":123', `"prompt_tokens":${bogus}`).replace('"total_tokens":123', `"total_tokens":${bogus}`)
+      const { full } = agrees(text, 2)
+      expect(full, bogus).toEqual({ ok: true, value: { scores: [0.1, 0.2] } })
+    }
+    expect(agrees(reply(['a'], [0.5]).replace(/"prompt_tokens":123/u, '"prompt_tokens":0'), 1).full).toEqual({ ok: true, value: { scores: [0.5], promptTokens: 0 } })
+  })
+
   it('agrees with JSON.parse + full validation on generated replies (property)', () => {
     fc.assert(
       fc.property(

@@ -280,9 +280,9 @@ function scan(s: Scanner, n: number): ScannedReply | undefined {
   }
   s.ws()
   if (s.i !== s.b.length || scores === undefined) return undefined
-  // As the full reader: prompt_tokens, else total_tokens, when a finite number (null is absent).
+  // As the full reader: prompt_tokens, else total_tokens, when a token count (null is absent).
   const t = promptTokens ?? totalTokens
-  if (typeof t === 'number' && Number.isFinite(t)) tokens = t
+  if (isTokenCount(t)) tokens = t
   return tokens === undefined ? { scores } : { scores, promptTokens: tokens }
 }
 
@@ -338,4 +338,13 @@ function results(s: Scanner, n: number): number[] {
   s.expect(0x5d)
   if (count !== n) throw BAIL
   return scores
+}
+
+/**
+ * Whether a reply's `usage` count can be a count of tokens: a non-negative safe integer (vLLM's
+ * `UsageInfo` fields are ints). Anything else (1e300, -1000, 2.5) reads as no count, never as one:
+ * the count is split among the pairs (lib/apportion-tokens.ts) and reported to the caller.
+ */
+export function isTokenCount(t: unknown): t is number {
+  return typeof t === 'number' && Number.isSafeInteger(t) && t >= 0
 }

@@ -20,7 +20,7 @@ export type BackendFault =
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; fault: BackendFault }
 
-import { scanVllmRerankReply } from './vllm-reply-scan'
+import { isTokenCount, scanVllmRerankReply } from './vllm-reply-scan'
 
 const bad = (message: string): Parsed<never> => ({ ok: false, fault: { kind: 'bad_reply', message } })
 
@@ -80,7 +80,7 @@ export function parseVllmRerankReplyFully(text: string, documentCount: number): 
   }
   const usage = (body as { usage?: { prompt_tokens?: unknown; total_tokens?: unknown } }).usage
   const tokens = usage?.prompt_tokens ?? usage?.total_tokens
-  return typeof tokens === 'number' && Number.isFinite(tokens)
+  return isTokenCount(tokens)
     ? { ok: true, value: { scores, promptTokens: tokens } }
     : { ok: true, value: { scores } }
 }
@@ -91,8 +91,17 @@ export function parseVllmRerankReplyFully(text: string, documentCount: number): 
  * or an HTML page from a proxy. The message is cut short and stripped of anything that looks
  * like a bearer token.
  */
-export function describeErrorReply(status: number, contentType: string | null, text: string): string {
-  if (status >= 300 && status < 400) return `backend answered ${status}, a redirect (an access policy in front of it without the service token? VLLM_ACCESS_CLIENT_ID / _SECRET)`
+export function describeErrorReply(status: number, contentType: string | null, text: string, location?: string | null): string {
+  if (status >= 300 && status < 400) {
+    // vLLM never redirects. Named by origin only: a login page's URL carries query parameters.
+    let origin = ''
+    try {
+      if (location) origin = ` to ${new URL(location).origin}`
+    } catch {
+      origin = ''
+    }
+    return `backend answered ${status}, a redirect${origin}: set VLLM_URLS to the address that serves /v1/rerank (an http:// URL for a TLS proxy?), or, behind an access policy, VLLM_ACCESS_CLIENT_ID / _SECRET`
+  }
   if ((contentType ?? '').includes('html') || /^\s*</u.test(text)) return `backend answered ${status} with an HTML page`
   let message: string | undefined
   try {
