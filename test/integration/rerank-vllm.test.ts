@@ -4,9 +4,13 @@
  * strict fake (every pair counted with the real Qwen3 tokenizer, vLLM 0.13's over-length 400), exact
  * token budgets for every document kind, per-batch recovery, sibling cancellation and injection.
  */
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { documentKinds } from '../fixtures/document-kinds'
 import { envWith, fakeVllm, rerank, type FakeInstance, type RecordedRequest } from './helpers'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
 
 const PREFIX =
   '<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct provided. Note that the answer can only be "yes" or "no".<|im_end|>\n<|im_start|>user\n'
@@ -70,7 +74,7 @@ describe('POST /v1/rerank with a vLLM backend', () => {
       const body = { query: `through access, ${unauthenticated}`, documents: DOCS.slice(0, 2) }
       const shut = await rerank(body, { vars: { VLLM_URLS: gated.url } })
       expect(shut.status, unauthenticated).toBe(502)
-      expect(shut.json.error.message).toMatch(unauthenticated === 'redirect' ? /answered 302, a redirect .*VLLM_ACCESS_CLIENT_ID/u : /answered 403/u)
+      expect(shut.json.error.message).toMatch(unauthenticated === 'redirect' ? /answered 302, a redirect to http:\/\/127\.0\.0\.1:\d+: .*VLLM_ACCESS_CLIENT_ID/u : /answered 403/u)
       const open = await rerank(body, { vars: { VLLM_URLS: gated.url, ...token } })
       expect(open.json.meta.cache).toEqual({ hits: 0, misses: 2 })
       expect(open.status, unauthenticated).toBe(200)
@@ -407,6 +411,40 @@ describe('exact token budgets against the strict fake (real Qwen3 tokenizer, vLL
     expect(second.status).toBe(200)
     expect(second.json.meta.truncated_documents).toBe(60)
     expect((await stats(fake)).outcomes).toEqual({ 200: 6 })
+  })
+
+  it("a context length the backend states is learned for a minute, and never one too short to be a reranker's", async () => {
+    const fake = fakeVllm('stated-context')
+    // One env, so one config and one scorer: what a backend states is learned per scorer.
+    const env = envWith({ VLLM_URLS: fake.url, MAX_MODEL_LEN: '4096' })
+    const long = (tag: string) => ({ query: `harbour traffic ${tag}`, documents: ['Report on harbour traffic.', 'Harbour traffic rose. '.repeat(600)] })
+    // A broken replica states 50 tokens: its call fails (502), and nothing is learned from it.
+    await fake.control({ maxModelLen: 50 })
+    const broken = await rerank(long('broken'), { env })
+    expect(broken.status).toBe(502)
+    await fake.control({ maxModelLen: 4096 })
+    const after = await rerank(long('after'), { env })
+    expect(after.status).toBe(200)
+    expect(after.json.meta.truncated_documents ?? 0).toBe(0)
+
+    // A replica started with 1,024 states it: learned, so the next call is cut before it is sent...
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.parse('2026-06-01T00:00:00Z'))
+    await fake.control({ maxModelLen: LEN })
+    expect((await rerank(long('short replica'), { env })).json.meta.truncated_documents).toBe(1)
+    await fake.reset()
+    await fake.control({ maxModelLen: 4096 })
+    expect((await rerank(long('learned'), { env })).json.meta.truncated_documents).toBe(1)
+    expect((await stats(fake)).outcomes).toEqual({ 200: 1 })
+    // A query that fits MAX_MODEL_LEN but not the stated context: the backend's fault, a 502.
+    const longQuery = await rerank({ query: '7'.repeat(1100), documents: ['a', 'b'] }, { env })
+    expect(longQuery.status).toBe(502)
+    expect(longQuery.json.error.message).toMatch(/backend stated a context of 1024 tokens, below MAX_MODEL_LEN \(4096\)/u)
+    // ...for a minute; then the configured MAX_MODEL_LEN is tried again.
+    vi.setSystemTime(Date.parse('2026-06-01T00:01:01Z'))
+    const later = await rerank(long('later'), { env })
+    expect(later.status).toBe(200)
+    expect(later.json.meta.truncated_documents ?? 0).toBe(0)
   })
 
   it('a query that leaves no room for a document is a 400 on `query`, and nothing reaches the backend', async () => {

@@ -20,6 +20,7 @@
  * miss in 8 calls took about 5 ms more CPU than in one (`npm run bench -- rerank-cpu`, "batch
  * size" rows).
  */
+import { ApiError } from '../../errors'
 import { BackendError } from '../backend-error'
 import { UpstreamAllowance } from '../subrequest-budget'
 import { redactorFor } from '../../lib/redact-secrets'
@@ -67,10 +68,34 @@ export interface VllmScorerOptions {
 export function createVllmScorer(options: VllmScorerOptions): PairScorer {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init))
   const loadCounter = options.loadTokenizer ?? loadQwen3Tokenizer
-  // The smallest context length a backend has stated (context-length 400): later calls are prepared
-  // for it (the budget is part of their cache keys), so their keys cover the text actually scored.
-  let statedMaxModelLen: number | undefined
-  const maxModelLen = () => Math.min(options.maxModelLen, statedMaxModelLen ?? Number.POSITIVE_INFINITY)
+  // The smallest context length a backend has stated (context-length 400), for LEARNED_CONTEXT_MS:
+  // calls in that time are prepared for it (the budget is part of their cache keys), so their keys
+  // cover the text actually scored. It expires because it may have come from one replica in a
+  // rolling deploy; after that the configured MAX_MODEL_LEN is tried again (a call that meets the
+  // short replica again re-cuts its batch and relearns). A statement below
+  // MIN_LEARNED_CONTEXT_TOKENS is never learned: it cannot be a reranker's context, and learning it
+  // turned every later call into a 400 on `query` for as long as the isolate lived.
+  let learned: { tokens: number; until: number } | undefined
+  const maxModelLen = () => {
+    if (learned !== undefined && Date.now() >= learned.until) learned = undefined
+    return Math.min(options.maxModelLen, learned?.tokens ?? Number.POSITIVE_INFINITY)
+  }
+  const prepare = async (request: PrepareRequest) => {
+    const limit = maxModelLen()
+    try {
+      return await prepareQwen3Pairs(request, limit, loadCounter)
+    } catch (e) {
+      // The query does not fit a context the backend stated, though it fits MAX_MODEL_LEN: the
+      // backend is at fault (502 naming it), not the caller.
+      if (limit < options.maxModelLen && e instanceof ApiError && e.field === 'query') {
+        throw new BackendError({
+          kind: 'bad_reply',
+          message: `the backend stated a context of ${limit} tokens, below MAX_MODEL_LEN (${options.maxModelLen}), and this call's query does not fit it: check the replicas' --max-model-len (${e.message})`,
+        })
+      }
+      throw e
+    }
+  }
 
   /** One batch through the pool; a context-length 400 re-cuts this batch (only) and sends it again. */
   const scoreBatch = async (request: ScoreRequest, docs: readonly string[], opts: ScoreOptions, call: CallState) => {
@@ -88,7 +113,9 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       } catch (e) {
         const stated = contextLengthOf(e)
         if (stated === undefined || round >= RECOVERY_ROUNDS || opts.signal?.aborted) throw e
-        statedMaxModelLen = Math.min(statedMaxModelLen ?? stated, stated)
+        if (stated >= MIN_LEARNED_CONTEXT_TOKENS) {
+          learned = { tokens: Math.min(maxModelLen(), stated), until: Date.now() + LEARNED_CONTEXT_MS }
+        }
         const refit = refitBatch(request.instruction, request.query, texts, stated, await loadCounter(), round * RECOVERY_MARGIN_TOKENS)
         if (refit === undefined || refit.changed.length === 0) throw e
         texts = refit.documents
@@ -156,7 +183,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
     model: options.model,
     promptFormat: PROMPT_FORMAT_VERSION,
     defaultInstruction: DEFAULT_INSTRUCTION,
-    prepare: (request: PrepareRequest) => prepareQwen3Pairs(request, maxModelLen(), loadCounter),
+    prepare,
     async score(prepared: ScoreRequest, opts: ScoreOptions): Promise<ScoreResult> {
       if (prepared.documents.length === 0) return { scores: [] }
       // Only what is sent pays for the token budget (prepare left the documents unfitted, so a
@@ -204,6 +231,15 @@ function callState(options: VllmScorerOptions, opts: ScoreOptions): CallState {
 /** Context-length answers one batch may recover from; the second keeps a margin for a tokenizer mismatch. */
 const RECOVERY_ROUNDS = 2
 const RECOVERY_MARGIN_TOKENS = 32
+/** How long a context length a backend stated stays the budget of later calls. */
+const LEARNED_CONTEXT_MS = 60_000
+/**
+ * The smallest stated context length learned: the Qwen3 prompt frame alone is ~40 tokens and the
+ * default instruction ~15 more (qwen3-prompt.ts), so a context this short leaves room for little
+ * but a short query and document; a smaller statement is a broken or misconfigured backend, and
+ * its batch's 400 stands (a 502).
+ */
+const MIN_LEARNED_CONTEXT_TOKENS = 512
 
 async function postRerank(
   doFetch: typeof fetch,
@@ -253,7 +289,7 @@ async function postRerank(
     // Retry-After (429/503) tells the upstream pool when this upstream may be asked again.
     throw new UpstreamStatusError(
       response.status,
-      redactorFor({ VLLM_API_KEY: options.apiKey, VLLM_ACCESS_CLIENT_ID: options.accessToken?.clientId, VLLM_ACCESS_CLIENT_SECRET: options.accessToken?.clientSecret })(describeErrorReply(response.status, response.headers.get('content-type'), decodeReply(reply), response.headers.get('location'))),
+      redactorFor({ VLLM_API_KEY: options.apiKey, VLLM_ACCESS_CLIENT_ID: options.accessToken?.clientId, VLLM_ACCESS_CLIENT_SECRET: options.accessToken?.clientSecret })(describeErrorReply(response.status, response.headers.get('content-type'), decodeReply(reply), absoluteLocation(response.headers.get('location'), baseUrl))),
       parseRetryAfter(response.headers.get('retry-after'), Date.now())
     )
   }
@@ -267,6 +303,16 @@ async function postRerank(
   const tokens = parsed.value.promptTokens
   if (tokens !== undefined && tokens > count * options.maxModelLen) return { scores: parsed.value.scores }
   return parsed.value
+}
+
+/** A redirect's `Location`, resolved against the upstream it came from (a login page's is often relative). */
+function absoluteLocation(location: string | null, baseUrl: string): string | null {
+  if (location === null) return null
+  try {
+    return new URL(location, `${baseUrl}/v1/rerank`).href
+  } catch {
+    return null
+  }
 }
 
 function describeNetworkError(e: unknown): string {
