@@ -10,6 +10,7 @@
  * instead of serving a split nobody configured.
  */
 import { z } from 'zod'
+import { isStorableText, STORABLE_TEXT_ERROR } from '../lib/stored-text'
 import { WEIGHT_SUM_MAX, WEIGHT_SUM_MIN } from './growthbook-hash'
 
 /** Default instruction limit, the default of Config `MAX_INSTRUCTION_CHARS`. */
@@ -139,8 +140,9 @@ function buildSchemas(limits: ExperimentSchemaLimits = {}) {
       .string({ error: 'required: a string' })
       .trim()
       .min(1, 'must not be empty')
-      .max(200, 'at most 200 characters'),
-    description: z.string({ error: 'must be a string' }).max(2000, 'at most 2000 characters'),
+      .max(200, 'at most 200 characters')
+      .refine(isStorableText, STORABLE_TEXT_ERROR),
+    description: z.string({ error: 'must be a string' }).max(2000, 'at most 2000 characters').refine(isStorableText, STORABLE_TEXT_ERROR),
     variants,
     coverage: z
       .number({ error: 'must be a number in (0, 1]' })

@@ -14,6 +14,7 @@
  * document wins.
  */
 import { z } from 'zod'
+import { isStorableText, STORABLE_TEXT_ERROR } from '../lib/stored-text'
 import { MAX_RANKED_IDS_BYTES } from './stored-ranking'
 
 const MAX_FEEDBACK_ITEMS = 1000
@@ -25,8 +26,8 @@ const MAX_GRADE = 100
  */
 const docId = z
   .custom<string | number>(
-    (v) => (typeof v === 'string' && v.length >= 1 && v.length <= 256) || (typeof v === 'number' && Number.isInteger(v)),
-    { error: 'must be a document id: a string of 1 to 256 characters (or an integer)' }
+    (v) => (typeof v === 'string' && v.length >= 1 && v.length <= 256 && isStorableText(v)) || (typeof v === 'number' && Number.isInteger(v)),
+    { error: 'must be a document id: a string of 1 to 256 characters of well-formed Unicode (or an integer)' }
   )
   .transform((v) => String(v))
 
@@ -41,7 +42,7 @@ export const feedbackBodySchema = z
       .optional(),
     grades: z
       .record(
-        z.string().min(1).max(256),
+        z.string().min(1, 'document ids have 1 to 256 characters').max(256, 'document ids have 1 to 256 characters').refine(isStorableText, STORABLE_TEXT_ERROR),
         z
           .number({ error: `must be a number from 0 to ${MAX_GRADE}` })
           .min(0, `must be ≥ 0`)

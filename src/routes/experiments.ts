@@ -183,16 +183,25 @@ experimentRoutes.delete(ONE, async (c) => {
 })
 experimentRoutes.all(ONE, allowOnly('GET', 'PATCH', 'DELETE'))
 
+/** The smallest `alpha` a report takes (a 99.9999 % interval). */
+const MIN_ALPHA = 1e-6
+/** The largest `tuning` (anticipated sample size) a report takes: a trillion units is already far past any experiment. */
+const MAX_TUNING = 1e12
+
 function reportOptions(c: Ctx): { method: ReportMethod; alpha: number; tuning?: number } {
   const methodRaw = c.req.query('method') ?? 'welch'
   if (methodRaw !== 'welch' && methodRaw !== 'sequential') throw badField('method', 'must be "welch" or "sequential"')
   const alphaRaw = c.req.query('alpha')
   const alpha = alphaRaw === undefined ? 0.05 : Number(alphaRaw)
-  if (!(alpha > 0 && alpha < 0.5)) throw badField('alpha', 'must be a number in (0, 0.5), e.g. 0.05 for 95% intervals')
+  // Below ~1e-16, 1 − alpha/2 rounds to 1 and every quantile is infinite (null intervals, NaN in the
+  // page); no one reports a 1 − 1e-6 interval either.
+  if (!(alpha >= MIN_ALPHA && alpha < 0.5)) throw badField('alpha', `must be a number in [${MIN_ALPHA}, 0.5), e.g. 0.05 for 95% intervals`)
   const tuningRaw = c.req.query('tuning')
   if (tuningRaw === undefined) return { method: methodRaw, alpha }
   const tuning = Number(tuningRaw)
-  if (!Number.isInteger(tuning) || tuning < 1) throw badField('tuning', 'must be a positive integer (the anticipated total sample size)')
+  if (!Number.isInteger(tuning) || tuning < 1 || tuning > MAX_TUNING) {
+    throw badField('tuning', `must be an integer from 1 to ${MAX_TUNING} (the anticipated total sample size)`)
+  }
   return { method: methodRaw, alpha, tuning }
 }
 

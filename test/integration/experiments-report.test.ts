@@ -181,6 +181,22 @@ describe('experiment report', () => {
     const bad = await api('GET', '/v1/experiments/rep-gb/report?method=bayes')
     expect(bad.status).toBe(400)
     expect(bad.json.error?.field).toBe('method')
+    // Options whose intervals would be infinite (null, NaN on the page) are refused, naming the limit.
+    for (const [query, field, limit] of [
+      ['alpha=1e-17', 'alpha', /\[0\.000001, 0\.5\)/u],
+      ['alpha=0.5', 'alpha', /\[0\.000001, 0\.5\)/u],
+      ['method=sequential&tuning=1e300', 'tuning', /1 to 1000000000000/u],
+    ] as const) {
+      for (const page of ['report', 'report.html']) {
+        const r = await api('GET', `/v1/experiments/rep-gb/${page}?${query}`)
+        expect(r.status, `${page}?${query}`).toBe(400)
+        expect(r.json.error?.field).toBe(field)
+        expect(r.json.error?.message).toMatch(limit)
+      }
+    }
+    const strict = await api<ExperimentReport>('GET', '/v1/experiments/rep-gb/report?alpha=0.000001')
+    expect(strict.status).toBe(200)
+    expect(strict.json.comparisons[0]?.metrics.ctr_at_1.relative?.ci.every((x) => x !== null && Number.isFinite(x))).toBe(true)
   })
 
   it('serves a self-contained page: inline SVG bars with CI whiskers, escaped names, a CSP, nothing external', async () => {

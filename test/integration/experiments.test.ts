@@ -65,6 +65,8 @@ describe('admin API /v1/experiments', () => {
       'variants[1].template_vars',
     ],
     ['a bad id', { id: 'Not A Slug' }, 'id'],
+    ['a name with a lone surrogate (stored as UTF-8, it would come back changed)', { name: 'A/B \ud800' }, 'name'],
+    ['a description with a lone surrogate', { description: 'half \udc00 pair' }, 'description'],
     ['coverage 0', { coverage: 0 }, 'coverage'],
     ['an unknown field', { colour: 'red' }, 'colour'],
   ])('answers 400 naming the field for %s', async (_name, patch, field) => {

@@ -134,6 +134,9 @@ describe('POST /v1/feedback', () => {
     ['an empty document id', { request_id: 'r1', clicks: [''] }, 'clicks[0]'],
     ['a grade that is not a number', { request_id: 'r1', grades: { a: 'high' } }, 'grades.a'],
     ['a negative grade', { request_id: 'r1', grades: { a: -1 } }, 'grades.a'],
+    // D1 stores UTF-8: a lone surrogate would be stored as U+FFFD and never match the served id.
+    ['a click on an id with a lone surrogate', { request_id: 'r1', clicks: ['doc-\ud800'] }, 'clicks[0]'],
+    ['a grade for an id with a lone surrogate', { request_id: 'r1', grades: { 'doc-\udfff': 2 } }, 'grades.doc-\udfff'],
     ['a negative conversion', { request_id: 'r1', conversion: -5 }, 'conversion'],
     ['nothing to record', { request_id: 'r1' }, 'body'],
     ['an unknown field', { request_id: 'r1', clicks: ['a'], click: ['b'] }, 'click'],
