@@ -62,6 +62,11 @@ const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponseInfo> = {
     description: () => 'The path exists but not for this method; `Allow` lists the methods that are.',
     headers: ['Allow'],
   },
+  408: {
+    name: 'RequestTimeout',
+    codes: ['request_timeout'],
+    description: () => 'The request body did not arrive in time (10 s plus 64 KiB/s of its declared length): a `Content-Length` larger than the bytes sent, or a stalled upload.',
+  },
   409: { name: 'Conflict', codes: ['conflict'], description: () => 'A concurrent change won (stale `version`), or the resource already exists.' },
   413: {
     name: 'PayloadTooLarge',
@@ -161,6 +166,12 @@ export function buildOpenApiDocument(
           scheme: 'bearer',
           description: 'An API key as a bearer token. Needed only when the deployment configures API keys; open deployments accept calls without it.',
         },
+        apiKeyHeader: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-API-Key',
+          description: 'The same API key in an `X-API-Key` header, for clients that cannot set `Authorization`.',
+        },
       },
     },
     'x-limits': {
@@ -183,7 +194,7 @@ function infoDescription(config: Config): string {
     `This deployment: backend \`${config.backend}\`${config.backend === 'vllm' ? `, model \`${config.VLLM_MODEL}\`` : ''}.`,
     `Limits: at most ${config.MAX_DOCUMENTS} documents of ${config.MAX_DOCUMENT_CHARS} characters, a query of ${config.MAX_QUERY_CHARS} characters, an instruction of ${config.MAX_INSTRUCTION_CHARS} characters, a body of ${config.MAX_BODY_BYTES} bytes; backend deadline ${config.BACKEND_TIMEOUT_MS} ms.`,
     '',
-    'Every error has the shape `{ "error": { "code", "message", "field"? }, "request_id" }`.',
+    'Every error has the shape `{ "error": { "code", "message", "field"? }, "message", "detail", "request_id" }` (`message` and `detail` repeat `error.message` where Cohere and Jina clients read it).',
     'Cache control: `Cache-Control: no-cache` recomputes and refreshes the score cache; `no-store` neither reads nor writes it.',
   ].join('\n')
 }
@@ -244,7 +255,7 @@ function operationObject(doc: OperationDoc, entry: PathEntry, usedSchemas: Set<s
       if (r.example !== undefined) media.example = r.example
       res.content = { [r.contentType ?? 'application/json']: media }
     } else if (r.contentType) {
-      res.content = { [r.contentType]: { schema: { type: 'string' } } }
+      res.content = { [r.contentType]: { schema: r.contentType.includes('json') ? { type: 'object' } : { type: 'string' } } }
     }
     responses[status] = res
   }
@@ -258,8 +269,8 @@ function operationObject(doc: OperationDoc, entry: PathEntry, usedSchemas: Set<s
   responses.default = { $ref: `#/components/responses/${ERROR_RESPONSES[500].name}` }
   op.responses = responses
 
-  if (doc.security === 'optional-bearer') op.security = [{}, { bearerAuth: [] }]
-  else if (doc.security === 'bearer') op.security = [{ bearerAuth: [] }]
+  if (doc.security === 'optional-bearer') op.security = [{}, { bearerAuth: [] }, { apiKeyHeader: [] }]
+  else if (doc.security === 'bearer') op.security = [{ bearerAuth: [] }, { apiKeyHeader: [] }]
   return op
 }
 
@@ -277,16 +288,20 @@ function errorResponse(status: ErrorStatus, info: ErrorResponseInfo, config: Con
             { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: info.codes } } } } },
           ],
         },
-        example: {
-          error: {
-            code: info.codes[0],
-            message: status === 400 ? 'query: must not be empty' : status === 413 ? `body: larger than the limit of ${config.MAX_BODY_BYTES} bytes` : info.description(config),
-            ...(status === 400 ? { field: 'query' } : status === 413 ? { field: 'body' } : {}),
-          },
-          request_id: '5b7c2a8e-1f0d-4c6e-9a51-0d2f3e4b6c7a',
-        },
+        example: errorExample(status, info, config),
       },
     },
+  }
+}
+
+/** An error envelope as the worker writes it (src/errors.ts `toWireError`). */
+function errorExample(status: ErrorStatus, info: ErrorResponseInfo, config: Config): Json {
+  const message = status === 400 ? 'query: must not be empty' : status === 413 ? `body: larger than the limit of ${config.MAX_BODY_BYTES} bytes` : info.description(config)
+  return {
+    error: { code: info.codes[0], message, ...(status === 400 ? { field: 'query' } : status === 413 ? { field: 'body' } : {}) },
+    message,
+    detail: message,
+    request_id: '5b7c2a8e-1f0d-4c6e-9a51-0d2f3e4b6c7a',
   }
 }
 

@@ -55,8 +55,8 @@ const RERANK_FIELD_DOCS: Record<string, string> = {
   top_k: 'Alias of top_n (vLLM name).',
   return_documents: 'Include each document in its result. Default: true on /v1/rerank and /rerank, false on /v2/rerank (Cohere v2).',
   max_tokens_per_doc: 'Truncate each document to this many tokens before scoring.',
-  max_chunks_per_doc: 'Accepted for Cohere compatibility.',
-  rank_fields: 'Accepted for Cohere v1 compatibility.',
+  max_chunks_per_doc: 'Accepted for Cohere compatibility and not applied (documents are not chunked; long ones are cut to fit the model), which `meta.warnings` says.',
+  rank_fields: 'Cohere v1: for object documents, the keys whose values are ranked (joined in the given order, `key: value` per line) instead of `text`; each document is still returned as sent.',
   instruction: 'Free-text instruction the reranker follows ("prefer documents with code examples"). Without one the model card default applies.',
   template: 'Template id from GET /v1/templates; its rendered text becomes the instruction.',
   template_vars: "Values for the template's variables (typed; see the template's `variables`). Unknown or ill-typed variables are a 400 naming `template_vars.<name>`.",
@@ -69,7 +69,7 @@ const RERANK_FIELD_DOCS: Record<string, string> = {
   folding: "Per-call metadata folding options over the deployment's FOLDING config: how `published_at`, `source` and `fields` are written into the text the model reads (\"[2024-03] …\", \"[来源: …] …\").",
 }
 
-const RERANK_ERRORS = [400, 401, 403, 413, 429, 502, 503, 504] as const
+const RERANK_ERRORS = [400, 401, 403, 408, 413, 429, 502, 503, 504] as const
 
 function rerankOperation(path: string, operationId: string, note: string): OperationDoc {
   return {
@@ -87,7 +87,7 @@ function rerankOperation(path: string, operationId: string, note: string): Opera
       { name: 'Cache-Control', in: 'header', description: '`no-cache`: recompute and refresh cached scores; `no-store`: neither read nor write the cache.', schema: { type: 'string', enum: ['no-cache', 'no-store'] } },
       { name: 'X-Request-Id', in: 'header', description: 'Your id for this request (1–128 of A-Z a-z 0-9 . _ : -): a correlation field, echoed in X-Client-Request-Id and stored with an exposure; the call gets its own id (X-Request-Id).', schema: { type: 'string', maxLength: 128 } },
       { name: 'X-Rerank-User', in: 'header', description: 'Experiment unit id (same as body `user`).', schema: { type: 'string', maxLength: 256 } },
-      { name: 'X-Cache-Namespace', in: 'header', description: 'Optional sub-partition of your score cache (e.g. per index version).', schema: { type: 'string' } },
+      { name: 'X-Cache-Namespace', in: 'header', description: 'Optional sub-partition of your score cache (e.g. per index version).', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$', maxLength: 64 } },
     ],
     requestBody: {
       schema: 'RerankRequest',
@@ -109,9 +109,19 @@ const OPERATIONS: OperationDoc[] = [
     path: '/healthz',
     operationId: 'health',
     summary: 'Health',
-    description: "The worker's state and which backend answers (vLLM upstreams or the embedded lexical scorer).",
+    description:
+      "The worker's state and which backend answers (vLLM upstreams or the embedded lexical scorer). `status`: `ok`, `degraded` (an upstream is out of service but calls are served, by another upstream or the lexical fallback) or `down` (503: no upstream can serve and there is no fallback).",
     tags: ['Service'],
-    responses: { 200: { description: 'The worker serves.', schema: 'Health' } },
+    parameters: [
+      { name: 'detail', in: 'query', description: '`1`: each upstream (origin, breaker state, last error). Needs the `stats` scope (403 without it).', schema: { type: 'string', enum: ['1', 'true'] } },
+      { name: 'probe', in: 'query', description: "`1`: also probe each upstream's `/health` now (implies `detail`; results reused for 5 s). Needs the `stats` scope.", schema: { type: 'string', enum: ['1', 'true'] } },
+      { name: 'probe_timeout_ms', in: 'query', description: 'Probe timeout, 50–5,000 ms (default 1,500).', schema: { type: 'integer', minimum: 50, maximum: 5000 } },
+    ],
+    responses: {
+      200: { description: 'The worker serves (`ok` or `degraded`).', schema: 'Health' },
+      503: { description: '`down`: no upstream can serve and there is no lexical fallback (the same body, for load balancers).', schema: 'Health' },
+    },
+    errors: [403],
   },
   {
     method: 'get',
@@ -184,7 +194,7 @@ const OPERATIONS: OperationDoc[] = [
       },
     },
     responses: { 201: { description: 'Created; `Location` names it.' } },
-    errors: [400, 401, 403, 409, 413],
+    errors: [400, 401, 403, 408, 409, 413],
   },
   {
     method: 'get',
@@ -193,8 +203,13 @@ const OPERATIONS: OperationDoc[] = [
     summary: 'List experiments',
     tags: ['Experiments'],
     security: 'bearer',
-    responses: { 200: { description: 'Experiments.' } },
-    errors: [401, 403],
+    parameters: [
+      { name: 'status', in: 'query', description: 'Only experiments in this status.', schema: { type: 'string', enum: ['draft', 'running', 'stopped'] } },
+      { name: 'limit', in: 'query', description: 'Page size, 1–100 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+      { name: 'after', in: 'query', description: 'The `next_after` of the previous page.', schema: { type: 'string' } },
+    ],
+    responses: { 200: { description: '`{ data: [experiment…], has_more, next_after }` (`next_after`: the id to pass as `after` for the next page, or null).' } },
+    errors: [400, 401, 403],
   },
   {
     method: 'get',
@@ -218,7 +233,7 @@ const OPERATIONS: OperationDoc[] = [
     parameters: [{ name: 'id', in: 'path', description: 'Experiment id.' }],
     requestBody: { schema: 'ExperimentUpdate', example: { status: 'stopped' } },
     responses: { 200: { description: 'Updated.' } },
-    errors: [400, 401, 403, 404, 409],
+    errors: [400, 401, 403, 404, 408, 409, 413],
   },
   {
     method: 'delete',
@@ -239,12 +254,13 @@ const OPERATIONS: OperationDoc[] = [
     summary: 'Experiment report',
     description: 'Per arm: exposures, users, CTR@1, MRR of clicks, mean nDCG, lift with 95% CI and p-value, analysed over users (the randomised unit: ratio metrics, delta-method variance), sample-ratio-mismatch check on users. JSON, or the report page with charts for browsers.',
     tags: ['Experiments'],
+    security: 'bearer',
     parameters: [
       { name: 'id', in: 'path', description: 'Experiment id.' },
       { name: 'format', in: 'query', description: '`json` (default) or `html` (the report page).', schema: { type: 'string', enum: ['json', 'html'] } },
       { name: 'method', in: 'query', description: '`welch` (default; frequentist) or `sequential` (always-valid intervals).', schema: { type: 'string', enum: ['welch', 'sequential'] } },
-      { name: 'alpha', in: 'query', description: 'Significance level in (0, 0.5); default 0.05 (95% intervals).', schema: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 0.5 } },
-      { name: 'tuning', in: 'query', description: 'Sequential method: the anticipated total sample size.', schema: { type: 'integer', minimum: 1 } },
+      { name: 'alpha', in: 'query', description: 'Significance level in [0.000001, 0.5); default 0.05 (95% intervals).', schema: { type: 'number', minimum: 0.000001, exclusiveMaximum: 0.5 } },
+      { name: 'tuning', in: 'query', description: 'Sequential method: the anticipated total sample size (1 to 10^12).', schema: { type: 'integer', minimum: 1, maximum: 1e12 } },
     ],
     responses: { 200: { description: 'The report (JSON, or HTML with `format=html`).' } },
     errors: [400, 401, 403, 404],
@@ -254,8 +270,9 @@ const OPERATIONS: OperationDoc[] = [
     path: '/v1/experiments/{id}/report.html',
     operationId: 'experimentReportPage',
     summary: 'Experiment report page (HTML)',
-    description: 'The report with charts, for people. Linked from the playground.',
+    description: 'The report with charts, for people. Linked from the playground. Takes the same `method`, `alpha` and `tuning` as the JSON report.',
     tags: ['Experiments'],
+    security: 'bearer',
     parameters: [{ name: 'id', in: 'path', description: 'Experiment id.' }],
     responses: { 200: { description: 'The report page.', contentType: 'text/html' } },
     errors: [400, 401, 403, 404],
@@ -270,7 +287,7 @@ const OPERATIONS: OperationDoc[] = [
     security: 'optional-bearer',
     requestBody: { schema: 'FeedbackRequest', example: { request_id: '5b7c2a8e-1f0d-4c6e-9a51-0d2f3e4b6c7a', clicks: ['doc-3'], grades: { 'doc-3': 3, 'doc-1': 0 } } },
     responses: { 201: { description: '`{ request_id, experiment, variant, recorded: { clicks, grades, conversions } }`.' } },
-    errors: [400, 401, 403, 404, 413],
+    errors: [400, 401, 403, 404, 408, 413],
   },
   {
     method: 'get',

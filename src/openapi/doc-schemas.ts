@@ -117,7 +117,7 @@ export const rerankResponseSchema = z
   .describe('Cohere/Jina-compatible rerank response.')
 
 export const healthSchema = z.looseObject({
-  status: z.string().describe('`ok` when the worker serves.'),
+  status: z.enum(['ok', 'degraded', 'down']).describe('`ok`; `degraded`: an upstream is out of service but calls are served; `down`: nothing can serve (503).'),
   backend: z.enum(['vllm', 'lexical']),
   model: z.string(),
   auth: z.enum(['open', 'api_keys']),

@@ -21,7 +21,7 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
 export type SchemaSource = z.ZodType | ((config: Config) => z.ZodType)
 
 /** Error statuses that answer with the error envelope (src/errors.ts). */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 502 | 503 | 504
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 408 | 409 | 413 | 415 | 429 | 500 | 502 | 503 | 504
 
 export interface ParameterDoc {
   name: string

@@ -176,6 +176,10 @@ function requestWarnings(config: Config, scorer: PairScorer, body: RerankBody, c
   for (const key of ctx.bodyKeys) {
     if (!KNOWN.has(key)) warnings.push(Object.hasOwn(PEER_FIELDS_IGNORED, key) ? (PEER_FIELDS_IGNORED[key] as string) : `unknown field "${key.slice(0, 64)}" ignored`)
   }
+  if (body.max_chunks_per_doc !== undefined) {
+    // Cohere v1 splits a long document into chunks and scores the best; here it is cut to fit instead.
+    warnings.push('max_chunks_per_doc ignored: documents are not chunked; a long one is cut to fit the model context (meta.truncated_documents counts them)')
+  }
   if (body.model !== undefined && body.model !== scorer.model && body.model !== config.VLLM_MODEL) {
     warnings.push(`model "${body.model.slice(0, 64)}" is not served here; scored with "${scorer.model}"`)
   }

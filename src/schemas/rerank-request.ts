@@ -87,7 +87,7 @@ export const PEER_FIELDS_IGNORED: Readonly<Record<string, string>> = {
   softmax: 'softmax ignored: relevance_score is always the model probability in [0, 1]',
   activation: 'activation ignored: relevance_score is always the model probability in [0, 1]',
   mm_processor_kwargs: 'mm_processor_kwargs ignored: the model reads text only',
-  request_id: 'request_id ignored: send X-Client-Request-Id to name a call (README "Request ids")',
+  request_id: 'request_id ignored: send your id in the X-Request-Id header (it comes back as X-Client-Request-Id; README "Request ids")',
 }
 
 /** Variables one call may pass to a template (a template declares a handful). */

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app'
+import { hashApiKey } from '../../src/auth/key-digest'
 import { checkOpenApiDocument } from '../support/openapi/check-document'
 import { asObject, validateJson, valueAt as at } from '../support/openapi/json-schema-check'
 import { collectPaths } from '../../src/openapi/route-paths'
@@ -94,6 +95,62 @@ describe('GET /openapi.json', () => {
     expect(validateJson(schema('Health'), await health.json(), doc)).toEqual([])
     // And a response that breaks the schema is caught (the check can fail).
     expect(validateJson(schema('RerankResponse'), { ...ok.json, results: [{ index: -1, relevance_score: 2 }] }, doc).length).toBeGreaterThan(0)
+  })
+
+  it('every example in the document is valid against the schema it illustrates', async () => {
+    const doc = await openapi()
+    let checked = 0
+    const check = (media: unknown, where: string) => {
+      const m = asObject(media)
+      const schema = m.schema as Record<string, unknown>
+      const examples = [...(m.example === undefined ? [] : [m.example]), ...Object.values(asObject(m.examples ?? {})).map((e) => asObject(e).value)]
+      for (const example of examples) {
+        expect(validateJson(schema, example, doc), where).toEqual([])
+        checked++
+      }
+    }
+    for (const [name, response] of Object.entries(asObject(at(doc, 'components', 'responses')))) check(at(response, 'content', 'application/json'), `components.responses.${name}`)
+    for (const [path, item] of Object.entries(asObject(doc.paths))) {
+      for (const [method, op] of Object.entries(asObject(item))) {
+        const media = at(op, 'requestBody', 'content', 'application/json')
+        if (media !== undefined) check(media, `${method} ${path} requestBody`)
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(15)
+  })
+
+  it('real answers of every kind have a documented status and match its schema', async () => {
+    const doc = await openapi()
+    /** The schema the document gives (method, path template) for `status`; fails when the status is undocumented. */
+    const documented = (method: string, path: string, status: number): Record<string, unknown> => {
+      const responses = asObject(at(doc, 'paths', path, method, 'responses'), `${method} ${path} responses`)
+      expect(Object.keys(responses), `${method} ${path} documents ${status}`).toContain(String(status))
+      let r = asObject(responses[String(status)])
+      if (typeof r.$ref === 'string') r = asObject(at(doc, ...r.$ref.slice(2).split('/')))
+      const media = asObject(r.content ?? {})
+      return asObject(asObject(media['application/json'] ?? media['text/html'] ?? {}).schema ?? {})
+    }
+    const keyed = { ...quiet, API_KEYS: JSON.stringify([{ id: 'docs-rerank-only', hash: await hashApiKey('docs-rerank-only-key'), tenant: 'docs', scopes: ['rerank'] }]) }
+    const onlyRerank = { authorization: 'Bearer docs-rerank-only-key' }
+    const cases: Array<{ method: string; path: string; url: string; vars?: Record<string, string>; headers?: Record<string, string>; status: number }> = [
+      { method: 'get', path: '/openapi.json', url: '/openapi.json', status: 200 },
+      { method: 'get', path: '/healthz', url: '/healthz?probe=1&probe_timeout_ms=300', vars: { ...quiet, VLLM_URLS: 'http://127.0.0.1:9' }, status: 503 },
+      { method: 'get', path: '/healthz', url: '/healthz?detail=1', vars: keyed, headers: onlyRerank, status: 403 },
+      { method: 'get', path: '/v1/experiments', url: '/v1/experiments?limit=0', status: 400 },
+      { method: 'get', path: '/v1/experiments', url: '/v1/experiments?status=draft', status: 200 },
+      { method: 'get', path: '/v1/experiments/{id}/report', url: '/v1/experiments/x/report', vars: keyed, status: 401 },
+      { method: 'get', path: '/v1/experiments/{id}/report.html', url: '/v1/experiments/x/report.html', vars: keyed, status: 401 },
+      { method: 'post', path: '/v1/rerank', url: '/v1/rerank', vars: keyed, headers: { ...onlyRerank, 'x-cache-namespace': 'bad namespace!' }, status: 400 },
+    ]
+    for (const c of cases) {
+      const body = c.method === 'post' ? { query: 'q', documents: ['a'] } : undefined
+      const res = await callWorker(c.url, body, { vars: c.vars ?? quiet, headers: c.headers ?? {} })
+      expect(res.status, c.url).toBe(c.status)
+      const schema = documented(c.method, c.path, c.status)
+      expect(validateJson(schema, await res.json(), doc), `${c.method} ${c.url} ${c.status}`).toEqual([])
+    }
+    // The check can fail: a status no operation lists.
+    expect(Object.keys(asObject(at(doc, 'paths', '/healthz', 'get', 'responses')))).not.toContain('418')
   })
 
   it('answers 405 with Allow for other methods', async () => {

@@ -101,6 +101,21 @@ describe('validation', () => {
     expect(warnings.join(' ')).not.toMatch(/use_activation|other/u)
   })
 
+  it("says what it does instead of a Cohere field it accepts but does not apply, and names a header that works for a body request_id", async () => {
+    const res = await rerank({ ...ok, max_chunks_per_doc: 3, request_id: 'mine' }, { vars: { VLLM_URLS: '' } })
+    expect(res.status).toBe(200)
+    const warnings = res.json.meta.warnings ?? []
+    expect(warnings.find((w) => w.startsWith('max_chunks_per_doc ignored:'))).toMatch(/not chunked/u)
+    const header = /send your id in the (X-[A-Za-z-]+) header/u.exec(warnings.find((w) => w.startsWith('request_id ignored')) ?? '')?.[1]
+    expect(header).toBe('X-Request-Id')
+    // The header it names really names the call.
+    const named = await rerank(ok, { vars: { VLLM_URLS: '' }, headers: { [header ?? 'x']: 'mine-1' } })
+    expect(named.headers.get('x-client-request-id')).toBe('mine-1')
+    // A null is absent: no warning.
+    const nulls = await rerank({ ...ok, max_chunks_per_doc: null }, { vars: { VLLM_URLS: '' } })
+    expect((nulls.json.meta.warnings ?? []).join(' ')).not.toMatch(/max_chunks/u)
+  })
+
   it('a __proto__ key does not pollute anything', async () => {
     const res = await rerank(undefined, {
       rawBody: '{"query":"q","documents":["a"],"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}',
