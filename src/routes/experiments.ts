@@ -113,7 +113,8 @@ experimentRoutes.get('/', async (c) => {
     throw badField('status', `must be one of ${EXPERIMENT_STATUSES.join(', ')}`)
   }
   const limitRaw = c.req.query('limit')
-  const limit = limitRaw === undefined ? 50 : Number(limitRaw)
+  // Decimal digits only: Number() would also read "0x10", "1e1" and " 5 ".
+  const limit = limitRaw === undefined ? 50 : /^\d{1,3}$/u.test(limitRaw) ? Number(limitRaw) : Number.NaN
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badField('limit', 'must be an integer from 1 to 100')
   const after = c.req.query('after')
   const page = await listExperiments(database(c), c.get('tenant'), {

@@ -51,6 +51,12 @@ describe('admin API /v1/experiments', () => {
     const list = await api<{ data: { id: string }[]; has_more: boolean }>('GET', '/v1/experiments?status=draft&limit=100')
     expect(list.status).toBe(200)
     expect(list.json.data.map((e) => e.id)).toContain('adm-create')
+    // The page size is a decimal integer from 1 to 100, nothing Number() would also read.
+    for (const limit of ['0', '101', '0x10', '1e1', '2.0', '', '-1']) {
+      const bad = await api('GET', `/v1/experiments?limit=${encodeURIComponent(limit)}`)
+      expect(bad.status, limit).toBe(400)
+      expect(bad.json.error?.field).toBe('limit')
+    }
   })
 
   it.each([

@@ -60,7 +60,11 @@ export function parseVllmRerankReplyFully(text: string, documentCount: number): 
   }
   if (typeof body !== 'object' || body === null) return bad('backend reply is not a JSON object')
   const results = (body as { results?: unknown }).results
-  if (!Array.isArray(results)) return bad('backend reply has no results array')
+  if (!Array.isArray(results)) {
+    // A 200 that carries an error (a proxy, a wrapper) says why: name it, as a non-2xx would.
+    const said = errorMessageOf(body)
+    return bad(said === undefined ? 'backend reply has no results array' : `backend reply has no results array but an error: ${said}`)
+  }
   if (results.length !== documentCount) {
     return bad(`backend returned ${results.length} results for ${documentCount} documents`)
   }
@@ -74,7 +78,8 @@ export function parseVllmRerankReplyFully(text: string, documentCount: number): 
     }
     if (seen[index]) return bad(`backend returned index ${index} twice`)
     seen[index] = 1
-    if (typeof score !== 'number' || !Number.isFinite(score)) return bad(`backend returned a non-finite score for index ${index}`)
+    if (typeof score !== 'number') return bad(`backend returned no numeric score for index ${index} (${score === undefined ? 'none' : score === null ? 'null' : typeof score})`)
+    if (!Number.isFinite(score)) return bad(`backend returned a non-finite score for index ${index}`)
     if (score < 0 || score > 1) return bad(`backend returned an out-of-range score ${score} for index ${index}`)
     scores[index] = score
   }
@@ -105,20 +110,29 @@ export function describeErrorReply(status: number, contentType: string | null, t
   if ((contentType ?? '').includes('html') || /^\s*</u.test(text)) return `backend answered ${status} with an HTML page`
   let message: string | undefined
   try {
-    const body = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown }
-    if (typeof body.error === 'string') message = body.error
-    else if (typeof body.error === 'object' && body.error !== null) {
-      const m = (body.error as { message?: unknown }).message
-      if (typeof m === 'string') message = m
-    }
-    if (message === undefined && typeof body.message === 'string') message = body.message
-    if (message === undefined && typeof body.detail === 'string') message = body.detail
+    message = errorMessageOf(JSON.parse(text))
   } catch {
     message = undefined
   }
-  const clean = (message ?? 'no error message')
-    .replace(/Bearer\s+\S+/giu, 'Bearer [redacted]')
-    .replace(/[\u0000-\u001f]+/gu, ' ')
-    .slice(0, 200)
-  return `backend answered ${status}: ${clean}`
+  return `backend answered ${status}: ${message ?? 'no error message'}`
+}
+
+/**
+ * The message of an error body, cleaned for our own error text: vLLM's nested `{"error":{"message"}}`,
+ * a flat `{"error": "…"}`, `{"message"}` or FastAPI's `{"detail"}`; cut short, control characters
+ * flattened, anything like a bearer token masked.
+ */
+function errorMessageOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined
+  const b = body as { error?: unknown; message?: unknown; detail?: unknown }
+  let message: string | undefined
+  if (typeof b.error === 'string') message = b.error
+  else if (typeof b.error === 'object' && b.error !== null) {
+    const m = (b.error as { message?: unknown }).message
+    if (typeof m === 'string') message = m
+  }
+  if (message === undefined && typeof b.message === 'string') message = b.message
+  if (message === undefined && typeof b.detail === 'string') message = b.detail
+  if (message === undefined) return undefined
+  return message.replace(/Bearer\s+\S+/giu, 'Bearer [redacted]').replace(/[\u0000-\u001f]+/gu, ' ').slice(0, 200)
 }
