@@ -88,11 +88,19 @@ export interface ScoreWithCacheDeps {
 export interface ScoredPairs {
   scores: number[]
   hits: number
+  /** Pairs no cache tier held (`n − hits`): scored by this call, or by another call it joined. */
   misses: number
+  /**
+   * Pairs this call sent to the backend: each distinct document once, and none that another
+   * call in the isolate was already scoring (those are shared: `counts.collapsed`). What usage
+   * and billing count as scored.
+   */
+  pairsScored: number
   promptTokens?: number
   /**
    * Prompt tokens the cache hits of this call cost when they were scored (each distinct pair
-   * once): what the GPU did not spend again. Pairs cached before their cost was kept count in
+   * once), and those of the pairs it shared with another call's forward: what the GPU did not
+   * spend again. Pairs cached before their cost was kept count in
    * `cachedPairsUnknownTokens` instead.
    */
   cachedPromptTokens: number
@@ -289,6 +297,9 @@ export async function scoreWithCache(
     for (const [k, v] of settled) {
       values[k] = v.score
       counts.collapsed += width[k] as number
+      // Shared with the call that sent it: this call saved the GPU that pair, as a hit does.
+      if (v.tokens === undefined) cachedUnknown += width[k] as number
+      else cachedTokens += v.tokens
       if (v.cut === true) truncated += width[k] as number
     }
   }
@@ -309,6 +320,7 @@ export async function scoreWithCache(
     scores,
     hits,
     misses,
+    pairsScored: counts.forwarded,
     cachedPromptTokens: cachedTokens,
     cachedPairsUnknownTokens: cachedUnknown,
     truncated,
@@ -349,6 +361,7 @@ async function bypass(
     scores: result.scores,
     hits: 0,
     misses: n,
+    pairsScored: n,
     cacheMs: 0,
     backendMs: performance.now() - t0,
     cachedPromptTokens: 0,

@@ -6,7 +6,9 @@
  *   blob1 method, blob2 path, blob3 key_id, blob4 template, blob5 instruction_kind, blob6 backend,
  *   blob7 error_code, blob8 request_id, blob9 experiment id, blob10 experiment variant
  *   double1 status, double2 duration_ms, double3 upstream_ms, double4 cache_hits, double5 cache_misses,
- *   double6 cache_tokens_saved, double7 cache_gpu_ms_saved (0 when CACHE_GPU_TOKENS_PER_SECOND is unset)
+ *   double6 cache_tokens_saved, double7 cache_gpu_ms_saved (0 when CACHE_GPU_TOKENS_PER_SECOND is unset),
+ *   double8 fallback (1 when the lexical fallback answered for an unavailable GPU backend)
+ * README "Access control, limits and observability" shows the same layout to operators.
  * Pure.
  */
 import type { RequestRecord } from './request-record'
@@ -34,6 +36,7 @@ export function toDataPoint(r: RequestRecord): AnalyticsEngineDataPoint {
       r.cache_misses ?? 0,
       r.cache_tokens_saved ?? 0,
       r.cache_gpu_ms_saved ?? 0,
+      r.fallback ? 1 : 0,
     ],
   }
 }

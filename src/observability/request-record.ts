@@ -43,6 +43,11 @@ export interface RequestRecord {
   /** GPU-ms they took at CACHE_GPU_TOKENS_PER_SECOND; null when not configured. */
   cache_gpu_ms_saved: number | null
   backend: string | null
+  /**
+   * True when the configured GPU backend could not serve and the lexical fallback answered
+   * (FALLBACK=lexical): a 200 that hides an outage, so it is counted on its own.
+   */
+  fallback: boolean
   upstream_ms: number | null
   error_code: string | null
 }
@@ -110,6 +115,7 @@ export function buildRequestRecord(input: RecordInput): RequestRecord {
     cache_tokens_saved: info ? (info.meta.cache_savings?.prompt_tokens ?? 0) : null,
     cache_gpu_ms_saved: info?.meta.cache_savings?.gpu_ms ?? null,
     backend: info ? info.meta.backend : rerank ? input.configuredBackend : null,
+    fallback: info !== undefined && input.configuredBackend !== null && info.meta.backend !== input.configuredBackend,
     upstream_ms: info ? round(info.upstreamMs) : null,
     error_code: input.errorCode,
   }

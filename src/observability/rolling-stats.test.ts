@@ -56,9 +56,12 @@ describe('buildRequestRecord', () => {
     const p = toDataPoint(rec())
     expect(p.indexes).toEqual(['t1'])
     expect(p.blobs).toEqual(['POST', '/v1/rerank', 'k1', null, 'default', 'vllm', null, 'r1', null, null])
-    expect(p.doubles).toEqual([200, 10, 12.35, 1, 1, 0, 0])
+    expect(p.doubles).toEqual([200, 10, 12.35, 1, 1, 0, 0, 0])
     const saved = toDataPoint(rec({ rerank: { meta: { ...info('default', 2, 0).meta, cache_savings: { prompt_tokens: 640, gpu_ms: 71.11 } }, upstreamMs: 0 } }))
-    expect(saved.doubles?.slice(5)).toEqual([640, 71.11])
+    expect(saved.doubles?.slice(5)).toEqual([640, 71.11, 0])
+    const fallback = toDataPoint(rec({ rerank: { meta: { ...info('default', 0, 3).meta, backend: 'lexical' }, upstreamMs: 40 } }))
+    expect(fallback.doubles?.[7]).toBe(1)
+    expect(fallback.blobs?.[5]).toBe('lexical')
   })
 })
 
@@ -93,8 +96,35 @@ describe('RollingStats', () => {
     expect(sum.requests).toBe(10)
     // The ring holds the last 10 requests, 900 ms apart end to end: rate from that span (>= 1 s floor).
     expect(sum.request_rate_per_s).toBe(10)
+    // ...and says so: 15 requests of the window were overwritten; the figures cover its last 0.9 s.
+    expect(sum).toMatchObject({ window_seconds: 60, capped: true, covered_seconds: 0.9 })
     s.reset()
     expect(s.summary(0).requests).toBe(0)
+  })
+
+  it('is not capped when the requests the ring overwrote had left the window anyway', () => {
+    const s = new RollingStats({ capacity: 3, windowMs: 10_000 })
+    for (let i = 0; i < 3; i++) s.record(rec(), i * 1000)
+    s.record(rec(), 20_000) // overwrites a request from t = 0, outside the window at 21 s
+    expect(s.summary(21_000)).toMatchObject({ requests: 1, capped: false, covered_seconds: 10 })
+    // One tenant flooding past the ring's capacity: flagged, not silent.
+    for (let i = 0; i < 4; i++) s.record(rec({ tenant: 'flood' }), 21_000 + i)
+    expect(s.summary(21_010)).toMatchObject({ requests: 3, capped: true })
+  })
+
+  it('counts lexical fallback answers, and keeps lexical calls (the cache bypassed) out of the hit ratio', () => {
+    const s = new RollingStats({ capacity: 100, windowMs: 60_000 })
+    const lexical: RerankLogInfo = { meta: { backend: 'lexical', cache: { hits: 0, misses: 10 }, instruction_source: 'default' }, upstreamMs: 1 }
+    s.record(rec(), 1000) // vllm: 1 hit, 1 miss
+    s.record(rec({ rerank: lexical }), 1000) // the GPU was down: FALLBACK=lexical answered
+    s.record(rec({ rerank: lexical, configuredBackend: 'lexical' }), 1000) // a lexical deployment
+    const sum = s.summary(2000)
+    expect(sum.fallback_answers).toBe(1)
+    expect(sum.status['2xx']).toBe(3)
+    expect(sum.cache).toEqual({ hits: 1, misses: 1, hit_ratio: 0.5 })
+    expect(rec({ rerank: lexical }).fallback).toBe(true)
+    expect(rec().fallback).toBe(false)
+    expect(rec({ rerank: lexical, configuredBackend: 'lexical' }).fallback).toBe(false)
   })
 
   it('sums the tokens and GPU-ms the cache saved, per tenant and per template', () => {

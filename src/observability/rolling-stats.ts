@@ -12,10 +12,20 @@ import { isBackendError, type RequestRecord } from './request-record'
 const FLAG_RERANK = 1
 const FLAG_NON_DEFAULT = 2
 const FLAG_BACKEND_ERROR = 4
+const FLAG_FALLBACK = 8
+/** The call was scored lexically: the score cache was bypassed, so its pairs are neither hits nor misses. */
+const FLAG_LEXICAL = 16
 
 export interface StatsSummary {
   scope: 'isolate'
   window_seconds: number
+  /**
+   * The time the figures cover: `window_seconds`, or less when this isolate started within the
+   * window or when more requests came in the window than the ring holds (`capped`).
+   */
+  covered_seconds: number
+  /** True when the ring's capacity, not the window, bounded the figures: older in-window requests are not in them. */
+  capped: boolean
   requests: number
   request_rate_per_s: number
   latency_ms: { p50: number | null; p95: number | null; max: number | null }
@@ -23,6 +33,8 @@ export interface StatsSummary {
   rerank_calls: number
   cache: { hits: number; misses: number; hit_ratio: number | null }
   backend_errors: number
+  /** Rerank calls the lexical fallback answered because the GPU backend could not (FALLBACK=lexical). */
+  fallback_answers: number
   non_default_instruction_share: number | null
   by_instruction_kind: Record<string, number>
   /** What the score cache saved the GPU in the window: in total, per tenant and per template. */
@@ -87,6 +99,8 @@ export class RollingStats {
   #next = 0
   #size = 0
   #firstAt = Number.NaN
+  /** When the newest entry the ring has overwritten was recorded (NaN: none yet). */
+  #evictedAt = Number.NaN
 
   constructor(options: { capacity?: number; windowMs?: number } = {}) {
     this.#capacity = options.capacity ?? 10_000
@@ -106,6 +120,7 @@ export class RollingStats {
 
   record(r: RequestRecord, at: number): void {
     const i = this.#next
+    if (this.#size === this.#capacity) this.#evictedAt = this.#at[i] as number
     this.#at[i] = at
     this.#duration[i] = r.duration_ms
     this.#status[i] = r.status
@@ -115,6 +130,8 @@ export class RollingStats {
     if (r.instruction_kind !== 'none' && r.instruction_kind !== null) flags |= FLAG_RERANK
     if (flags & FLAG_RERANK && r.instruction_kind !== 'default') flags |= FLAG_NON_DEFAULT
     if (isBackendError(r.error_code)) flags |= FLAG_BACKEND_ERROR
+    if (r.fallback) flags |= FLAG_FALLBACK
+    if (r.backend === 'lexical') flags |= FLAG_LEXICAL
     this.#flags[i] = flags
     this.#kind[i] = KIND_CODES.indexOf(r.instruction_kind ?? 'unknown')
     this.#tokensSaved[i] = r.cache_tokens_saved ?? 0
@@ -130,6 +147,7 @@ export class RollingStats {
     this.#next = 0
     this.#size = 0
     this.#firstAt = Number.NaN
+    this.#evictedAt = Number.NaN
   }
 
   summary(now: number): StatsSummary {
@@ -142,6 +160,7 @@ export class RollingStats {
     let hits = 0
     let misses = 0
     let backendErrors = 0
+    let fallbacks = 0
     let rerankCalls = 0
     let nonDefault = 0
     const savings: CacheSavings = { ...emptyFigures(), by_tenant: {}, by_template: {} }
@@ -157,10 +176,13 @@ export class RollingStats {
       const s = this.#status[i] as number
       const cls = s >= 500 ? '5xx' : s >= 400 ? '4xx' : s >= 300 ? '3xx' : '2xx'
       status[cls]++
-      hits += this.#hits[i] as number
-      misses += this.#misses[i] as number
       const flags = this.#flags[i] as number
+      if (!(flags & FLAG_LEXICAL)) {
+        hits += this.#hits[i] as number
+        misses += this.#misses[i] as number
+      }
       if (flags & FLAG_BACKEND_ERROR) backendErrors++
+      if (flags & FLAG_FALLBACK) fallbacks++
       if (flags & FLAG_RERANK) {
         rerankCalls++
         if (flags & FLAG_NON_DEFAULT) nonDefault++
@@ -180,11 +202,15 @@ export class RollingStats {
     // The rate's denominator: the part of the window this isolate has seen, or, when the ring is
     // full of in-window entries, the time those entries span. At least 1 s.
     let spanMs = Number.isNaN(this.#firstAt) ? 0 : now - Math.max(this.#firstAt, from)
+    // The ring overwrote a request that was still in the window: the figures cover less.
+    const capped = this.#evictedAt >= from
     if (!truncated && this.#size === this.#capacity) spanMs = now - oldest
     const spanS = Math.max(1, spanMs / 1000)
     return {
       scope: 'isolate',
       window_seconds: this.#windowMs / 1000,
+      covered_seconds: Math.round(Math.max(0, spanMs) / 100) / 10,
+      capped,
       requests: durations.length,
       request_rate_per_s: Math.round((durations.length / spanS) * 1000) / 1000,
       latency_ms: { p50: nearestRank(sorted, 50), p95: nearestRank(sorted, 95), max: sorted.length ? (sorted[sorted.length - 1] as number) : null },
@@ -192,6 +218,7 @@ export class RollingStats {
       rerank_calls: rerankCalls,
       cache: { hits, misses, hit_ratio: hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 10_000) / 10_000 },
       backend_errors: backendErrors,
+      fallback_answers: fallbacks,
       non_default_instruction_share: rerankCalls === 0 ? null : Math.round((nonDefault / rerankCalls) * 10_000) / 10_000,
       by_instruction_kind: byKind,
       cache_savings: savings,

@@ -87,9 +87,9 @@ export const rerankResponseSchema = z
     usage: z.looseObject({
       total_tokens: z.number().int().min(0),
       prompt_tokens: z.number().int().min(0).describe('Prompt tokens the backend read for this call (vLLM `RerankUsage`); 0 when nothing was scored or the scorer counts none.'),
-      search_units: z.number().int().min(0).describe('Cohere-style billing units: one per 100 pairs actually scored (cache hits are free).'),
+      search_units: z.number().int().min(0).describe('Cohere-style billing units: one per 100 pairs this call sent to the backend (cache hits, repeated documents and pairs another call was already scoring are free).'),
       pairs: z.number().int().min(0),
-      pairs_scored: z.number().int().min(0).describe('Pairs sent to the backend.'),
+      pairs_scored: z.number().int().min(0).describe('Pairs this call sent to the backend: a document repeated in the call once, and none another call was already scoring (those are shared: `Cache-Status` says `collapsed`).'),
       pairs_cached: z.number().int().min(0).describe('Pairs served from the score cache.'),
       cached_prompt_tokens: z.number().int().min(0).describe('Prompt tokens the cached pairs cost when they were scored (each pair\'s share of its batch\'s usage): not spent again.'),
     }),

@@ -73,8 +73,10 @@ export interface BuildResponseInput {
   returnDocuments: boolean
   hits: number
   misses: number
+  /** Pairs this call sent to the backend (score-with-cache `ScoredPairs.pairsScored`); default `misses`. */
+  pairsScored?: number
   promptTokens?: number
-  /** Prompt tokens the cache hits cost when scored, and hits whose cost is not known. */
+  /** Prompt tokens the cache hits (and shared pairs) cost when scored, and those whose cost is not known. */
   cachedPromptTokens?: number
   cachedPairsUnknownTokens?: number
   /** CACHE_GPU_TOKENS_PER_SECOND for the model; undefined: report tokens only. */
@@ -88,7 +90,7 @@ export interface BuildResponseInput {
   warnings: string[]
 }
 
-/** Cohere bills one search unit per query of up to 100 documents; cache hits are free. */
+/** Cohere bills one search unit per query of up to 100 documents; here per 100 pairs sent (cache hits are free). */
 export function searchUnits(pairsScored: number): number {
   return Math.ceil(pairsScored / 100)
 }
@@ -114,7 +116,10 @@ export function buildResponse(input: BuildResponseInput): RerankResponse {
     if (input.explanations) result.explanation = input.explanations[index]
     results.push(result)
   }
-  const units = searchUnits(input.misses)
+  // Billed and reported as scored: the pairs this call sent. A pair another call was already
+  // scoring, or a document repeated in this call, reached the GPU once, for one call.
+  const scoredPairs = input.pairsScored ?? input.misses
+  const units = searchUnits(scoredPairs)
   const tokens = input.promptTokens ?? 0
   const saved = input.cachedPromptTokens ?? 0
   const savings: CacheSavingsMeta = { prompt_tokens: saved }
@@ -130,7 +135,7 @@ export function buildResponse(input: BuildResponseInput): RerankResponse {
       prompt_tokens: tokens,
       search_units: units,
       pairs: input.documents.length,
-      pairs_scored: input.misses,
+      pairs_scored: scoredPairs,
       pairs_cached: input.hits,
       cached_prompt_tokens: saved,
     },

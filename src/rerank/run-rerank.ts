@@ -146,6 +146,7 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
     returnDocuments: body.return_documents ?? ctx.returnDocumentsDefault,
     hits: scored.hits,
     misses: scored.misses,
+    pairsScored: scored.pairsScored,
     ...(scored.promptTokens === undefined ? {} : { promptTokens: scored.promptTokens }),
     cachedPromptTokens: scored.cachedPromptTokens,
     cachedPairsUnknownTokens: scored.cachedPairsUnknownTokens,

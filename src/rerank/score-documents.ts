@@ -72,6 +72,7 @@ export async function scoreDocuments(
   let scorer = deps.scorer
   const warnings: string[] = []
   let scored: ScoredPairs
+  const failedFrom = performance.now()
   try {
     scored = await scoreWith(scorer)
   } catch (e) {
@@ -82,7 +83,10 @@ export async function scoreDocuments(
     scorer = fallback
     pairs = await prepareFor(fallback)
     warnings.push(`GPU backend unavailable (${redactorFor(config)((e as Error).message).slice(0, 160)}): scored by the embedded lexical scorer (FALLBACK=lexical), which ignores instructions`)
+    const failedMs = performance.now() - failedFrom
     scored = await scoreWith(fallback)
+    // The time spent on the GPU attempts that failed is backend time too (logs, Server-Timing).
+    scored = { ...scored, backendMs: scored.backendMs + failedMs }
   }
   for (const s of scored.scores) {
     // Defence in depth: the backend layer validates, but a non-finite score must never leave.

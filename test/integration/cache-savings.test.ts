@@ -45,6 +45,26 @@ describe('GPU time the cache saves', () => {
     expect(hit.json.usage.prompt_tokens).toBe(0) // present, as vLLM's RerankUsage requires
   })
 
+  it('a call that shares another call\'s forward is not billed for it and saves what it cost; a repeated document is scored once', async () => {
+    const fake = fakeVllm('savings-shared')
+    await fake.control({ delayMs: 300 })
+    const vars = { VLLM_URLS: fake.url, LOG_REQUESTS: 'false' }
+    const body = { query: `delta shared ${RUN}`, documents: Array.from({ length: 6 }, (_, i) => passage(i, 'shared')) }
+    const [a, b] = await Promise.all([rerank(body, { vars }), rerank(body, { vars })])
+    expect(await fake.requests()).toHaveLength(1)
+    const [owner, joiner] = /; collapsed;/u.test(a.headers.get('cache-status') ?? '') ? [b, a] : [a, b]
+    expect(joiner.headers.get('cache-status')).toMatch(/; collapsed;/u)
+    expect(owner.json.usage).toMatchObject({ pairs_scored: 6, search_units: 1, cached_prompt_tokens: 0 })
+    const spent = owner.json.usage.prompt_tokens as number
+    expect(spent).toBeGreaterThan(0)
+    // The joiner sent nothing: it is billed nothing and saved the GPU what the owner spent.
+    expect(joiner.json.usage).toMatchObject({ pairs_scored: 0, search_units: 0, prompt_tokens: 0, cached_prompt_tokens: spent })
+
+    await fake.control({ delayMs: 0 })
+    const repeated = await rerank({ query: `delta repeated ${RUN}`, documents: ['x one', 'x one', 'x one', 'y two'] }, { vars })
+    expect(repeated.json.usage).toMatchObject({ pairs: 4, pairs_scored: 2 })
+  })
+
   it('adds up across calls and tiers: a call whose pairs two earlier calls scored saves both their tokens (KV only)', async () => {
     const fake = fakeVllm('savings-kv')
     const vars = { VLLM_URLS: fake.url, CACHE_MEMORY_BYTES: '0', LOG_REQUESTS: 'false' }

@@ -152,7 +152,7 @@ describe('Analytics Engine', () => {
     expect(point.blobs?.[7]).toBe(res.headers.get('x-request-id'))
     expect(point.doubles?.[0]).toBe(200)
     // cache hits, misses, then tokens and GPU-ms the cache saved (none: a lexical call bypasses it).
-    expect(point.doubles?.slice(3)).toEqual([0, 3, 0, 0])
+    expect(point.doubles?.slice(3)).toEqual([0, 3, 0, 0, 0])
   })
 
   it('records a request with a long, non-ASCII path too (the runtime refuses blobs over 5,120 bytes in all)', async () => {
@@ -224,6 +224,21 @@ describe('GET /v1/stats', () => {
     const again = (await (await callWorker('/v1/stats', undefined, { vars })).json()) as { requests: number }
     expect(again.requests).toBe(5)
     expect((await callWorker('/v1/stats', {}, { vars, method: 'POST' })).status).toBe(405)
+    // A refused request to the stats is counted (polling is not): probing shows.
+    const afterRefused = (await (await callWorker('/v1/stats', undefined, { vars })).json()) as { requests: number; status: Record<string, number> }
+    expect(afterRefused.requests).toBe(6)
+    expect(afterRefused.status['4xx']).toBe(2)
+  })
+
+  it('counts an outage the lexical fallback hid, and keeps its pairs out of the hit ratio', async () => {
+    isolateServices.requestStats.reset()
+    const vars = { VLLM_URLS: 'http://127.0.0.1:9', FALLBACK: 'lexical', LOG_REQUESTS: 'false', UPSTREAM_MAX_ATTEMPTS: '1' }
+    const res = await rerank({ query: `fallback ${RUN}`, documents: docs }, { vars })
+    expect(res.status).toBe(200)
+    expect(res.json.meta.backend).toBe('lexical')
+    const s = (await (await callWorker('/v1/stats', undefined, { vars })).json()) as { fallback_answers: number; backend_errors: number; cache: { hits: number; misses: number; hit_ratio: number | null } }
+    expect(s.fallback_answers).toBe(1)
+    expect(s.cache).toEqual({ hits: 0, misses: 0, hit_ratio: null })
   })
 })
 
