@@ -57,17 +57,27 @@ function hexToBytes(hex: string): Uint8Array {
 /** zod schema for the var: a JSON string (secret / .dev.vars) or an already-parsed array (toml). */
 export const apiKeysVar = z
   .union([z.string(), z.array(z.unknown())])
-  .default([])
+  .default('')
   .transform((value, ctx): unknown => {
-    if (typeof value !== 'string') return value
-    if (value.trim() === '') return []
+    // Unset (or set to nothing) is an open deployment. Set to something that lists no key (`[]`,
+    // blanks: an empty `wrangler secret put`) is refused, failing closed: whoever set it meant to
+    // close the deployment, and it would otherwise stay open without a word.
+    const noKey = () => {
+      ctx.addIssue({ code: 'custom', message: 'is set but lists no key; unset it for an open deployment, or add a key (npm run hash-key -- <key>)' })
+      return z.NEVER
+    }
+    if (typeof value !== 'string') return value.length === 0 ? noKey() : value
+    if (value === '') return []
+    if (value.trim() === '') return noKey()
+    let parsed: unknown
     try {
-      return JSON.parse(value) as unknown
+      parsed = JSON.parse(value) as unknown
     } catch {
       // Not the parser's message: V8 quotes a slice of the input, which may be a plain key.
       ctx.addIssue({ code: 'custom', message: 'not valid JSON (expected an array of {id, hash, tenant, scopes})' })
       return z.NEVER
     }
+    return Array.isArray(parsed) && parsed.length === 0 ? noKey() : parsed
   })
   .pipe(z.array(keyEntrySchema).max(10_000))
   .transform((entries, ctx): ApiKey[] => {

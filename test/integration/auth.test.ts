@@ -175,12 +175,18 @@ describe('with API keys configured', () => {
       `{not json ${plain}`,
       '[{"id":"k1","hash":"sha256:00","tenant":"t"}]',
       '[{"id":"k1","hash":"sha256:' + 'a'.repeat(64) + '","tenant":"t","scopes":["root"]}]',
+      // Set, but to no key (an empty array, an empty `wrangler secret put`): never open.
+      '[]',
+      ' ',
+      '\n',
     ]) {
       const res = await rerank(body, { vars: { ...QUIET, API_KEYS } })
       expect(res.status, API_KEYS).toBe(500)
       expect(res.json.error.message).toMatch(/API_KEYS/u)
       expect(res.text).not.toContain(plain)
     }
+    // Unset, or set to nothing, is the open deployment.
+    expect((await rerank(body, { vars: { ...QUIET, API_KEYS: '' } })).status).toBe(200)
   })
 })
 
