@@ -105,7 +105,59 @@ export function deployConfigText(text, ids, vars = {}) {
 /** The secrets the worker reads (src/config.ts), each with what it is for. */
 export const SECRETS = [
   ['VLLM_API_KEY', 'bearer token of the vLLM servers (the --api-key they were started with)'],
-  ['API_KEYS', 'hashed client keys, JSON (`npm run hash-key -- <key>` prints an entry); unset = open access'],
+  ['API_KEYS', 'hashed client keys, a JSON array of the entries `npm run hash-key -- <key>` prints; unset = open access (npm run deploy refuses that without --allow-open)'],
   ['VLLM_ACCESS_CLIENT_ID', 'Cloudflare Access service token id, only when the vLLM origin is behind Access'],
   ['VLLM_ACCESS_CLIENT_SECRET', 'Cloudflare Access service token secret (with VLLM_ACCESS_CLIENT_ID)'],
 ]
+
+/** The string values of a config's top-level `[vars]` table. */
+function varsOf(text) {
+  const section = tomlSections(text).sections.find((s) => !s.array && s.table === 'vars')
+  return Object.fromEntries(Object.entries(section?.values ?? {}).map(([k, v]) => [k, v.value]))
+}
+
+/**
+ * The `[vars]` a deploy sets: those the last deploy config (`previous`, its text, or undefined)
+ * set away from wrangler.toml's defaults, kept (`kept` names them), then `given` (this
+ * environment's config vars) over them. So a redeploy without VLLM_URLS keeps the backend.
+ */
+export function deployVars(source, previous, given) {
+  const defaults = varsOf(source)
+  const last = previous === undefined ? {} : varsOf(previous)
+  const vars = {}
+  const kept = []
+  for (const [k, v] of Object.entries(last)) {
+    if (v !== defaults[k] && !Object.hasOwn(given, k)) {
+      vars[k] = v
+      kept.push(k)
+    }
+  }
+  Object.assign(vars, given)
+  return { vars, kept: kept.sort() }
+}
+
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0|\[::\])$/iu
+
+/**
+ * What is wrong with VLLM_URLS for a deployed worker: a loopback address it cannot reach (an error),
+ * plain http that would carry the VLLM_API_KEY bearer token in clear (a warning). Entries are
+ * named by position and host only (a URL may carry a token).
+ */
+export function backendUrlProblems(csv) {
+  const errors = []
+  const warnings = []
+  const urls = csv.split(',').map((u) => u.trim()).filter((u) => u !== '')
+  urls.forEach((u, i) => {
+    let url
+    try {
+      url = new URL(u)
+    } catch {
+      errors.push(`VLLM_URLS entry ${i + 1} is not a URL`)
+      return
+    }
+    const which = `VLLM_URLS entry ${i + 1} (${url.host})`
+    if (LOOPBACK.test(url.hostname)) errors.push(`${which} is a loopback address: a deployed worker cannot reach it`)
+    else if (url.protocol === 'http:') warnings.push(`${which} is plain http: the VLLM_API_KEY bearer token would cross the network in clear; use https (a TLS proxy, gpu-backend/compose.tls.yaml, or a Cloudflare Tunnel)`)
+  })
+  return { errors, warnings }
+}
