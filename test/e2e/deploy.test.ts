@@ -13,6 +13,7 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { childEnv } from '../support/child-env'
 import { REPO_ROOT } from './serve'
 
 const EXISTING_KV = 'f00dfeedf00dfeedf00dfeedf00dfeed'
@@ -95,7 +96,7 @@ function runWithStub(initial: Omit<StubState, 'calls'>, args: string[], extraEnv
   writeFileSync(statePath, JSON.stringify({ ...initial, calls: [] }))
   const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/deploy.mjs'), ...args], {
     cwd: project,
-    env: { ...cleanEnv(), PATH: `${stubBin}:${process.env.PATH}`, STUB_STATE: statePath, ...extraEnv },
+    env: childEnv({ ...cleanEnv(), PATH: `${stubBin}:${process.env.PATH}`, STUB_STATE: statePath, ...extraEnv }),
     encoding: 'utf8',
   })
   const state = JSON.parse(readFileSync(statePath, 'utf8')) as StubState

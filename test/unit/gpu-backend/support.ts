@@ -40,13 +40,9 @@ export function contextLengthMessage(maxModelLen: number, tokens: number): strin
   return `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${tokens} tokens in the input for embedding generation. Please reduce the length of the input.`
 }
 
-/**
- * A child process's whole environment. Typed as NodeJS.ProcessEnv, which the worker's generated
- * types extend with the worker's required variables; a child here gets exactly these and no more.
- */
-export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return env as NodeJS.ProcessEnv
-}
+import { childEnv } from '../../support/child-env'
+
+export { childEnv }
 
 export function which(cmd: string): string | null {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' })
