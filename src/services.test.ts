@@ -57,4 +57,30 @@ describe('createServices', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('server-timing')).toMatch(/(^|, )total;dur=250\.00$/u)
   })
+
+  it('the vLLM client keeps time with the injected clock: a fixed clock far from real time still reaches the backend', async () => {
+    const calls: string[] = []
+    const realFetch = globalThis.fetch
+    // The vLLM reply for two documents, as vLLM 0.13 writes it.
+    globalThis.fetch = (async (input: RequestInfo | URL) => {
+      calls.push(String(input instanceof Request ? input.url : input))
+      const body = { id: 'rerank-1', model: 'qwen3-reranker-8b', usage: { prompt_tokens: 90, total_tokens: 90 }, results: [{ index: 0, relevance_score: 0.9 }, { index: 1, relevance_score: 0.1 }] }
+      return new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } })
+    }) as typeof fetch
+    try {
+      // Deadlines are built from this clock; measured against the real one, every call had already
+      // missed its deadline (504 "backend deadline passed before the call", nothing sent).
+      const services = createServices({ now: () => 1_000_000 })
+      const res = await createApp(services).request(
+        '/v1/rerank',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'q', documents: ['a b', 'q'] }) },
+        { VLLM_URLS: 'http://vllm.test', LOG_REQUESTS: 'false' },
+        { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext
+      )
+      expect(res.status, await res.clone().text()).toBe(200)
+      expect(calls).toEqual(['http://vllm.test/v1/rerank'])
+    } finally {
+      globalThis.fetch = realFetch
+    }
+  })
 })

@@ -138,7 +138,7 @@ export function createServices(options: ServicesOptions = {}): Services {
     scorerFor(config) {
       let scorer = scorers.get(config)
       if (scorer === undefined) {
-        scorer = createScorer(config, () => upstreams.poolFor(config))
+        scorer = createScorer(config, () => upstreams.poolFor(config), now)
         scorers.set(config, scorer)
       }
       return scorer

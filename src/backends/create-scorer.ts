@@ -11,8 +11,8 @@ import { NoHealthyUpstreamError } from './vllm/upstream-errors'
 import type { UpstreamPool } from './vllm/upstream-pool'
 import { createVllmScorer } from './vllm/vllm-client'
 
-/** The scorer for `config`; a vLLM scorer sends through `pool` (the isolate's pool for its upstreams). */
-export function createScorer(config: Config, pool: () => UpstreamPool): PairScorer {
+/** The scorer for `config`; a vLLM scorer sends through `pool` (the isolate's pool for its upstreams) and keeps time with `now` (the isolate's clock). */
+export function createScorer(config: Config, pool: () => UpstreamPool, now: () => number): PairScorer {
   return config.backend === 'vllm'
     ? createVllmScorer({
         pool: pool(),
@@ -26,6 +26,7 @@ export function createScorer(config: Config, pool: () => UpstreamPool): PairScor
         maxBatches: maxUpstreamBatches(config.MAX_SUBREQUESTS, config.UPSTREAM_MAX_ATTEMPTS),
         maxUpstreamCalls: upstreamSubrequests(config.MAX_SUBREQUESTS),
         maxModelLen: config.MAX_MODEL_LEN,
+        now,
       })
     : createLexicalScorer()
 }

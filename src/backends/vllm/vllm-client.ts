@@ -63,10 +63,16 @@ export interface VllmScorerOptions {
   /** The exact Qwen3 token counter; default: the real tokenizer, loaded on first need. */
   loadTokenizer?: () => Promise<TokenCounter>
   fetch?: typeof fetch
+  /**
+   * The isolate's clock (services.now): call deadlines are built from it (score-documents.ts), so
+   * the time left is measured with it too, and so is how long a stated context length is kept.
+   */
+  now: () => number
 }
 
 export function createVllmScorer(options: VllmScorerOptions): PairScorer {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init))
+  const now = options.now
   const loadCounter = options.loadTokenizer ?? loadQwen3Tokenizer
   // The smallest context length a backend has stated (context-length 400), for LEARNED_CONTEXT_MS:
   // calls in that time are prepared for it (the budget is part of their cache keys), so their keys
@@ -77,7 +83,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
   // turned every later call into a 400 on `query` for as long as the isolate lived.
   let learned: { tokens: number; until: number } | undefined
   const maxModelLen = () => {
-    if (learned !== undefined && Date.now() >= learned.until) learned = undefined
+    if (learned !== undefined && now() >= learned.until) learned = undefined
     return Math.min(options.maxModelLen, learned?.tokens ?? Number.POSITIVE_INFINITY)
   }
   const prepare = async (request: PrepareRequest) => {
@@ -114,7 +120,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
         const stated = contextLengthOf(e)
         if (stated === undefined || round >= RECOVERY_ROUNDS || opts.signal?.aborted) throw e
         if (stated >= MIN_LEARNED_CONTEXT_TOKENS) {
-          learned = { tokens: Math.min(maxModelLen(), stated), until: Date.now() + LEARNED_CONTEXT_MS }
+          learned = { tokens: Math.min(maxModelLen(), stated), until: now() + LEARNED_CONTEXT_MS }
         }
         const refit = refitBatch(request.instruction, request.query, texts, stated, await loadCounter(), round * RECOVERY_MARGIN_TOKENS)
         if (refit === undefined || refit.changed.length === 0) throw e
@@ -251,7 +257,7 @@ async function postRerank(
   opts: ScoreOptions,
   requestId: string | undefined
 ): Promise<{ scores: number[]; promptTokens?: number }> {
-  const remaining = opts.deadline - Date.now()
+  const remaining = opts.deadline - options.now()
   if (remaining <= 0) throw new BackendError({ kind: 'timeout', message: 'backend deadline passed before the call' })
   const timeout = AbortSignal.timeout(remaining)
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout
@@ -290,7 +296,7 @@ async function postRerank(
     throw new UpstreamStatusError(
       response.status,
       redactorFor({ VLLM_API_KEY: options.apiKey, VLLM_ACCESS_CLIENT_ID: options.accessToken?.clientId, VLLM_ACCESS_CLIENT_SECRET: options.accessToken?.clientSecret })(describeErrorReply(response.status, response.headers.get('content-type'), decodeReply(reply), absoluteLocation(response.headers.get('location'), baseUrl))),
-      parseRetryAfter(response.headers.get('retry-after'), Date.now())
+      parseRetryAfter(response.headers.get('retry-after'), options.now())
     )
   }
   if ((response.headers.get('content-type') ?? '').includes('html')) {
