@@ -14,7 +14,7 @@
  * `GET /__stats`.
  */
 import { parseArgs } from 'node:util'
-import { startFakeVllm, type FakeControl, type FakeMode } from './fake-vllm'
+import { FAKE_MODES, startFakeVllm, type FakeControl } from './fake-vllm'
 
 const { values } = parseArgs({
   options: {
@@ -60,7 +60,14 @@ const server = await startFakeVllm({
 })
 
 const patch: Partial<FakeControl> = {}
-if (values.mode !== undefined) patch.mode = values.mode as FakeMode
+if (values.mode !== undefined) {
+  const mode = FAKE_MODES.find((m) => m === values.mode)
+  if (mode === undefined) {
+    console.error(`fake-vllm: unknown --mode ${values.mode}; one of ${FAKE_MODES.join(', ')}`)
+    process.exit(2)
+  }
+  patch.mode = mode
+}
 const delay = num('delay-ms', values['delay-ms'])
 if (delay !== undefined) patch.delayMs = delay
 if (values['api-key'] !== undefined) patch.apiKey = values['api-key']

@@ -56,6 +56,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { z } from 'zod'
 import {
   contextLengthMessage,
   fakeScore,
@@ -69,25 +70,28 @@ import {
 } from './fake-vllm-model'
 
 
-export type FakeMode =
-  | 'ok'
-  | 'slow' // answer after delayMs
-  | 'hang' // never answer
-  | 'error500' // vLLM InternalServerError body
-  | 'error503'
-  | 'html' // a proxy's HTML error page with status 502
-  | 'garbage' // 200 with a non-JSON body
-  | 'nan' // 200 with a NaN score (Python's json emits the bare token NaN)
-  | 'out_of_range' // 200 with a score of 1.7
-  | 'wrong_count' // 200 with one result missing
-  | 'unknown_index' // 200 with an index past the documents
-  | 'duplicate_index'
-  | 'reset' // destroy the socket without answering
-  | 'error429' // 429 with `Retry-After: retryAfter` (when set), as a rate-limiting proxy in front would
-  | 'constant' // every score 0.5 (broken head, vllm#27857)
-  | 'extremes' // saturated and vanishing scores as a real head gives them: 1.0 (ties), 1.2e-05, 0.0
-  | 'redirect' // 308 to `redirectTo` + the path, as Caddy's HTTP→HTTPS redirect answers an http:// URL (caddyserver/caddy#3722)
-  | 'usage_bogus' // good scores, but `usage.prompt_tokens` is `bogusTokens` (a broken server or proxy in front)
+export const FAKE_MODES = [
+  'ok',
+  'slow', // answer after delayMs
+  'hang', // never answer
+  'error500', // vLLM InternalServerError body
+  'error503',
+  'html', // a proxy's HTML error page with status 502
+  'garbage', // 200 with a non-JSON body
+  'nan', // 200 with a NaN score (Python's json emits the bare token NaN)
+  'out_of_range', // 200 with a score of 1.7
+  'wrong_count', // 200 with one result missing
+  'unknown_index', // 200 with an index past the documents
+  'duplicate_index',
+  'reset', // destroy the socket without answering
+  'error429', // 429 with `Retry-After: retryAfter` (when set), as a rate-limiting proxy in front would
+  'constant', // every score 0.5 (broken head, vllm#27857)
+  'extremes', // saturated and vanishing scores as a real head gives them: 1.0 (ties), 1.2e-05, 0.0
+  'redirect', // 308 to `redirectTo` + the path, as Caddy's HTTP→HTTPS redirect answers an http:// URL (caddyserver/caddy#3722)
+  'usage_bogus', // good scores, but `usage.prompt_tokens` is `bogusTokens` (a broken server or proxy in front)
+] as const
+
+export type FakeMode = (typeof FAKE_MODES)[number]
 
 export interface FakeControl {
   mode: FakeMode
@@ -119,6 +123,29 @@ export interface FakeControl {
   /** The raw JSON number `usage_bogus` mode writes as the token counts (`1e300`, `-1000`, `2.5`). */
   bogusTokens: string
 }
+
+/**
+ * What `/__control` accepts: a patch of known fields with the right types. A misspelt field or
+ * mode is a 400, never silently ignored (the fake would serve the normal path, and a test meant to
+ * exercise a fault would pass for the wrong reason).
+ */
+const controlPatchSchema = z
+  .strictObject({
+    mode: z.enum(FAKE_MODES),
+    delayMs: z.number().min(0),
+    times: z.number().int().min(-1),
+    apiKey: z.string().nullable(),
+    servedModel: z.string(),
+    maxModelLen: z.number().int().min(1),
+    failOn: z.string().nullable(),
+    retryAfter: z.string().nullable(),
+    health: z.enum(['ok', 'error503', 'hang']),
+    record: z.boolean().nullable(),
+    access: z.strictObject({ clientId: z.string(), clientSecret: z.string(), unauthenticated: z.enum(['redirect', 'forbidden']) }).nullable(),
+    redirectTo: z.string().nullable(),
+    bogusTokens: z.string(),
+  })
+  .partial()
 
 /** Counters kept even when requests are not recorded (load runs). */
 export interface FakeStats {
@@ -295,7 +322,12 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     const raw = await readBody(req)
 
     if (path === '/__control' && req.method === 'POST') {
-      const patch = JSON.parse(raw || '{}') as Partial<FakeControl>
+      let patch: z.infer<typeof controlPatchSchema>
+      try {
+        patch = controlPatchSchema.parse(JSON.parse(raw || '{}'))
+      } catch (e) {
+        return send(res, 400, { error: `fake-vllm: bad control patch: ${e instanceof Error ? e.message : String(e)}` })
+      }
       inst.control = { ...inst.control, ...patch }
       return send(res, 200, inst.control)
     }

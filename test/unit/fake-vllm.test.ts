@@ -91,3 +91,17 @@ describe('fake vLLM: scores written as Python writes floats', () => {
     expect(text).toContain('"relevance_score":0.0')
   })
 })
+
+describe('fake vLLM: its own controls', () => {
+  it('refuses a misspelt control or mode instead of serving the normal path (a fault test would pass for the wrong reason)', async () => {
+    const control = (patch: unknown) => fetch(`${fake.url}/i/controls/__control`, { method: 'POST', body: JSON.stringify(patch) })
+    for (const patch of [{ mdoe: 'error500' }, { mode: 'eror500' }, { delayMs: '100' }, { health: 'down' }]) {
+      const res = await control(patch)
+      expect(res.status, JSON.stringify(patch)).toBe(400)
+    }
+    // Nothing was applied: the instance still answers normally.
+    expect((await fetch(`${fake.url}/i/controls/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, documents: [doc('a')] }) })).status).toBe(200)
+    expect((await control({ mode: 'error500', times: 1 })).status).toBe(200)
+    expect((await fetch(`${fake.url}/i/controls/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, documents: [doc('a')] }) })).status).toBe(500)
+  })
+})
