@@ -67,7 +67,8 @@ export async function spawnFakeVllm(options: FakeProcessOptions = {}): Promise<F
       return (await (await fetch(`${url}/__stats`)).json()) as FakeStats
     },
     async control(patch) {
-      await fetch(`${url}/__control`, { method: 'POST', body: JSON.stringify(patch) })
+      const r = await fetch(`${url}/__control`, { method: 'POST', body: JSON.stringify(patch) })
+      if (!r.ok) throw new Error(`fake control failed: ${r.status} ${await r.text()}`)
     },
     kill(signal = 'SIGKILL') {
       if (exited) return Promise.resolve()

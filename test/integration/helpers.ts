@@ -129,7 +129,7 @@ export function fakeVllm(name = 'test'): FakeInstance {
     url,
     async control(patch) {
       const r = await fetch(`${url}/__control`, { method: 'POST', body: JSON.stringify(patch) })
-      if (!r.ok) throw new Error(`fake control failed: ${r.status}`)
+      if (!r.ok) throw new Error(`fake control failed: ${r.status} ${await r.text()}`)
     },
     async requests() {
       return (await (await fetch(`${url}/__requests`)).json()) as RecordedRequest[]
