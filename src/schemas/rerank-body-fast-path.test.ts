@@ -3,7 +3,7 @@ import { parseConfig } from '../config'
 import { zodToApiError } from '../errors'
 import { mulberry32 } from '../lib/mulberry32'
 import { fastRerankBody, parseRerankBody } from './rerank-body-fast-path'
-import { rerankBodySchema } from './rerank-request'
+import { BODY_LIMITS, rerankBodySchema } from './rerank-request'
 
 const config = parseConfig({ MAX_DOCUMENTS: '5', MAX_DOCUMENT_CHARS: '20', MAX_QUERY_CHARS: '10', MAX_INSTRUCTION_CHARS: '12' })
 
@@ -55,6 +55,24 @@ describe('fastRerankBody', () => {
     for (const raw of declined) {
       expect(fastRerankBody(raw, config)).toBeUndefined()
       expect(viaRoute(raw)).toBe(viaZod(raw))
+    }
+  })
+
+  it('agrees with zod at each fixed limit and one past it (the two read the same BODY_LIMITS)', () => {
+    const at: Array<[string, (n: number) => unknown, number]> = [
+      ['model', (n) => 'm'.repeat(n), BODY_LIMITS.modelChars],
+      ['template', (n) => 't'.repeat(n), BODY_LIMITS.idChars],
+      ['experiment', (n) => 'e'.repeat(n), BODY_LIMITS.idChars],
+      ['user', (n) => 'u'.repeat(n), BODY_LIMITS.userChars],
+      ['max_tokens_per_doc', (n) => n, BODY_LIMITS.maxTokensPerDoc],
+      ['instruction', (n) => 'i'.repeat(n), config.MAX_INSTRUCTION_CHARS],
+    ]
+    for (const [field, value, limit] of at) {
+      for (const n of [limit, limit + 1]) {
+        const raw = { query: 'q', documents: ['a'], [field]: value(n) }
+        expect(viaRoute(raw), `${field} at ${n}`).toBe(viaZod(raw))
+        if (n > limit) expect(viaZod(raw), `${field} past its limit`).toMatch(/^error /u)
+      }
     }
   })
 

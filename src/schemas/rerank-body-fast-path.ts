@@ -13,7 +13,7 @@
  * src/schemas/rerank-body-fast-path.test.ts compares both on fixed and random bodies.
  */
 import type { Config } from '../config'
-import { rerankBodySchema, type RerankBody } from './rerank-request'
+import { BODY_LIMITS, rerankBodySchema, type RerankBody } from './rerank-request'
 
 type Limits = Pick<Config, 'MAX_DOCUMENTS' | 'MAX_DOCUMENT_CHARS' | 'MAX_QUERY_CHARS' | 'MAX_INSTRUCTION_CHARS'>
 type Check = (value: unknown, limits: Limits) => boolean
@@ -36,18 +36,18 @@ const onlyNull: Check = () => false
  * with the check that accepts a subset of what the schema accepts for a non-null value.
  */
 const OPTIONAL: ReadonlyArray<readonly [string, Check]> = [
-  ['model', stringUpTo(() => 256)],
+  ['model', stringUpTo(() => BODY_LIMITS.modelChars)],
   ['top_n', intAtLeast(0)],
   ['top_k', intAtLeast(0)],
   ['return_documents', isBoolean],
-  ['max_tokens_per_doc', intAtLeast(1, 1_000_000)],
+  ['max_tokens_per_doc', intAtLeast(1, BODY_LIMITS.maxTokensPerDoc)],
   ['max_chunks_per_doc', intAtLeast(1)],
   ['rank_fields', onlyNull],
   ['instruction', stringUpTo((l) => l.MAX_INSTRUCTION_CHARS)],
-  ['template', stringUpTo(() => 128)],
+  ['template', stringUpTo(() => BODY_LIMITS.idChars)],
   ['template_vars', onlyNull],
-  ['experiment', stringUpTo(() => 128)],
-  ['user', stringUpTo(() => 256)],
+  ['experiment', stringUpTo(() => BODY_LIMITS.idChars)],
+  ['user', stringUpTo(() => BODY_LIMITS.userChars)],
   ['time_decay', onlyNull],
   ['fusion', onlyNull],
   ['folding', onlyNull],

@@ -93,6 +93,21 @@ export const PEER_FIELDS_IGNORED: Readonly<Record<string, string>> = {
 /** Variables one call may pass to a template (a template declares a handful). */
 export const MAX_TEMPLATE_VARS = 64
 
+/**
+ * Fixed limits of the body's scalar fields (the configurable ones come from Config). Shared with
+ * schemas/rerank-body-fast-path.ts, which must accept no more than this schema does.
+ */
+export const BODY_LIMITS = {
+  /** `model`: longer than any model name a peer sends. */
+  modelChars: 256,
+  /** `template` and `experiment` ids. */
+  idChars: 128,
+  /** `user`: an experiment unit id (X-Rerank-User's limit too). */
+  userChars: 256,
+  /** `max_tokens_per_doc`: far above any model's context (Qwen3-Reranker: 32k). */
+  maxTokensPerDoc: 1_000_000,
+} as const
+
 function buildSchema(config: Config, nullAsAbsent: boolean) {
   // The validator takes null for every optional field; the documented variant (GET /openapi.json)
   // states the fields' real types and says in its description that null means absent, because
@@ -123,23 +138,23 @@ function buildSchema(config: Config, nullAsAbsent: boolean) {
       .array(document, { error: 'required: an array of strings or {text} objects' })
       .min(1, 'at least 1 document')
       .max(config.MAX_DOCUMENTS, `at most ${config.MAX_DOCUMENTS} documents`),
-    model: opt(z.string().max(256)),
+    model: opt(z.string().max(BODY_LIMITS.modelChars)),
     top_n: opt(z.number().int().min(0)),
     top_k: opt(z.number().int().min(0)),
     return_documents: opt(z.boolean()),
-    max_tokens_per_doc: opt(z.number().int().min(1).max(1_000_000)),
+    max_tokens_per_doc: opt(z.number().int().min(1).max(BODY_LIMITS.maxTokensPerDoc)),
     max_chunks_per_doc: opt(z.number().int().min(1)),
     rank_fields: opt(z.array(z.string().max(64)).max(64)),
     instruction: opt(
       z.string().max(config.MAX_INSTRUCTION_CHARS, `at most ${config.MAX_INSTRUCTION_CHARS} characters`)
     ),
-    template: opt(z.string().max(128)),
+    template: opt(z.string().max(BODY_LIMITS.idChars)),
     // Bounded: each unknown variable is one error in the 400 (a template has a handful of variables).
     template_vars: opt(
       z.record(z.string().max(64), z.unknown()).refine((v) => Object.keys(v).length <= MAX_TEMPLATE_VARS, `at most ${MAX_TEMPLATE_VARS} variables`)
     ),
-    experiment: opt(z.string().max(128)),
-    user: opt(z.string().max(256)),
+    experiment: opt(z.string().max(BODY_LIMITS.idChars)),
+    user: opt(z.string().max(BODY_LIMITS.userChars)),
     time_decay: opt(timeDecaySchema),
     fusion: opt(fusionSchema),
     /** Per-call metadata folding options over the FOLDING config (documents/folding-options.ts). */
