@@ -24,11 +24,11 @@ export type ErrorCode =
   | 'payload_too_large' // 413
   | 'unsupported_media_type' // 415
   | 'rate_limited' // 429
-  | 'internal_error' // 500: a bug; never expected
+  | 'internal_error' // 500: a bug, or a configuration the operator must fix (the message names it)
   | 'backend_error' // 502: the backend answered wrongly
   | 'backend_unavailable' // 503: no backend can be reached
   | 'backend_timeout' // 504: the backend missed the deadline
-  | 'storage_unavailable' // 503: the D1 database is not ready (migrations not applied)
+  | 'storage_unavailable' // 503: a store cannot be read (a KV read failed) or is not ready (D1 migrations not applied)
   | 'overloaded' // 503: this worker instance is busy with other large calls; retry (Retry-After)
 
 const STATUS: Record<ErrorCode, number> = {

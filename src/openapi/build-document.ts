@@ -80,13 +80,13 @@ const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponseInfo> = {
     description: () => 'Rate limit reached; retry after the number of seconds in `Retry-After`.',
     headers: ['Retry-After'],
   },
-  500: { name: 'InternalError', codes: ['internal_error'], description: () => 'A bug; never expected. Quote `request_id`.' },
+  500: { name: 'InternalError', codes: ['internal_error'], description: () => 'A bug, or a configuration the operator must fix (the message names the variable); never expected in a working deployment. Quote `request_id`.' },
   502: { name: 'BadGateway', codes: ['backend_error'], description: () => 'The scoring backend answered wrongly (malformed reply, wrong number of scores, non-finite score).' },
   503: {
     name: 'ServiceUnavailable',
     codes: ['backend_unavailable', 'storage_unavailable', 'overloaded'],
     description: () =>
-      'No scoring backend could be reached, the database is not migrated (`storage_unavailable`), or this worker instance is already working on as many request-body bytes as its memory allows (`overloaded`: retry after `Retry-After`).',
+      'No scoring backend could be reached, a store cannot be read or the database is not migrated (`storage_unavailable`), or this worker instance is already working on as many request-body bytes as its memory allows (`overloaded`: retry after `Retry-After`).',
     headers: ['Retry-After'],
   },
   504: {

@@ -63,7 +63,7 @@ export function createTemplateState(): TemplateState {
   return { reads: new WeakMap(), registries: createTemplateRegistryMemo() }
 }
 
-/** The registry for this request (module doc). Throws ApiError 500 for a bad override source. */
+/** The registry for this request (module doc). Throws ApiError 500 for a bad override source, 503 when TEMPLATES_KV cannot be read. */
 export async function loadTemplateRegistry(input: TemplateStoreInput): Promise<TemplateRegistry> {
   const kv = isKvNamespace(input.kv) ? input.kv : undefined
   const kvValue = kv === undefined ? null : await readOverrides(kv, input.ttlSeconds, input.nowMs, input.state?.reads ?? new WeakMap())
@@ -98,8 +98,10 @@ async function readOverrides(kv: KVNamespace, ttlSeconds: number, nowMs: number,
     if (entry.last !== undefined) return entry.last.value
     // Do not keep a failed read: the next call tries again.
     if (kvReads.get(kv) === entry) kvReads.delete(kv)
-    throw new ApiError('internal_error', `could not read template overrides from ${TEMPLATES_KV_BINDING} ("${TEMPLATE_OVERRIDES_KV_KEY}")`, {
+    // The store failed, not the code or the configuration: a 503 to retry, like any storage outage.
+    throw new ApiError('storage_unavailable', `could not read template overrides from ${TEMPLATES_KV_BINDING} ("${TEMPLATE_OVERRIDES_KV_KEY}"); retry shortly`, {
       cause: e,
+      headers: { 'Retry-After': '5' },
     })
   }
 }

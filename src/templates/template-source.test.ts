@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { BUILTIN_TEMPLATES } from './builtins'
 import { getTemplate } from './registry'
+import { ApiError } from '../errors'
 import { TemplateSourceError, buildTemplateRegistry, builtinRegistry, createTemplateRegistryMemo } from './template-source'
+import { createTemplateState, loadTemplateRegistry } from './template-source-store'
 
 const recency = (version: number, text: string) => ({
   id: 'recency',
@@ -83,5 +85,31 @@ describe('buildTemplateRegistry', () => {
     expect(sourceError(() => memo.build({ config: '[' }))).toBe(sourceError(() => memo.build({ config: '[' })))
     expect(createTemplateRegistryMemo().build({ config })).not.toBe(memo.build({ config }))
     expect(buildTemplateRegistry({ config })).not.toBe(buildTemplateRegistry({ config }))
+  })
+})
+
+describe('loadTemplateRegistry', () => {
+  it('answers 503 with Retry-After when TEMPLATES_KV cannot be read (a store outage, not a bug: it was a 500), and reads again next time', async () => {
+    let fail = true
+    const kv = {
+      get: async () => {
+        if (fail) throw new Error('KV GET failed: 500 Internal Server Error')
+        return null
+      },
+      put: async () => undefined,
+      list: async () => ({ keys: [] }),
+      delete: async () => undefined,
+      getWithMetadata: async () => ({ value: null, metadata: null }),
+    } as unknown as KVNamespace
+    const state = createTemplateState()
+    const load = () => loadTemplateRegistry({ config: undefined, kv, ttlSeconds: 60, nowMs: 1_000, state })
+    const error = await load().then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error).toMatchObject({ code: 'storage_unavailable', status: 503, headers: { 'Retry-After': '5' } })
+    fail = false
+    expect(getTemplate(await load(), 'recency')).toBeDefined()
   })
 })
