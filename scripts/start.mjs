@@ -93,11 +93,9 @@ function forwardLines(from, to, drop) {
 
 // wrangler's own per-request line ("[wrangler:info] GET /healthz 200 OK (9ms)") next to the
 // worker's structured one would make two lines per request; LOG_LEVEL set explicitly keeps it.
-// eslint-disable-next-line no-control-regex
 const WRANGLER_REQUEST_LINE = /^(?:\x1b\[[0-9;]*m)*\[wrangler:info\](?:\x1b\[[0-9;]*m)* [A-Z]+ \S+ \d{3} /u
 // wrangler's "Ready on …" comes when it listens, before the worker has answered once; ours (after
 // GET /healthz answers) is the one to wait for, so theirs is dropped too.
-// eslint-disable-next-line no-control-regex
 const WRANGLER_READY_LINE = /^(?:\x1b\[[0-9;]*m)*\[wrangler:info\](?:\x1b\[[0-9;]*m)* Ready on /u
 const dropLine =
   process.env.LOG_LEVEL === undefined ? (line) => WRANGLER_REQUEST_LINE.test(line) || WRANGLER_READY_LINE.test(line) : () => false

@@ -16,6 +16,7 @@ import { cors } from './middleware/cors'
 import { rateLimit } from './middleware/rate-limit'
 import { requestContext } from './middleware/request-id'
 import { healthRoutes } from './routes/health'
+import { RERANK_MOUNTS } from './rerank/rerank-paths'
 import { rerankRoutes } from './routes/rerank'
 import { statsRoutes } from './routes/stats'
 import { docsRoutes } from './routes/docs'
@@ -57,9 +58,7 @@ export function createApp(services: Services = createServices()): Hono<AppEnv> {
   // Each sub-app is mounted at its own prefix and holds paths relative to it; sub-apps never
   // import each other (shared helpers live in lib/ or the capability folder).
   app.route('/healthz', healthRoutes)
-  app.route('/v1/rerank', rerankRoutes({ returnDocumentsDefault: true }))
-  app.route('/v2/rerank', rerankRoutes({ returnDocumentsDefault: false }))
-  app.route('/rerank', rerankRoutes({ returnDocumentsDefault: true }))
+  for (const mount of RERANK_MOUNTS) app.route(mount.path, rerankRoutes({ returnDocumentsDefault: mount.returnDocumentsDefault }))
   app.route('/v1/templates', templateRoutes)
   app.route('/v1/experiments', experimentRoutes)
   app.route('/v1/feedback', feedbackRoutes)

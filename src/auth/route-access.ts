@@ -6,13 +6,13 @@
  * With keys configured, everything not listed as public needs a valid key (an unknown path is
  * 401 before it is 404, so strangers learn nothing about the route map).
  */
+import { RERANK_PATHS } from '../rerank/rerank-paths'
 import type { Scope } from './scopes'
 
 export type AccessRule = { kind: 'public' } | { kind: 'scope'; scope: Scope } | { kind: 'authenticated' }
 
 const PUBLIC_GET = new Set(['/healthz', '/', '/docs', '/openapi.json', '/favicon.ico'])
 const PUBLIC_GET_PREFIXES = ['/docs/', '/playground/']
-const RERANK_PATHS = new Set(['/v1/rerank', '/v2/rerank', '/rerank'])
 
 const under = (path: string, base: string) => path === base || path.startsWith(`${base}/`)
 

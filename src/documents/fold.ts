@@ -147,7 +147,6 @@ function formatValue(v: FieldValue, options: FoldingOptions, lang: (typeof LANG)
 
 /** Collapses whitespace and control characters (a newline would break the prompt's layout), trims, cuts. */
 function cleanValue(s: string, maxChars: number): string {
-  // eslint-disable-next-line no-control-regex
   const flat = s.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim()
   const chars = Array.from(flat)
   return chars.length <= maxChars ? flat : `${chars.slice(0, maxChars - 1).join('')}…`

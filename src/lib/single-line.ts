@@ -6,7 +6,6 @@
  * breaks lines at NEL (U+0085), LINE SEPARATOR (U+2028) and PARAGRAPH SEPARATOR (U+2029) (UAX #14,
  * class BK/NL), and the C0/C1 control characters have no business in a label either.
  */
-// eslint-disable-next-line no-control-regex
 const LINE_BREAK_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u
 
 /** Whether `s` holds a control character or any Unicode line break. */

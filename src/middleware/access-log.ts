@@ -62,7 +62,7 @@ export const accessLog = (): MiddlewareHandler<AppEnv> =>
     })
     // Polling the stats must not move them; a refused poll (401, 403, 429) is counted, so key
     // guessing against the operator's endpoint shows.
-    if (!(isStatsPath(record.path) && record.status < 400)) services.requestStats.record(record, now)
+    if (!(record.path === '/v1/stats' && record.status < 400)) services.requestStats.record(record, now)
     const log = config?.LOG_REQUESTS ?? true
     const analytics = c.env?.ANALYTICS
     // Nothing to write: skip the waitUntil too (it keeps the request's context open).
@@ -76,11 +76,6 @@ export const accessLog = (): MiddlewareHandler<AppEnv> =>
       emit() // no ExecutionContext (app.request in a unit test): write now
     }
   }
-
-/** `/v1/stats` as the router matches it (a trailing slash reaches the same route). */
-function isStatsPath(path: string): boolean {
-  return path === '/v1/stats' || path === '/v1/stats/'
-}
 
 function write(record: RequestRecord, log: boolean, analytics: AnalyticsEngineDataset | undefined, redact: Redactor): void {
   if (log) console.log(redact(JSON.stringify(record)))

@@ -27,7 +27,8 @@ export const requestContext = (): MiddlewareHandler<AppEnv> =>
     c.set('requestId', id)
     c.set('clientRequestId', clientId)
     c.set('startedAt', c.get('services').now())
-    // Open by default; the access-control middleware narrows these when keys are configured.
+    // Placeholders: the access-control middleware, which runs on every route after this one, sets
+    // the caller's tenant, key and scopes (every scope in an open deployment, the key's otherwise).
     c.set('tenant', 'public')
     c.set('keyId', null)
     c.set('scopes', ALL_SCOPES)

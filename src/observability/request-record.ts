@@ -4,6 +4,7 @@
  * rolling stats count and what Analytics Engine receives. Pure: built from plain data.
  * Never holds a header value, a body, a query string or a key: only ids and measurements.
  */
+import { RERANK_PATHS } from '../rerank/rerank-paths'
 
 /** What the rerank route reports about a successful call (set as `c.var.rerankInfo`). */
 export interface RerankLogInfo {
@@ -67,7 +68,6 @@ export interface RecordInput {
   configuredBackend: string | null
 }
 
-const RERANK_PATHS = new Set(['/v1/rerank', '/v2/rerank', '/rerank'])
 const KINDS = new Set<string>(['default', 'raw', 'template', 'experiment'])
 
 export function isRerankPath(path: string): boolean {

@@ -28,7 +28,8 @@
  * document starts with "<Document>", which Qwen2's pre-tokenizer regex never joins, so
  * count(query + document) = count(query) + count(document). `qwen3-token-budget.test.ts` checks
  * this with the real tokenizer on every document kind, and the strict test fake counts the joined
- * string, so a wrong assumption fails the suite. Pure: the tokenizer comes in as a loader.
+ * string, so a wrong assumption fails the suite. No I/O: the tokenizer comes in as a loader (a
+ * query that leaves no room for a document throws ApiError 400 on `query`).
  */
 import { ApiError } from '../../errors'
 import { utf8Length } from '../../lib/apportion-tokens'

@@ -1,6 +1,6 @@
 /**
  * @module vllm-client
- * The only module that talks HTTP to vLLM. Formats each pair in the Qwen3 prompt format,
+ * The only module that sends vLLM scoring requests (the `/health` probe is upstream-health-client.ts). Formats each pair in the Qwen3 prompt format,
  * POSTs `/v1/rerank` (the route vLLM's `--api-key` guards: vLLM docs/usage/security.md) with a bearer key,
  * validates the reply and maps scores back to request order.
  *
