@@ -6,9 +6,11 @@
  * (arm, unit), the sums over its exposures; per arm, the number of units and the sums, squares and
  * cross-products a ratio metric's delta-method variance needs (stats/ratio-stat.ts) — so the
  * result has one row per arm however many users there are. nDCG@10 needs each graded exposure's
- * ranking and its latest grade per document, so those rows come back and are scored with the same
- * pure function as everywhere (ranking-metrics.ts), then summed per unit in `addGradedUnit`.
- * The reads go in one `batch`, so they see one snapshot of the tables.
+ * ranking (once) and its latest grade per document, so those rows come back and are scored with the
+ * same pure function as everywhere (ranking-metrics.ts), then summed per unit in `addGradedUnit`.
+ * The reads go in one `batch`, so they see one snapshot of the tables; every one of them is served
+ * by an index on (tenant, experiment_id, …) (migrations/0006), so what a report reads grows with
+ * the experiment, not with the tenant's history.
  */
 import { exposureMetrics } from './ranking-metrics'
 import { addGradedUnit, emptyArmAggregate, type ArmAggregate } from './unit-aggregate'
@@ -32,16 +34,19 @@ interface ArmRow {
 }
 interface GradeRow {
   request_id: string
-  variant_index: number
-  unit_id: string
   doc_id: string
   grade: number
+}
+interface GradedExposureRow {
+  request_id: string
+  variant_index: number
+  unit_id: string
   ranked_ids: string
 }
 
 // Per exposure: its click summary (clicks are recorded with the rank they were served at, so no
 // JSON is read) and its conversions; per (arm, unit): sums over its exposures; per arm: sums over units.
-const ARM_SUMS_SQL = `
+export const ARM_SUMS_SQL = `
 WITH clicks AS (
   SELECT request_id, MAX(rank = 1) AS top1, 1.0 / MIN(rank) AS rr
   FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'click' GROUP BY request_id
@@ -66,6 +71,20 @@ SELECT variant_index, COUNT(*) AS units, SUM(n) AS exposures, SUM(n * n) AS expo
        SUM(value_sum) AS value_sum
 FROM per_unit GROUP BY variant_index`
 
+// The latest grade per (exposure, document): the highest feedback id wins. Served by
+// idx_feedback_report (migrations/0006), which also holds doc_id.
+export const LATEST_GRADES_SQL = `
+SELECT request_id, doc_id, grade FROM feedback
+WHERE id IN (SELECT MAX(id) FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'grade' GROUP BY request_id, doc_id)`
+
+// Each graded exposure's ranking, once: with the grades joined in SQL it came back once per grade
+// (a 100-id ranking graded on 4 documents, 4 times), 24 MB for a million exposures, toward D1's
+// 50 MB result limit and the isolate's 128 MB.
+export const GRADED_EXPOSURES_SQL = `
+SELECT e.request_id, e.variant_index, e.unit_id, e.ranked_ids FROM exposures e
+WHERE e.tenant = ?1 AND e.request_id IN (
+  SELECT DISTINCT request_id FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'grade')`
+
 export async function readArmAggregates(
   db: D1Database,
   tenant: string,
@@ -73,19 +92,10 @@ export async function readArmAggregates(
   armCount: number
 ): Promise<ArmAggregate[]> {
   const sums = db.prepare(ARM_SUMS_SQL).bind(tenant, experimentId)
-  // The latest grade per (exposure, document): the highest feedback id wins.
-  const grades = db
-    .prepare(
-      `SELECT f.request_id, e.variant_index, e.unit_id, f.doc_id, f.grade, e.ranked_ids
-       FROM feedback f JOIN exposures e ON e.tenant = f.tenant AND e.request_id = f.request_id
-       WHERE f.id IN (SELECT MAX(id) FROM feedback
-                      WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'grade'
-                      GROUP BY request_id, doc_id)
-       ORDER BY f.request_id`
-    )
-    .bind(tenant, experimentId)
+  const grades = db.prepare(LATEST_GRADES_SQL).bind(tenant, experimentId)
+  const rankings = db.prepare(GRADED_EXPOSURES_SQL).bind(tenant, experimentId)
 
-  const [sumRes, gradeRes] = await db.batch<unknown>([sums, grades])
+  const [sumRes, gradeRes, rankingRes] = await db.batch<unknown>([sums, grades, rankings])
 
   const arms = Array.from({ length: armCount }, (_, i) => emptyArmAggregate(i))
   // Exposures recorded under an arm index the current definition no longer has are ignored:
@@ -108,14 +118,13 @@ export async function readArmAggregates(
   }
 
   const graded = new Map<string, { variantIndex: number; unitId: string; rankedIds: string[]; grades: Record<string, number> }>()
+  for (const r of (rankingRes?.results ?? []) as GradedExposureRow[]) {
+    // A prototype-less object: a document id such as "__proto__" must stay a plain key.
+    graded.set(r.request_id, { variantIndex: r.variant_index, unitId: r.unit_id, rankedIds: JSON.parse(r.ranked_ids) as string[], grades: Object.create(null) as Record<string, number> })
+  }
   for (const r of (gradeRes?.results ?? []) as GradeRow[]) {
-    let g = graded.get(r.request_id)
-    if (!g) {
-      // A prototype-less object: a document id such as "__proto__" must stay a plain key.
-      g = { variantIndex: r.variant_index, unitId: r.unit_id, rankedIds: JSON.parse(r.ranked_ids) as string[], grades: Object.create(null) as Record<string, number> }
-      graded.set(r.request_id, g)
-    }
-    g.grades[r.doc_id] = r.grade
+    const g = graded.get(r.request_id)
+    if (g) g.grades[r.doc_id] = r.grade
   }
   // nDCG@10 per graded exposure, collected per (arm, unit), then summed into the arm.
   const perUnit = new Map<string, { variantIndex: number; values: number[] }>()
