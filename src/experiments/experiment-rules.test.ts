@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ExperimentRecord } from './experiment-schema'
-import { planUpdate } from './experiment-rules'
+import { FEEDBACK_AFTER_STOP_DAYS, feedbackWindowViolation, planUpdate } from './experiment-rules'
 
 const base: ExperimentRecord = {
   id: 'exp',
@@ -59,5 +59,18 @@ describe('planUpdate', () => {
   it('lets a draft change anything', () => {
     const r = planUpdate(base, { seed: 's', hash_version: 1, variants: [...base.variants].reverse(), name: 'N' }, NOW)
     expect(r.ok && Object.keys(r.changes).sort()).toEqual(['hash_version', 'name', 'seed', 'variants'])
+  })
+})
+
+describe('feedbackWindowViolation', () => {
+  const stoppedAt = '2026-01-10T00:00:00.000Z'
+  const day = 86_400_000
+  it('takes feedback while running and for a week after the stop, then refuses it naming when it closed', () => {
+    expect(feedbackWindowViolation({ id: 'e', status: 'running', stopped_at: null }, Date.parse(stoppedAt) + 400 * day)).toBeUndefined()
+    const stopped = { id: 'e', status: 'stopped' as const, stopped_at: stoppedAt }
+    expect(feedbackWindowViolation(stopped, Date.parse(stoppedAt) + 1)).toBeUndefined()
+    expect(feedbackWindowViolation(stopped, Date.parse(stoppedAt) + FEEDBACK_AFTER_STOP_DAYS * day)).toBeUndefined()
+    const late = feedbackWindowViolation(stopped, Date.parse(stoppedAt) + FEEDBACK_AFTER_STOP_DAYS * day + 1)
+    expect(late).toEqual({ field: 'request_id', message: expect.stringMatching(/stopped at 2026-01-10T00:00:00\.000Z; feedback is accepted until 2026-01-17T00:00:00\.000Z \(7 days after the stop\)/u) })
   })
 })

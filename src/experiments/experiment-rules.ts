@@ -93,3 +93,22 @@ function frozenViolation(field: 'variants' | 'seed' | 'hash_version', status: Ex
     message: `${field}: cannot change once the experiment is ${status}: ${FROZEN_REASON[field]}; create a new experiment instead`,
   }
 }
+
+/**
+ * How long after an experiment stops its exposures still take feedback: conversions and grades
+ * arrive late (a purchase a day after the search), but a report must settle, or "final" means
+ * nothing. A week covers the usual attribution windows (Google Ads' view-through default is one
+ * day, click-through 30; a search's click or grade comes within minutes).
+ */
+export const FEEDBACK_AFTER_STOP_DAYS = 7
+
+/** Why feedback for `experiment` is refused at `nowMs`, or undefined when it is accepted. */
+export function feedbackWindowViolation(experiment: Pick<ExperimentRecord, 'id' | 'status' | 'stopped_at'>, nowMs: number): RuleViolation | undefined {
+  if (experiment.status !== 'stopped' || experiment.stopped_at === null) return undefined
+  const closes = Date.parse(experiment.stopped_at) + FEEDBACK_AFTER_STOP_DAYS * 86_400_000
+  if (!(nowMs > closes)) return undefined
+  return {
+    field: 'request_id',
+    message: `experiment ${JSON.stringify(experiment.id)} stopped at ${experiment.stopped_at}; feedback is accepted until ${new Date(closes).toISOString()} (${FEEDBACK_AFTER_STOP_DAYS} days after the stop), so that its report is final`,
+  }
+}

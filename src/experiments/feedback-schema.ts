@@ -52,7 +52,7 @@ export const feedbackBodySchema = z
       .optional(),
     conversion: z
       .custom<true | number>((v) => v === true || (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1e12), {
-        error: 'must be true or a number ≥ 0 (the conversion value)',
+        error: 'must be true or a number from 0 to 1e12 (the conversion value)',
       })
       .transform((v) => (v === true ? 1 : v))
       .optional(),

@@ -11,6 +11,8 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
 import { ApiError, zodToApiError } from '../errors'
+import { getExperiment } from '../experiments/experiment-repo'
+import { feedbackWindowViolation } from '../experiments/experiment-rules'
 import { getExposure } from '../experiments/exposure-repo'
 import { insertFeedback } from '../experiments/feedback-repo'
 import { feedbackBodySchema, planFeedback } from '../experiments/feedback-schema'
@@ -41,6 +43,9 @@ feedbackRoutes.post('/', async (c) => {
       { field: 'request_id' }
     )
   }
+  const experiment = await getExperiment(db, tenant, exposure.experiment_id)
+  const closed = experiment ? feedbackWindowViolation(experiment, c.get('startedAt')) : undefined
+  if (closed) throw new ApiError('conflict', closed.message, { field: closed.field })
   const plan = planFeedback(body, exposure.ranked_ids, exposure.ranked_total)
   if (!plan.ok) throw new ApiError('invalid_request', plan.message, { field: plan.field })
   await insertFeedback(db, tenant, exposure, plan.rows, new Date(c.get('startedAt')).toISOString())

@@ -85,6 +85,23 @@ describe('POST /v1/feedback', () => {
     expect(past.json.error?.message).toMatch(new RegExp(`not among the top ${kept.length} of the 1000 results served .*which are all its exposure keeps`, 'u'))
   })
 
+  it('takes feedback for a week after the experiment stops, then refuses it (409 naming when it closed) so the report is final', async () => {
+    await createExperiment({ id: 'fb-window', name: 'Window', variants: twoArms() })
+    const call = await exposedCall('fb-window', 'unit-w')
+    const first = call.json.results.map((r) => DOCS[r.index]?.id ?? String(r.index))[0] as string
+    const stop = await api('PATCH', '/v1/experiments/fb-window', { status: 'stopped' })
+    expect(stop.status).toBe(200)
+    expect((await api('POST', '/v1/feedback', { request_id: call.json.id, clicks: [first] })).status).toBe(201)
+    // Eight days later (stopped_at moved back instead of the clock forward).
+    await db().prepare("UPDATE experiments SET stopped_at = ?1 WHERE id = 'fb-window'").bind(new Date(Date.now() - 8 * 86_400_000).toISOString()).run()
+    const late = await api('POST', '/v1/feedback', { request_id: call.json.id, conversion: 5 })
+    expect(late.status).toBe(409)
+    expect(late.json.error).toMatchObject({ code: 'conflict', field: 'request_id' })
+    expect(late.json.error?.message).toMatch(/feedback is accepted until .* \(7 days after the stop\)/u)
+    const { results } = await db().prepare("SELECT COUNT(*) AS n FROM feedback WHERE request_id = ?1 AND kind = 'conversion'").bind(call.json.id).all<{ n: number }>()
+    expect(results[0]?.n).toBe(0)
+  })
+
   it('accepts the index as the id of a document without one, and `conversion: true` as value 1', async () => {
     await createExperiment({ id: 'fb-index', name: 'Index ids', variants: twoArms() })
     const call = await exposedCall('fb-index', 'unit-2')
