@@ -21,7 +21,7 @@ import { ApiError, badField } from '../errors'
 import { assignVariant, type AssignmentReason } from '../experiments/assign-variant'
 import { experimentCacheKey, type ExperimentCache } from '../experiments/experiment-cache'
 import { getExperiment, type ExperimentRecord } from '../experiments/experiment-repo'
-import { experimentIdSchema } from '../experiments/experiment-schema'
+import { experimentIdSchema, type ExperimentVariant } from '../experiments/experiment-schema'
 import { recordExposure, type Exposure } from '../experiments/exposure-repo'
 import type { RerankBody } from '../schemas/rerank-request'
 import type { RerankResponse } from './build-response'
@@ -46,7 +46,8 @@ export interface ExperimentMeta {
   variant_index: number
   /** True when the call counts in the experiment (an exposure is recorded). */
   in_experiment: boolean
-  reason: AssignmentReason
+  /** Why (assign-variant.ts), or `arm_unavailable`: the assigned arm's template no longer resolves. */
+  reason: AssignmentReason | 'arm_unavailable'
 }
 
 export interface AppliedExperiment {
@@ -55,6 +56,12 @@ export interface AppliedExperiment {
   input: InstructionInput
   unitId: string
   warnings: string[]
+  /**
+   * The control arm, outside the experiment: served instead when the assigned arm's own template
+   * or variables no longer resolve (the registry changed under a running experiment), so callers
+   * are not answered 400 for a field they never sent, and no exposure mixes in a broken arm.
+   */
+  control: { meta: ExperimentMeta; input: InstructionInput }
 }
 
 /** The experiment step, or null when the call names no experiment. */
@@ -97,16 +104,11 @@ export async function applyExperiment(
   if (assignment.reason === 'empty_unit') {
     warnings.push(`experiment "${experiment.id}": no unit id ("user" or ${UNIT_HEADER}); served the control arm, recorded no exposure`)
   }
-  let input: InstructionInput
-  if (variant.template !== undefined) {
-    const vars = body.template_vars === undefined ? variant.template_vars : { ...body.template_vars, ...(variant.template_vars ?? {}) }
-    input = vars === undefined ? { template: variant.template } : { template: variant.template, template_vars: vars }
-  } else {
-    input = { instruction: variant.instruction }
-    if (body.template_vars !== undefined) {
-      warnings.push(`template_vars ignored: arm "${variant.key}" of experiment "${experiment.id}" uses a fixed instruction`)
-    }
+  const input = armInput(variant, body)
+  if (variant.template === undefined && body.template_vars !== undefined) {
+    warnings.push(`template_vars ignored: arm "${variant.key}" of experiment "${experiment.id}" uses a fixed instruction`)
   }
+  const control = experiment.variants[0] ?? variant
 
   return {
     meta: {
@@ -119,7 +121,32 @@ export async function applyExperiment(
     input,
     unitId,
     warnings,
+    control: {
+      meta: { id: experiment.id, variant: control.key, variant_index: 0, in_experiment: false, reason: 'arm_unavailable' },
+      input: armInput(control, body),
+    },
   }
+}
+
+/** An arm's instruction, or its template with its own variables over the call's. */
+function armInput(variant: ExperimentVariant, body: RerankBody): InstructionInput {
+  if (variant.template === undefined) return { instruction: variant.instruction }
+  const vars = body.template_vars === undefined ? variant.template_vars : { ...body.template_vars, ...(variant.template_vars ?? {}) }
+  return vars === undefined ? { template: variant.template } : { template: variant.template, template_vars: vars }
+}
+
+/**
+ * Whether `error`, met resolving an experiment arm's instruction, is the arm's fault rather than the
+ * caller's: its template is unknown, or a variable the caller did not send is refused (the arm's
+ * own value, or a required one the template gained).
+ */
+export function armAtFault(error: unknown, body: RerankBody): boolean {
+  if (!(error instanceof ApiError) || error.status !== 400 || error.field === undefined) return false
+  if (error.field === 'template') return true
+  const m = /^template_vars\.(.+)$/u.exec(error.field)
+  if (m === null) return error.field === 'template_vars' && body.template_vars === undefined
+  const name = m[1] as string
+  return body.template_vars === undefined || !Object.hasOwn(body.template_vars, name)
 }
 
 /** The served document ids, rank 1 first: each document's `id`, else its request index. */

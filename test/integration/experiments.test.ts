@@ -272,6 +272,37 @@ describe('assignment in the rerank pipeline', () => {
     expect((await fake.requests())[0]?.parsed?.instruction).toBe(t.example.instruction)
   })
 
+  it("serves the control arm, outside the experiment, when a template change breaks the assigned arm (not a 400 on a field the caller never sent)", async () => {
+    const fake = fakeVllm('template-arm-broken')
+    await createExperiment({
+      id: 'exp-template-broken',
+      name: 'Template arm, broken by a change',
+      variants: [
+        { key: 'control', weight: 0, instruction: 'plain control' },
+        { key: 'kb', weight: 1, template: 'enterprise-kb', template_vars: { kb_name: 'Acme' } },
+      ],
+    })
+    const call = (vars: Record<string, string>) =>
+      rerank({ query: 'arm broken', documents: DOCS, experiment: 'exp-template-broken', user: 'someone' }, { vars: { VLLM_URLS: fake.url, ...vars } })
+    const before = await call({})
+    expect(before.status).toBe(200)
+    expect(metaOf(before.json)).toMatchObject({ variant: 'kb', in_experiment: true })
+    // The operator replaces enterprise-kb with a version that no longer has the arm's variable.
+    const changed = JSON.stringify([{ id: 'enterprise-kb', version: 2, description: 'KB, reworded.', language: 'en', text: 'Answer employee questions from internal documents.', example: { template_vars: {} } }])
+    const exposuresBefore = (await exposureRows('exp-template-broken')).length
+    const after = await call({ TEMPLATES: changed })
+    expect(after.status, after.text).toBe(200)
+    expect(metaOf(after.json)).toMatchObject({ variant: 'control', variant_index: 0, in_experiment: false, reason: 'arm_unavailable' })
+    expect(after.json.meta.instruction).toBe('plain control')
+    expect(after.json.meta.warnings?.find((w) => w.includes('arm "kb" cannot be served'))).toMatch(/template_vars\.kb_name/u)
+    // A caller's own bad variable is still the caller's 400.
+    const own = await rerank({ query: 'arm broken', documents: DOCS, experiment: 'exp-template-broken', user: 'someone', template_vars: { glossary: 5 } }, { vars: { VLLM_URLS: fake.url } })
+    expect(own.status).toBe(400)
+    expect(own.json.error.field).toBe('template_vars.glossary')
+    // No exposure for the call the arm could not serve (exposures are written before callWorker returns).
+    expect((await exposureRows('exp-template-broken')).length).toBe(exposuresBefore)
+  })
+
   it('serves the control arm and records nothing for a draft, a stopped experiment, no unit, or a unit outside coverage', async () => {
     const fake = fakeVllm('control-cases')
     const arms = twoArms('Control arm text', 'Treatment arm text')
