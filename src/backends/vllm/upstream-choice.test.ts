@@ -23,12 +23,14 @@ describe('latency estimate', () => {
     expect(observeFailure({ ewmaMs: null, at: 0 }, 1, 5, 30).ewmaMs).toBe(60)
   })
 
-  it('a stale estimate worse than the prior fades towards it; a better one does not; none is optimistic', () => {
-    const slow = { ewmaMs: 210, at: 0 }
-    expect(effectiveLatency(slow, 0, 10, 1000)).toBe(210)
-    expect(effectiveLatency(slow, 1000, 10, 1000)).toBeCloseTo(10 + 200 / Math.E, 10)
-    expect(effectiveLatency(slow, 100_000, 10, 1000)).toBeCloseTo(10, 6)
-    expect(effectiveLatency({ ewmaMs: 5, at: 0 }, 100_000, 10, 1000)).toBe(5)
+  it('a stale estimate fades towards half the best, where an unknown upstream starts, so it comes to undercut the best; a better one does not move', () => {
+    const slow = { ewmaMs: 205, at: 0 }
+    expect(effectiveLatency(slow, 0, 10, 1000)).toBe(205)
+    expect(effectiveLatency(slow, 1000, 10, 1000)).toBeCloseTo(5 + 200 / Math.E, 10)
+    expect(effectiveLatency(slow, 100_000, 10, 1000)).toBeCloseTo(5, 6)
+    // Past a few time constants it is cheaper than the best's own 10 ms: tried again, even at one call in flight.
+    expect(loadCost(0, effectiveLatency(slow, 10_000, 10, 1000))).toBeLessThan(loadCost(0, 10))
+    expect(effectiveLatency({ ewmaMs: 4, at: 0 }, 100_000, 10, 1000)).toBe(4)
     expect(effectiveLatency({ ewmaMs: null, at: 0 }, 0, 42, 1000)).toBe(21)
   })
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { BackendError } from '../backend-error'
 import { UpstreamAllowance } from '../subrequest-budget'
 import { NoHealthyUpstreamError, UpstreamStatusError } from './upstream-errors'
-import { createUpstreamPool, defaultAttemptTimeoutMs, type AttemptContext, type UpstreamPoolOptions } from './upstream-pool'
+import { createUpstreamPool, defaultAttemptTimeoutMs, MAX_RETRY_AFTER_MS, type AttemptContext, type UpstreamPoolOptions } from './upstream-pool'
 
 /** A manual clock: `sleep` advances it instead of waiting. */
 function clock(start = 1_000_000) {
@@ -364,6 +364,68 @@ describe('upstream pool', () => {
     await expect(p).rejects.toBeInstanceOf(NoHealthyUpstreamError)
     await expect(p).rejects.toMatchObject({ retryAfterMs: 30_000 })
     expect(calls2).toBe(1)
+  })
+
+  it('honours a Retry-After for at most a minute (a day-long one took the replica, and with every replica so, the pool, out for a day)', async () => {
+    const { c, pool } = setup(['http://a', 'http://b'])
+    const fail = pool.call(async () => {
+      throw status(503, 86_400_000)
+    }, { deadline: c.now() + 1000 })
+    await expect(fail).rejects.toBeInstanceOf(NoHealthyUpstreamError)
+    expect(pool.snapshot().every((u) => !u.available)).toBe(true)
+    c.advance(MAX_RETRY_AFTER_MS + 1)
+    expect(pool.snapshot().every((u) => u.available)).toBe(true)
+    expect(await pool.call(async (url) => url, { deadline: c.now() + 1000 })).toMatch(/^http:\/\/[ab]$/u)
+  })
+
+  it("does not wait out one upstream's Retry-After when another, already tried, is free now", async () => {
+    const { c, pool } = setup(['http://a', 'http://b'], { maxAttempts: 3 })
+    const seen: string[] = []
+    // The first upstream tried fails with a 500 (no Retry-After), the second with a 503 and Retry-After 5 s.
+    const r = await pool.call(async (url) => {
+      seen.push(url)
+      if (seen.length === 1) throw status(500)
+      if (seen.length === 2) throw status(503, 5000)
+      return url
+    }, { deadline: c.now() + 10_000 })
+    expect(seen).toHaveLength(3)
+    expect(r).toBe(seen[0])
+    // Jittered back-off only: the 5 s Retry-After bound only the upstream that sent it.
+    expect(c.sleeps.every((ms) => ms < 1000)).toBe(true)
+  })
+
+  it('an upstream that was slow once is tried again after a while, even at one call in flight (it starved: 1 call of 20,001)', async () => {
+    const { c, pool } = setup(['http://a', 'http://b'], { forgetMs: 10_000 })
+    const cost: Record<string, number> = { 'http://a': 10, 'http://b': 30 }
+    const served: Record<string, number> = { 'http://a': 0, 'http://b': 0 }
+    const one = (slowOnce = false) =>
+      pool.call(async (url) => {
+        c.advance(slowOnce && url === 'http://a' ? 7500 : (cost[url] as number))
+        served[url]!++
+        return url
+      }, { deadline: c.now() + 15_000 })
+    // Warm both, then one slow answer from the fast one ("a" took 7.5 s once).
+    while (served['http://a'] === 0 || served['http://b'] === 0) await one()
+    let slowed = false
+    while (!slowed) slowed = (await one(true)) === 'http://a'
+    served['http://a'] = 0
+    served['http://b'] = 0
+    // Ten simulated minutes of sequential calls, one a second.
+    for (let i = 0; i < 600; i++) {
+      await one()
+      c.advance(1000)
+    }
+    // Before, the fast one got no call at all: a stale estimate only faded to the best's, and the
+    // tie went to the upstream that had just answered.
+    expect(served['http://a']).toBeGreaterThan(100)
+    // Once its estimate has recovered it takes most of the calls again.
+    served['http://a'] = 0
+    served['http://b'] = 0
+    for (let i = 0; i < 100; i++) {
+      await one()
+      c.advance(1000)
+    }
+    expect(served['http://a']).toBeGreaterThan(served['http://b'] as number)
   })
 
   it('a client that went away does not count against the upstream', async () => {

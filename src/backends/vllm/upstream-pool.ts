@@ -204,8 +204,12 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
     } else {
       u.breaker.onNeutral()
     }
-    if (verdict.retryAfterMs !== undefined) u.throttledUntil = Math.max(u.throttledUntil, t1 + verdict.retryAfterMs)
-    const otherUpstream = upstreams.some((o) => !tried.has(o.index) && available(o, t1))
+    // Honoured up to MAX_RETRY_AFTER_MS: one reply saying `Retry-After: 86400` (or a far-future
+    // date) took its replica out for a day, and with every replica answering so, the pool.
+    if (verdict.retryAfterMs !== undefined) u.throttledUntil = Math.max(u.throttledUntil, t1 + Math.min(verdict.retryAfterMs, MAX_RETRY_AFTER_MS))
+    // Anywhere else to go now, tried or not: only then is waiting out this upstream's Retry-After
+    // pointless (the retry waited it out and then went to another replica anyway).
+    const otherUpstream = upstreams.some((o) => o.index !== u.index && available(o, t1))
     const delay = planRetry({
       retry: n,
       maxAttempts,
@@ -300,6 +304,9 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
     },
   }
 }
+
+/** The longest a `Retry-After` keeps an upstream out: the breaker's longest cool-down (upstream-breaker.ts). */
+export const MAX_RETRY_AFTER_MS = 60_000
 
 /**
  * Per-attempt timeout when UPSTREAM_ATTEMPT_TIMEOUT_MS is unset: half the call's deadline, so a

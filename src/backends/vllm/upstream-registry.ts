@@ -39,6 +39,7 @@ export function createUpstreamRegistry(clock: { now: () => number; random: () =>
         config.VLLM_URLS,
         config.UPSTREAM_MAX_ATTEMPTS,
         attemptTimeoutMs,
+        config.BACKEND_TIMEOUT_MS,
         config.UPSTREAM_BREAKER_FAILURES,
         config.UPSTREAM_BREAKER_COOLDOWN_MS,
       ])
@@ -56,6 +57,9 @@ export function createUpstreamRegistry(clock: { now: () => number; random: () =>
           failureThreshold: config.UPSTREAM_BREAKER_FAILURES,
           cooldownMs: config.UPSTREAM_BREAKER_COOLDOWN_MS,
           maxCooldownMs: Math.max(DEFAULT_BREAKER_POLICY.maxCooldownMs, config.UPSTREAM_BREAKER_COOLDOWN_MS),
+          // A probe is presumed lost only once its own attempt could have timed out: a fixed 15 s let
+          // a second probe join a live first one whenever attempts may run longer (BACKEND_TIMEOUT_MS > 30 s).
+          probeStaleMs: Math.max(DEFAULT_BREAKER_POLICY.probeStaleMs, (attemptTimeoutMs > 0 ? attemptTimeoutMs : config.BACKEND_TIMEOUT_MS) + 1_000),
         },
         now: clock.now,
         random: clock.random,
