@@ -4,11 +4,9 @@
  * every failure to the JSON envelope `{ error: { code, message, field? }, request_id }` (src/errors.ts).
  */
 import { Hono } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from './app-env'
-import { BackendError } from './backends/backend-error'
-import { ConfigError, parseConfig, type Config } from './config'
-import { ApiError, missingTableError, toWireError } from './errors'
+import { parseConfig, type Config } from './config'
+import { ApiError, toWireError } from './errors'
 import { redactorFor } from './lib/redact-secrets'
 import { accessLog } from './middleware/access-log'
 import { accessControl } from './middleware/auth'
@@ -26,6 +24,7 @@ import { experimentRoutes } from './routes/experiments'
 import { feedbackRoutes } from './routes/feedback'
 import { modelRoutes } from './routes/models'
 import { createServices, type Services } from './services'
+import { toApiError } from './to-api-error'
 
 /**
  * `services`: the isolate's long-lived state (src/services.ts); src/index.ts builds one per
@@ -86,17 +85,4 @@ export function createApp(services: Services = createServices()): Hono<AppEnv> {
   })
 
   return app
-}
-
-function toApiError(e: unknown): ApiError {
-  if (e instanceof ApiError) return e
-  if (e instanceof BackendError) return e.toApiError()
-  if (e instanceof ConfigError) return new ApiError('internal_error', e.message)
-  const missingTable = missingTableError(e)
-  if (missingTable) return missingTable
-  if (e instanceof HTTPException) {
-    const code = e.status === 413 ? 'payload_too_large' : e.status === 401 ? 'unauthorized' : e.status >= 500 ? 'internal_error' : 'invalid_request'
-    return new ApiError(code, e.message || 'request rejected')
-  }
-  return new ApiError('internal_error', 'internal error')
 }

@@ -51,6 +51,17 @@ const STATUS: Record<ErrorCode, number> = {
   overloaded: 503,
 }
 
+/**
+ * The code for an HTTP status something other than an ApiError answered with (a Hono
+ * HTTPException, a status the access log sees): the first code declared for it (400
+ * `invalid_request`, 503 `backend_unavailable`); an undeclared 5xx is `internal_error`, any other
+ * 4xx `invalid_request`.
+ */
+export function codeForStatus(status: number): ErrorCode {
+  for (const [code, s] of Object.entries(STATUS) as Array<[ErrorCode, number]>) if (s === status) return code
+  return status >= 500 ? 'internal_error' : 'invalid_request'
+}
+
 export interface ApiErrorOptions {
   field?: string
   headers?: Record<string, string>

@@ -7,37 +7,17 @@
  * in `waitUntil` after the response is built. `LOG_REQUESTS=false` silences the line only.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../app-env'
-import { BackendError } from '../backends/backend-error'
-import { ApiError } from '../errors'
+import { codeForStatus } from '../errors'
 import { redactorFor, type Redactor } from '../lib/redact-secrets'
 import { toDataPoint } from '../observability/analytics'
 import { buildRequestRecord, type RequestRecord } from '../observability/request-record'
+import { toApiError } from '../to-api-error'
 
-const STATUS_CODES: Record<number, string> = {
-  400: 'invalid_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  408: 'request_timeout',
-  413: 'payload_too_large',
-  429: 'rate_limited',
-  500: 'internal_error',
-  502: 'backend_error',
-  503: 'backend_unavailable',
-  504: 'backend_timeout',
-}
-
+/** The code the wire showed: the error handler's own mapping (to-api-error.ts), else the status's. */
 function errorCodeOf(c: Context<AppEnv>, status: number): string | null {
-  const e = c.error
-  if (e instanceof ApiError) return e.code
-  if (e instanceof BackendError) return e.toApiError().code
-  if (e instanceof HTTPException && e.status < 500) return STATUS_CODES[e.status] ?? 'invalid_request'
-  if (e !== undefined) return 'internal_error'
-  if (status < 400) return null
-  return STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request')
+  if (c.error !== undefined) return toApiError(c.error).code
+  return status < 400 ? null : codeForStatus(status)
 }
 
 export const accessLog = (): MiddlewareHandler<AppEnv> =>
