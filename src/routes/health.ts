@@ -89,7 +89,7 @@ healthRoutes.get('/', async (c) => {
   const status = healthy ? 'ok' : serving > 0 || config.FALLBACK === 'lexical' ? 'degraded' : 'down'
   const code = status === 'down' ? 503 : 200
   if (!detail) return c.json({ status, ...base }, code)
-  const body = { status, ...base, serving_upstreams: serving, ...(unprobed > 0 ? { unprobed_upstreams: unprobed } : {}), checked_at: new Date().toISOString(), upstreams }
+  const body = { status, ...base, serving_upstreams: serving, ...(unprobed > 0 ? { unprobed_upstreams: unprobed } : {}), checked_at: new Date(c.var.services.now()).toISOString(), upstreams }
   return c.json(redactDeep(body, redactorFor(config)), code)
 })
 healthRoutes.all('/', allowOnly('GET', 'HEAD'))

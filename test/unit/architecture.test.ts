@@ -1,8 +1,9 @@
 /**
- * The house rules of AGENTS.md ("Layout", "Always") that an import graph can check: no import
+ * The house rules of AGENTS.md ("Layout", "Always") that the sources can show: no import
  * circles; the cache and the pipeline import nothing from the vLLM backend; a route never imports
- * another route; the pure core imports no `hono` and no I/O module; no source file over 400 lines
- * but the template catalogue. The graph is read from the sources themselves (static `import` /
+ * another route; the pure core imports no `hono` and no I/O module; only named modules read the
+ * clock, draw random numbers, set timers or fetch; no source file over 400 lines but the template
+ * catalogue. The graph is read from the sources themselves (static `import` /
  * `export … from`, type-only imports included: a type import is a dependency of the design too).
  */
 import { readdirSync, readFileSync } from 'node:fs'
@@ -117,6 +118,39 @@ describe('architecture (import graph of src/)', () => {
 
   it('the pure core imports no hono and no I/O module', () => {
     expect(violations(isCore, (e) => e.spec === 'hono' || e.spec.startsWith('hono/') || isIoModule(e.to))).toEqual([])
+  })
+
+  it('only named modules read the clock, draw random numbers, set timers or fetch: the rest take them as arguments', () => {
+    // The modules that own time, randomness, timers or the network (AGENTS.md "Keep the core pure";
+    // the clock everywhere else is `now` from services.ts, so a test's injected clock reaches it).
+    const allowed = new Set([
+      'services.ts', // the isolate's clock, random source and sleep: every other module gets them from here
+      'backends/vllm/vllm-client.ts', // fetch (its clock is injected)
+      'backends/vllm/upstream-health-client.ts', // fetch and its own latency measurement
+      'backends/vllm/upstream-pool.ts', // the default sleep and clock when none is injected
+      'cache/score-with-cache.ts', // performance.now for Server-Timing
+      'cache/edge-read.ts', // a timer bounding an edge-store read
+      'rerank/score-documents.ts', // performance.now for the failed attempts' time
+      'lib/read-json-body.ts', // the body deadline's timer
+      'experiments/exposure-repo.ts', // the retry sleep when none is injected
+      'middleware/request-id.ts', // crypto.randomUUID: each call's own id
+      'middleware/auth.ts', // the timestamp of a once-per-isolate warning line
+      'index.ts',
+    ])
+    const IO = /\bDate\.now\(|new Date\(\)|Math\.random\(|(?<![.\w])fetch\(|\bcaches\.|performance\.now\(|crypto\.randomUUID\(|\bset(Timeout|Interval)\(/u
+    const offenders: string[] = []
+    for (const abs of files) {
+      const f = rel(abs)
+      if (allowed.has(f) || f.startsWith('ui/client/') || f.startsWith('ui/generated/')) continue
+      const code = readFileSync(abs, 'utf8').replace(/\/\*[\s\S]*?\*\//gu, '').replace(/\/\/.*$/gmu, '')
+      code.split('\n').forEach((line, i) => {
+        if (IO.test(line)) offenders.push(`${f}:${i + 1}: ${line.trim().slice(0, 80)}`)
+      })
+    }
+    expect(offenders).toEqual([])
+    // The check can fail: it sees a clock read in plain code and not in a comment.
+    expect(IO.test('const t = Date.now()')).toBe(true)
+    expect(IO.test('x.fetch(y)')).toBe(false)
   })
 
   it('no source file is over 400 lines (but the template catalogue and generated code)', () => {
