@@ -11,6 +11,10 @@ import { assignVariant } from '../../src/experiments/assign-variant'
 import { fakeVllm, rerank } from './helpers'
 import { api, createExperiment, db, exposureRows, twoArms } from './experiments-helpers'
 
+/** A running experiment whose every unit gets `arm` (coverage 1, the control's weight 0). */
+const allOnArm = (id: string, name: string, arm: Record<string, unknown>) =>
+  createExperiment({ id, name, variants: [{ key: 'control', weight: 0, instruction: 'plain control' }, { weight: 1, ...arm }] })
+
 const DOCS = [
   { id: 'doc-a', text: 'The official documentation explains how to configure the cache.' },
   { id: 'doc-b', text: 'A community forum answer about cache configuration tips.' },
@@ -252,15 +256,7 @@ describe('assignment in the rerank pipeline', () => {
     expect(template).toBeDefined()
     const t = template as NonNullable<typeof template>
     const fake = fakeVllm('template-arm')
-    await createExperiment({
-      id: 'exp-template',
-      name: 'Template arm',
-      // Coverage 1 and all the weight on the template arm: every unit gets it.
-      variants: [
-        { key: 'control', weight: 0, instruction: 'plain control' },
-        { key: 'templated', weight: 1, template: t.id },
-      ],
-    })
+    await allOnArm('exp-template', 'Template arm', { key: 'templated', template: t.id })
     const { status, json } = await rerank(
       { query: 'template arm', documents: DOCS, experiment: 'exp-template', user: 'someone', template_vars: t.example.template_vars },
       { vars: { VLLM_URLS: fake.url } }
@@ -274,14 +270,7 @@ describe('assignment in the rerank pipeline', () => {
 
   it("serves the control arm, outside the experiment, when a template change breaks the assigned arm (not a 400 on a field the caller never sent)", async () => {
     const fake = fakeVllm('template-arm-broken')
-    await createExperiment({
-      id: 'exp-template-broken',
-      name: 'Template arm, broken by a change',
-      variants: [
-        { key: 'control', weight: 0, instruction: 'plain control' },
-        { key: 'kb', weight: 1, template: 'enterprise-kb', template_vars: { kb_name: 'Acme' } },
-      ],
-    })
+    await allOnArm('exp-template-broken', 'Template arm, broken by a change', { key: 'kb', template: 'enterprise-kb', template_vars: { kb_name: 'Acme' } })
     const call = (vars: Record<string, string>) =>
       rerank({ query: 'arm broken', documents: DOCS, experiment: 'exp-template-broken', user: 'someone' }, { vars: { VLLM_URLS: fake.url, ...vars } })
     const before = await call({})
