@@ -16,6 +16,24 @@ import { renderedInstructionTooLong } from '../templates/instruction-limit'
 import { renderTemplate } from '../templates/render'
 import type { ExperimentVariant } from './experiment-schema'
 
+/**
+ * The arms with each template arm's current version pinned (`template_version`), for an
+ * experiment that starts now: an arm is served with that version only (rerank/run-rerank.ts), so
+ * a template edited mid-experiment cannot mix two treatments under one arm.
+ */
+export function pinTemplateVersions(registry: TemplateRegistry, variants: readonly ExperimentVariant[]): ExperimentVariant[] {
+  return variants.map((v) => {
+    if (v.template === undefined) return v
+    const template = getTemplate(registry, v.template)
+    return template === undefined ? v : { ...v, template_version: template.version }
+  })
+}
+
+/** The arms without the versions the service pinned: what a client defines (and may not change once started). */
+export function withoutPins(variants: readonly ExperimentVariant[]): ExperimentVariant[] {
+  return variants.map(({ template_version: _pinned, ...v }) => v)
+}
+
 /** Whether any arm names a template (only then is the registry worth loading). */
 export function armsUseTemplates(variants: readonly ExperimentVariant[]): boolean {
   return variants.some((v) => v.template !== undefined)

@@ -18,6 +18,7 @@
  * equally likely from every arm.
  */
 import { canonicalJson } from '../templates/fingerprint'
+import { withoutPins } from './arm-templates'
 import type { ExperimentChanges, ExperimentRecord } from './experiment-schema'
 import type { ExperimentStatus, ExperimentUpdate } from './experiment-schema'
 
@@ -68,7 +69,8 @@ export function planUpdate(
   }
 
   const frozen = current.status !== 'draft'
-  if (update.variants !== undefined && canonicalJson(update.variants) !== canonicalJson(current.variants)) {
+  // The versions the service pinned at the start are not the client's to change (or to send back).
+  if (update.variants !== undefined && canonicalJson(withoutPins(update.variants)) !== canonicalJson(withoutPins(current.variants))) {
     if (frozen) return { ok: false, violation: frozenViolation('variants', current.status) }
     changes.variants = update.variants
   }

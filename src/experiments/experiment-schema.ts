@@ -62,6 +62,10 @@ function buildSchemas(limits: ExperimentSchemaLimits = {}) {
         .min(1, 'must not be empty')
         .max(128, 'at most 128 characters')
         .optional(),
+      // Set by the service when the experiment starts (arm-templates.ts `pinTemplateVersions`):
+      // the template version the arm is served with. Accepted back, so a client may send a read
+      // experiment as it is; what a client sets is replaced at the start.
+      template_version: z.number({ error: 'must be a template version (integer ≥ 1)' }).int().min(1).optional(),
       template_vars: z
         .record(
           z.string().max(64, 'variable names have at most 64 characters'),

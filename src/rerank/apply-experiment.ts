@@ -26,7 +26,7 @@ import { recordExposure, type Exposure } from '../experiments/exposure-repo'
 import type { RerankBody } from '../schemas/rerank-request'
 import type { RerankResponse } from './build-response'
 import type { NormalizedDocument } from '../documents/document'
-import type { InstructionInput } from './resolve-instruction'
+import type { InstructionInput, ResolvedInstruction } from './resolve-instruction'
 
 export const UNIT_HEADER = 'X-Rerank-User'
 const MAX_UNIT_CHARS = 256
@@ -46,8 +46,12 @@ export interface ExperimentMeta {
   variant_index: number
   /** True when the call counts in the experiment (an exposure is recorded). */
   in_experiment: boolean
-  /** Why (assign-variant.ts), or `arm_unavailable`: the assigned arm's template no longer resolves. */
-  reason: AssignmentReason | 'arm_unavailable'
+  /**
+   * Why (assign-variant.ts), or why the control arm was served instead of the assigned one:
+   * `arm_unavailable` (its template no longer resolves), `arm_template_changed` (its template is
+   * no longer the version the experiment started with).
+   */
+  reason: AssignmentReason | 'arm_unavailable' | 'arm_template_changed'
 }
 
 export interface AppliedExperiment {
@@ -62,6 +66,8 @@ export interface AppliedExperiment {
    * are not answered 400 for a field they never sent, and no exposure mixes in a broken arm.
    */
   control: { meta: ExperimentMeta; input: InstructionInput }
+  /** The template version the assigned arm was pinned to when the experiment started (arm-templates.ts). */
+  pinnedTemplateVersion?: number | undefined
 }
 
 /** The experiment step, or null when the call names no experiment. */
@@ -121,6 +127,7 @@ export async function applyExperiment(
     input,
     unitId,
     warnings,
+    pinnedTemplateVersion: variant.template_version,
     control: {
       meta: { id: experiment.id, variant: control.key, variant_index: 0, in_experiment: false, reason: 'arm_unavailable' },
       input: armInput(control, body),
@@ -133,6 +140,55 @@ function armInput(variant: ExperimentVariant, body: RerankBody): InstructionInpu
   if (variant.template === undefined) return { instruction: variant.instruction }
   const vars = body.template_vars === undefined ? variant.template_vars : { ...body.template_vars, ...(variant.template_vars ?? {}) }
   return vars === undefined ? { template: variant.template } : { template: variant.template, template_vars: vars }
+}
+
+/**
+ * The instruction an experiment call is scored under: its arm's, unless that arm can no longer be
+ * served as the experiment defined it (its template does not resolve any more, or is another
+ * version than the one pinned at the start): then the control arm's, outside the experiment (no
+ * exposure), with a warning, so callers are not answered 400 for a field they never sent and the
+ * report never mixes two treatments under one arm.
+ */
+export async function resolveArm(
+  applied: AppliedExperiment,
+  body: RerankBody,
+  resolve: (input: InstructionInput) => Promise<ResolvedInstruction>
+): Promise<{ applied: AppliedExperiment; resolved: ResolvedInstruction; warning?: string }> {
+  let resolved: ResolvedInstruction
+  try {
+    resolved = await resolve(applied.input)
+  } catch (e) {
+    if (!armAtFault(e, body)) throw e
+    if (applied.meta.variant_index === 0) throw controlUnavailable(applied, e)
+    return servedControl(applied, body, resolve, 'arm_unavailable', `arm "${applied.meta.variant}" cannot be served (${(e as Error).message.slice(0, 200)})`)
+  }
+  const pinned = applied.pinnedTemplateVersion
+  if (pinned !== undefined && resolved.template !== undefined && resolved.template.version !== pinned) {
+    const why = `arm "${applied.meta.variant}" started with template "${resolved.template.id}" version ${pinned}, which is now version ${resolved.template.version}; start a new experiment to test the new version`
+    return servedControl(applied, body, resolve, 'arm_template_changed', why)
+  }
+  return { applied, resolved }
+}
+
+async function servedControl(
+  applied: AppliedExperiment,
+  body: RerankBody,
+  resolve: (input: InstructionInput) => Promise<ResolvedInstruction>,
+  reason: 'arm_unavailable' | 'arm_template_changed',
+  why: string
+): Promise<{ applied: AppliedExperiment; resolved: ResolvedInstruction; warning: string }> {
+  const control: AppliedExperiment = { ...applied, meta: { ...applied.control.meta, reason }, input: applied.control.input, pinnedTemplateVersion: undefined }
+  try {
+    return { applied: control, resolved: await resolve(control.input), warning: `experiment "${applied.meta.id}": ${why}; served the control arm, recorded no exposure` }
+  } catch (e) {
+    if (armAtFault(e, body)) throw controlUnavailable(applied, e)
+    throw e
+  }
+}
+
+/** The control arm itself cannot be served: the operator's configuration, a 500 that says what to fix. */
+function controlUnavailable(applied: AppliedExperiment, e: unknown): ApiError {
+  return new ApiError('internal_error', `experiment "${applied.meta.id}": its control arm cannot be served (${(e as Error).message.slice(0, 200)}); fix the template or stop the experiment`)
 }
 
 /**

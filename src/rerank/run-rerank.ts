@@ -18,7 +18,6 @@
  * nothing of a backend's model: the scorer (backends/types.ts) owns its prompt format, default
  * instruction and token budget.
  */
-import { ApiError } from '../errors'
 import type { PairScorer } from '../backends/types'
 import type { ByteBoundedLru } from '../cache/memory-lru'
 import type { CacheMode } from '../cache/cache-status'
@@ -29,11 +28,11 @@ import type { Config } from '../config'
 import { KNOWN_FIELDS, PEER_FIELDS_IGNORED, type RerankBody } from '../schemas/rerank-request'
 import type { TemplateRegistry } from '../templates/registry'
 import { loadTemplateRegistry } from '../templates/template-source-store'
-import { applyExperiment, armAtFault, scheduleExposure, type ExperimentDeps } from './apply-experiment'
+import { applyExperiment, resolveArm, scheduleExposure, type ExperimentDeps } from './apply-experiment'
 import { buildResponse, type RerankResponse } from './build-response'
 import { prepareDocuments } from './prepare-documents'
 import { planRanking, rankResults } from './rank-documents'
-import { resolveInstructionWith } from './resolve-instruction'
+import { resolveInstructionWith, type InstructionInput, type ResolvedInstruction } from './resolve-instruction'
 import { scoreDocuments } from './score-documents'
 
 export interface RerankDeps {
@@ -93,22 +92,14 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
   const registry =
     deps.templates ?? (() => loadTemplateRegistry({ config: config.TEMPLATES, kv: undefined, ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs: deps.now }))
   const resolveOptions = { defaultInstruction: scorer.defaultInstruction, maxChars: config.MAX_INSTRUCTION_CHARS }
-  let resolved: Awaited<ReturnType<typeof resolveInstructionWith>>
-  try {
-    resolved = await resolveInstructionWith(experiment ? experiment.input : body, registry, resolveOptions)
-  } catch (e) {
-    // The assigned arm no longer resolves (its template changed under the running experiment): the
-    // operator's doing, not the caller's. Serve the control arm, outside the experiment (no exposure).
-    if (!experiment || !armAtFault(e, body)) throw e
-    if (experiment.meta.variant_index === 0) {
-      throw new ApiError('internal_error', `experiment "${experiment.meta.id}": its control arm cannot be served (${(e as Error).message.slice(0, 200)}); fix the template or stop the experiment`)
-    }
-    warnings.push(
-      `experiment "${experiment.meta.id}": arm "${experiment.meta.variant}" cannot be served (${(e as Error).message.slice(0, 200)}); served the control arm, recorded no exposure`
-    )
-    experiment = { ...experiment, meta: experiment.control.meta, input: experiment.control.input }
-    resolved = await resolveInstructionWith(experiment.input, registry, resolveOptions)
-  }
+  const resolve = (input: InstructionInput) => resolveInstructionWith(input, registry, resolveOptions)
+  let resolved: ResolvedInstruction
+  if (experiment) {
+    const arm = await resolveArm(experiment, body, resolve)
+    experiment = arm.applied
+    resolved = arm.resolved
+    if (arm.warning !== undefined) warnings.push(arm.warning)
+  } else resolved = await resolve(body)
   const ranking = planRanking(body, resolved.fusionDefaults, deps.now)
 
   // 1. Prepare: normalise, fold, neutralise, choose the budget (with it, the key decides what the model reads).

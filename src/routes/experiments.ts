@@ -19,7 +19,7 @@ import { routePath } from 'hono/route'
 import type { AppEnv } from '../app-env'
 import type { Config } from '../config'
 import { ApiError, badField, fieldErrorToApiError, zodToApiError } from '../errors'
-import { armTemplateProblem, armsUseTemplates } from '../experiments/arm-templates'
+import { armTemplateProblem, armsUseTemplates, pinTemplateVersions } from '../experiments/arm-templates'
 import {
   countExposures,
   deleteExperimentIfUnexposed,
@@ -88,14 +88,22 @@ async function checkArms(c: Ctx, variants: readonly ExperimentVariant[]): Promis
   if (problem) throw fieldErrorToApiError(problem)
 }
 
+/** The arms of an experiment that starts now, each template arm pinned to its current version. */
+async function pinnedArms(c: Ctx, variants: readonly ExperimentVariant[]): Promise<ExperimentVariant[]> {
+  if (!armsUseTemplates(variants)) return [...variants]
+  const registry = await templateRegistryLoader(c.get('config'), c.env, c.get('startedAt'), c.var.services.templates)()
+  return pinTemplateVersions(registry, variants)
+}
+
 experimentRoutes.post('/', async (c) => {
   const config = c.get('config')
   const raw = await readJsonObject(c.req.raw, config.MAX_BODY_BYTES)
   const parsed = schemas(config).create.safeParse(raw)
   if (!parsed.success) throw zodToApiError(parsed.error)
   await checkArms(c, parsed.data.variants)
+  const body = parsed.data.status === 'draft' ? parsed.data : { ...parsed.data, variants: await pinnedArms(c, parsed.data.variants) }
   const tenant = c.get('tenant')
-  const created = await insertExperiment(database(c), tenant, parsed.data, nowIso(c))
+  const created = await insertExperiment(database(c), tenant, body, nowIso(c))
   if (!created) {
     throw new ApiError('conflict', `id: experiment ${JSON.stringify(parsed.data.id)} already exists; choose another id or PATCH it`, {
       field: 'id',
@@ -150,6 +158,8 @@ experimentRoutes.patch(ONE, async (c) => {
   if (!plan.ok) throw new ApiError('conflict', plan.violation.message, { field: plan.violation.field })
   if (Object.keys(plan.changes).length === 0) return c.json(experiment)
   if (plan.changes.variants) await checkArms(c, plan.changes.variants)
+  // Starting: each template arm is pinned to the version it starts with.
+  if (plan.changes.status === 'running' && experiment.status === 'draft') plan.changes.variants = await pinnedArms(c, plan.changes.variants ?? experiment.variants)
   const tenant = c.get('tenant')
   const updated = await updateExperiment(db, tenant, experiment.id, experiment.version, plan.changes, nowIso(c))
   c.var.services.experiments.invalidate(experimentCacheKey(tenant, experiment.id))

@@ -292,6 +292,30 @@ describe('assignment in the rerank pipeline', () => {
     expect((await exposureRows('exp-template-broken')).length).toBe(exposuresBefore)
   })
 
+  it('pins a template arm to the version it started with: a new version serves the control arm outside the experiment, so the report never mixes two treatments', async () => {
+    const fake = fakeVllm('template-arm-pinned')
+    const started = await allOnArm('exp-template-pinned', 'Template arm, pinned', { key: 'kb', template: 'enterprise-kb', template_vars: { kb_name: 'Acme' } })
+    expect(started.variants[1]).toMatchObject({ key: 'kb', template: 'enterprise-kb', template_vars: { kb_name: 'Acme' }, template_version: 1 })
+    // A client may send the experiment back as read, pins included, or without them: no change either way.
+    for (const variants of [started.variants, started.variants.map(({ template_version: _v, ...rest }) => rest)]) {
+      const same = await api('PATCH', '/v1/experiments/exp-template-pinned', { variants })
+      expect(same.status, same.text).toBe(200)
+      expect(same.json.version).toBe(started.version)
+    }
+    const listing = await api<{ variables: unknown; example: { template_vars: unknown }; description: string; language: string; text: string }>('GET', '/v1/templates/enterprise-kb')
+    const call = (vars: Record<string, string>) =>
+      rerank({ query: 'arm pinned', documents: DOCS, experiment: 'exp-template-pinned', user: 'someone' }, { vars: { VLLM_URLS: fake.url, ...vars } })
+    expect(metaOf((await call({})).json)).toMatchObject({ variant: 'kb', in_experiment: true })
+    const exposuresBefore = (await exposureRows('exp-template-pinned')).length
+    // The operator publishes version 2, compatible (same variables), reworded.
+    const v2 = { id: 'enterprise-kb', version: 2, description: listing.json.description, language: listing.json.language, text: `${listing.json.text} Prefer pages updated this year.`, variables: listing.json.variables, example: { template_vars: listing.json.example.template_vars } }
+    const after = await call({ TEMPLATES: JSON.stringify([v2]) })
+    expect(after.status, after.text).toBe(200)
+    expect(metaOf(after.json)).toMatchObject({ variant: 'control', variant_index: 0, in_experiment: false, reason: 'arm_template_changed' })
+    expect(after.json.meta.warnings?.find((w) => w.includes('started with template "enterprise-kb" version 1, which is now version 2'))).toBeDefined()
+    expect((await exposureRows('exp-template-pinned')).length).toBe(exposuresBefore)
+  })
+
   it('serves the control arm and records nothing for a draft, a stopped experiment, no unit, or a unit outside coverage', async () => {
     const fake = fakeVllm('control-cases')
     const arms = twoArms('Control arm text', 'Treatment arm text')
