@@ -5,7 +5,15 @@
  * backend 503, a bad or failed reply 502, a call that spent its subrequests 503.
  */
 import { ApiError } from '../errors'
-import type { BackendFault } from './vllm/vllm-response'
+
+/** What went wrong with a backend call, whatever the backend (the vLLM reply reader produces them too). */
+export type BackendFault =
+  | { kind: 'timeout'; message: string }
+  | { kind: 'unreachable'; message: string }
+  | { kind: 'bad_reply'; message: string }
+  | { kind: 'status'; status: number; message: string }
+  /** The call spent its upstream fetches (backends/subrequest-budget.ts): nothing said about the upstream. */
+  | { kind: 'budget'; message: string }
 
 export class BackendError extends Error {
   readonly fault: BackendFault

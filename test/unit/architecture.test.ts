@@ -108,8 +108,26 @@ describe('architecture (import graph of src/)', () => {
     expect(findCycles().map((c) => c.join(' -> '))).toEqual([])
   })
 
-  it('cache/ and rerank/ import nothing from backends/vllm/ (the scorer owns its model)', () => {
+  it('cache/ and rerank/ import nothing from backends/vllm/, directly or through another module (the scorer owns its model)', () => {
     expect(violations((f) => f.startsWith('cache/') || f.startsWith('rerank/'), (e) => e.to.startsWith('backends/vllm/'))).toEqual([])
+    // Transitively: a path such as cache/x.ts -> backends/backend-error.ts -> backends/vllm/… counts too.
+    const reaches = (from: string): string[] => {
+      const seen = new Set<string>([from])
+      const queue = [from]
+      const found: string[] = []
+      while (queue.length > 0) {
+        const node = queue.shift() as string
+        for (const { to } of graph.get(node) ?? []) {
+          if (seen.has(to) || !graph.has(to)) continue
+          seen.add(to)
+          if (to.startsWith('backends/vllm/')) found.push(`${from} ~> ${to}`)
+          else queue.push(to)
+        }
+      }
+      return found
+    }
+    const transitive = [...graph.keys()].filter((f) => f.startsWith('cache/') || f.startsWith('rerank/')).flatMap(reaches)
+    expect(transitive).toEqual([])
   })
 
   it('a route never imports another route', () => {

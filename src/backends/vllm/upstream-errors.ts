@@ -9,7 +9,7 @@
  */
 import { ApiError } from '../../errors'
 import { BackendError } from '../backend-error'
-import type { BackendFault } from './vllm-response'
+import type { BackendFault } from '../backend-error'
 
 export class UpstreamStatusError extends BackendError {
   /** Delay the upstream asked for (RFC 9110 §10.2.3 `Retry-After`), ms. */

@@ -10,13 +10,9 @@
  * unknown keys are ignored.
  */
 
-export type BackendFault =
-  | { kind: 'timeout'; message: string }
-  | { kind: 'unreachable'; message: string }
-  | { kind: 'bad_reply'; message: string }
-  | { kind: 'status'; status: number; message: string }
-  /** The call spent its upstream fetches (backends/subrequest-budget.ts): nothing said about the upstream. */
-  | { kind: 'budget'; message: string }
+import type { BackendFault } from '../backend-error'
+
+export type { BackendFault }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; fault: BackendFault }
 
