@@ -49,7 +49,9 @@ async function bundle(entry) {
     charset: 'ascii',
     logLevel: 'warning',
   })
-  const text = result.outputFiles[0].text.trim()
+  const out = result.outputFiles?.[0]
+  if (!out) throw new Error(`esbuild wrote nothing for ${entry}`)
+  const text = out.text.trim()
   // Inline in <script>: `</script` would end the element and `<!--` changes how it is parsed
   // (HTML §4.12.1.3 "Restrictions for contents of script elements"). esbuild escapes both in
   // strings; this is the check that it did.

@@ -11,18 +11,24 @@ const TABLE = /^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?\s*(?:#.*)?$/u
 const STRING_KEY = /^\s*([A-Za-z0-9_-]+)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(?:#.*)?$/u
 
 /** Sections of a TOML file: `{ table, array, start, end, values: { key: { value, line } } }`. */
+/** @typedef {{ table: string, array: boolean, start: number, end: number, values: Record<string, { value: string, line: number }> }} TomlSection */
+
+/** @param {string} text @returns {{ lines: string[], sections: TomlSection[] }} */
 export function tomlSections(text) {
   const lines = text.split('\n')
+  /** @type {TomlSection[]} */
   const sections = [{ table: '', array: false, start: 0, end: lines.length, values: {} }]
+  let current = /** @type {TomlSection} */ (sections[0])
   lines.forEach((line, i) => {
     const t = TABLE.exec(line)
     if (t) {
-      sections[sections.length - 1].end = i
-      sections.push({ table: t[2], array: t[1] === '[[', start: i, end: lines.length, values: {} })
+      current.end = i
+      current = { table: t[2] ?? '', array: t[1] === '[[', start: i, end: lines.length, values: {} }
+      sections.push(current)
       return
     }
     const kv = STRING_KEY.exec(line)
-    if (kv) sections[sections.length - 1].values[kv[1]] = { value: JSON.parse(`"${kv[2]}"`), line: i }
+    if (kv && kv[1] !== undefined) current.values[kv[1]] = { value: JSON.parse(`"${kv[2]}"`), line: i }
   })
   return { lines, sections }
 }
@@ -34,15 +40,19 @@ export function tomlSections(text) {
  */
 export function declaredResources(text) {
   const { sections } = tomlSections(text)
-  const top = sections[0].values
+  const top = sections[0]?.values ?? {}
   const worker = top.name?.value
   if (!worker) throw new Error('wrangler.toml has no top-level name = "…"')
-  const kv = sections
-    .filter((s) => s.array && s.table === 'kv_namespaces' && s.values.binding)
-    .map((s) => ({ binding: s.values.binding.value, title: `${worker}-${s.values.binding.value}`, id: s.values.id?.value, idLine: s.values.id?.line }))
-  const d1 = sections
-    .filter((s) => s.array && s.table === 'd1_databases' && s.values.binding)
-    .map((s) => ({ binding: s.values.binding.value, name: s.values.database_name?.value, id: s.values.database_id?.value, idLine: s.values.database_id?.line }))
+  const kv = sections.flatMap((s) => {
+    const binding = s.values.binding?.value
+    if (!s.array || s.table !== 'kv_namespaces' || binding === undefined) return []
+    return [{ binding, title: `${worker}-${binding}`, id: s.values.id?.value, idLine: s.values.id?.line }]
+  })
+  const d1 = sections.flatMap((s) => {
+    const binding = s.values.binding?.value
+    if (!s.array || s.table !== 'd1_databases' || binding === undefined) return []
+    return [{ binding, name: s.values.database_name?.value, id: s.values.database_id?.value, idLine: s.values.database_id?.line }]
+  })
   return { worker, kv, d1 }
 }
 

@@ -79,6 +79,8 @@ function wrangler(args, { capture = true, tolerate = false } = {}) {
 const source = readFileSync('wrangler.toml', 'utf8')
 const declared = declaredResources(source)
 const ids = {}
+/** The account's KV namespaces and D1 databases, listed once (again after a create). @type {{ kv?: any[], d1?: any[] }} */
+const inAccount = {}
 
 // ── vars: the last deploy's, then this environment's ────────────────────────────────────────────
 const previous = !dryRun && existsSync(DEPLOY_CONFIG) ? readFileSync(DEPLOY_CONFIG, 'utf8') : undefined
@@ -91,7 +93,12 @@ for (const p of urlProblems.warnings) say(`warning: ${p}`)
 if (urlProblems.errors.length > 0) fail(`${urlProblems.errors.join('; ')}`)
 
 // ── secrets given in this environment: uploaded with the version ────────────────────────────────
-const secrets = Object.fromEntries(SECRETS.map(([name]) => [name, process.env[name]]).filter(([, v]) => v !== undefined && v !== ''))
+/** @type {Record<string, string>} */
+const secrets = {}
+for (const [name] of SECRETS) {
+  const value = name === undefined ? undefined : process.env[name]
+  if (name !== undefined && value !== undefined && value !== '') secrets[name] = value
+}
 
 if (dryRun) {
   say('dry run: nothing remote is listed, created, migrated or deployed')
@@ -191,12 +198,12 @@ if (missing.length > 0) {
 say('done')
 
 function kvListed(fresh = false) {
-  if (fresh || kvListed.cache === undefined) kvListed.cache = jsonArrayIn(wrangler(['kv', 'namespace', 'list']))
-  return kvListed.cache
+  if (fresh || inAccount.kv === undefined) inAccount.kv = jsonArrayIn(wrangler(['kv', 'namespace', 'list']))
+  return inAccount.kv
 }
 function d1Listed(fresh = false) {
-  if (fresh || d1Listed.cache === undefined) d1Listed.cache = jsonArrayIn(wrangler(['d1', 'list', '--json']))
-  return d1Listed.cache
+  if (fresh || inAccount.d1 === undefined) inAccount.d1 = jsonArrayIn(wrangler(['d1', 'list', '--json']))
+  return inAccount.d1
 }
 
 /** The gzip-compressed size of every file wrangler wrote to `dir` (what the size limit counts, approximately). */

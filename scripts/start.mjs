@@ -64,16 +64,19 @@ const cleanup = () => rmSync(envFile, { force: true })
 
 // The child we are running now (migrations, then the dev server), each in its own process group
 // so that a signal to the group reaches wrangler and every workerd it started.
+/** @type {import('node:child_process').ChildProcess | null} */
 let current = null
 let stopping = false
 
+/** @param {string[]} args @param {(line: string) => boolean} [filter] lines to drop from wrangler's output */
 function run(args, filter) {
-  current = spawn('wrangler', args, { stdio: filter ? ['inherit', 'pipe', 'pipe'] : 'inherit', env, detached: true })
-  if (filter) {
-    forwardLines(current.stdout, process.stdout, filter)
-    forwardLines(current.stderr, process.stderr, filter)
+  const child = spawn('wrangler', args, { stdio: filter ? ['inherit', 'pipe', 'pipe'] : 'inherit', env, detached: true })
+  current = child
+  if (filter && child.stdout && child.stderr) {
+    forwardLines(child.stdout, process.stdout, filter)
+    forwardLines(child.stderr, process.stderr, filter)
   }
-  return current
+  return child
 }
 
 /** Copies `from` to `to` line by line, dropping the lines `drop` matches. */
@@ -108,19 +111,20 @@ function stop(signal) {
   if (stopping) return
   stopping = true
   const child = current
-  if (!child || child.exitCode !== null) {
+  if (!child || child.exitCode !== null || child.pid === undefined) {
     cleanup()
     process.exit(0)
   }
+  const group = -child.pid
   try {
-    process.kill(-child.pid, signal) // the whole group: wrangler and its workerd children
+    process.kill(group, signal) // the whole group: wrangler and its workerd children
   } catch {
     /* already gone */
   }
   // Escalate if the group is still around after a grace period.
   setTimeout(() => {
     try {
-      process.kill(-child.pid, 'SIGKILL')
+      process.kill(group, 'SIGKILL')
     } catch {
       /* gone */
     }

@@ -5,14 +5,15 @@
  * recognises, so the line is built from vitest's JSON reporter). Test files that fail to load count as
  * failures (vitest's own summary leaves them out); no report at all counts as one failure.
  * Extra arguments are passed to vitest (e.g. `npm test -- --project unit`).
- * The three TypeScript projects are type-checked first (`npm run typecheck`, about 2 s): a type
- * error counts as one failure, so the generated `Env` and the browser code are checked in CI too.
+ * The four TypeScript projects are type-checked first (`npm run typecheck`, about 10 s): a type
+ * error counts as one failure, so the generated `Env`, the browser code and the `scripts/*.mjs`
+ * (checkJs) are checked in CI too.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 
 let typeErrors = 0
-for (const project of ['tsconfig.json', 'tsconfig.node.json', 'tsconfig.client.json']) {
+for (const project of ['tsconfig.json', 'tsconfig.node.json', 'tsconfig.client.json', 'tsconfig.scripts.json']) {
   const r = spawnSync('tsc', ['--noEmit', '-p', project], { stdio: 'inherit' })
   if (r.status !== 0) {
     console.error(`typecheck failed: ${project}`)
