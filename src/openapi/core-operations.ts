@@ -113,9 +113,9 @@ const OPERATIONS: OperationDoc[] = [
       "The worker's state and which backend answers (vLLM upstreams or the embedded lexical scorer). `status`: `ok`, `degraded` (an upstream is out of service but calls are served, by another upstream or the lexical fallback) or `down` (503: no upstream can serve and there is no fallback).",
     tags: ['Service'],
     parameters: [
-      { name: 'detail', in: 'query', description: '`1`: each upstream (origin, breaker state, last error). Needs the `stats` scope (403 without it).', schema: { type: 'string', enum: ['1', 'true'] } },
-      { name: 'probe', in: 'query', description: "`1`: also probe each upstream's `/health` now (implies `detail`; results reused for 5 s). Needs the `stats` scope.", schema: { type: 'string', enum: ['1', 'true'] } },
-      { name: 'probe_timeout_ms', in: 'query', description: 'Probe timeout, 50–5,000 ms (default 1,500).', schema: { type: 'integer', minimum: 50, maximum: 5000 } },
+      { name: 'detail', in: 'query', description: '`1` (or `true`, `yes`, `on`, any case): each upstream (origin, breaker state, last error). Needs the `stats` scope (403 without it).', schema: { type: 'string' } },
+      { name: 'probe', in: 'query', description: "`1` (or `true`, `yes`, `on`): also probe each upstream's `/health` now (implies `detail`; results reused for 5 s). Needs the `stats` scope.", schema: { type: 'string' } },
+      { name: 'probe_timeout_ms', in: 'query', description: 'Probe timeout in ms (default 1,500); values outside 50–5,000 are clamped to it.', schema: { type: 'integer' } },
     ],
     responses: {
       200: { description: 'The worker serves (`ok` or `degraded`).', schema: 'Health' },

@@ -102,6 +102,15 @@ describe('POST /v1/feedback', () => {
     expect(results[0]?.n).toBe(0)
   })
 
+  it('a retried conversion counts once in the conversion count and adds its value again (what the README says)', async () => {
+    await createExperiment({ id: 'fb-retry', name: 'Retry', variants: [{ key: 'control', weight: 0, instruction: 'a' }, { key: 'b', weight: 1, instruction: 'b' }] })
+    const call = await exposedCall('fb-retry', 'unit-r')
+    for (let i = 0; i < 2; i++) expect((await api('POST', '/v1/feedback', { request_id: call.json.id, conversion: 5 })).status).toBe(201)
+    const report = await api<{ arms: Array<{ key: string; conversions: number; conversion_value: number }> }>('GET', '/v1/experiments/fb-retry/report')
+    expect(report.status, report.text).toBe(200)
+    expect(report.json.arms.find((a) => a.key === 'b')).toMatchObject({ conversions: 1, conversion_value: 10 })
+  })
+
   it('accepts the index as the id of a document without one, and `conversion: true` as value 1', async () => {
     await createExperiment({ id: 'fb-index', name: 'Index ids', variants: twoArms() })
     const call = await exposedCall('fb-index', 'unit-2')
