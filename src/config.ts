@@ -83,10 +83,11 @@ export const configSchema = z.object({
    */
   MAX_SUBREQUESTS: int(50, 1, 100_000),
   /**
-   * Per-attempt timeout in ms so a hung upstream is retried elsewhere within the deadline.
-   * Unset: half of BACKEND_TIMEOUT_MS (upstream-pool.ts defaultAttemptTimeoutMs); 0 = the whole deadline.
+   * Hedge delay in ms: an upstream call unanswered this long is also sent to another available
+   * replica, and the first answer wins (the slow one is not cut: it may still win). Unset: half of
+   * BACKEND_TIMEOUT_MS (upstream-pool.ts defaultHedgeAfterMs); 0 = no hedging.
    */
-  UPSTREAM_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).optional(),
+  UPSTREAM_HEDGE_AFTER_MS: z.coerce.number().int().min(0).max(300_000).optional(),
   /** Consecutive failures that open an upstream's circuit breaker. */
   UPSTREAM_BREAKER_FAILURES: int(5, 1, 1000),
   /** First open period of a breaker before a half-open probe, ms (doubles on each failed probe). */

@@ -47,6 +47,7 @@ async function healthz(vars: Record<string, string>, query = '?detail=1', header
 }
 
 const count = async (f: FakeInstance) => (await f.requests()).length
+const stats = async (f: FakeInstance) => (await (await fetch(`${f.url}/__stats`)).json()) as { requests: number; outcomes: Record<string, number> }
 /** A rerank that always reaches the backend: the score cache would otherwise answer repeats. */
 const call = (b: unknown, vars: Record<string, string>) => rerank(b, { vars, headers: { 'cache-control': 'no-store' } })
 const wave = (n: number, vars: Record<string, string>, b: unknown = body) => Promise.all(Array.from({ length: n }, () => call(b, vars)))
@@ -124,32 +125,45 @@ describe('traffic follows latency', () => {
 })
 
 describe('deadlines', () => {
-  it('a hanging backend gives 504; the default per-attempt timeout (half the deadline) allows one retry', async () => {
+  it('a hanging lone backend gives 504 after one attempt: a hedge needs another upstream, and no attempt is cut before the deadline', async () => {
     const hang = fakeVllm('dl-hang')
     await hang.control({ mode: 'hang' })
     const r = await call(body, { VLLM_URLS: hang.url, BACKEND_TIMEOUT_MS: '300' })
     expect(r.status).toBe(504)
     expect(r.json.error.code).toBe('backend_timeout')
-    expect(await count(hang)).toBe(2)
-    // UPSTREAM_ATTEMPT_TIMEOUT_MS=0: one attempt may take the whole deadline, so no retry.
-    const whole = fakeVllm('dl-hang-whole')
-    await whole.control({ mode: 'hang' })
-    const r2 = await call(body, { VLLM_URLS: whole.url, BACKEND_TIMEOUT_MS: '300', UPSTREAM_ATTEMPT_TIMEOUT_MS: '0' })
-    expect(r2.status).toBe(504)
-    expect(await count(whole)).toBe(1)
+    expect(await count(hang)).toBe(1)
   })
 
-  it('with a per-attempt timeout, a hanging backend is skipped and the other answers in time', async () => {
+  it('a hanging backend is hedged: the other answers in time and the hung call is cancelled', async () => {
     const hang = fakeVllm('dl-hang2')
     const ok = fakeVllm('dl-ok')
     await hang.control({ mode: 'hang' })
-    const vars = { VLLM_URLS: `${hang.url},${ok.url}`, BACKEND_TIMEOUT_MS: '3000', UPSTREAM_ATTEMPT_TIMEOUT_MS: '200' }
+    const vars = { VLLM_URLS: `${hang.url},${ok.url}`, BACKEND_TIMEOUT_MS: '3000', UPSTREAM_HEDGE_AFTER_MS: '200' }
     const rs = await wave(4, vars)
-    // Had a hung attempt used the whole deadline there would be no time left to retry (504):
-    // every 200 shows the hung attempts were cut and retried.
+    // Had nothing gone to the other upstream while the hung attempt ran, these would be 504s.
     expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 200])
     expect(await count(ok)).toBe(4)
-    expect(await count(hang)).toBeGreaterThan(0)
+    const hung = await count(hang)
+    expect(hung).toBeGreaterThan(0)
+    // The worker cancelled each hung call once its copy answered (the fake saw them aborted).
+    await expect.poll(async () => (await stats(hang)).outcomes.aborted).toBe(hung)
+    // A hang is no answer: booked as latency (at least the hedge delay), never as a failure.
+    const h = await healthz(vars)
+    expect(h.json.upstreams.map((u) => u.failures)).toEqual([0, 0])
+  })
+
+  it('slow but healthy replicas serve every call: the first answer after the hedge delay wins, nothing is booked a failure', async () => {
+    // Both answer in 400 ms; the default hedge delay is half the 600 ms deadline. The per-attempt
+    // timeout this replaced cut each attempt at 300 ms and failed every call with a 504.
+    const a = fakeVllm('dl-slow-a')
+    const b = fakeVllm('dl-slow-b')
+    for (const f of [a, b]) await f.control({ mode: 'slow', delayMs: 400 })
+    const vars = { VLLM_URLS: `${a.url},${b.url}`, BACKEND_TIMEOUT_MS: '600' }
+    const rs = await wave(3, vars)
+    expect(rs.map((r) => r.status)).toEqual([200, 200, 200])
+    const h = await healthz(vars)
+    expect(h.json.upstreams.map((u) => u.failures)).toEqual([0, 0])
+    expect(h.json.upstreams.every((u) => u.state === 'closed')).toBe(true)
   })
 })
 

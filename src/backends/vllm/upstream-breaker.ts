@@ -48,8 +48,9 @@ export const DEFAULT_BREAKER_POLICY: BreakerPolicy = {
   failureRate: 0.5,
   cooldownMs: 5_000,
   maxCooldownMs: 60_000,
-  // Twice the default per-attempt timeout (half of BACKEND_TIMEOUT_MS's 15 s): a live probe has
-  // reported by then; a second probe in flight beside a slow first one costs one batch.
+  // BACKEND_TIMEOUT_MS's default 15 s, the longest an attempt runs: a live probe has reported by
+  // then (upstream-registry.ts raises it with the deadline); a second probe in flight beside a
+  // slow first one costs one batch.
   probeStaleMs: 15_000,
 }
 

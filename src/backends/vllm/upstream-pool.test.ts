@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { BackendError } from '../backend-error'
 import { UpstreamAllowance } from '../subrequest-budget'
 import { NoHealthyUpstreamError, UpstreamStatusError } from './upstream-errors'
-import { createUpstreamPool, defaultAttemptTimeoutMs, MAX_RETRY_AFTER_MS, type AttemptContext, type UpstreamPoolOptions } from './upstream-pool'
+import { createUpstreamPool, defaultHedgeAfterMs, MAX_RETRY_AFTER_MS, type AttemptContext, type UpstreamPoolOptions } from './upstream-pool'
 
 /** A manual clock: `sleep` advances it instead of waiting. */
 function clock(start = 1_000_000) {
@@ -13,10 +13,23 @@ function clock(start = 1_000_000) {
     advance: (ms: number) => {
       t += ms
     },
-    sleep: (ms: number) => {
+    /**
+     * A pause with a signal is a hedge timer: it fires a macrotask later, after every settled
+     * attempt has reported (a pending one stays pending: that is a slow upstream), and moves the
+     * clock only if the call still waited for it.
+     */
+    sleep: (ms: number, signal?: AbortSignal) => {
       sleeps.push(ms)
-      t += ms
-      return Promise.resolve()
+      if (signal === undefined) {
+        t += ms
+        return Promise.resolve()
+      }
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          if (!signal.aborted) t += ms
+          resolve()
+        }, 0)
+      )
     },
     sleeps,
   }
@@ -174,24 +187,8 @@ describe('upstream pool', () => {
     expect(calls).toBe(1)
   })
 
-  it('keeps a timeout a timeout (504), and retries a per-attempt timeout elsewhere', async () => {
-    const { c, pool, deadline } = setup(['http://a', 'http://b'], { attemptTimeoutMs: 200 })
-    const contexts: AttemptContext[] = []
-    const r = await pool.call(async (url, ctx) => {
-      contexts.push(ctx)
-      if (contexts.length === 1) {
-        c.advance(200)
-        throw new BackendError({ kind: 'timeout', message: 'no answer within 200 ms' })
-      }
-      return url
-    }, { deadline })
-    expect(contexts[0]?.deadline).toBe(deadline - 1000 + 200)
-    expect(contexts.length).toBe(2)
-    expect(contexts[1]?.upstream).not.toBe(contexts[0]?.upstream)
-    expect(typeof r).toBe('string')
-
-    // With no time left on the call, a timeout is final and stays a timeout (504), yet as a
-    // NoHealthyUpstreamError so that FALLBACK=lexical can still answer.
+  it('keeps a timeout at the deadline a timeout (504), as a NoHealthyUpstreamError so that FALLBACK=lexical can answer', async () => {
+    const { c, pool } = setup(['http://a', 'http://b'])
     const t = new BackendError({ kind: 'timeout', message: 'no answer within the deadline' })
     const d2 = c.now() + 100
     const p = pool.call(async () => {
@@ -202,6 +199,129 @@ describe('upstream pool', () => {
     const e = await p.catch((x: unknown) => x as NoHealthyUpstreamError)
     expect(e.toApiError().code).toBe('backend_timeout')
     expect(e.message).toMatch(/no answer within the deadline/u)
+  })
+
+  /** An attempt that answers only when told to, and fails as the client's fetch does when cancelled. */
+  function slowAttempt<T>() {
+    let answer: (v: T) => void = () => undefined
+    const attempt = (ctx: AttemptContext) =>
+      new Promise<T>((resolve, reject) => {
+        answer = resolve
+        ctx.signal.addEventListener('abort', () => reject(new BackendError({ kind: 'timeout', message: 'request aborted' })), { once: true })
+      })
+    return { attempt, answer: (v: T) => answer(v) }
+  }
+
+  it('hedges a slow attempt on another upstream: the first answer wins, the slow one is cancelled, not booked a failure', async () => {
+    const { pool, deadline } = setup(['http://a', 'http://b'], { hedgeAfterMs: 200 })
+    const slow = slowAttempt<string>()
+    const contexts: AttemptContext[] = []
+    const r = await pool.call(async (url, ctx) => {
+      contexts.push(ctx)
+      return contexts.length === 1 ? slow.attempt(ctx) : `copy from ${url}`
+    }, { deadline })
+    expect(r).toMatch(/^copy from/u)
+    expect(contexts).toHaveLength(2)
+    expect(contexts[1]?.upstream).not.toBe(contexts[0]?.upstream)
+    // Neither attempt is cut before the call's deadline; the beaten one is cancelled.
+    expect(contexts.map((x) => x.deadline)).toEqual([deadline, deadline])
+    expect(contexts.map((x) => x.signal.aborted)).toEqual([true, false])
+    const snap = pool.snapshot()
+    expect(snap.map((u) => u.failures)).toEqual([0, 0])
+    expect(snap.map((u) => u.outstanding)).toEqual([0, 0])
+    // The slow upstream learnt it took at least the hedge delay; the copy answered at once.
+    const slowU = snap.find((u) => u.id === contexts[0]?.upstream)
+    const copyU = snap.find((u) => u.id === contexts[1]?.upstream)
+    expect(slowU?.ewma_ms).toBe(200)
+    expect(copyU?.ewma_ms).toBe(0)
+  })
+
+  it('the slow attempt may still win: then the hedge is cancelled and learns nothing', async () => {
+    const { c, pool, deadline } = setup(['http://a', 'http://b'], { hedgeAfterMs: 200 })
+    const slow = slowAttempt<string>()
+    const copy = slowAttempt<string>()
+    const contexts: AttemptContext[] = []
+    const p = pool.call(async (_url, ctx) => {
+      contexts.push(ctx)
+      if (contexts.length === 2) {
+        // The first answers 50 ms after its copy went out.
+        c.advance(50)
+        setTimeout(() => slow.answer('first'), 0)
+        return copy.attempt(ctx)
+      }
+      return slow.attempt(ctx)
+    }, { deadline })
+    expect(await p).toBe('first')
+    expect(contexts.map((x) => x.signal.aborted)).toEqual([false, true])
+    const snap = pool.snapshot()
+    expect(snap.find((u) => u.id === contexts[0]?.upstream)?.ewma_ms).toBe(250)
+    expect(snap.find((u) => u.id === contexts[1]?.upstream)?.ewma_ms).toBeNull()
+    expect(snap.map((u) => u.failures)).toEqual([0, 0])
+  })
+
+  it('no hedge with nowhere to send it (one upstream), with hedgeAfterMs 0, or with no fetch left: the attempt runs to its answer', async () => {
+    for (const [urls, opts, allowance] of [
+      [['http://a'], { hedgeAfterMs: 200 }, undefined],
+      [['http://a', 'http://b'], { hedgeAfterMs: 0 }, undefined],
+      [['http://a', 'http://b'], { hedgeAfterMs: 200 }, new UpstreamAllowance(1)],
+    ] as const) {
+      const { pool, deadline } = setup([...urls], opts)
+      const slow = slowAttempt<string>()
+      let calls = 0
+      const p = pool.call(async (_url, ctx) => {
+        calls++
+        // Answers once the pool had its chance to hedge (a macrotask later than its timer).
+        setTimeout(() => setTimeout(() => slow.answer('late'), 0), 0)
+        return slow.attempt(ctx)
+      }, { deadline, allowance })
+      expect(await p).toBe('late')
+      expect(calls).toBe(1)
+      expect(pool.snapshot().every((u) => u.failures === 0)).toBe(true)
+    }
+  })
+
+  it('a hedge that fails is booked and the first attempt still waited for; a 4xx from it ends the call at once', async () => {
+    const { pool, deadline } = setup(['http://a', 'http://b'], { hedgeAfterMs: 200, maxAttempts: 2 })
+    const slow = slowAttempt<string>()
+    let calls = 0
+    const r = await pool.call(async (_url, ctx) => {
+      calls++
+      if (calls === 1) return slow.attempt(ctx)
+      setTimeout(() => slow.answer('first'), 0)
+      throw status(503)
+    }, { deadline })
+    expect(r).toBe('first')
+    expect(calls).toBe(2)
+    expect(pool.snapshot().map((u) => u.failures).sort()).toEqual([0, 1])
+
+    const bad = setup(['http://a', 'http://b'], { hedgeAfterMs: 200 })
+    const contexts: AttemptContext[] = []
+    const slow2 = slowAttempt<string>()
+    const p = bad.pool.call(async (_url, ctx) => {
+      contexts.push(ctx)
+      if (contexts.length === 1) return slow2.attempt(ctx)
+      throw status(400)
+    }, { deadline: bad.deadline })
+    await expect(p).rejects.toThrow(/400/u)
+    expect(contexts.map((x) => x.signal.aborted)).toEqual([true, false])
+    expect(bad.pool.snapshot().map((u) => u.outstanding)).toEqual([0, 0])
+  })
+
+  it('a client that goes away cancels every attempt of its call and books none', async () => {
+    const { pool, deadline } = setup(['http://a', 'http://b'], { hedgeAfterMs: 200 })
+    const client = new AbortController()
+    const contexts: AttemptContext[] = []
+    const p = pool.call(async (_url, ctx) => {
+      contexts.push(ctx)
+      if (contexts.length === 2) setTimeout(() => client.abort(), 0)
+      return slowAttempt<string>().attempt(ctx)
+    }, { deadline, signal: client.signal })
+    await expect(p).rejects.toThrow(/aborted/u)
+    expect(contexts).toHaveLength(2)
+    expect(contexts.every((x) => x.signal.aborted)).toBe(true)
+    const snap = pool.snapshot()
+    expect(snap.map((u) => u.failures)).toEqual([0, 0])
+    expect(snap.map((u) => u.outstanding)).toEqual([0, 0])
   })
 
   it('opens the breaker after consecutive failures and then fails fast without calling', async () => {
@@ -452,10 +572,10 @@ describe('upstream pool', () => {
     await expect(pool.call(async () => 1, { deadline })).rejects.toBeInstanceOf(NoHealthyUpstreamError)
   })
 
-  it('by default an attempt may use half the deadline, so a hung upstream leaves the other half for a retry', () => {
-    expect(defaultAttemptTimeoutMs(15_000)).toBe(7_500)
-    expect(defaultAttemptTimeoutMs(300)).toBe(150)
-    expect(defaultAttemptTimeoutMs(1)).toBe(1)
+  it('by default a call is hedged after half its deadline, so the copy still has the other half', () => {
+    expect(defaultHedgeAfterMs(15_000)).toBe(7_500)
+    expect(defaultHedgeAfterMs(300)).toBe(150)
+    expect(defaultHedgeAfterMs(1)).toBe(1)
   })
 
   it('stops counting a call a second past its deadline (a call the runtime ended never reports back)', async () => {

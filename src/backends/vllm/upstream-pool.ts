@@ -5,27 +5,36 @@
  *    (`upstream-breaker.ts`);
  *  - each call goes to the cheaper of two random available upstreams by
  *    `(outstanding + 1) × latency` (`upstream-choice.ts`);
- *  - an upstream fault (`upstream-retry.ts`: unreachable, reset, 5xx, a broken reply, a per-attempt
- *    timeout) is retried with jittered exponential back-off, on a different upstream when one is
- *    available, never past the call's deadline and never more than `maxAttempts` times in all; a
- *    server error a call meets again on a second upstream is booked against the first only (the
- *    request, not the replicas, is then the likely cause);
+ *  - an upstream fault (`upstream-retry.ts`: unreachable, reset, 5xx, a broken reply) is retried
+ *    with jittered exponential back-off, on a different upstream when one is available, never past
+ *    the call's deadline and never more than `maxAttempts` times in all; a server error a call
+ *    meets again on a second upstream is booked against the first only (the request, not the
+ *    replicas, is then the likely cause);
+ *  - an attempt unanswered after `hedgeAfterMs` is hedged: a copy goes to another available
+ *    upstream and the first answer wins, the other is cancelled (vLLM aborts a request whose
+ *    client disconnects). The slow attempt is not cut: a per-attempt timeout that cut and retried
+ *    it failed every call slower than the timeout (two 8 s replicas under a 7.5 s cut served none)
+ *    and booked those failures against healthy replicas; a hedge costs one more call, only for
+ *    calls already late, and books nothing against the slow replica but its latency;
  *  - when no upstream can take a call, or every attempt failed, it throws `NoHealthyUpstreamError`
  *    (503/502/504 by the last fault, or the lexical fallback one level up).
  *
  * One pool lives per isolate and configuration (`upstream-registry.ts`), so its state spans
  * requests. Clock, randomness and sleep are injected so the whole policy is unit-testable.
  */
-import { CircuitBreaker, DEFAULT_BREAKER_POLICY, type BreakerPolicy, type BreakerState } from './upstream-breaker'
-import { effectiveLatency, loadCost, observeFailure, observeLatency, pickTwoChoices, type LatencyEstimate } from './upstream-choice'
+import { DEFAULT_BREAKER_POLICY, type BreakerPolicy } from './upstream-breaker'
+import { effectiveLatency, loadCost, observeFailure, observeLatency, pickTwoChoices } from './upstream-choice'
 import { BackendError } from '../backend-error'
+import { available, createUpstream, outstanding, snapshotOf, type Upstream, type UpstreamSnapshot } from './upstream-state'
 import type { UpstreamAllowance } from '../subrequest-budget'
 import { NoHealthyUpstreamError } from './upstream-errors'
 import { classifyFailure, DEFAULT_BACKOFF, planRetry, type BackoffPolicy } from './upstream-retry'
 
 export interface AttemptContext {
-  /** Absolute deadline of this attempt (ms): the call's, or sooner with a per-attempt timeout. */
+  /** Absolute deadline of this attempt (ms): the call's (a slow attempt is hedged, never cut). */
   deadline: number
+  /** Aborts when the call no longer needs this attempt: another attempt answered, or the client left. */
+  signal: AbortSignal
   /** The upstream's id (`u0`, `u1`, …). */
   upstream: string
 }
@@ -42,21 +51,7 @@ export interface CallOptions {
   allowance?: UpstreamAllowance | undefined
 }
 
-export interface UpstreamSnapshot {
-  id: string
-  /** Scheme, host and port only: never a path, user info or key. */
-  origin: string
-  state: BreakerState
-  available: boolean
-  outstanding: number
-  ewma_ms: number | null
-  consecutive_failures: number
-  requests: number
-  failures: number
-  open_until?: string
-  throttled_until?: string
-  last_error: { message: string; at: string } | null
-}
+export type { UpstreamSnapshot } from './upstream-state'
 
 export interface UpstreamPool {
   readonly urls: readonly string[]
@@ -67,8 +62,12 @@ export interface UpstreamPool {
 export interface UpstreamPoolOptions {
   /** Tries per call, first one included. */
   maxAttempts?: number
-  /** Per-attempt timeout (ms); 0: each attempt may use the call's whole remaining deadline. */
-  attemptTimeoutMs?: number
+  /**
+   * Hedge delay (ms): an attempt unanswered this long is copied to another available upstream
+   * the call has not tried, and the first answer wins; 0: no hedging. No attempt is cut before
+   * the call's deadline.
+   */
+  hedgeAfterMs?: number
   breaker?: Partial<BreakerPolicy>
   backoff?: BackoffPolicy
   /** Time constant with which a stale, worse-than-best latency estimate fades (ms). */
@@ -77,74 +76,49 @@ export interface UpstreamPoolOptions {
   minAttemptMs?: number
   now?: () => number
   random?: () => number
-  sleep?: (ms: number) => Promise<void>
+  /** A pause; `signal` ends it early (the hedge timer of a call that got its answer). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
 }
 
-interface Upstream {
-  index: number
-  id: string
-  url: string
-  origin: string
-  breaker: CircuitBreaker
-  latency: LatencyEstimate
-  /**
-   * Calls in flight: id → their attempt deadline (ms). Counted, not incremented and decremented: a
-   * call the runtime ended never reaches its `finally`, and a counter would keep it for the
-   * isolate's life (skewing the choice); an entry a second past its deadline is dropped.
-   */
-  inFlight: Map<number, number>
-  throttledUntil: number
-  requests: number
-  failures: number
-  lastError: { message: string; at: number } | null
+/** One attempt of a call in flight: where it went, when, and how to cancel it. */
+interface LiveAttempt<T = unknown> {
+  u: Upstream
+  t0: number
+  /** Sent as the half-open breaker's probe. */
+  probe: boolean
+  callId: number
+  cancel: AbortController
+  outcome?: { ok: true; value: T } | { ok: false; error: unknown }
 }
 
-/** How long past its deadline a call still counts as in flight (its own timeout ends it first). */
-const STALE_CALL_GRACE_MS = 1000
-
-const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin
-  } catch {
-    return 'invalid-url'
-  }
-}
+/** Resolves after `ms`, or at once when `signal` aborts (a hedge timer the call no longer needs). */
+const sleepFor = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const id = setTimeout(resolve, ms)
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(id)
+        resolve()
+      },
+      { once: true }
+    )
+  })
 
 export function createUpstreamPool(urls: readonly string[], options: UpstreamPoolOptions = {}): UpstreamPool {
   const now = options.now ?? (() => Date.now())
   const random = options.random ?? Math.random
   const sleep = options.sleep ?? sleepFor
   const maxAttempts = Math.max(1, options.maxAttempts ?? 3)
-  const attemptTimeoutMs = options.attemptTimeoutMs ?? 0
+  const hedgeAfterMs = options.hedgeAfterMs ?? 0
   const backoff = options.backoff ?? DEFAULT_BACKOFF
   // 10 s: the decay linkerd's peak-EWMA balancer uses (tower `PeakEwma`, DEFAULT_EWMA_DECAY).
   const forgetMs = options.forgetMs ?? 10_000
   const minAttemptMs = options.minAttemptMs ?? 25
   const policy: BreakerPolicy = { ...DEFAULT_BREAKER_POLICY, ...(options.breaker ?? {}) }
 
-  const upstreams: Upstream[] = urls.map((url, index) => ({
-    index,
-    id: `u${index}`,
-    url,
-    origin: originOf(url),
-    breaker: new CircuitBreaker(policy),
-    latency: { ewmaMs: null, at: 0 },
-    inFlight: new Map(),
-    throttledUntil: 0,
-    requests: 0,
-    failures: 0,
-    lastError: null,
-  }))
+  const upstreams: Upstream[] = urls.map((url, index) => createUpstream(url, index, policy))
 
-  const available = (u: Upstream, t: number) => u.breaker.canPass(t) && u.throttledUntil <= t
-
-  /** Calls in flight to `u` at `t`, forgetting those a second past their deadline (their call was ended). */
-  const outstanding = (u: Upstream, t: number): number => {
-    for (const [id, deadline] of u.inFlight) if (t > deadline + STALE_CALL_GRACE_MS) u.inFlight.delete(id)
-    return u.inFlight.size
-  }
   let callSeq = 0
 
   /** The best latency estimate in the pool: the prior for unknown and stale upstreams. */
@@ -176,10 +150,10 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
 
   /**
    * Books a failed attempt on its upstream and decides what happens next: the delay before the
-   * next attempt, or a throw (the error itself, or `NoHealthyUpstreamError` when retriable
+   * next attempt (0 while another attempt of the call still runs), or a throw (the error itself, or `NoHealthyUpstreamError` when retriable
    * capacity failures ran out of attempts or time).
    */
-  const afterFailure = (u: Upstream, e: unknown, t0: number, n: number, tried: ReadonlySet<number>, call: CallOptions, serverErrorsAt: ReadonlySet<number>): number => {
+  const afterFailure = (u: Upstream, e: unknown, t0: number, n: number, call: CallOptions, serverErrorsAt: ReadonlySet<number>, othersRunning: boolean): number => {
     const t1 = now()
     if (call.signal?.aborted) {
       // The client went away: that says nothing about the upstream.
@@ -207,6 +181,12 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
     // Honoured up to MAX_RETRY_AFTER_MS: one reply saying `Retry-After: 86400` (or a far-future
     // date) took its replica out for a day, and with every replica answering so, the pool.
     if (verdict.retryAfterMs !== undefined) u.throttledUntil = Math.max(u.throttledUntil, t1 + Math.min(verdict.retryAfterMs, MAX_RETRY_AFTER_MS))
+    // Another attempt of this call (a hedge, or the attempt it copied) may still answer: a fault
+    // of this upstream only waits for it; a verdict on the request itself ends the call now.
+    if (othersRunning) {
+      if (verdict.retry || verdict.health === 'failure') return 0
+      throw e
+    }
     // Anywhere else to go now, tried or not: only then is waiting out this upstream's Retry-After
     // pointless (the retry waited it out and then went to another replica anyway).
     const otherUpstream = upstreams.some((o) => o.index !== u.index && available(o, t1))
@@ -235,6 +215,33 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
   /** An upstream's 5xx answer other than 503 (capacity) and 429: the class a poison request causes. */
   const isServerError = (e: unknown): boolean => e instanceof BackendError && e.fault.kind === 'status' && e.fault.status >= 500 && e.fault.status !== 503
 
+  /**
+   * A hedge (a second copy of a slow attempt, sent to another upstream): the upstream for it, or
+   * undefined when there is none. Only an upstream this call has not tried and that can take a
+   * call now qualifies: a copy on the same replica, or on one that just failed it, only adds load.
+   */
+  const hedgeTarget = (t: number, call: CallOptions, tried: ReadonlySet<number>): Upstream | undefined => {
+    if (call.deadline - t < minAttemptMs) return undefined
+    if (!upstreams.some((u) => !tried.has(u.index) && available(u, t))) return undefined
+    // Taken only once an upstream is there for it: a refused hedge is no error, the first attempt goes on.
+    if (call.allowance !== undefined && !call.allowance.take()) return undefined
+    return choose(t, tried)
+  }
+
+  /** An attempt another one beat, or that its call no longer waits for: cancelled, with no verdict on its upstream. */
+  const abandon = (a: LiveAttempt, t: number): void => {
+    a.cancel.abort()
+    a.u.inFlight.delete(a.callId)
+    a.u.breaker.onNeutral()
+    // Still running after the hedge delay: its latency is at least that long, which the estimate
+    // should learn (else the slow replica, always beaten, keeps its old fast estimate and keeps
+    // being chosen first). A hedge beaten by the attempt it copied says nothing of the kind.
+    const elapsed = t - a.t0
+    if (hedgeAfterMs > 0 && elapsed >= hedgeAfterMs && (a.u.latency.ewmaMs === null || elapsed > a.u.latency.ewmaMs)) {
+      a.u.latency = observeLatency(a.u.latency, elapsed, t)
+    }
+  }
+
   return {
     urls,
     async call<T>(attempt: (baseUrl: string, ctx: AttemptContext) => Promise<T>, call: CallOptions): Promise<T> {
@@ -243,64 +250,115 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
       let lastError: unknown
       /** Upstreams that answered this call with a server error (isServerError). */
       const serverErrorsAt = new Set<number>()
-      for (let n = 0; n < maxAttempts; n++) {
-        if (call.allowance !== undefined && !call.allowance.take()) throw call.allowance.spent()
-        const t0 = now()
-        const u = choose(t0, tried)
-        if (!u) {
-          const why =
-            lastError instanceof Error ? `every backend failed or is unavailable (last: ${lastError.message})` : 'every backend is out of service (circuit open or throttled)'
-          throw noneAvailable(t0, why, lastError)
-        }
+      /** Attempts in flight, oldest first; more than one only while a hedge runs. */
+      const live: LiveAttempt<T>[] = []
+      let launched = 0
+      /** No hedge for this call any more (none was possible when one was due). */
+      let hedgeBlocked = false
+      let wake: (() => void) | undefined
+
+      const launch = (u: Upstream, t0: number): void => {
         tried.add(u.index)
+        launched++
         const probe = u.breaker.state(t0) === 'half_open'
         u.breaker.onSend(t0)
         u.requests++
-        const deadline = attemptTimeoutMs > 0 ? Math.min(call.deadline, t0 + attemptTimeoutMs) : call.deadline
         const callId = ++callSeq
-        u.inFlight.set(callId, deadline)
-        let delay: number
+        u.inFlight.set(callId, call.deadline)
+        const cancel = new AbortController()
+        const signal = call.signal ? AbortSignal.any([call.signal, cancel.signal]) : cancel.signal
+        const a: LiveAttempt<T> = { u, t0, probe, callId, cancel }
+        live.push(a)
+        let p: Promise<T>
         try {
-          const result = await attempt(u.url, { deadline, upstream: u.id })
-          const t1 = now()
-          // A successful probe starts the estimate afresh: the old one measured failures.
-          u.latency = observeLatency(probe ? { ewmaMs: null, at: t1 } : u.latency, t1 - t0, t1)
-          u.breaker.onSuccess(t1)
-          return result
+          p = attempt(u.url, { deadline: call.deadline, upstream: u.id, signal })
         } catch (e) {
-          lastError = e
-          try {
-            delay = afterFailure(u, e, t0, n, tried, call, serverErrorsAt)
-          } finally {
-            if (isServerError(e)) serverErrorsAt.add(u.index)
-          }
-        } finally {
-          u.inFlight.delete(callId)
+          p = Promise.reject(e)
         }
-        if (delay > 0) await sleep(delay)
+        p.then(
+          (value) => {
+            a.outcome = { ok: true, value }
+            wake?.()
+          },
+          (error: unknown) => {
+            a.outcome = { ok: false, error }
+            wake?.()
+          }
+        )
       }
-      throw lastError
+
+      try {
+        for (;;) {
+          if (live.length === 0) {
+            if (call.allowance !== undefined && !call.allowance.take()) throw call.allowance.spent()
+            const t0 = now()
+            const u = choose(t0, tried)
+            if (!u) {
+              const why =
+                lastError instanceof Error ? `every backend failed or is unavailable (last: ${lastError.message})` : 'every backend is out of service (circuit open or throttled)'
+              throw noneAvailable(t0, why, lastError)
+            }
+            launch(u, t0)
+          }
+          if (!live.some((a) => a.outcome)) {
+            // Wait for an outcome, or until the newest attempt has run `hedgeAfterMs` unanswered.
+            const newest = live[live.length - 1]
+            const hedgeIn = hedgeAfterMs > 0 && !hedgeBlocked && launched < maxAttempts && newest ? Math.max(0, newest.t0 + hedgeAfterMs - now()) : undefined
+            const timer = new AbortController()
+            let hedgeDue = false
+            await new Promise<void>((resolve) => {
+              wake = resolve
+              if (hedgeIn !== undefined) {
+                void sleep(hedgeIn, timer.signal).then(() => {
+                  hedgeDue = true
+                  resolve()
+                })
+              }
+            })
+            wake = undefined
+            timer.abort()
+            if (hedgeDue && !live.some((a) => a.outcome)) {
+              const t = now()
+              const u = hedgeTarget(t, call, tried)
+              if (u) launch(u, t)
+              else hedgeBlocked = true
+              continue
+            }
+          }
+          // Outcomes in launch order; an answer wins, a failure is booked and the rest waited for.
+          let delay: number | undefined
+          for (const a of [...live]) {
+            const outcome = a.outcome
+            if (!outcome) continue
+            live.splice(live.indexOf(a), 1)
+            a.u.inFlight.delete(a.callId)
+            if (outcome.ok) {
+              const t1 = now()
+              // A successful probe starts the estimate afresh: the old one measured failures.
+              a.u.latency = observeLatency(a.probe ? { ewmaMs: null, at: t1 } : a.u.latency, t1 - a.t0, t1)
+              a.u.breaker.onSuccess(t1)
+              return outcome.value
+            }
+            lastError = outcome.error
+            try {
+              // With another attempt still running, a retriable failure only waits for it; one that
+              // ends the call (the request's own 4xx, the client gone) ends it now.
+              delay = afterFailure(a.u, outcome.error, a.t0, launched - 1, call, serverErrorsAt, live.length > 0)
+            } finally {
+              if (isServerError(outcome.error)) serverErrorsAt.add(a.u.index)
+            }
+          }
+          if (live.length === 0 && delay !== undefined && delay > 0) await sleep(delay)
+        }
+      } finally {
+        const t = now()
+        for (const a of live) abandon(a, t)
+      }
     },
 
     snapshot(): UpstreamSnapshot[] {
       const t = now()
-      return upstreams.map((u) => {
-        const s: UpstreamSnapshot = {
-          id: u.id,
-          origin: u.origin,
-          state: u.breaker.state(t),
-          available: available(u, t),
-          outstanding: outstanding(u, t),
-          ewma_ms: u.latency.ewmaMs === null ? null : Math.round(u.latency.ewmaMs * 10) / 10,
-          consecutive_failures: u.breaker.consecutiveFailures,
-          requests: u.requests,
-          failures: u.failures,
-          last_error: u.lastError ? { message: u.lastError.message, at: new Date(u.lastError.at).toISOString() } : null,
-        }
-        if (u.breaker.openUntil > t) s.open_until = new Date(u.breaker.openUntil).toISOString()
-        if (u.throttledUntil > t) s.throttled_until = new Date(u.throttledUntil).toISOString()
-        return s
-      })
+      return upstreams.map((u) => snapshotOf(u, t))
     },
   }
 }
@@ -309,10 +367,11 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
 export const MAX_RETRY_AFTER_MS = 60_000
 
 /**
- * Per-attempt timeout when UPSTREAM_ATTEMPT_TIMEOUT_MS is unset: half the call's deadline, so a
- * hung upstream costs at most half of it and a retry elsewhere still gets the other half (an
- * attempt that needs more than half the deadline could not be retried anyway).
+ * Hedge delay when UPSTREAM_HEDGE_AFTER_MS is unset: half the call's deadline, so a hung or very
+ * slow upstream still leaves the copy half of it, and only calls that are already slow pay for a
+ * second copy (Dean & Barroso, "The Tail at Scale", CACM 2013, §"Hedged requests": send the copy
+ * only once the first is late, which bounds the extra load).
  */
-export function defaultAttemptTimeoutMs(deadlineMs: number): number {
+export function defaultHedgeAfterMs(deadlineMs: number): number {
   return Math.max(1, Math.floor(deadlineMs / 2))
 }

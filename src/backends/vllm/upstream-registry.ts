@@ -10,7 +10,7 @@
  */
 import type { Config } from '../../config'
 import { DEFAULT_BREAKER_POLICY } from './upstream-breaker'
-import { createUpstreamPool, defaultAttemptTimeoutMs, type UpstreamPool } from './upstream-pool'
+import { createUpstreamPool, defaultHedgeAfterMs, type UpstreamPool } from './upstream-pool'
 
 const MAX_POOLS = 32
 
@@ -18,7 +18,7 @@ export type UpstreamConfig = Pick<
   Config,
   | 'VLLM_URLS'
   | 'UPSTREAM_MAX_ATTEMPTS'
-  | 'UPSTREAM_ATTEMPT_TIMEOUT_MS'
+  | 'UPSTREAM_HEDGE_AFTER_MS'
   | 'UPSTREAM_BREAKER_FAILURES'
   | 'UPSTREAM_BREAKER_COOLDOWN_MS'
   | 'BACKEND_TIMEOUT_MS'
@@ -33,12 +33,12 @@ export function createUpstreamRegistry(clock: { now: () => number; random: () =>
   const pools = new Map<string, UpstreamPool>()
   return {
     poolFor(config) {
-      // Unset: half the deadline (upstream-pool.ts defaultAttemptTimeoutMs); 0: the whole deadline.
-      const attemptTimeoutMs = config.UPSTREAM_ATTEMPT_TIMEOUT_MS ?? defaultAttemptTimeoutMs(config.BACKEND_TIMEOUT_MS)
+      // Unset: half the deadline (upstream-pool.ts defaultHedgeAfterMs); 0: no hedging.
+      const hedgeAfterMs = config.UPSTREAM_HEDGE_AFTER_MS ?? defaultHedgeAfterMs(config.BACKEND_TIMEOUT_MS)
       const key = JSON.stringify([
         config.VLLM_URLS,
         config.UPSTREAM_MAX_ATTEMPTS,
-        attemptTimeoutMs,
+        hedgeAfterMs,
         config.BACKEND_TIMEOUT_MS,
         config.UPSTREAM_BREAKER_FAILURES,
         config.UPSTREAM_BREAKER_COOLDOWN_MS,
@@ -52,14 +52,15 @@ export function createUpstreamRegistry(clock: { now: () => number; random: () =>
       }
       pool = createUpstreamPool(config.VLLM_URLS, {
         maxAttempts: config.UPSTREAM_MAX_ATTEMPTS,
-        attemptTimeoutMs,
+        hedgeAfterMs,
         breaker: {
           failureThreshold: config.UPSTREAM_BREAKER_FAILURES,
           cooldownMs: config.UPSTREAM_BREAKER_COOLDOWN_MS,
           maxCooldownMs: Math.max(DEFAULT_BREAKER_POLICY.maxCooldownMs, config.UPSTREAM_BREAKER_COOLDOWN_MS),
-          // A probe is presumed lost only once its own attempt could have timed out: a fixed 15 s let
-          // a second probe join a live first one whenever attempts may run longer (BACKEND_TIMEOUT_MS > 30 s).
-          probeStaleMs: Math.max(DEFAULT_BREAKER_POLICY.probeStaleMs, (attemptTimeoutMs > 0 ? attemptTimeoutMs : config.BACKEND_TIMEOUT_MS) + 1_000),
+          // A probe is presumed lost only once its attempt could have timed out (every attempt may run
+          // to the call's deadline): a fixed 15 s let a second probe join a live first one whenever
+          // BACKEND_TIMEOUT_MS is longer.
+          probeStaleMs: Math.max(DEFAULT_BREAKER_POLICY.probeStaleMs, config.BACKEND_TIMEOUT_MS + 1_000),
         },
         now: clock.now,
         random: clock.random,

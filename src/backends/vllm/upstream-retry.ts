@@ -9,8 +9,9 @@
  *    reply (`unreachable`), any 5xx (503 is vLLM's overloaded / starting / draining answer; a 500
  *    "CUDA error" or a proxy's 502 page says this server is sick, not that the request is wrong),
  *    a reply that failed validation (`bad_reply`: garbage, NaN, a wrong count, HTML: a broken
- *    server or proxy, and the same pairs scored elsewhere are fine), 429, and a per-attempt
- *    timeout that leaves time on the call's deadline;
+ *    server or proxy, and the same pairs scored elsewhere are fine), 429, and a timeout that
+ *    leaves time on the call's deadline (an attempt runs to the call's deadline since the pool
+ *    hedges instead of cutting, so this is only a fetch whose own timer fired early);
  *  - never retried: any other 4xx (the request itself is wrong; it would fail everywhere; the
  *    context-length 400 is re-truncated by the client instead), a timeout at the call's own
  *    deadline, and a call that has no subrequests left (nothing was sent).
@@ -39,7 +40,7 @@ export function classifyFailure(e: unknown, callTimeLeftMs: number): FailureVerd
     case 'unreachable':
       return { retry: true, health: 'failure' }
     case 'timeout':
-      // The attempt's own timeout fired with time to spare: a hung upstream, try another.
+      // A timeout with time to spare (a fetch's own timer fired before the call's deadline): try another.
       return { retry: callTimeLeftMs > 0, health: 'failure' }
     case 'bad_reply':
       return { retry: true, health: 'failure' }

@@ -112,7 +112,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       const body = rerankRequestBody(options.model, formatQwen3Query(request.instruction, request.query), texts)
       try {
         const reply = await options.pool.call(
-          (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, body.bytes, texts.length, { ...opts, deadline: attempt.deadline }, call.nextId()),
+          (baseUrl, attempt) => postRerank(doFetch, baseUrl, options, body.bytes, texts.length, { ...opts, deadline: attempt.deadline, signal: attempt.signal }, call.nextId()),
           { ...opts, allowance: call.allowance }
         )
         return { ...reply, changed, texts, documentBytes: body.documentBytes }
