@@ -11,8 +11,9 @@
  *    meets again on a second upstream is booked against the first only (the request, not the
  *    replicas, is then the likely cause);
  *  - an attempt unanswered after `hedgeAfterMs` is hedged: a copy goes to another available
- *    upstream and the first answer wins, the other is cancelled (vLLM aborts a request whose
- *    client disconnects). The slow attempt is not cut: a per-attempt timeout that cut and retried
+ *    upstream and the first answer wins, the other is cancelled (vLLM's `/v1/rerank` handler is
+ *    wrapped in `with_cancellation`, vllm/entrypoints/utils.py, which aborts the engine request
+ *    when its client disconnects, so the loser stops using the GPU). The slow attempt is not cut: a per-attempt timeout that cut and retried
  *    it failed every call slower than the timeout (two 8 s replicas under a 7.5 s cut served none)
  *    and booked those failures against healthy replicas; a hedge costs one more call, only for
  *    calls already late, and books nothing against the slow replica but its latency;
