@@ -30,6 +30,10 @@
  * backend re-cut to fit its context (`uncacheable`).
  * A failing store is a miss (reads) or a lost write, counted, never a failed request.
  *
+ * Where each part lives: the lookups and the claim on what is left in `claim-pairs.ts`, what the
+ * call learns per distinct document in `pair-tally.ts`, the edge write after the response in
+ * `edge-write.ts`; this module forwards the claimed pairs and assembles the answer.
+ *
  * Controls (RFC 9111 §5.2.1 request directives, parsed in lib/cache-control): `no-cache` recomputes
  * every pair and overwrites; `no-store` neither reads nor writes; CACHE_ENABLED=false bypasses.
  *
@@ -45,18 +49,17 @@ import type { PairScorer, ScoreOptions, ScoreRequest, ScoreResult } from '../bac
 import { apportionTokens, utf8Length } from '../lib/apportion-tokens'
 import { distinctStrings } from '../lib/distinct-strings'
 import { CACHE_NAME, cacheStatus, zeroCounts, type CacheCounts, type CacheMode } from './cache-status'
-import { readEdge, withDeadline } from './edge-read'
+import { claimPairs } from './claim-pairs'
+import { withDeadline } from './edge-read'
+import { writeScoredPairs } from './edge-write'
 import type { ByteBoundedLru, CachedPair } from './memory-lru'
-import { lookupBucket, mergeBucket, type ScoreBucket } from './score-bucket'
-import { bucketKey, pairDigests, scopeDigest } from './score-key'
+import { PairTally } from './pair-tally'
+import { bucketKey, scopeDigest } from './score-key'
 import type { ScoreStore } from './score-store'
 import { isCacheableScore, type StoredScore } from './score-value'
 import type { SingleFlight } from './single-flight'
 
 export type { CacheCounts, CacheMode } from './cache-status'
-
-/** How long past its owner's deadline a flight may still be joined (its own timeout settles it first). */
-const FLIGHT_GRACE_MS = 1000
 
 /** The cache settings of Config this module reads. */
 export interface ScoreCacheConfig {
@@ -134,9 +137,7 @@ export async function scoreWithCache(
   const config = deps.config
   const clock = deps.clock ?? Date.now
   const now = deps.now ?? clock()
-  const { memory, flights } = deps
   const store = deps.store ?? null
-  const counts = zeroCounts()
   const t0 = performance.now()
 
   const scopeHex = await scopeDigest({
@@ -155,74 +156,15 @@ export async function scoreWithCache(
   // memory / single-flight path; the edge store's SHA-256 keys are derived only for the documents
   // that reach it. A repeated document is scored once.
   const { distinct, slot, count: width } = distinctStrings(documents)
-  const m = distinct.length
-  const values = new Float64Array(m).fill(Number.NaN)
-  const joined: Array<readonly [k: number, p: Promise<CachedPair>]> = []
-  const digests = new Array<Uint8Array | undefined>(m)
+  const tally = new PairTally(distinct.length, width)
+  const counts = tally.counts
   const edgeKey = bucketKey(scopeHex)
-  const nowSec = Math.floor(now / 1000)
-  // The scope's pairs as this call read them: what its write merges into (undefined: not read).
-  let base: ScoreBucket | undefined
-  let cachedTokens = 0
-  let cachedUnknown = 0
-  let truncated = 0
-  const hit = (k: number, v: CachedPair) => {
-    values[k] = v.score
-    if (v.tokens === undefined) cachedUnknown += width[k] as number
-    else cachedTokens += v.tokens
-    if (v.cut === true) truncated += width[k] as number
-  }
-  let toForward: number[]
-
-  if (deps.mode === 'no-cache') {
-    toForward = Array.from({ length: m }, (_, k) => k)
-  } else {
-    const needEdge: number[] = []
-    for (let k = 0; k < m; k++) {
-      const doc = distinct[k] as string
-      const cached = memory.lookup(scopeHex, doc, now)
-      if (cached !== undefined) {
-        hit(k, cached)
-        counts.memory += width[k] as number
-        continue
-      }
-      const flight = flights.join(scopeHex, doc, now)
-      if (flight) joined.push([k, flight])
-      else needEdge.push(k)
-    }
-    let found: Array<StoredScore | undefined> = []
-    // Only an edge read awaits: without one, no other call can have claimed a pair since `join`.
-    const awaited = store !== null && needEdge.length > 0
-    if (store && needEdge.length > 0) {
-      const ids = await pairDigests(scopeHex, needEdge.map((k) => distinct[k] as string))
-      needEdge.forEach((k, j) => {
-        digests[k] = ids[j]
-      })
-      base = await readEdge(store, edgeKey, nowSec, options.deadline, counts, clock)
-      if (base !== undefined) found = lookupBucket(base, ids)
-    }
-    toForward = []
-    const expiresAt = now + config.CACHE_TTL_SECONDS * 1000
-    // No `await` from here to `flights.begin`: the claim below must see every other claim.
-    for (const [j, k] of needEdge.entries()) {
-      const stored = found[j]
-      const doc = distinct[k] as string
-      if (stored !== undefined) {
-        hit(k, { score: stored.score, tokens: stored.tokens, cut: stored.cut })
-        counts.edge += width[k] as number
-        memory.set(scopeHex, doc, stored.score, expiresAt, stored.tokens, stored.cut === true)
-        continue
-      }
-      const flight = awaited ? flights.join(scopeHex, doc, clock()) : undefined
-      if (flight) joined.push([k, flight])
-      else toForward.push(k)
-    }
-  }
-
-  const forwardDocs = toForward.map((k) => distinct[k] as string)
-  // The flight expires at this call's deadline (plus a second for its own timeout to settle it):
-  // past that, an owner that has not settled was ended by the runtime, and others claim the pairs.
-  const flight = forwardDocs.length > 0 ? flights.begin(scopeHex, forwardDocs, options.deadline + FLIGHT_GRACE_MS) : undefined
+  const expiresAt = now + config.CACHE_TTL_SECONDS * 1000
+  const claimed = await claimPairs(
+    { scopeHex, edgeKey, distinct, lookup: deps.mode !== 'no-cache', memory: deps.memory, flights: deps.flights, store, now, clock, deadline: options.deadline, expiresAt },
+    tally
+  )
+  const { toForward, forwardDocs, joined, flight } = claimed
   const cacheMs = performance.now() - t0
   const t1 = performance.now()
   let promptTokens: number | undefined
@@ -246,45 +188,31 @@ export async function scoreWithCache(
     // Joiners get every pair this call will serve, re-cut ones included (flagged `cut`: the
     // scorer counts them truncated); only the tiers below skip what was not scored as keyed.
     flight.resolve(pairs)
-    toForward.forEach((k, j) => {
-      values[k] = result.scores[j] as number
-      if (cut.has(j)) truncated += width[k] as number
-    })
+    toForward.forEach((k, j) => tally.scored(k, result.scores[j] as number, cut.has(j)))
     counts.forwarded = forwardDocs.length
     promptTokens = result.promptTokens
     // Pairs the backend did not score as sent (re-cut to fit its context) are served, not cached.
     const skip = new Set(result.uncacheable ?? [])
-    const expiresAt = now + config.CACHE_TTL_SECONDS * 1000
     forwardDocs.forEach((doc, j) => {
-      if (!skip.has(j)) memory.set(scopeHex, doc, result.scores[j] as number, expiresAt, tokens?.[j], cut.has(j))
+      if (!skip.has(j)) deps.memory.set(scopeHex, doc, result.scores[j] as number, expiresAt, tokens?.[j], cut.has(j))
     })
     stored = skip.size < forwardDocs.length
     if (store && stored) {
-      const written = toForward.flatMap((k, j) => (skip.has(j) ? [] : [[k, j] as const]))
+      const written = forwardDocs.flatMap((_, j) => (skip.has(j) ? [] : [j]))
       counts.edgeWrites = 1
-      // After the response: the digests of pairs that were never looked up there (no-cache) are
-      // derived here, off the response path.
-      const write = async () => {
-        try {
-          const missing = written.filter(([k]) => digests[k] === undefined)
-          if (missing.length > 0) {
-            const ids = await pairDigests(scopeHex, missing.map(([k]) => distinct[k] as string))
-            missing.forEach(([k], i) => {
-              digests[k] = ids[i]
-            })
-          }
-          // Merge into the pairs this call read (the store adds what this isolate wrote since: a
-          // stale read cannot drop them); a call that read nothing (no-cache) or could not read
-          // reads now. A scope that cannot be read is not written: that would drop others' pairs.
-          const into = base ?? (await store.readBucket(edgeKey, nowSec))
-          if (into === undefined) return
-          const additions = written.map(([k, j]) => [digests[k] as Uint8Array, pairs[j] as StoredScore] as const)
-          await store.writeBucket(edgeKey, mergeBucket(into, additions, Math.floor(expiresAt / 1000)), nowSec)
-        } catch {
-          // A store must count its own failures; one that throws anyway loses only these writes.
-        }
-      }
-      deps.waitUntil(write())
+      deps.waitUntil(
+        writeScoredPairs({
+          store,
+          scopeHex,
+          edgeKey,
+          base: claimed.base,
+          docs: written.map((j) => forwardDocs[j] as string),
+          digests: written.map((j) => claimed.digests[toForward[j] as number]),
+          pairs: written.map((j) => pairs[j] as StoredScore),
+          expiresAtSec: Math.floor(expiresAt / 1000),
+          nowSec: Math.floor(now / 1000),
+        })
+      )
     }
   }
   const waitJoined = async () => {
@@ -294,14 +222,7 @@ export async function scoreWithCache(
       options.deadline,
       clock
     )
-    for (const [k, v] of settled) {
-      values[k] = v.score
-      counts.collapsed += width[k] as number
-      // Shared with the call that sent it: this call saved the GPU that pair, as a hit does.
-      if (v.tokens === undefined) cachedUnknown += width[k] as number
-      else cachedTokens += v.tokens
-      if (v.cut === true) truncated += width[k] as number
-    }
+    for (const [k, v] of settled) tally.shared(k, v)
   }
   const forwarding = forward()
   // Other calls may be waiting on this flight. On Cloudflare a client that goes away cancels its
@@ -313,6 +234,7 @@ export async function scoreWithCache(
   const backendMs = flight || joined.length > 0 ? performance.now() - t1 : 0
 
   const scores = new Array<number>(n)
+  const values = tally.values
   for (let i = 0; i < n; i++) scores[i] = values[slot[i] as number] as number
   const hits = counts.memory + counts.edge
   const misses = n - hits
@@ -321,9 +243,9 @@ export async function scoreWithCache(
     hits,
     misses,
     pairsScored: counts.forwarded,
-    cachedPromptTokens: cachedTokens,
-    cachedPairsUnknownTokens: cachedUnknown,
-    truncated,
+    cachedPromptTokens: tally.cachedTokens,
+    cachedPairsUnknownTokens: tally.cachedUnknown,
+    truncated: tally.truncated,
     cacheMs,
     backendMs,
     cacheStatus: cacheStatus(deps.mode, hits, misses, counts, stored),
