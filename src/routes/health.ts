@@ -34,7 +34,8 @@ const PROBE_TIMEOUT_MS = 1500
 /** How long one probe result answers every `?probe=1` in this isolate. */
 const PROBE_REUSE_MS = 5_000
 
-type UpstreamHealth = UpstreamSnapshot & { probe?: ProbeResult }
+/** One upstream as `/healthz?detail=1` shows it. */
+export type UpstreamHealth = UpstreamSnapshot & { probe?: ProbeResult }
 
 const MAX_PROBE_ENTRIES = 256
 

@@ -10,25 +10,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { hashApiKey } from '../../src/auth/key-digest'
 import { isolateServices } from '../../src/index'
+import type { UpstreamHealth } from '../../src/routes/health'
 import { callWorker, fakeVllm, rerank, type FakeInstance } from './helpers'
 
 const body = { query: 'capital of China', documents: ['Beijing is the capital of China.', 'Gravity.', 'Paris.'] }
 const CLOSED = 'http://127.0.0.1:9'
 const SECRET = 'sk-upstream-secret-4242'
 
-interface UpstreamJson {
-  id: string
-  origin: string
-  state: string
-  available: boolean
-  outstanding: number
-  ewma_ms: number | null
-  consecutive_failures: number
-  requests: number
-  failures: number
-  last_error: { message: string; at: string } | null
-  probe?: { ok: boolean; status?: number; ms: number; error?: string }
-}
+type UpstreamJson = UpstreamHealth
 interface HealthJson {
   status: string
   backend: string
