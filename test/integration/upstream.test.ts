@@ -139,6 +139,8 @@ describe('deadlines', () => {
     // A hang is no answer: booked as latency (at least the hedge delay), never as a failure.
     const h = await healthz(vars)
     expect(h.json.upstreams.map((u) => u.failures)).toEqual([0, 0])
+    // Every call that went to the hung upstream first was copied to the other.
+    expect(h.json.upstreams[1]?.hedges).toBe(hung)
   })
 
   it('slow but healthy replicas serve every call: the first answer after the hedge delay wins, nothing is booked a failure', async () => {

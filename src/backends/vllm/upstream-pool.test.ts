@@ -229,6 +229,8 @@ describe('upstream pool', () => {
     const snap = pool.snapshot()
     expect(snap.map((u) => u.failures)).toEqual([0, 0])
     expect(snap.map((u) => u.outstanding)).toEqual([0, 0])
+    expect(snap.find((u) => u.id === contexts[1]?.upstream)?.hedges).toBe(1)
+    expect(snap.reduce((s, u) => s + u.hedges, 0)).toBe(1)
     // The slow upstream learnt it took at least the hedge delay; the copy answered at once.
     const slowU = snap.find((u) => u.id === contexts[0]?.upstream)
     const copyU = snap.find((u) => u.id === contexts[1]?.upstream)

@@ -259,6 +259,7 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
       let wake: (() => void) | undefined
 
       const launch = (u: Upstream, t0: number): void => {
+        if (live.length > 0) u.hedges++
         tried.add(u.index)
         launched++
         const probe = u.breaker.state(t0) === 'half_open'

@@ -16,6 +16,8 @@ export interface UpstreamSnapshot {
   ewma_ms: number | null
   consecutive_failures: number
   requests: number
+  /** Of `requests`, copies sent here because another upstream's attempt was late (hedges). */
+  hedges: number
   failures: number
   open_until?: string
   throttled_until?: string
@@ -37,6 +39,7 @@ export interface Upstream {
   inFlight: Map<number, number>
   throttledUntil: number
   requests: number
+  hedges: number
   failures: number
   lastError: { message: string; at: number } | null
 }
@@ -63,6 +66,7 @@ export function createUpstream(url: string, index: number, policy: BreakerPolicy
     inFlight: new Map(),
     throttledUntil: 0,
     requests: 0,
+    hedges: 0,
     failures: 0,
     lastError: null,
   }
@@ -87,6 +91,7 @@ export function snapshotOf(u: Upstream, t: number): UpstreamSnapshot {
     ewma_ms: u.latency.ewmaMs === null ? null : Math.round(u.latency.ewmaMs * 10) / 10,
     consecutive_failures: u.breaker.consecutiveFailures,
     requests: u.requests,
+    hedges: u.hedges,
     failures: u.failures,
     last_error: u.lastError ? { message: u.lastError.message, at: new Date(u.lastError.at).toISOString() } : null,
   }
