@@ -222,6 +222,25 @@ describe('experiment report', () => {
 })
 
 describe('report queries', () => {
+  it('reads only the first 10 distinct ids of each graded ranking (nDCG@10 needs no more; whole 1,000-id rankings passed the 50 MB result limit of D1)', async () => {
+    await createExperiment({ id: 'rep-prefix', name: 'prefix', variants: ARMS })
+    // A ranking that repeats ids near the top, then 1,000 more: the 10th distinct id, j, sits at index 12.
+    const ranked = ['a', 'b', 'a', 'c', 'd', 'b', 'e', 'f', 'g', 'h', 'i', 'a', 'j', ...Array.from({ length: 1000 }, (_, i) => `tail-${i}`)]
+    await db()
+      .prepare(
+        `INSERT INTO exposures (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at)
+         VALUES ('public', 'r-prefix', 'rep-prefix', 'control', 0, 'u', ?1, '2026-11-01T00:00:00.000Z')`
+      )
+      .bind(JSON.stringify(ranked))
+      .run()
+    await feedback({ request_id: 'r-prefix', grades: { j: 3, 'tail-5': 1 } })
+    const rows = await db().prepare(GRADED_EXPOSURES_SQL).bind('public', 'rep-prefix').all<{ ranked_ids: string }>()
+    expect(rows.results.map((r) => JSON.parse(r.ranked_ids) as string[])).toEqual([['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']])
+    // j counts at distinct rank 10; the ideal DCG still takes tail-5's grade.
+    const r = (await api<ExperimentReport>('GET', '/v1/experiments/rep-prefix/report')).json
+    expect(r.arms[0]?.metrics.ndcg_at_10.mean).toBeCloseTo(3 / Math.log2(11) / (3 + 1 / Math.log2(3)), 12)
+  })
+
   it('every read is served by an index on the experiment, so what a report reads grows with the experiment, not the tenant (EXPLAIN QUERY PLAN)', async () => {
     const plans: Record<string, string[]> = {}
     for (const [name, sql] of Object.entries({ ARM_SUMS_SQL, LATEST_GRADES_SQL, GRADED_EXPOSURES_SQL })) {
