@@ -85,6 +85,38 @@ describe('POST /v1/feedback', () => {
     expect(past.json.error?.message).toMatch(new RegExp(`not among the top ${kept.length} of the 1000 results served .*which are all its exposure keeps`, 'u'))
   })
 
+  it('records a POST at its limits (1,000 clicks, 1,000 grades, a conversion) whole, in order, every number as sent', async () => {
+    await createExperiment({ id: 'fb-max', name: 'Feedback at its limits', variants: twoArms() })
+    const ids = Array.from({ length: 1000 }, (_, i) => `doc-${i}`)
+    await db()
+      .prepare(
+        `INSERT INTO exposures (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at)
+         VALUES ('public', 'fb-max-call', 'fb-max', 'control', 0, 'u-max', ?1, '2026-11-01T00:00:00.000Z')`
+      )
+      .bind(JSON.stringify(ids))
+      .run()
+    // Grades that do not survive a careless text round trip (the rows reach D1 as one JSON value).
+    const tricky = [0.1, 19.99, 1e-7, 99.99999999999999, 2.5, 1 / 3, 5e-324, 0.30000000000000004]
+    const grades = Object.fromEntries(ids.map((id, i) => [id, tricky[i % tricky.length] as number]))
+    const res = await api<FeedbackReply>('POST', '/v1/feedback', { request_id: 'fb-max-call', clicks: [...ids].reverse(), grades, conversion: 1234.5678 })
+    expect(res.status, res.text).toBe(201)
+    expect(res.json.recorded).toEqual({ clicks: 1000, grades: 1000, conversions: 1 })
+    const { results } = await db()
+      .prepare('SELECT kind, doc_id, rank, grade, value FROM feedback WHERE request_id = ?1 ORDER BY id')
+      .bind('fb-max-call')
+      .all<{ kind: string; doc_id: string | null; rank: number | null; grade: number | null; value: number | null }>()
+    expect(results).toHaveLength(2001)
+    expect(results.slice(0, 3)).toEqual([
+      { kind: 'click', doc_id: 'doc-999', rank: 1000, grade: null, value: null },
+      { kind: 'click', doc_id: 'doc-998', rank: 999, grade: null, value: null },
+      { kind: 'click', doc_id: 'doc-997', rank: 998, grade: null, value: null },
+    ])
+    const stored = results.filter((r) => r.kind === 'grade')
+    expect(stored.map((r) => r.grade)).toEqual(ids.map((id) => grades[id]))
+    expect(stored.map((r) => r.rank)).toEqual(ids.map((_, i) => i + 1))
+    expect(results[2000]).toEqual({ kind: 'conversion', doc_id: null, rank: null, grade: null, value: 1234.5678 })
+  })
+
   it('takes feedback for a week after the experiment stops, then refuses it (409 naming when it closed) so the report is final', async () => {
     await createExperiment({ id: 'fb-window', name: 'Window', variants: twoArms() })
     const call = await exposedCall('fb-window', 'unit-w')
