@@ -106,6 +106,10 @@ export async function recordExposure(db: D1Database | undefined, e: Exposure, op
       }
     }
   }
+  // The line must fit Workers Logs: 256 KB of log events per invocation
+  // (developers.cloudflare.com/changelog/2025-04-07-increase-trace-events-limit); 1,000 ids of
+  // 256 characters are about 259 KB, so it carries the top that fits in MAX_LOGGED_RANKING_BYTES.
+  const logged = storedRanking(e.rankedIds, MAX_LOGGED_RANKING_BYTES)
   log(
     JSON.stringify({
       level: 'error',
@@ -119,13 +123,17 @@ export async function recordExposure(db: D1Database | undefined, e: Exposure, op
         variant_key: e.variantKey,
         variant_index: e.variantIndex,
         unit_id: e.unitId,
-        ranked_ids: e.rankedIds,
+        ranked_ids: e.rankedIds.slice(0, logged.kept),
+        ranked_total: e.rankedIds.length,
         created_at: e.createdAt,
       },
     })
   )
   return false
 }
+
+/** The most bytes of served ids a failed exposure's log line carries (room left for the rest of the invocation's logs). */
+export const MAX_LOGGED_RANKING_BYTES = 128_000
 
 export async function getExposure(db: D1Database, tenant: string, requestId: string): Promise<StoredExposure | null> {
   const row = await db
