@@ -78,7 +78,8 @@ export const FAKE_MODES = [
   'error503',
   'html', // a proxy's HTML error page with status 502
   'garbage', // 200 with a non-JSON body
-  'nan', // 200 with a NaN score (Python's json emits the bare token NaN)
+  'nan', // a NaN score as vLLM answers it: a plain-text 500 "Internal Server Error" (see where it is written)
+  'proxy_nan', // not vLLM: a proxy or other server answering 200 with a bare NaN score (Python's json.dumps default)
   'out_of_range', // 200 with a score of 1.7
   'wrong_count', // 200 with one result missing
   'unknown_index', // 200 with an index past the documents
@@ -535,8 +536,18 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     // Scores written as vLLM writes them (pythonFloat): `1.0`, `1.2e-05`.
     let text = JSON.stringify(reply).replace(/"relevance_score":(-?[0-9][0-9.e+-]*)/gu, (_m, n: string) => `"relevance_score":${pythonFloat(Number(n))}`)
     if (mode === 'usage_bogus') text = text.replace(/"(prompt|total)_tokens":\d+/gu, (_m, k: string) => `"${k}_tokens":${c.bogusTokens}`)
-    // Python's json.dumps writes NaN as a bare token, which JSON.parse rejects or a lenient client accepts.
-    if (mode === 'nan' && results[0]) text = text.replace(/"relevance_score":[0-9.e-]+/u, '"relevance_score":NaN')
+    if (mode === 'nan') {
+      // A NaN score never reaches vLLM's wire: `do_rerank` builds the reply with Starlette's
+      // JSONResponse after (outside) its try (vllm/entrypoints/pooling/score/api_router.py), whose
+      // `render` is json.dumps(allow_nan=False) (starlette/responses.py JSONResponse), so the
+      // ValueError reaches Starlette's ServerErrorMiddleware (starlette/middleware/errors.py): its
+      // own plain-text 500, after the GPU work was done.
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+      return res.end('Internal Server Error')
+    }
+    // Not vLLM: a server writing floats with Python's json.dumps defaults (allow_nan=True) puts the
+    // bare token NaN in a 200, which JSON.parse rejects or a lenient client accepts.
+    if (mode === 'proxy_nan' && results[0]) text = text.replace(/"relevance_score":[0-9.e-]+/u, '"relevance_score":NaN')
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(text)
   }

@@ -13,7 +13,10 @@ const cases: Array<[mode: string, status: number, message: RegExp]> = [
   ['error503', 503, /backend answered 503/u],
   ['html', 502, /HTML page/u],
   ['garbage', 502, /not valid JSON/u],
-  ['nan', 502, /not valid JSON|non-finite/u],
+  // vLLM cannot write a NaN score: its own plain-text 500 (fake-vllm.ts), quoted.
+  ['nan', 502, /backend answered 500: Internal Server Error/u],
+  // A proxy or other server that can: a 200 the worker's reply check refuses.
+  ['proxy_nan', 502, /not valid JSON/u],
   ['out_of_range', 502, /out-of-range score 1\.7/u],
   ['wrong_count', 502, /returned 2 results for 3 documents/u],
   ['unknown_index', 502, /unknown index 6/u],

@@ -245,11 +245,11 @@ describe('per-pair score cache', () => {
     expect(await forwarded(fake)).toHaveLength(6)
   })
 
-  for (const mode of ['garbage', 'nan', 'error500', 'out_of_range', 'wrong_count']) {
+  for (const mode of ['garbage', 'nan', 'proxy_nan', 'error500', 'out_of_range', 'wrong_count']) {
     it(`a ${mode} backend reply caches nothing: the next good call forwards every pair`, async () => {
       const fake = fakeVllm(`cache-${mode}`)
       // One attempt: a bad reply is otherwise retried (upstream-retry.ts) and the retry would answer.
-      const vars = { VLLM_URLS: fake.url, CACHE_MEMORY_BYTES: mode === 'nan' ? '0' : '16777216', UPSTREAM_MAX_ATTEMPTS: '1' }
+      const vars = { VLLM_URLS: fake.url, CACHE_MEMORY_BYTES: '16777216', UPSTREAM_MAX_ATTEMPTS: '1' }
       const body = { query: uniqueQuery(mode), documents: docs(4) }
       await fake.control({ mode, times: 1 })
       const bad = await rerank(body, { vars })

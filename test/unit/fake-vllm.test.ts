@@ -37,6 +37,16 @@ describe('fake vLLM: as strict as vLLM 0.13', () => {
     expect((await post({ query: `${QWEN3_PREFIX}<Instruct>: judge\n<Query>: \ud800\n`, documents: [doc('x')] })).status).toBe(500)
   })
 
+  it('answers a NaN score as vLLM must: Starlette\'s plain-text 500, never a 200 (only proxy_nan, not vLLM, writes NaN)', async () => {
+    await fetch(`${fake.url}/i/nan/__control`, { method: 'POST', body: JSON.stringify({ mode: 'nan' }) })
+    const res = await fetch(`${fake.url}/i/nan/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, documents: [doc('a')] }) })
+    expect([res.status, res.headers.get('content-type'), await res.text()]).toEqual([500, 'text/plain; charset=utf-8', 'Internal Server Error'])
+    await fetch(`${fake.url}/i/nan/__control`, { method: 'POST', body: JSON.stringify({ mode: 'proxy_nan' }) })
+    const proxied = await fetch(`${fake.url}/i/nan/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, documents: [doc('a')] }) })
+    expect(proxied.status).toBe(200)
+    expect(await proxied.text()).toContain('"relevance_score":NaN')
+  })
+
   it('refuses a body not sent as application/json', async () => {
     const body = { query: QUERY, documents: [doc('x')] }
     for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/jsonx' }] as Array<Record<string, string>>) {

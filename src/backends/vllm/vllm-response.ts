@@ -89,8 +89,9 @@ export function parseVllmRerankReplyFully(text: string, documentCount: number): 
 /**
  * Summarises a non-2xx reply without echoing it: vLLM's nested `{"error":{"message","type",
  * "code"}}` (≥ 0.10.1, PR #22099), the flat older shape, the 401 `{"error":"Unauthorized"}`,
- * or an HTML page from a proxy. The message is cut short and stripped of anything that looks
- * like a bearer token.
+ * a plain-text body (Starlette's own `500 Internal Server Error` when a vLLM route raised outside
+ * its handlers, starlette/middleware/errors.py ServerErrorMiddleware), or an HTML page from a
+ * proxy. The message is cut short and stripped of anything that looks like a bearer token.
  */
 export function describeErrorReply(status: number, contentType: string | null, text: string, location?: string | null): string {
   if (status >= 300 && status < 400) {
@@ -108,7 +109,8 @@ export function describeErrorReply(status: number, contentType: string | null, t
   try {
     message = errorMessageOf(JSON.parse(text))
   } catch {
-    message = undefined
+    // Not JSON: the text itself is the message, cleaned and cut short as a JSON one is.
+    message = text.trim() === '' ? undefined : errorMessageOf({ message: text.trim() })
   }
   return `backend answered ${status}: ${message ?? 'no error message'}`
 }
