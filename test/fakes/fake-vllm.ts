@@ -90,6 +90,7 @@ export const FAKE_MODES = [
   'extremes', // saturated and vanishing scores as a real head gives them: 1.0 (ties), 1.2e-05, 0.0
   'redirect', // 308 to `redirectTo` + the path, as Caddy's HTTP→HTTPS redirect answers an http:// URL (caddyserver/caddy#3722)
   'usage_bogus', // good scores, but `usage.prompt_tokens` is `bogusTokens` (a broken server or proxy in front)
+  'usage_total_only', // good scores, `usage` with `total_tokens` alone, as vLLM wrote RerankUsage before PR #30596 (0.13.0 may: gpu-backend/fixtures/rerank-response-legacy.json)
 ] as const
 
 export type FakeMode = (typeof FAKE_MODES)[number]
@@ -526,7 +527,7 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     const reply = {
       id: `rerank-${Math.random().toString(16).slice(2)}`,
       model: c.servedModel,
-      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+      usage: mode === 'usage_total_only' ? { total_tokens: promptTokens } : { prompt_tokens: promptTokens, total_tokens: promptTokens },
       results,
     }
     if (mode === 'wrong_count') reply.results = results.slice(1)

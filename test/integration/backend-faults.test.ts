@@ -75,6 +75,17 @@ describe('backend faults', () => {
     }
   })
 
+  it('a usage with total_tokens alone (vLLM before prompt_tokens was added, PR #30596) still reports the tokens', async () => {
+    const fake = fakeVllm('usage-total-only')
+    await fake.control({ mode: 'usage_total_only' })
+    const res = await rerank({ ...body, query: 'tokens total only' }, { vars: { VLLM_URLS: fake.url } })
+    expect(res.status).toBe(200)
+    const [sent] = (await fake.requests()) as Array<{ pairTokens?: number[] }>
+    const tokens = (sent?.pairTokens ?? []).reduce((a, b) => a + b, 0)
+    expect(tokens).toBeGreaterThan(0)
+    expect(res.json.usage).toMatchObject({ prompt_tokens: tokens, total_tokens: tokens })
+  })
+
   it('a closed port gives 503', async () => {
     const res = await rerank(body, { vars: { VLLM_URLS: 'http://127.0.0.1:9' } })
     expect(res.status).toBe(503)
