@@ -74,7 +74,7 @@ export const FAKE_MODES = [
   'ok',
   'slow', // answer after delayMs
   'hang', // never answer
-  'error500', // vLLM InternalServerError body
+  'error500', // the JSON 500 vLLM writes when scoring raised (do_rerank's HTTPException(500))
   'error503',
   'html', // a proxy's HTML error page with status 502
   'garbage', // 200 with a non-JSON body
@@ -109,7 +109,7 @@ export interface FakeControl {
   failOn: string | null
   /** `Retry-After` value sent with error429 / error503 (null: none). */
   retryAfter: string | null
-  /** How `GET /health` answers: 200, 503 (vLLM's dead engine), or never. */
+  /** How `GET /health` answers: 200, 503 with an empty body (vLLM's dead engine), or never. */
   health: 'ok' | 'error503' | 'hang'
   /** Record this instance's requests: true/false, or null for the server's `record` option. */
   record: boolean | null
@@ -356,8 +356,8 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     }
     if (path === '/health' && req.method === 'GET') {
       if (inst.control.health === 'hang') return
-      if (inst.control.health === 'error503') return vllmError(res, 503, 'ServiceUnavailableError', 'engine dead')
-      res.writeHead(200)
+      // `Response(status_code=503)` on EngineDeadError, no body (vllm/entrypoints/serve/instrumentator/health.py).
+      res.writeHead(inst.control.health === 'error503' ? 503 : 200)
       return res.end()
     }
     const isRerank = RERANK_PATHS.includes(path)
@@ -395,11 +395,13 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
 
     const c = inst.control
     if (!authorized(req, path, c)) return send(res, 401, { error: 'Unauthorized' })
-    // vLLM's `validate_json_request` (a dependency of every JSON route): the media type, lower-cased
-    // and cut at ';', must be exactly application/json.
+    // vLLM's `validate_json_request` (vllm/entrypoints/openai/utils.py, a dependency of every JSON
+    // route): the media type, lower-cased and cut at ';', must be exactly application/json. It raises
+    // a RequestValidationError, which `validation_exception_handler` (vllm/entrypoints/openai/
+    // api_server.py) writes as a 400 typed with the status phrase, as every pydantic refusal below.
     const mediaType = (req.headers['content-type'] ?? '').toLowerCase().split(';')[0]
     if (mediaType !== 'application/json') {
-      return vllmError(res, 400, 'BadRequestError', "Unsupported Media Type: Only 'application/json' is allowed")
+      return vllmError(res, 400, 'Bad Request', "Unsupported Media Type: Only 'application/json' is allowed")
     }
 
     let body: Record<string, unknown>
@@ -407,6 +409,12 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       body = JSON.parse(raw) as Record<string, unknown>
     } catch {
       return vllmError(res, 400, 'Bad Request', 'JSON decode error')
+    }
+    // FastAPI validates the body as RerankRequest before the route runs: `null` is a missing body,
+    // an array or a scalar no object (pydantic `model_attributes_type`).
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      const why = body === null ? "{'type': 'missing', 'loc': ('body',), 'msg': 'Field required', 'input': None}" : "{'type': 'model_attributes_type', 'loc': ('body',), 'msg': 'Input should be a valid dictionary or object to extract fields from'}"
+      return vllmError(res, 400, 'Bad Request', `[${why}]`)
     }
     const rec: RecordedRequest = {
       path,
@@ -433,7 +441,9 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       return req.socket.destroy()
     }
     if (mode === 'slow' || c.delayMs > 0) await sleep(c.delayMs)
-    if (mode === 'error500') return vllmError(res, 500, 'InternalServerError', 'CUDA error: an illegal memory access')
+    // An exception out of ServingScores: do_rerank raises HTTPException(500, str(e)) and
+    // `http_exception_handler` types it with the status phrase (vllm/entrypoints/openai/api_server.py).
+    if (mode === 'error500') return vllmError(res, 500, 'Internal Server Error', 'CUDA error: an illegal memory access')
     if (mode === 'error503' || mode === 'error429') {
       if (c.retryAfter !== null) res.setHeader('retry-after', c.retryAfter)
       if (mode === 'error429') return vllmError(res, 429, 'TooManyRequests', 'rate limit exceeded')
@@ -456,7 +466,7 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     }
     // pydantic's `top_n: int` (protocol.py `RerankRequest`): a fraction is a 422-turned-400.
     if (body.top_n !== undefined && body.top_n !== null && !Number.isInteger(body.top_n)) {
-      return vllmError(res, 400, 'BadRequestError', 'top_n: Input should be a valid integer')
+      return vllmError(res, 400, 'Bad Request', 'top_n: Input should be a valid integer')
     }
     if (body.model !== undefined && body.model !== null && body.model !== c.servedModel) {
       return vllmError(res, 404, 'NotFoundError', `The model \`${String(body.model)}\` does not exist.`)

@@ -57,6 +57,19 @@ describe('fake vLLM: as strict as vLLM 0.13', () => {
     expect((await post(body, { 'content-type': 'Application/JSON; charset=utf-8' })).status).toBe(200)
   })
 
+  it('writes each error as vLLM does: a refused body typed with the status phrase, a null body a 400, a dead engine\'s /health an empty 503', async () => {
+    const typeOf = async (res: Response) => [res.status, ((await res.json()) as { error: { type: string } }).error.type]
+    expect(await typeOf(await post({ query: QUERY, documents: [doc('x')] }, { 'content-type': 'text/plain' }))).toEqual([400, 'Bad Request'])
+    expect(await typeOf(await post({ query: QUERY, documents: [doc('x')], top_n: 1.5 }))).toEqual([400, 'Bad Request'])
+    for (const body of ['null', '[]', '1', '"x"']) expect(await typeOf(await post(body)), body).toEqual([400, 'Bad Request'])
+    const control = (patch: unknown) => fetch(`${fake.url}/i/shapes/__control`, { method: 'POST', body: JSON.stringify(patch) })
+    await control({ mode: 'error500' })
+    expect(await typeOf(await fetch(`${fake.url}/i/shapes/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, documents: [doc('x')] }) }))).toEqual([500, 'Internal Server Error'])
+    await control({ health: 'error503' })
+    const health = await fetch(`${fake.url}/i/shapes/health`)
+    expect([health.status, health.headers.get('content-type'), await health.text()]).toEqual([503, null, ''])
+  })
+
   it('refuses an empty document list and a fractional top_n', async () => {
     const empty = await post({ query: QUERY, documents: [] })
     expect(empty.status).toBe(400)
