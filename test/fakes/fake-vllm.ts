@@ -20,9 +20,9 @@
  *    refuses such a str, huggingface/transformers PR #43459, and the route turns the TypeError into
  *    an HTTPException(500), vllm/entrypoints/pooling/score/api_router.py); a body not sent
  *    as `application/json` is 400 (`validate_json_request`), no documents is 400
- *    (`_validate_score_input_lens`), a fractional or null `top_n` is 400 (pydantic's lax `int`, which takes `"1"` and `true`:
- *    fake-vllm-rules.ts), and the key is
- *    checked before routing on every `/v1` path, `/v1/models` and unknown ones included;
+ *    (`_validate_score_input_lens`, vllm/entrypoints/score_utils.py), a fractional or null `top_n`
+ *    is 400 (pydantic's lax `int`, which takes `"1"` and `true`: fake-vllm-rules.ts), and the key
+ *    is checked before routing on every `/v1` path, `/v1/models` and unknown ones included;
  *  - the reply is `{id, model, usage:{prompt_tokens,total_tokens}, results:[{index, document:{text,
  *    multi_modal}, relevance_score}]}` sorted by score, truncated to `top_n` (0 = all)
  *    (vllm/entrypoints/pooling/score/protocol.py `RerankResponse`), each score written as Python
@@ -489,7 +489,8 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       docs.push(pd)
     }
     rec.parsed = { ...pq, documents: docs }
-    // `_validate_score_input_lens` (vllm/entrypoints/pooling/score/serving.py): no documents, no request.
+    // `_validate_score_input_lens` (vllm/entrypoints/score_utils.py, called by ServingScores in
+    // pooling/score/serving.py, whose ValueError do_rerank returns as a 400): no documents, no request.
     if (docs.length === 0) return vllmError(res, 400, 'BadRequestError', 'At least one text_pair element must be given')
     if (body.truncate_prompt_tokens !== undefined && body.truncate_prompt_tokens !== null) {
       // We never want vLLM's truncation: pooling runners keep the first tokens, so it cuts the
