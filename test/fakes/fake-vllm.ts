@@ -23,6 +23,8 @@
  *    (`_validate_score_input_lens`, vllm/entrypoints/score_utils.py), a fractional or null `top_n`
  *    is 400 (pydantic's lax `int`, which takes `"1"` and `true`: fake-vllm-rules.ts), and the key
  *    is checked before routing on every `/v1` path, `/v1/models` and unknown ones included;
+ *  - a request whose `X-Request-Id` is still running on the instance is a 400, as vLLM's engine
+ *    refuses a second `rerank-<id>-<i>` (fake-vllm-rules.ts `claimRequestId`);
  *  - the reply is `{id, model, usage:{prompt_tokens,total_tokens}, results:[{index, document:{text,
  *    multi_modal}, relevance_score}]}` sorted by score, truncated to `top_n` (0 = all)
  *    (vllm/entrypoints/pooling/score/protocol.py `RerankResponse`), each score written as Python
@@ -70,7 +72,7 @@ import {
   qwen3,
   qwen3TokenIds,
 } from './fake-vllm-model'
-import { bearerMatches, laxInt } from './fake-vllm-rules'
+import { bearerMatches, claimRequestId, laxInt } from './fake-vllm-rules'
 
 
 export const FAKE_MODES = [
@@ -188,6 +190,8 @@ interface Instance {
   control: FakeControl
   requests: RecordedRequest[]
   stats: FakeStats
+  /** The `X-Request-Id`s of requests in flight (claimRequestId): kept across `/__reset`, as they still run. */
+  running: Set<string>
 }
 
 export interface FakeVllmOptions {
@@ -273,7 +277,7 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
   const instance = (name: string): Instance => {
     let i = instances.get(name)
     if (!i) {
-      i = { control: defaultControl(), requests: [], stats: emptyStats() }
+      i = { control: defaultControl(), requests: [], stats: emptyStats(), running: new Set() }
       instances.set(name, i)
     }
     return i
@@ -430,6 +434,9 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       at: Date.now(),
     }
     if (inst.control.record ?? record) inst.requests.push(rec)
+    // Before the misbehaviour: a slow or hung request holds its id as a busy engine would.
+    const refused = claimRequestId(inst.running, requestId, res)
+    if (refused !== undefined) return vllmError(res, 400, 'BadRequestError', refused)
 
     // Misbehaviour first, so that it applies whatever the body.
     let mode = c.mode

@@ -219,3 +219,31 @@ describe('a backend echoing the key', () => {
     })
   }
 })
+
+/**
+ * vLLM refuses a request whose X-Request-Id is already running on it (fake-vllm-rules.ts
+ * `claimRequestId`), and a call's hedge or retry may reach the server its earlier attempt still
+ * runs on: two VLLM_URLS naming one server (here 127.0.0.1 and localhost), or replicas behind one
+ * balancer. Each fetch must carry an id of its own.
+ */
+describe('one vLLM behind two URLs', () => {
+  it('hedges and retries onto the same server never reuse a running request id', async () => {
+    const fake = fakeVllm('alias')
+    const vars = { VLLM_URLS: `${fake.url},${fake.url.replace('://127.0.0.1:', '://localhost:')}`, BACKEND_TIMEOUT_MS: '3000', UPSTREAM_HEDGE_AFTER_MS: '100' }
+    const wave = (tag: string) =>
+      Promise.all(Array.from({ length: 4 }, (_, i) => rerank({ ...body, query: `alias ${tag} ${i}` }, { vars, headers: { 'cache-control': 'no-store' } })))
+    await fake.control({ mode: 'slow', delayMs: 400 })
+    expect((await wave('hedged')).map((r) => r.status)).toEqual([200, 200, 200, 200])
+    await fake.control({ mode: 'error500', delayMs: 0, times: 4 })
+    expect((await wave('retried')).map((r) => r.status)).toEqual([200, 200, 200, 200])
+    const stats = (await (await fetch(`${fake.url}/__stats`)).json()) as { outcomes: Record<string, number> }
+    expect(stats.outcomes[400]).toBeUndefined()
+    expect(stats.outcomes[500]).toBe(4)
+    const ids = (await fake.requests()).map((r) => r.requestId)
+    expect(ids.every((id) => id !== undefined)).toBe(true)
+    expect(new Set(ids).size).toBe(ids.length)
+    // The slow wave was hedged (each call's copy went to the other name of the same server).
+    const health = (await (await callWorker('/healthz?detail=1', undefined, { vars })).json()) as { upstreams: Array<{ hedges: number }> }
+    expect(health.upstreams.reduce((n, u) => n + u.hedges, 0)).toBeGreaterThanOrEqual(4)
+  })
+})

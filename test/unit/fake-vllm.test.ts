@@ -98,6 +98,30 @@ describe('fake vLLM: as strict as vLLM 0.13', () => {
     for (const a of ['Bearer  k-1', 'Bearerk-1', 'Basic k-1', 'Bearer K-1']) expect(await withAuth(a), a).toBe(401)
   })
 
+  it('refuses a request whose X-Request-Id is still running (vLLM\'s engine request ids collide), and frees it once answered or left', async () => {
+    await fetch(`${fake.url}/i/ids/__control`, { method: 'POST', body: JSON.stringify({ mode: 'slow', delayMs: 300 }) })
+    const send = (id: string, signal?: AbortSignal) =>
+      fetch(`${fake.url}/i/ids/v1/rerank`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: JSON.stringify({ query: QUERY, documents: [doc('a')] }), ...(signal ? { signal } : {}) })
+    const first = send('call-1')
+    await new Promise((r) => setTimeout(r, 50))
+    const [twin, other] = await Promise.all([send('call-1'), send('call-2')])
+    expect(twin.status).toBe(400)
+    expect(await twin.json()).toEqual({ error: { message: 'Request id rerank-call-1-0 already running.', type: 'BadRequestError', param: null, code: 400 } })
+    expect(other.status).toBe(200)
+    expect((await first).status).toBe(200)
+    expect((await send('call-1')).status).toBe(200) // answered: free again
+    // A client that leaves frees its id too (vLLM aborts the request).
+    await fetch(`${fake.url}/i/ids/__control`, { method: 'POST', body: JSON.stringify({ mode: 'hang' }) })
+    const gone = new AbortController()
+    const hung = send('call-3', gone.signal).catch(() => 'aborted')
+    await new Promise((r) => setTimeout(r, 50))
+    expect((await send('call-3')).status).toBe(400)
+    gone.abort()
+    expect(await hung).toBe('aborted')
+    await fetch(`${fake.url}/i/ids/__control`, { method: 'POST', body: JSON.stringify({ mode: 'ok' }) })
+    await expect.poll(async () => (await send('call-3')).status).toBe(200)
+  })
+
   it('guards every /v1 path with the API key before routing, and only /v1 paths', async () => {
     await fetch(`${fake.url}/i/keyed/__control`, { method: 'POST', body: JSON.stringify({ apiKey: 'k-1' }) })
     const at = (path: string, init: RequestInit = {}) => fetch(`${fake.url}/i/keyed${path}`, init)
