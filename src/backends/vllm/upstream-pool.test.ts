@@ -204,12 +204,14 @@ describe('upstream pool', () => {
   /** An attempt that answers only when told to, and fails as the client's fetch does when cancelled. */
   function slowAttempt<T>() {
     let answer: (v: T) => void = () => undefined
+    let fail: (e: unknown) => void = () => undefined
     const attempt = (ctx: AttemptContext) =>
       new Promise<T>((resolve, reject) => {
         answer = resolve
+        fail = reject
         ctx.signal.addEventListener('abort', () => reject(new BackendError({ kind: 'timeout', message: 'request aborted' })), { once: true })
       })
-    return { attempt, answer: (v: T) => answer(v) }
+    return { attempt, answer: (v: T) => answer(v), fail: (e: unknown) => fail(e) }
   }
 
   it('hedges a slow attempt on another upstream: the first answer wins, the slow one is cancelled, not booked a failure', async () => {
@@ -282,7 +284,7 @@ describe('upstream pool', () => {
     }
   })
 
-  it('a hedge that fails is booked and the first attempt still waited for; a 4xx from it ends the call at once', async () => {
+  it('a hedge that fails is booked and the first attempt still waited for, even on a 4xx', async () => {
     const { pool, deadline } = setup(['http://a', 'http://b'], { hedgeAfterMs: 200, maxAttempts: 2 })
     const slow = slowAttempt<string>()
     let calls = 0
@@ -296,17 +298,30 @@ describe('upstream pool', () => {
     expect(calls).toBe(2)
     expect(pool.snapshot().map((u) => u.failures).sort()).toEqual([0, 1])
 
+    // A 4xx from the copy (one replica's 401 or 404) waits for the first attempt too, whose answer wins.
     const bad = setup(['http://a', 'http://b'], { hedgeAfterMs: 200 })
     const contexts: AttemptContext[] = []
     const slow2 = slowAttempt<string>()
-    const p = bad.pool.call(async (_url, ctx) => {
+    const r2 = await bad.pool.call(async (_url, ctx) => {
       contexts.push(ctx)
       if (contexts.length === 1) return slow2.attempt(ctx)
-      throw status(400)
+      setTimeout(() => slow2.answer('first'), 0)
+      throw status(404)
     }, { deadline: bad.deadline })
-    await expect(p).rejects.toThrow(/400/u)
-    expect(contexts.map((x) => x.signal.aborted)).toEqual([true, false])
+    expect(r2).toBe('first')
     expect(bad.pool.snapshot().map((u) => u.outstanding)).toEqual([0, 0])
+    // When every attempt meets the 4xx, the call ends with it (the request is what is wrong).
+    const both = setup(['http://a', 'http://b'], { hedgeAfterMs: 200 })
+    const slow3 = slowAttempt<string>()
+    let n3 = 0
+    const p3 = both.pool.call(async (_url, ctx) => {
+      n3++
+      if (n3 === 1) return slow3.attempt(ctx)
+      setTimeout(() => slow3.fail(status(400)), 0)
+      throw status(400)
+    }, { deadline: both.deadline })
+    await expect(p3).rejects.toThrow(/400/u)
+    expect(n3).toBe(2)
   })
 
   it('a client that goes away cancels every attempt of its call and books none', async () => {

@@ -182,12 +182,11 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
     // Honoured up to MAX_RETRY_AFTER_MS: one reply saying `Retry-After: 86400` (or a far-future
     // date) took its replica out for a day, and with every replica answering so, the pool.
     if (verdict.retryAfterMs !== undefined) u.throttledUntil = Math.max(u.throttledUntil, t1 + Math.min(verdict.retryAfterMs, MAX_RETRY_AFTER_MS))
-    // Another attempt of this call (a hedge, or the attempt it copied) may still answer: a fault
-    // of this upstream only waits for it; a verdict on the request itself ends the call now.
-    if (othersRunning) {
-      if (verdict.retry || verdict.health === 'failure') return 0
-      throw e
-    }
+    // Another attempt of this call (a hedge, or the attempt it copied) may still answer: wait for
+    // it, whatever this one met. Even a 4xx: one replica's 401/404 (a key or model rolled out to
+    // some replicas only) must not fail a call another is about to answer, and a 4xx the request
+    // itself causes (a context too long) comes from the other attempt too, which then ends the call.
+    if (othersRunning) return 0
     // Anywhere else to go now, tried or not: only then is waiting out this upstream's Retry-After
     // pointless (the retry waited it out and then went to another replica anyway).
     const otherUpstream = upstreams.some((o) => o.index !== u.index && available(o, t1))
@@ -343,8 +342,8 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
             }
             lastError = outcome.error
             try {
-              // With another attempt still running, a retriable failure only waits for it; one that
-              // ends the call (the request's own 4xx, the client gone) ends it now.
+              // With another attempt still running, a failure only waits for it (the client gone
+              // ends the call at once).
               delay = afterFailure(a.u, outcome.error, a.t0, launched - 1, call, serverErrorsAt, live.length > 0)
             } finally {
               if (isServerError(outcome.error)) serverErrorsAt.add(a.u.index)
