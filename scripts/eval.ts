@@ -47,6 +47,12 @@ async function evaluateService(opts: EvalOptions, io: EvalIo): Promise<number> {
   if (empty > 0) io.stderr(`eval: ${empty} queries have no candidates and are skipped\n`)
   const unjudged = queries.filter((q) => !qrels.has(q.qid)).length
   if (unjudged > 0) io.stderr(`eval: ${unjudged} queries have no judgments: reranked but not measured\n`)
+  // Checked before any call: with nothing to measure, every figure would print as 0.0000 (a
+  // wrong qrels file or an empty data file), which reads as a result. Run-file mode says the same.
+  if (!queries.some((q) => q.candidates.length > 0 && qrels.has(q.qid))) {
+    io.stderr('eval: no query is in both the data (with candidates) and the qrels\n')
+    return 1
+  }
 
   const hasFirstStage = queries.some((q) => q.candidates.some((c) => c.firstStageRank !== undefined))
   const firstStage = hasFirstStage ? evaluateRun(qrels, firstStageRun(queries), opts.level) : undefined

@@ -79,4 +79,23 @@ describe('eval CLI, keys and backends', () => {
     }
   })
 
+  it('fails before any call when no query is both judged and in the data (wrong qrels, empty data)', async () => {
+    writeFileSync(join(dir, 'other-qrels.txt'), 'zz 0 a1 1\n')
+    writeFileSync(join(dir, 'empty.jsonl'), '')
+    let calls = 0
+    const fetch = () => {
+      calls++
+      return Promise.reject(new TypeError('fetch failed'))
+    }
+    for (const [data, qrels] of [
+      ['data.jsonl', 'other-qrels.txt'],
+      ['empty.jsonl', 'qrels.txt'],
+    ] as const) {
+      const c = capture()
+      expect(await main(['--data', join(dir, data), '--qrels', join(dir, qrels)], { ...c.io, fetch, env: {} }), data).toBe(1)
+      expect(c.err).toContain('eval: no query is in both the data (with candidates) and the qrels\n')
+      expect(c.out).toBe('') // no table of zeros
+    }
+    expect(calls).toBe(0)
+  })
 })
