@@ -11,9 +11,13 @@
  *                   [--json OUT] [--run-dir DIR] [-l LEVEL] [--concurrency N] [--timeout-ms MS]
  *                   [--api-key KEY (else $RERANK_API_KEY)] [--seed N]
  *
- * Run-file mode: scores an existing TREC run file, printing trec_eval-style lines:
+ * Run-file mode: scores an existing TREC run file, printing trec_eval-style lines, or compares
+ * several run files with the first, as variants are compared:
  *
  *   npm run eval -- --qrels QRELS --run RUNFILE [-l LEVEL] [-q]
+ *   npm run eval -- --qrels QRELS --run RUNFILE --run RUNFILE2... [-l LEVEL] [--seed N]
+ *
+ * A flag the chosen mode does not read is a usage error, not ignored.
  *
  * The metrics are src/eval/ (trec_eval's rules: github.com/usnistgov/trec_eval `m_*.c`); the
  * pieces of the command are in scripts/eval/. Exit status: 0 done, 1 failed (service, files), 2 bad usage.
@@ -84,7 +88,7 @@ export async function main(argv: readonly string[], io: Partial<EvalIo> = {}): P
       full.stdout(USAGE)
       return 0
     }
-    if (opts.run !== undefined) return scoreRunFile(opts, full)
+    if (opts.runs.length > 0) return scoreRunFile(opts, full)
     return await evaluateService(opts, full)
   } catch (err) {
     if (err instanceof UsageError) {

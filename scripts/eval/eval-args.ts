@@ -12,6 +12,7 @@ export const USAGE = `usage:
                   [--json OUT] [--run-dir DIR] [-l LEVEL] [--concurrency N] [--timeout-ms MS]
                   [--api-key KEY] [--seed N]
   npm run eval -- --qrels QRELS --run RUNFILE [-l LEVEL] [-q]
+  npm run eval -- --qrels QRELS --run RUNFILE --run RUNFILE2... [-l LEVEL] [--seed N]
 
   --data         JSONL, one {"qid","query","candidates":[{"docid","text",...}]} per line
   --qrels        TREC qrels (qid iter docno grade)
@@ -24,13 +25,17 @@ export const USAGE = `usage:
   --api-key      send this key as "Authorization: Bearer" (default: $RERANK_API_KEY)
   --seed         seed of the randomisation test's resampling (default ${DEFAULT_SEED})
   -l, --level    lowest grade counted relevant by binary measures (trec_eval -l; default 1)
-  --run          score this TREC run file instead of calling the service
-  -q             with --run: also print per-query lines, as trec_eval -q
+  --run          score this TREC run file instead of calling the service; repeatable: two or
+                 more are compared with the first per measure, as variants are
+  -q             with one --run: also print per-query lines, as trec_eval -q
   --concurrency  requests in flight at once (default ${DEFAULT_CONCURRENCY})
   --timeout-ms   per-request deadline (default ${DEFAULT_TIMEOUT_MS})
 `
 
 export class UsageError extends Error {}
+
+/** Flags run-file mode reads; `--seed` only when it compares two or more run files. */
+const RUN_FILE_FLAGS = new Set(['--qrels', '--run', '-l', '--level', '-q', '--seed', '-h', '--help'])
 
 export interface Variant {
   readonly name: string
@@ -40,7 +45,8 @@ export interface Variant {
 export interface EvalOptions {
   readonly data?: string
   readonly qrels?: string
-  readonly run?: string
+  /** `--run` files, in the order given; empty in service mode. */
+  readonly runs: readonly string[]
   readonly variants: readonly Variant[]
   readonly baseUrl: string
   readonly json?: string
@@ -53,6 +59,8 @@ export interface EvalOptions {
   /** Bearer key for the service; from --api-key, else RERANK_API_KEY. Never printed. */
   readonly apiKey?: string
   readonly seed: number
+  /** The flags as given (`--level` and `-l` as typed), for the mode check. */
+  readonly given: readonly string[]
 }
 
 function positiveInt(flag: string, value: string): number {
@@ -63,10 +71,11 @@ function positiveInt(flag: string, value: string): number {
 
 export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): EvalOptions {
   const variants: Variant[] = []
+  const runs: string[] = []
+  const given: string[] = []
   const o: {
     data?: string
     qrels?: string
-    run?: string
     json?: string
     runDir?: string
     baseUrl: string
@@ -91,6 +100,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     const eq = raw.startsWith('--') ? raw.indexOf('=') : -1
     const flag = eq > 0 ? raw.slice(0, eq) : raw
     const inline = eq > 0 ? raw.slice(eq + 1) : undefined
+    given.push(flag)
     const value = (): string => {
       if (inline !== undefined) return inline
       const v = argv[++i]
@@ -104,9 +114,12 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       case '--qrels':
         o.qrels = value()
         break
-      case '--run':
-        o.run = value()
+      case '--run': {
+        const v = value()
+        if (runs.includes(v)) throw new UsageError(`--run "${v}" given twice`)
+        runs.push(v)
         break
+      }
       case '--json':
         o.json = value()
         break
@@ -163,5 +176,26 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     }
   }
   if (o.apiKey === undefined && env.RERANK_API_KEY !== undefined && env.RERANK_API_KEY !== '') o.apiKey = env.RERANK_API_KEY
-  return { ...o, variants: variants.length > 0 ? variants : [{ name: 'default' }] }
+  const opts = { ...o, runs, given, variants: variants.length > 0 ? variants : [{ name: 'default' }] }
+  if (!o.help) checkModeFlags(opts)
+  return opts
+}
+
+/**
+ * Refuses a flag the chosen mode would silently ignore (a `--json` that writes nothing, a `-q`
+ * that prints nothing per query): the run would look complete while doing less than asked.
+ */
+function checkModeFlags(opts: EvalOptions): void {
+  if (opts.runs.length === 0) {
+    if (opts.given.includes('-q')) throw new UsageError('-q applies only with --run (service mode writes per-query figures with --json)')
+    return
+  }
+  if (opts.data !== undefined) throw new UsageError('--run and --data are two different modes; give one')
+  for (const flag of opts.given) {
+    if (!RUN_FILE_FLAGS.has(flag)) {
+      throw new UsageError(`${flag} does not apply with --run (run-file mode takes --qrels, --run, -l, -q; --seed with two or more --run)`)
+    }
+  }
+  if (opts.runs.length === 1 && opts.given.includes('--seed')) throw new UsageError('--seed applies with --run only when two or more run files are compared')
+  if (opts.runs.length > 1 && opts.given.includes('-q')) throw new UsageError('-q takes one --run (per-query lines of several runs would interleave)')
 }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { main } from '../../scripts/eval'
+import { main, parseArgs } from '../../scripts/eval'
 import { parseRerankJsonl, firstStageRun } from '../../src/eval/rerank-data'
 import { formatRun, parseRun } from '../../src/eval/run-file'
 import { capture, DATA, f4, IDCG, log2, QRELS, startFakeService } from './eval-cli-fixture'
@@ -73,6 +73,25 @@ describe('eval CLI, run-file mode', () => {
     const d = capture()
     expect(await main(['--qrels', join(dir, 'qrels.txt'), '--run', run], d.io)).toBe(1)
     expect(d.err).toMatch(/duplicate docno "c2"/)
+  })
+
+  it('compares two or more run files with the first: means per run, then the paired comparison', async () => {
+    const bm25 = join(dir, 'bm25.run')
+    writeFileSync(bm25, formatRun(firstStageRun(parseRerankJsonl(readFileSync(join(dir, 'data.jsonl'), 'utf8'))), 'bm25'))
+    const better = join(dir, 'better.run')
+    writeFileSync(better, readFileSync(bm25, 'utf8').replace('q3 Q0 c1 1', 'q3 Q0 c1 2').replace('q3 Q0 c2 2', 'q3 Q0 c2 1').replace(/^(q3 Q0 c1 2) \S+/m, '$1 0.1'))
+    const c = capture()
+    expect(await main(['--qrels', join(dir, 'qrels.txt'), '--run', bm25, '--run', better, '-l', '2'], c.io)).toBe(0)
+    // better.run puts c2 (grade 2) first for q3: nDCG@10 1 instead of 1/log2(3); q1 and q2 tie.
+    const x = 1 - 1 / log2(3)
+    const row = (name: string) => c.out.split('\n').find((l) => l.startsWith(`${name} `))?.split(/\s+/)
+    expect(row(bm25)?.[2]).toBe(f4(ndcg))
+    expect(row(better)?.[2]).toBe(f4(ndcg + x / 3))
+    // Differences (0, 0, x): t = (x/3) / ((x/√3)/√3) = 1 on 2 dof, p = 1 − 1/√3; one non-zero
+    // difference: both sign flips give |Σd| = x, randomisation p = 1.
+    const cmp = c.out.split('\n').find((l) => l.startsWith(`${better}  ${bm25}  nDCG@10`))
+    expect(cmp?.split(/\s{2,}/)).toEqual([better, bm25, 'nDCG@10', `+${f4(x / 3)}`, '1/2/0', f4(1 - 1 / Math.sqrt(3)), '1.0000'])
+    expect(c.out).toMatch(/^run\s+vs\s+measure/m)
   })
 
   it('runs as a command (npx tsx scripts/eval.ts)', () => {
@@ -286,5 +305,27 @@ describe('eval CLI, service mode', () => {
       expect(await main(argv, c.io), argv.join(' ')).toBe(2)
       expect(c.err).toContain('usage:')
     }
+  })
+
+  it('refuses, with status 2 and its name, a flag the chosen mode would ignore, and a repeated --run', async () => {
+    const run = ['--qrels', 'q.txt', '--run', 'a.run']
+    for (const [argv, said] of [
+      [[...run, '--json', 'out.json'], '--json does not apply with --run'],
+      [[...run, '--run-dir', 'runs'], '--run-dir does not apply with --run'],
+      [[...run, '--variant', 'x=y'], '--variant does not apply with --run'],
+      [[...run, '--base-url', 'http://127.0.0.1:1'], '--base-url does not apply with --run'],
+      [[...run, '--api-key', 'k'], '--api-key does not apply with --run'],
+      [[...run, '--concurrency', '2'], '--concurrency does not apply with --run'],
+      [[...run, '--seed', '1'], '--seed applies with --run only when two or more'],
+      [[...run, '--run', 'b.run', '-q'], '-q takes one --run'],
+      [[...run, '--run', 'a.run'], '--run "a.run" given twice'],
+      [['--data', 'd.jsonl', '--qrels', 'q.txt', '-q'], '-q applies only with --run'],
+    ] as const) {
+      const c = capture()
+      expect(await main(argv, c.io), argv.join(' ')).toBe(2)
+      expect(c.err).toContain(`eval: ${said}`)
+    }
+    // RERANK_API_KEY is the environment's, not a flag given to run-file mode.
+    expect(parseArgs([...run], { RERANK_API_KEY: 'k' }).runs).toEqual(['a.run'])
   })
 })
