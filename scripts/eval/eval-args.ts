@@ -69,6 +69,23 @@ function positiveInt(flag: string, value: string): number {
   return n
 }
 
+/**
+ * An http(s) URL without its trailing slashes. Without a scheme ("127.0.0.1:8787") fetch fails
+ * on every call, which would look like a service that is down (three retries, then exit 1).
+ */
+function baseUrl(value: string): string {
+  let url: URL | undefined
+  try {
+    url = new URL(value)
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new UsageError(`--base-url must be an http:// or https:// URL, got "${value}"`)
+  }
+  return value.replace(/\/+$/, '')
+}
+
 export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): EvalOptions {
   const variants: Variant[] = []
   const runs: string[] = []
@@ -127,7 +144,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         o.runDir = value()
         break
       case '--base-url':
-        o.baseUrl = value().replace(/\/+$/, '')
+        o.baseUrl = baseUrl(value())
         break
       case '-l':
       case '--level': {

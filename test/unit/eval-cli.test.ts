@@ -307,7 +307,7 @@ describe('eval CLI, service mode', () => {
     }
   })
 
-  it('refuses, with status 2 and its name, a flag the chosen mode would ignore, and a repeated --run', async () => {
+  it('refuses, with status 2 and its name, a flag the chosen mode would ignore, a repeated --run, a base URL without scheme', async () => {
     const run = ['--qrels', 'q.txt', '--run', 'a.run']
     for (const [argv, said] of [
       [[...run, '--json', 'out.json'], '--json does not apply with --run'],
@@ -320,6 +320,8 @@ describe('eval CLI, service mode', () => {
       [[...run, '--run', 'b.run', '-q'], '-q takes one --run'],
       [[...run, '--run', 'a.run'], '--run "a.run" given twice'],
       [['--data', 'd.jsonl', '--qrels', 'q.txt', '-q'], '-q applies only with --run'],
+      [['--data', 'd.jsonl', '--qrels', 'q.txt', '--base-url', '127.0.0.1:18160'], '--base-url must be an http:// or https:// URL, got "127.0.0.1:18160"'],
+      [['--data', 'd.jsonl', '--qrels', 'q.txt', '--base-url', 'localhost:8787'], '--base-url must be an http:// or https:// URL'],
     ] as const) {
       const c = capture()
       expect(await main(argv, c.io), argv.join(' ')).toBe(2)
@@ -327,5 +329,6 @@ describe('eval CLI, service mode', () => {
     }
     // RERANK_API_KEY is the environment's, not a flag given to run-file mode.
     expect(parseArgs([...run], { RERANK_API_KEY: 'k' }).runs).toEqual(['a.run'])
+    expect(parseArgs(['--base-url', 'https://rerank.example/edge//']).baseUrl).toBe('https://rerank.example/edge')
   })
 })
