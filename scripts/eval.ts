@@ -31,7 +31,7 @@ import { parseQrels } from '../src/eval/qrels'
 import { firstStageRun, parseRerankJsonl } from '../src/eval/rerank-data'
 import { compareVariants } from '../src/eval/variant-comparison'
 import { type EvalOptions, parseArgs, USAGE, UsageError } from './eval/eval-args'
-import { defaultIo, type EvalIo } from './eval/eval-io'
+import { defaultIo, dropOutputOnEpipe, type EvalIo } from './eval/eval-io'
 import { printEvalReport, writeEvalFiles } from './eval/eval-output'
 import { scoreRunFile } from './eval/run-file-mode'
 import { runVariant, type VariantReport } from './eval/run-variant'
@@ -105,6 +105,8 @@ export async function main(argv: readonly string[], io: Partial<EvalIo> = {}): P
 
 const invokedPath = process.argv[1]
 if (invokedPath !== undefined && import.meta.url === pathToFileURL(resolve(invokedPath)).href) {
+  dropOutputOnEpipe(process.stdout)
+  dropOutputOnEpipe(process.stderr)
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code

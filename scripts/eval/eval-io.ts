@@ -13,13 +13,33 @@ export interface EvalIo {
   readonly env: Readonly<Record<string, string | undefined>>
 }
 
+/** Writes to `stream` unless it has been closed (see `dropOutputOnEpipe`). */
+function writer(stream: NodeJS.WriteStream): (text: string) => void {
+  return (text) => {
+    if (!stream.destroyed) stream.write(text)
+  }
+}
+
 export function defaultIo(): EvalIo {
   return {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: writer(process.stdout),
+    stderr: writer(process.stderr),
     stderrIsTty: process.stderr.isTTY === true,
     fetch: globalThis.fetch,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     env: process.env,
   }
+}
+
+/**
+ * `npm run eval -- … | head`: once the reader has gone, a write fails with EPIPE, which Node
+ * reports as an 'error' event on the stream (Node ignores SIGPIPE: nodejs.org/api/process.html,
+ * "Signal events") and, unhandled, as a crash with a stack. The stream is then destroyed, so the
+ * rest of its output is dropped (`writer`) while the evaluation finishes, writes its files and
+ * exits with its own status, as `head` asked for no more. Called once, by the command's entry.
+ */
+export function dropOutputOnEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+  })
 }

@@ -6,7 +6,7 @@
  * nothing). Every expected figure is computed by hand below, with trec_eval's rules; p-values of
  * the paired tests come from SciPy 1.17.1 (`stats.ttest_rel`) or a hand count.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -105,6 +105,26 @@ describe('eval CLI, run-file mode', () => {
     })
     expect(r.status).toBe(0)
     expect(r.stdout.trimEnd().split('\n')).toEqual(expected)
+  }, 60_000)
+
+  it('stops writing quietly when its reader has gone (`… | head`: EPIPE), exiting with its own status', async () => {
+    const run = join(dir, 'bm25.run')
+    writeFileSync(run, formatRun(firstStageRun(parseRerankJsonl(readFileSync(join(dir, 'data.jsonl'), 'utf8'))), 'bm25'))
+    const root = fileURLToPath(new URL('../..', import.meta.url))
+    const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/eval.ts', '--qrels', join(dir, 'qrels.txt'), '--run', run, '-q'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    // Closing our end before the command writes anything makes its first stdout write fail with EPIPE.
+    child.stdout.destroy()
+    let err = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8')
+    })
+    const status = await new Promise<number | null>((ok) => child.on('close', (code) => ok(code)))
+    expect(err).not.toMatch(/EPIPE|Error|\bat /)
+    expect(err).toContain('eval: 3 queries measured')
+    expect(status).toBe(0)
   }, 60_000)
 })
 
