@@ -73,6 +73,12 @@ async function describeFailure(res: Response): Promise<string> {
   return `HTTP ${res.status}${detail}`
 }
 
+/** What to do about a 401: the two ways this command takes a key (eval-args.ts). */
+function keyHint(status: number, opts: EvalOptions): string {
+  if (status !== 401) return ''
+  return opts.apiKey === undefined ? ' (pass --api-key or set RERANK_API_KEY)' : ' (the key from --api-key or RERANK_API_KEY was refused)'
+}
+
 export async function rerankOnce(
   opts: EvalOptions,
   io: EvalIo,
@@ -120,7 +126,7 @@ export async function rerankOnce(
       }
     }
     if (!RETRYABLE.has(res.status) || attempt >= MAX_RETRIES) {
-      throw new ServiceError(`query ${query.qid}, variant ${variant.name}: ${await describeFailure(res)}`)
+      throw new ServiceError(`query ${query.qid}, variant ${variant.name}: ${await describeFailure(res)}${keyHint(res.status, opts)}`)
     }
     await res.body?.cancel()
     await io.sleep(retryDelayMs(res, attempt))

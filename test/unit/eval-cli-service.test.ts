@@ -33,13 +33,14 @@ describe('eval CLI, keys and backends', () => {
       // A wrong key: the service's 401 is reported, the key is not.
       const bad = capture()
       expect(await main([...args, '--api-key', 'not-the-key'], { ...bad.io, env: {} })).toBe(1)
-      expect(bad.err).toMatch(/HTTP 401: unauthorized missing or unknown API key/)
+      expect(bad.err).toMatch(/HTTP 401: unauthorized missing or unknown API key \(the key from --api-key or RERANK_API_KEY was refused\)/)
       expect(bad.out + bad.err).not.toContain('not-the-key')
       // No key at all: no Authorization header.
       keyed.requests.length = 0
       const none = capture()
       expect(await main(args, { ...none.io, env: {} })).toBe(1)
       expect(keyed.requests[0]?.authorization).toBeUndefined()
+      expect(none.err).toMatch(/HTTP 401: unauthorized missing or unknown API key \(pass --api-key or set RERANK_API_KEY\)/)
     } finally {
       await new Promise<void>((ok) => keyed.server.close(() => ok()))
     }
