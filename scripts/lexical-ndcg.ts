@@ -11,6 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { scoreLexical } from '../src/backends/lexical/lexical-scorer'
+import { EvalInputError } from '../src/eval/eval-input-error'
 import { evaluateRun } from '../src/eval/evaluate-run'
 import { MEASURE_LABELS, MEASURE_NAMES, type Measures } from '../src/eval/measures'
 import { parseQrels } from '../src/eval/qrels'
@@ -34,7 +35,7 @@ function main(argv: readonly string[]): void {
       return
     } else positional.push(a)
   }
-  if (!Number.isInteger(level)) throw new Error('--level must be an integer')
+  if (!Number.isInteger(level)) throw new EvalInputError('--level must be an integer')
   const dataPath = resolve(positional[0] ?? join(DEFAULT_DIR, 'dl19_bm25top100_rerank.jsonl'))
   const qrelsPath = resolve(positional[1] ?? join(DEFAULT_DIR, 'qrels.dl19-passage.txt'))
   const queries = parseRerankJsonl(readFileSync(dataPath, 'utf8'))
@@ -104,4 +105,15 @@ function main(argv: readonly string[]): void {
   }
 }
 
-main(process.argv.slice(2))
+/** A missing or malformed input is the user's to fix: one line, not a stack (exit status 1). */
+function isInputProblem(err: unknown): err is Error {
+  return err instanceof EvalInputError || (err instanceof Error && 'code' in err && typeof err.code === 'string')
+}
+
+try {
+  main(process.argv.slice(2))
+} catch (err) {
+  if (!isInputProblem(err)) throw err
+  process.stderr.write(`lexical-ndcg: ${err.message}\n`)
+  process.exitCode = 1
+}
