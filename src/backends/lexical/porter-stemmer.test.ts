@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { PORTER_STEPS, measure, porterStem } from './porter-stemmer'
 
@@ -115,6 +116,23 @@ describe('porter stemmer (Porter 1980)', () => {
     for (const w of ['connect', 'connected', 'connecting', 'connection', 'connections']) expect(porterStem(w)).toBe('connect')
     expect(porterStem('generalizations')).toBe('gener')
     expect(porterStem('oscillators')).toBe('oscil')
+  })
+
+  it('measures y as the paper defines it, letter by letter (property), without recursing along a run of y', () => {
+    // The definition as written: y is a consonant at the start or after a vowel.
+    const consonant = (w: string, i: number): boolean => (w[i] === 'y' ? i === 0 || !consonant(w, i - 1) : !'aeiou'.includes(w[i] ?? ''))
+    const reference = (w: string) => [...w].filter((_, i) => i > 0 && consonant(w, i) && !consonant(w, i - 1)).length
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('y', 'y', 'a', 'b', 'e', 't'), { maxLength: 14 }), (letters) => {
+        const w = letters.join('')
+        expect(measure(w), w).toBe(reference(w))
+      }),
+      { numRuns: 500 },
+    )
+    // One token of a document: the recursive rule overflowed the stack here (a 500 for the call).
+    const ys = 'y'.repeat(100_000)
+    expect(measure(ys)).toBe(49_999) // y(C) y(V) y(C)…: a VC step at every odd letter after the first
+    expect(porterStem(ys)).toBe(`${ys.slice(0, -1)}i`) // step 1c: *v* Y → I; nothing else applies
   })
 
   it('leaves short words and non-ASCII or numeric tokens alone', () => {

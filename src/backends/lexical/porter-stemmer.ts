@@ -16,39 +16,51 @@
 
 const ASCII_WORD = /^[a-z]+$/
 
-function isConsonant(w: string, i: number): boolean {
-  switch (w[i]) {
-    case 'a':
-    case 'e':
-    case 'i':
-    case 'o':
-    case 'u':
-      return false
-    case 'y':
-      // "y preceded by a consonant" is a vowel; at the start of a word it is a consonant.
-      return i === 0 ? true : !isConsonant(w, i - 1)
-    default:
-      return true
-  }
+const isVowelLetter = (ch: string | undefined): boolean => ch === 'a' || ch === 'e' || ch === 'i' || ch === 'o' || ch === 'u'
+
+/**
+ * Whether `ch`, at `i`, is a consonant, given whether the letter before it was one. The paper's
+ * rule for y refers to the letter before, so a scan from the start decides each letter in O(1).
+ */
+function consonantAfter(ch: string | undefined, i: number, previousIsConsonant: boolean): boolean {
+  if (isVowelLetter(ch)) return false
+  // "y preceded by a consonant" is a vowel; at the start of a word it is a consonant.
+  if (ch === 'y') return i === 0 || !previousIsConsonant
+  return true
 }
 
-/** m in [C](VC)^m[V] for the whole of `stem`. */
+/**
+ * Whether the letter at `i` is a consonant. Iterative: the y rule read as a recursion (y asks the
+ * letter before, which may be a y…) costs O(i) stack frames, and a word of 20,000 y's (one token
+ * of a request's document) overflowed the stack; measure() calling it per letter made such a word
+ * quadratic (10,000 y's: 1.5 s). Along a run of y's the answer alternates from the run's start.
+ */
+function isConsonant(w: string, i: number): boolean {
+  if (w[i] !== 'y') return !isVowelLetter(w[i])
+  let start = i
+  while (start > 0 && w[start - 1] === 'y') start--
+  const first = start === 0 || !isConsonant(w, start - 1) // the letter before the run is not a y
+  return (i - start) % 2 === 0 ? first : !first
+}
+
+/** m in [C](VC)^m[V] for the whole of `stem`: the number of vowel → consonant steps, one pass. */
 export function measure(stem: string): number {
   let m = 0
-  let i = 0
-  const n = stem.length
-  while (i < n && isConsonant(stem, i)) i++
-  while (i < n) {
-    while (i < n && !isConsonant(stem, i)) i++
-    if (i >= n) break
-    while (i < n && isConsonant(stem, i)) i++
-    m++
+  let previous = true // a leading consonant run adds nothing, as if a consonant came before
+  for (let i = 0; i < stem.length; i++) {
+    const c = consonantAfter(stem[i], i, previous)
+    if (c && !previous) m++
+    previous = c
   }
   return m
 }
 
 function hasVowel(stem: string): boolean {
-  for (let i = 0; i < stem.length; i++) if (!isConsonant(stem, i)) return true
+  let previous = true
+  for (let i = 0; i < stem.length; i++) {
+    previous = consonantAfter(stem[i], i, previous)
+    if (!previous) return true
+  }
   return false
 }
 
