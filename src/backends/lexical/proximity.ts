@@ -7,49 +7,38 @@
  *
  *   TP(d) = Σ_{pairs (i,j)} min(w_i, w_j) · acc_ij·(k1 + 1) / (acc_ij + K),  K = k1·(1 − b + b·|d|/avgdl)
  *
- * Positions count index terms (Lucene stopwords already removed). The scan looks back at most
- * `PROXIMITY_WINDOW` occurrences, so it is linear in the document even when a term repeats.
+ * Positions count index terms (Lucene stopwords already removed). The scan reads the
+ * occurrences in document order and looks back at most `PROXIMITY_WINDOW` of them (positions are
+ * distinct), so it is linear in the document's occurrences, whatever the query's length.
  */
 import type { Bm25Params } from './bm25'
 
 export const PROXIMITY_WINDOW = 5
 
 /**
- * @param positions for each query term (by index into `weights`), its sorted positions in the document
+ * @param occurrenceTerms each query-term occurrence's term (index into `weights`), in document order
+ * @param occurrencePositions its position, ascending (same length)
  * @param weights each query term's weight (IDF × prior)
  */
 export function proximityScore(
-  positions: readonly (readonly number[])[],
+  occurrenceTerms: readonly number[],
+  occurrencePositions: readonly number[],
   weights: readonly number[],
   docLength: number,
   avgDocLength: number,
   p: Bm25Params,
 ): number {
   const n = weights.length
-  let total = 0
-  let present = 0
-  for (const list of positions) {
-    total += list.length
-    if (list.length > 0) present++
-  }
-  if (present < 2) return 0
-  // All occurrences in position order, each encoded as position·n + term (exact in a double).
-  const occ = new Float64Array(total)
-  let k = 0
-  positions.forEach((list, term) => {
-    for (const pos of list) occ[k++] = pos * n + term
-  })
-  occ.sort()
+  const total = occurrenceTerms.length
+  if (!occurrenceTerms.some((t) => t !== occurrenceTerms[0])) return 0 // fewer than two distinct terms
   const acc = new Map<number, number>()
   for (let i = 1; i < total; i++) {
-    const code = occ[i] ?? 0
-    const term = code % n
-    const pos = (code - term) / n
+    const term = occurrenceTerms[i] ?? 0
+    const pos = occurrencePositions[i] ?? 0
     for (let j = i - 1; j >= 0; j--) {
-      const prevCode = occ[j] ?? 0
-      const prevTerm = prevCode % n
-      const d = pos - (prevCode - prevTerm) / n
+      const d = pos - (occurrencePositions[j] ?? 0)
       if (d > PROXIMITY_WINDOW) break
+      const prevTerm = occurrenceTerms[j] ?? 0
       if (prevTerm === term) continue
       const key = Math.min(term, prevTerm) * n + Math.max(term, prevTerm)
       acc.set(key, (acc.get(key) ?? 0) + 1 / (d * d))

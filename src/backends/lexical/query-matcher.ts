@@ -1,7 +1,8 @@
 /**
  * @module query-matcher
  * What the scorer needs from each document, computed in one pass without building its term list:
- * its length in index terms and the positions of the query's terms. Each distinct token is
+ * its length in index terms, the query terms it holds with their counts, and where they occur:
+ * one hash lookup per token, nothing per query term. Each distinct token is
  * analysed once per request (a batch repeats its vocabulary), and a token is only stemmed when its
  * first letter is the first letter of some query term: Porter's rules (porter-stemmer.ts) only
  * rewrite the end of a word, so a stem always starts with its word's first character. Stopwords
@@ -44,11 +45,20 @@ function isStopwordSpan(s: string, start: number, end: number): boolean {
   return false
 }
 
+/**
+ * A document as the scorer sees it. Sized by the document, never by the query: a request may
+ * carry a query of thousands of terms and 1,000 documents, and anything allocated or visited per
+ * (document, query term) costs documents × query terms (see `rawLexicalScores`).
+ */
 export interface DocStats {
   /** Index terms in the document (stopwords not counted). */
   readonly length: number
-  /** Per query term (by index into the matcher's `terms`): positions, ascending. */
-  readonly positions: readonly (readonly number[])[]
+  /** The query terms it holds (indices into the matcher's `terms`), ascending, and their counts. */
+  readonly matchedTerms: readonly number[]
+  readonly matchedCounts: readonly number[]
+  /** Each occurrence of a query term, in document order: its term index and its position. */
+  readonly occurrenceTerms: readonly number[]
+  readonly occurrencePositions: readonly number[]
 }
 
 export interface QueryMatcher {
@@ -89,19 +99,43 @@ export function createQueryMatcher(queryTerms: readonly string[], options: Analy
     return code
   }
 
+  // Per query term, its slot in the current document's matched list (−1: not seen yet). Reset
+  // through the matched list after each document, so no step of `stats` visits every query term.
+  const slot = new Int32Array(terms.length).fill(-1)
+
   return {
     terms,
     counts,
     stats(document: string): DocStats {
-      const positions: number[][] = terms.map(() => [])
+      const occurrenceTerms: number[] = []
+      const occurrencePositions: number[] = []
+      const seen: number[] = []
+      const seenCounts: number[] = []
       let length = 0
       forEachTokenSpan(document, (s, start, end) => {
         const code = codeOf(s, start, end)
         if (code === STOP) return
-        if (code >= 0) positions[code]?.push(length)
+        if (code >= 0) {
+          occurrenceTerms.push(code)
+          occurrencePositions.push(length)
+          const at = slot[code] ?? -1
+          if (at < 0) {
+            slot[code] = seen.length
+            seen.push(code)
+            seenCounts.push(1)
+          } else seenCounts[at] = (seenCounts[at] ?? 0) + 1
+        }
         length++
       })
-      return { length, positions }
+      const order = seen.map((_, i) => i).sort((a, b) => (seen[a] ?? 0) - (seen[b] ?? 0))
+      for (const t of seen) slot[t] = -1
+      return {
+        length,
+        matchedTerms: order.map((i) => seen[i] ?? 0),
+        matchedCounts: order.map((i) => seenCounts[i] ?? 0),
+        occurrenceTerms,
+        occurrencePositions,
+      }
     },
   }
 }
