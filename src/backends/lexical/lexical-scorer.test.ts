@@ -42,6 +42,20 @@ describe('scoreLexical', () => {
     expect(s[1]).toBeGreaterThan(s[0] ?? 1)
   })
 
+  it('matches across case and accents: cafe/café, resume/résumé, Straße/STRASSE, İstanbul/istanbul', () => {
+    for (const [query, match] of [
+      ['cafe', 'Café au lait'],
+      ['resume', 'Send your résumé'],
+      ['Straße', 'STRASSE 12'],
+      ['İstanbul', 'flights to istanbul'],
+      ['ΟΔΟΣ', 'μια οδός'],
+    ] as const) {
+      const s = scoreLexical(query, [match, 'nothing in common'])
+      expect(s[0], `${query} vs ${match}`).toBeGreaterThan(0)
+      expect(s[1]).toBe(0)
+    }
+  })
+
   it('ranks Chinese by segmented words', () => {
     const s = scoreLexical('中国的首都是哪里', ['北京是中国的首都。', '今天的天气很好。', '上海是一个大城市。'])
     expect(argmax(s)).toBe(0)

@@ -11,11 +11,13 @@
  * - Chinese/Japanese (Han, Hiragana, Katakana) and Thai/Lao/Khmer/Myanmar, written without spaces:
  *   `Intl.Segmenter(lang, { granularity: 'word' })`, ICU's dictionary-based word breaker, available
  *   in workerd and Node. Japanese is chosen when the text has kana, else Chinese.
- * Non-ASCII text is NFKC-normalised first, so full-width letters and digits match ASCII ones.
+ * Non-ASCII text is folded first (`foldText`): case and accents, and compatibility forms, so
+ * "Café" matches "cafe", "STRASSE" "Straße" and full-width letters and digits ASCII ones.
  *
  * `analyze` then does what Lucene's EnglishAnalyzer (Anserini's default) does after tokenising:
  * drops the possessive "'s", removes English stopwords, and Porter-stems.
  */
+import { foldText } from './fold-text'
 import { porterStem } from './porter-stemmer'
 import { ENGLISH_STOPWORDS } from './stopwords'
 
@@ -33,6 +35,7 @@ const WORD_CHAR = `[[\\p{L}\\p{M}\\p{N}]--[${CJ}${NO_SPACE_EXCEPT_CJ}]]`
 export const WORD_TOKEN = new RegExp(`${WORD_CHAR}+(?:(?:['\\u2019]|(?<=\\p{N})[.,](?=\\p{N}))${WORD_CHAR}+)*`, 'gv')
 
 const NON_ASCII = /[^\x00-\x7f]/
+
 const KANA = /[\p{sc=Hiragana}\p{sc=Katakana}]/u
 
 // Character classes, as bits.
@@ -168,7 +171,7 @@ export function forEachTokenSpan(text: string, visit: TokenVisitor): void {
     scan(text.toLowerCase(), 'zh', visit)
     return
   }
-  const normalized = text.normalize('NFKC').toLowerCase()
+  const normalized = foldText(text)
   scan(normalized, KANA.test(normalized) ? 'ja' : 'zh', visit)
 }
 
