@@ -56,6 +56,12 @@ describe('scoreLexical', () => {
     }
   })
 
+  it('matches an emoji', () => {
+    const s = scoreLexical('🍕', ['🍕 tonight?', 'pizza tonight?'])
+    expect(s[0]).toBeGreaterThan(0)
+    expect(s[1]).toBe(0)
+  })
+
   it('ranks Chinese by segmented words', () => {
     const s = scoreLexical('中国的首都是哪里', ['北京是中国的首都。', '今天的天气很好。', '上海是一个大城市。'])
     expect(argmax(s)).toBe(0)

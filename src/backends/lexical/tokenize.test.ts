@@ -23,7 +23,12 @@ describe('tokenize', () => {
 
   it('folds case and accents (fold-text.ts), full-width forms and astral characters', () => {
     expect(tokenize('Café NAÏVE ＡＢＣ１２ Straße İstanbul')).toEqual(['cafe', 'naive', 'abc12', 'strasse', 'istanbul'])
-    expect(tokenize('😀 x𝐀y')).toEqual(['xay']) // 𝐀 (U+1D400) is NFKC-folded to "A"
+    expect(tokenize('😀 x𝐀y')).toEqual(['😀', 'xay']) // 𝐀 (U+1D400) is NFKC-folded to "A"
+  })
+
+  it('makes each emoji (Extended_Pictographic) a token; selectors, ZWJ and skin tones are not', () => {
+    expect(tokenize('I ❤️ 🍕! 👩‍💻 👍🏽')).toEqual(['i', '❤', '🍕', '👩', '💻', '👍'])
+    expect(tokenize('pizza🍕party')).toEqual(['pizza', '🍕', 'party'])
   })
 
   it('returns nothing for empty or punctuation-only text', () => {
@@ -32,7 +37,7 @@ describe('tokenize', () => {
   })
 
   it('the scanner agrees with the WORD_TOKEN specification on scripts written with spaces', () => {
-    const alphabet = fc.constantFrom(...'aZé9 0.,\'’-_\nßΩж١'.split(''))
+    const alphabet = fc.constantFrom(...'aZé9 0.,\'’-_\nßΩж١'.split(''), '🍕', '❤', '\uFE0F', '\u200D', '🏽')
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 40 }), (chars) => {
         const text = chars.join('')

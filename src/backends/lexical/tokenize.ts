@@ -11,6 +11,9 @@
  * - Chinese/Japanese (Han, Hiragana, Katakana) and Thai/Lao/Khmer/Myanmar, written without spaces:
  *   `Intl.Segmenter(lang, { granularity: 'word' })`, ICU's dictionary-based word breaker, available
  *   in workerd and Node. Japanese is chosen when the text has kana, else Chinese.
+ * - an emoji (a character of Unicode's Extended_Pictographic property, UTS #51 and UAX #29's
+ *   WB3c) is a token of its own: a query "🍕" matches a document "🍕". A ZWJ sequence or a skin
+ *   tone gives its pictographs as separate tokens (👩‍💻 → 👩, 💻), so they match the plain ones.
  * Non-ASCII text is folded first (`foldText`): case and accents, and compatibility forms, so
  * "Café" matches "cafe", "STRASSE" "Straße" and full-width letters and digits ASCII ones.
  *
@@ -32,7 +35,7 @@ const WORD_CHAR = `[[\\p{L}\\p{M}\\p{N}]--[${CJ}${NO_SPACE_EXCEPT_CJ}]]`
  * used because `matchAll` is several times slower on the 1 MB batches a request can carry.
  * Built with the constructor: the `v` flag (set subtraction) is newer than the project's TS target.
  */
-export const WORD_TOKEN = new RegExp(`${WORD_CHAR}+(?:(?:['\\u2019]|(?<=\\p{N})[.,](?=\\p{N}))${WORD_CHAR}+)*`, 'gv')
+export const WORD_TOKEN = new RegExp(`${WORD_CHAR}+(?:(?:['\\u2019]|(?<=\\p{N})[.,](?=\\p{N}))${WORD_CHAR}+)*|\\p{Extended_Pictographic}`, 'gv')
 
 const NON_ASCII = /[^\x00-\x7f]/
 
@@ -43,16 +46,19 @@ const WORD = 1
 const DIGIT = 2
 const CJ_CHAR = 4
 const SEA_CHAR = 8
+const EMOJI = 16
 const UNKNOWN = 0xff
 
 const IS_WORD_CHAR = new RegExp(`^${WORD_CHAR}$`, 'v')
 const IS_DIGIT = /^\p{N}$/u
 const IS_CJ = new RegExp(`^[${CJ}]$`, 'u')
 const IS_SEA = new RegExp(`^[${NO_SPACE_EXCEPT_CJ}]$`, 'u')
+const IS_EMOJI = /^\p{Extended_Pictographic}$/u
 
 function classify(ch: string): number {
   if (IS_CJ.test(ch)) return CJ_CHAR
   if (IS_SEA.test(ch)) return SEA_CHAR
+  if (IS_EMOJI.test(ch)) return EMOJI
   if (IS_WORD_CHAR.test(ch)) return IS_DIGIT.test(ch) ? WORD | DIGIT : WORD
   return 0
 }
@@ -158,6 +164,10 @@ function scan(s: string, cjLang: string, visit: TokenVisitor): void {
       const run = s.slice(start, i)
       const lang = cls & CJ_CHAR ? cjLang : (SEA_LANG.find(([re]) => re.test(run))?.[1] ?? 'th')
       segmentRun(run, lang, (word) => visit(word, 0, word.length))
+    } else if (cls & EMOJI) {
+      const start = i
+      i += widthAt(s, i)
+      visit(s, start, i)
     } else i += u < 0xd800 || u > 0xdbff ? 1 : widthAt(s, i)
   }
 }
