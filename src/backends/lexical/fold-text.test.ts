@@ -37,14 +37,14 @@ describe('foldText', () => {
     expect(foldText('I ❤️ 🍕\uFE0E')).toBe('i ❤ 🍕')
   })
 
-  it('folding the non-ASCII runs alone equals folding the whole text (property)', () => {
+  it('folding character by character equals folding the whole text (property)', () => {
     const alphabet = fc.constantFrom(...['a', 'E', 'é', 'e\u0301', '\u0308', 'İ', 'ı', 'ß', 'ẞ', 'Σ', 'ς', 'Ο', 'ø', 'Ł', 'Æ', 'ё', '한', 'ᄀ', 'ᅡ', 'ก', '\u0E31', 'न', '\u093F', 'ك', '\u064E', '❤', '\uFE0F', '😀', 'Ａ', 'ﬁ', ' ', '1', '.'])
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 30 }), (chars) => {
         const text = chars.join('')
         expect(foldText(text)).toBe(reference(text))
       }),
-      { numRuns: 1000 },
+      { numRuns: 3000 },
     )
   })
 })
