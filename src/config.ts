@@ -149,6 +149,11 @@ export function parseConfig(env: ConfigEnv): Config {
     // Empty strings mean "unset" for everything but VLLM_URLS (where empty = lexical).
     if (v !== undefined && v !== null && (v !== '' || key === 'VLLM_URLS')) raw[key] = v
   }
+  // Renamed 2026-12-03, when a slow attempt began to be hedged instead of cut: the old name is
+  // still read, so a deployment that set it keeps its meaning ("try elsewhere after this long";
+  // 0 = never) instead of silently losing it.
+  const legacyHedge = (env as { readonly UPSTREAM_ATTEMPT_TIMEOUT_MS?: unknown }).UPSTREAM_ATTEMPT_TIMEOUT_MS
+  if (raw.UPSTREAM_HEDGE_AFTER_MS === undefined && legacyHedge !== undefined && legacyHedge !== null && legacyHedge !== '') raw.UPSTREAM_HEDGE_AFTER_MS = legacyHedge
   const parsed = configSchema.safeParse(raw)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]

@@ -324,6 +324,27 @@ describe('upstream pool', () => {
     expect(n3).toBe(2)
   })
 
+  it('an attempt sent before its breaker opened frees no probe slot when it ends without a verdict (one probe at a time)', async () => {
+    const { c, pool } = setup(['http://a'], { breaker: { failureThreshold: 1, cooldownMs: 100 }, maxAttempts: 1 })
+    // A: sent while the breaker is closed, still running.
+    const a = slowAttempt<string>()
+    const pa = pool.call(async (_url, ctx) => a.attempt(ctx), { deadline: c.now() + 5_000 })
+    // B fails: the breaker opens; after the cool-down C goes out as the half-open probe.
+    await expect(pool.call(async () => Promise.reject(unreachable()), { deadline: c.now() + 5_000 })).rejects.toThrow()
+    c.advance(100)
+    const probe = slowAttempt<string>()
+    const pc = pool.call(async (_url, ctx) => probe.attempt(ctx), { deadline: c.now() + 5_000 })
+    await Promise.resolve()
+    expect(pool.snapshot()[0]).toMatchObject({ state: 'half_open', available: false })
+    // A ends with a 429 (no verdict on the upstream): the probe is still out, so no second one may go.
+    a.fail(status(429))
+    await expect(pa).rejects.toThrow(/429/u)
+    expect(pool.snapshot()[0]?.available).toBe(false)
+    probe.answer('ok')
+    expect(await pc).toBe('ok')
+    expect(pool.snapshot()[0]).toMatchObject({ state: 'closed', available: true })
+  })
+
   it('a client that goes away cancels every attempt of its call and books none', async () => {
     const { pool, deadline } = setup(['http://a', 'http://b'], { hedgeAfterMs: 200 })
     const client = new AbortController()

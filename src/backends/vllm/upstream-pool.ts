@@ -150,15 +150,25 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
     new NoHealthyUpstreamError(`no healthy backend: ${reason}`, nextAvailableIn(t), last instanceof BackendError ? last.fault : undefined)
 
   /**
+   * An attempt that says nothing about its upstream: if it was the half-open probe, the slot is
+   * free again. Only then: the breaker has one probe slot, and an attempt sent before the breaker
+   * opened (a hedge's beaten original, say) freeing it let a second probe join a live one.
+   */
+  const neutral = (a: LiveAttempt): void => {
+    if (a.probe) a.u.breaker.onNeutral()
+  }
+
+  /**
    * Books a failed attempt on its upstream and decides what happens next: the delay before the
    * next attempt (0 while another attempt of the call still runs), or a throw (the error itself, or `NoHealthyUpstreamError` when retriable
    * capacity failures ran out of attempts or time).
    */
-  const afterFailure = (u: Upstream, e: unknown, t0: number, n: number, call: CallOptions, serverErrorsAt: ReadonlySet<number>, othersRunning: boolean): number => {
+  const afterFailure = (a: LiveAttempt, e: unknown, n: number, call: CallOptions, serverErrorsAt: ReadonlySet<number>, othersRunning: boolean): number => {
+    const { u, t0 } = a
     const t1 = now()
     if (call.signal?.aborted) {
       // The client went away: that says nothing about the upstream.
-      u.breaker.onNeutral()
+      neutral(a)
       throw e
     }
     let verdict = classifyFailure(e, call.deadline - t1)
@@ -177,7 +187,7 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
       u.latency = observeLatency(u.latency, t1 - t0, t1)
       u.breaker.onSuccess(t1)
     } else {
-      u.breaker.onNeutral()
+      neutral(a)
     }
     // Honoured up to MAX_RETRY_AFTER_MS: one reply saying `Retry-After: 86400` (or a far-future
     // date) took its replica out for a day, and with every replica answering so, the pool.
@@ -232,7 +242,7 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
   const abandon = (a: LiveAttempt, t: number): void => {
     a.cancel.abort()
     a.u.inFlight.delete(a.callId)
-    a.u.breaker.onNeutral()
+    neutral(a)
     // Still running after the hedge delay: its latency is at least that long, which the estimate
     // should learn (else the slow replica, always beaten, keeps its old fast estimate and keeps
     // being chosen first). A hedge beaten by the attempt it copied says nothing of the kind.
@@ -344,7 +354,7 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
             try {
               // With another attempt still running, a failure only waits for it (the client gone
               // ends the call at once).
-              delay = afterFailure(a.u, outcome.error, a.t0, launched - 1, call, serverErrorsAt, live.length > 0)
+              delay = afterFailure(a, outcome.error, launched - 1, call, serverErrorsAt, live.length > 0)
             } finally {
               if (isServerError(outcome.error)) serverErrorsAt.add(a.u.index)
             }
