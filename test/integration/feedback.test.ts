@@ -117,6 +117,24 @@ describe('POST /v1/feedback', () => {
     expect(results[2000]).toEqual({ kind: 'conversion', doc_id: null, rank: null, grade: null, value: 1234.5678 })
   })
 
+  it('records 1,000 clicks and 1,000 grades on ids of 256 CJK characters (1.5 MB of rows: more than one D1 value holds)', async () => {
+    await createExperiment({ id: 'fb-cjk', name: 'Feedback with long ids', variants: twoArms() })
+    const ids = Array.from({ length: 1000 }, (_, i) => `${'漢'.repeat(250)}${String(i).padStart(6, '0')}`)
+    await db()
+      .prepare(
+        `INSERT INTO exposures (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at)
+         VALUES ('public', 'fb-cjk-call', 'fb-cjk', 'control', 0, 'u-cjk', ?1, '2026-11-01T00:00:00.000Z')`
+      )
+      .bind(JSON.stringify(ids))
+      .run()
+    const res = await api<FeedbackReply>('POST', '/v1/feedback', { request_id: 'fb-cjk-call', clicks: ids, grades: Object.fromEntries(ids.map((id) => [id, 1])) })
+    expect(res.status, res.text).toBe(201)
+    const { results } = await db().prepare('SELECT kind, doc_id, rank FROM feedback WHERE request_id = ?1 ORDER BY id').bind('fb-cjk-call').all<{ kind: string; doc_id: string; rank: number }>()
+    expect(results).toHaveLength(2000)
+    expect(results.map((r) => r.doc_id)).toEqual([...ids, ...ids])
+    expect(results.map((r) => r.rank)).toEqual([...ids.keys(), ...ids.keys()].map((i) => i + 1))
+  })
+
   it('takes feedback for a week after the experiment stops, then refuses it (409 naming when it closed) so the report is final', async () => {
     await createExperiment({ id: 'fb-window', name: 'Window', variants: twoArms() })
     const call = await exposedCall('fb-window', 'unit-w')
