@@ -83,11 +83,12 @@ WHERE id IN (SELECT MAX(id) FROM feedback WHERE tenant = ?1 AND experiment_id = 
 // all that nDCG@10 reads (a repeated id counts at its first rank: ranking-metrics.ts; the ideal
 // DCG comes from the grades): whole rankings of 1,000 ids were 53 MB for 1,400 graded exposures,
 // past D1's result limit ("Maximum query result size 50 MB",
-// developers.cloudflare.com/d1/platform/limits/), and 139 MB parsed. `ORDER BY` inside the
-// aggregate (SQLite 3.44) keeps the order whatever plan SQLite picks.
+// developers.cloudflare.com/d1/platform/limits/), and 139 MB parsed. Returned as an object of
+// first position → id and ordered in JS (`prefixIds`): SQL guarantees no order inside an aggregate
+// without the `ORDER BY` argument of SQLite 3.44, and D1 does not state its SQLite version.
 export const GRADED_EXPOSURES_SQL = `
 SELECT e.request_id, e.variant_index, e.unit_id,
-       (SELECT json_group_array(value ORDER BY first) FROM (
+       (SELECT json_group_object(first, value) FROM (
           SELECT value, MIN(key) AS first FROM json_each(e.ranked_ids) GROUP BY value ORDER BY first LIMIT ${DEFAULT_NDCG_K}
         )) AS ranked_ids
 FROM exposures e
@@ -129,7 +130,7 @@ export async function readArmAggregates(
   const graded = new Map<string, { variantIndex: number; unitId: string; rankedIds: string[]; grades: Record<string, number> }>()
   for (const r of (rankingRes?.results ?? []) as GradedExposureRow[]) {
     // A prototype-less object: a document id such as "__proto__" must stay a plain key.
-    graded.set(r.request_id, { variantIndex: r.variant_index, unitId: r.unit_id, rankedIds: JSON.parse(r.ranked_ids) as string[], grades: Object.create(null) as Record<string, number> })
+    graded.set(r.request_id, { variantIndex: r.variant_index, unitId: r.unit_id, rankedIds: prefixIds(r.ranked_ids), grades: Object.create(null) as Record<string, number> })
   }
   for (const r of (gradeRes?.results ?? []) as GradeRow[]) {
     const g = graded.get(r.request_id)
@@ -150,4 +151,13 @@ export async function readArmAggregates(
     if (a) addGradedUnit(a, u.values)
   }
   return arms
+}
+
+/** GRADED_EXPOSURES_SQL's `{"<first position>": id}` as ids in rank order. */
+export function prefixIds(json: string): string[] {
+  const byPosition = JSON.parse(json) as Record<string, string>
+  return Object.keys(byPosition)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((k) => byPosition[String(k)] as string)
 }

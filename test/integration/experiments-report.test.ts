@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { ExperimentReport } from '../../src/experiments/report'
-import { ARM_SUMS_SQL, GRADED_EXPOSURES_SQL, LATEST_GRADES_SQL } from '../../src/experiments/report-repo'
+import { ARM_SUMS_SQL, GRADED_EXPOSURES_SQL, LATEST_GRADES_SQL, prefixIds } from '../../src/experiments/report-repo'
 import { api, createExperiment, db } from './experiments-helpers'
 
 const RANKED = ['d0', 'd1', 'd2', 'd3']
@@ -235,7 +235,7 @@ describe('report queries', () => {
       .run()
     await feedback({ request_id: 'r-prefix', grades: { j: 3, 'tail-5': 1 } })
     const rows = await db().prepare(GRADED_EXPOSURES_SQL).bind('public', 'rep-prefix').all<{ ranked_ids: string }>()
-    expect(rows.results.map((r) => JSON.parse(r.ranked_ids) as string[])).toEqual([['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']])
+    expect(rows.results.map((r) => prefixIds(r.ranked_ids))).toEqual([['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']])
     // j counts at distinct rank 10; the ideal DCG still takes tail-5's grade.
     const r = (await api<ExperimentReport>('GET', '/v1/experiments/rep-prefix/report')).json
     expect(r.arms[0]?.metrics.ndcg_at_10.mean).toBeCloseTo(3 / Math.log2(11) / (3 + 1 / Math.log2(3)), 12)
