@@ -43,7 +43,9 @@ export function createApp(services: Services = createServices()): Hono<AppEnv> {
   app.use(
     '*',
     cors({
-      exposeHeaders: ['Cache-Status', 'Server-Timing', 'X-Request-Id', 'X-Client-Request-Id', 'Retry-After'],
+      // Location: the 201 of POST /v1/experiments; WWW-Authenticate: why a 401/403 (RFC 6750 §3,
+      // insufficient_scope and scope=); Allow: the methods a 405 names (RFC 9110 §15.5.6).
+      exposeHeaders: ['Cache-Status', 'Server-Timing', 'X-Request-Id', 'X-Client-Request-Id', 'Retry-After', 'Location', 'WWW-Authenticate', 'Allow'],
       maxAgeSeconds: 86400,
     })
   )

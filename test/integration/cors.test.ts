@@ -46,6 +46,50 @@ describe('CORS on the public API', () => {
   })
 })
 
+describe('CORS: the headers that explain a 201, a 401/403 and a 405 are readable cross-origin', () => {
+  const exposedOf = (r: Response) => (r.headers.get('access-control-expose-headers') ?? '').split(',').map((h) => h.trim().toLowerCase())
+
+  it('Location on a 201 from POST /v1/experiments', async () => {
+    const body = {
+      id: 'cors-location',
+      name: 'CORS Location',
+      variants: [
+        { key: 'control', weight: 0.5, instruction: 'Prefer official documentation' },
+        { key: 'treatment', weight: 0.5, instruction: 'Prefer community answers' },
+      ],
+    }
+    const r = await callWorker('/v1/experiments', body, { headers: ORIGIN })
+    await r.arrayBuffer()
+    expect(r.status).toBe(201)
+    expect(r.headers.get('location')).toBe('/v1/experiments/cors-location')
+    expect(exposedOf(r)).toContain('location')
+  })
+
+  it('WWW-Authenticate on a 401 and on a 403 (insufficient_scope, scope=)', async () => {
+    const key = 'cors-test-key'
+    const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key))), (b) => b.toString(16).padStart(2, '0')).join('')
+    const vars = { API_KEYS: JSON.stringify([{ id: 'k', hash: `sha256:${digest}`, tenant: 't', scopes: ['rerank'] }]), LOG_REQUESTS: 'false' }
+    const r401 = await callWorker('/v1/rerank', { query: 'q', documents: ['a'] }, { vars, headers: { ...ORIGIN, 'cf-connecting-ip': '198.51.100.201' } })
+    await r401.arrayBuffer()
+    expect(r401.status).toBe(401)
+    expect(r401.headers.get('www-authenticate')).toMatch(/^Bearer /u)
+    expect(exposedOf(r401)).toContain('www-authenticate')
+    const r403 = await callWorker('/v1/stats', undefined, { vars, headers: { ...ORIGIN, authorization: `Bearer ${key}`, 'cf-connecting-ip': '198.51.100.201' } })
+    await r403.arrayBuffer()
+    expect(r403.status).toBe(403)
+    expect(r403.headers.get('www-authenticate')).toContain('scope="stats"')
+    expect(exposedOf(r403)).toContain('www-authenticate')
+  })
+
+  it('Allow on a 405', async () => {
+    const r = await callWorker('/healthz', {}, { headers: ORIGIN })
+    await r.arrayBuffer()
+    expect(r.status).toBe(405)
+    expect(r.headers.get('allow')).toBeTruthy()
+    expect(exposedOf(r)).toContain('allow')
+  })
+})
+
 describe('X-Content-Type-Options: nosniff on every response', () => {
   const cases: Array<[string, string, string | undefined, Record<string, string>]> = [
     ['a rerank answer', '/v1/rerank', JSON.stringify({ query: 'q', documents: ['a'] }), {}],
