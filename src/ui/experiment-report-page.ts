@@ -15,6 +15,7 @@ import { buildPage, escapeHtml, type BuiltPage } from './html'
 const CSS = `${BASE_CSS}
 .banner{border-radius:8px;padding:.6rem .8rem;margin:0 0 1rem;border:1px solid var(--line)}
 .banner.ok{border-color:var(--good);color:var(--good)}
+.banner.none{color:var(--muted)}
 .banner.bad{background:var(--bad-bg);border-color:var(--bad);color:var(--bad);font-weight:600}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,34rem),1fr));gap:1rem}
 .scroll{overflow-x:auto}
@@ -161,13 +162,15 @@ function armTable(report: ExperimentReport): string {
   const rows = report.arms
     .map((a, i) => {
       const m = a.metrics
+      // No user in the arm: no mean to show (a 0 would read as a measured zero); the charts say — too.
+      const value = (metric: ReportMetric) => (m[metric].n === 0 ? '—' : fmtMetric(metric, m[metric].mean))
       const expected = report.srm.expected[i] ?? 0
       return `<tr><th scope="row">${escapeHtml(a.key)}${a.control ? ' <span class="badge">control</span>' : ''}</th>
 <td class="num">${a.weight}</td><td class="num">${a.units}</td><td class="num">${a.effective_units}</td><td class="num">${expected.toFixed(1)}</td><td class="num">${a.exposures}</td>
-<td class="num">${fmtMetric('ctr_at_1', m.ctr_at_1.mean)} <span class="muted">(${a.top1_clicks})</span></td>
-<td class="num">${fmtMetric('mrr', m.mrr.mean)}</td>
-<td class="num">${m.ndcg_at_10.n === 0 ? '—' : fmtMetric('ndcg_at_10', m.ndcg_at_10.mean)} <span class="muted">(${a.graded_exposures})</span></td>
-<td class="num">${fmtMetric('conversion_rate', m.conversion_rate.mean)} <span class="muted">(${a.conversions})</span></td>
+<td class="num">${value('ctr_at_1')} <span class="muted">(${a.top1_clicks})</span></td>
+<td class="num">${value('mrr')}</td>
+<td class="num">${value('ndcg_at_10')} <span class="muted">(${a.graded_exposures})</span></td>
+<td class="num">${value('conversion_rate')} <span class="muted">(${a.conversions})</span></td>
 <td class="num">${a.conversion_value}</td></tr>`
     })
     .join('')
@@ -179,6 +182,10 @@ function armTable(report: ExperimentReport): string {
 
 function srmBanner(report: ExperimentReport): string {
   const s = report.srm
+  // Nobody exposed yet: χ² = 0 on 0 / 0 is no evidence either way, so no verdict (green or red).
+  if (s.observed.every((units) => units === 0)) {
+    return '<div class="banner none">No exposures yet: the sample-ratio check and the metrics start with the first exposed user.</div>'
+  }
   const detail =
     `χ² = ${s.chi2.toFixed(3)}, dof ${s.dof}, ${pIs(s.p_value)}; units ${s.observed.join(' / ')} vs expected ${s.expected.map((e) => e.toFixed(1)).join(' / ')}` +
     (s.zero_weight_units > 0 ? `; ${s.zero_weight_units} units in an arm of weight 0` : '')
