@@ -13,13 +13,14 @@ export interface DevServer {
 }
 
 
-export async function startDevServer(timeoutMs = 90_000): Promise<DevServer> {
+/** `env`: config vars over the defaults below (e.g. `API_KEYS`, for a deployment that needs keys). */
+export async function startDevServer(timeoutMs = 90_000, env: Record<string, string> = {}): Promise<DevServer> {
   const port = await freePort()
   let out = ''
   const child = spawn('npm', ['start'], {
     cwd: new URL('../..', import.meta.url).pathname,
-    // Lexical backend, open access, quiet logs: the page needs nothing else.
-    env: { ...process.env, PORT: String(port), VLLM_URLS: '', API_KEYS: '', LOG_REQUESTS: 'false' },
+    // Lexical backend, open access (unless `env` sets API_KEYS), quiet logs: the pages need nothing else.
+    env: { ...process.env, PORT: String(port), VLLM_URLS: '', API_KEYS: '', LOG_REQUESTS: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })

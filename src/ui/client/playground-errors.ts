@@ -2,9 +2,10 @@
  * @module ui/client/playground-errors
  * Shows a rejected request where it can be fixed: the error envelope's `field` (src/errors.ts)
  * names a control, the message goes under that control (linked by aria-describedby, the control
- * marked aria-invalid and focused), and a summary goes in the alert box above the form.
+ * marked aria-invalid and focused), and a summary goes in the alert box above the form. A refused
+ * API key (401/403) is shown at the API key box.
  */
-import { byId, h, maybeById } from './dom'
+import { byId, h, maybeById, valueOf } from './dom'
 import { templatesAvailable, type Arm } from './playground-templates'
 import type { RerankCall } from './rerank-types'
 
@@ -88,8 +89,31 @@ export function showError(summary: string, fieldMessage: string, controlId: stri
   else box.focus()
 }
 
+/**
+ * A refused key (401: missing or not accepted; 403: lacks the route's scope) is fixed in the API key
+ * box, which sits in the collapsed "More options": the message goes there, the panel opens and the
+ * box takes the focus. The server's own message speaks to API clients ("send Authorization: …"),
+ * so it is given second.
+ */
+function showKeyError(res: RerankCall, armLabel: string): void {
+  const err = res.json?.error
+  const keyGiven = valueOf('api-key').trim() !== ''
+  const summary = (armLabel ? armLabel + ' — ' : '') + 'API key ' + (res.status === 403 ? 'not allowed' : keyGiven ? 'not accepted' : 'needed') + ' (' + res.status + '):'
+  const advice =
+    res.status === 403
+      ? 'this key may not do this; enter a key that may, in "API key" under More options.'
+      : keyGiven
+        ? 'check the key in "API key" under More options.'
+        : 'this deployment requires an API key: enter it in "API key" under More options.'
+  showError(summary, advice + (err?.message ? ' (server: ' + String(err.message) + ')' : ''), 'api-key')
+}
+
 /** A failed call: the error envelope at its field, or the status and the start of the body. */
 export function showApiError(res: RerankCall, arm: Arm, armLabel: string): void {
+  if (res.status === 401 || res.status === 403) {
+    showKeyError(res, armLabel)
+    return
+  }
   const err = res.json?.error
   if (!err) {
     showError((armLabel ? armLabel + ': ' : '') + 'HTTP ' + res.status, res.text ? res.text.slice(0, 300) : 'no response body', null)

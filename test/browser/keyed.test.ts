@@ -1,0 +1,84 @@
+/**
+ * The playground on a deployment that requires API keys: its own `npm start` with API_KEYS set (the
+ * project's shared server, global-setup.ts, is open). What a keyed user meets: the key box named
+ * when a call is refused, the template picker once a key is typed, the experiment report opened
+ * with the key.
+ */
+import { createHash } from 'node:crypto'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { launchChromium, openPage, type WatchedPage } from './browser'
+import { startDevServer, type DevServer } from './server'
+
+const chromiumPath = inject('chromiumPath' as never) as string
+
+/** Keys as `npm run hash-key -- <key>` stores them (README "Access control"). */
+const KEYS = { all: 'browser-key-all', rerank: 'browser-key-rerank', feedback: 'browser-key-feedback' }
+const hash = (key: string) => `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`
+const API_KEYS = JSON.stringify([
+  { id: 'all', hash: hash(KEYS.all), tenant: 'browser', scopes: ['rerank', 'experiments', 'feedback', 'stats'] },
+  { id: 'rerank', hash: hash(KEYS.rerank), tenant: 'browser', scopes: ['rerank'] },
+  { id: 'feedback', hash: hash(KEYS.feedback), tenant: 'browser', scopes: ['feedback'] },
+])
+
+let server: DevServer
+let browser: Browser
+let w: WatchedPage | undefined
+
+const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '')
+
+async function gotoPlayground(page: Page): Promise<void> {
+  await page.goto(`${server.url}/`)
+  await page.waitForSelector('body[data-ready][data-templates]')
+}
+
+describe('playground with API keys on', () => {
+  beforeAll(async () => {
+    ;[server, browser] = await Promise.all([startDevServer(90_000, { API_KEYS }), launchChromium(chromiumPath)])
+    // The deployment really is keyed.
+    expect((await fetch(`${server.url}/v1/templates`)).status).toBe(401)
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+  afterEach(async () => {
+    if (!w) return
+    const { errors, foreignRequests } = w
+    await w.close()
+    w = undefined
+    expect(errors, 'console errors, exceptions or CSP violations').toEqual([])
+    expect(foreignRequests, 'requests outside the server under test').toEqual([])
+  })
+
+  it('a refused call points at the API key box: opens "More options", says why there, focuses the box', async () => {
+    w = await openPage(browser, server.url)
+    const { page } = w
+    await gotoPlayground(page)
+    expect(await page.getAttribute('#options-panel', 'open')).toBeNull()
+    await page.fill('#query', 'battery range')
+    await page.fill('#candidates', 'first candidate\nsecond candidate')
+    await page.click('#submit')
+    await page.waitForSelector('#api-key-error')
+    expect(await page.getAttribute('#options-panel', 'open')).toBe('')
+    expect(await activeId(page)).toBe('api-key')
+    expect(await page.getAttribute('#api-key', 'aria-invalid')).toBe('true')
+    expect(await page.textContent('#api-key-error')).toMatch(/^this deployment requires an API key: enter it in "API key"/u)
+    expect(await page.textContent('#form-error')).toMatch(/^API key needed \(401\):/u)
+
+    // A key without the rerank scope: 403, named at the same box.
+    await page.fill('#api-key', KEYS.feedback)
+    await page.click('#submit')
+    await page.waitForSelector('#api-key-error')
+    expect(await page.textContent('#form-error')).toMatch(/^API key not allowed \(403\):/u)
+    expect(await page.textContent('#api-key-error')).toContain('lacks the "rerank" scope')
+    expect(await activeId(page)).toBe('api-key')
+
+    // The right key: ranked.
+    await page.fill('#api-key', KEYS.rerank)
+    await page.click('#submit')
+    await page.waitForSelector('#ranking-a li.result')
+    expect(await page.$('#api-key-error')).toBeNull()
+    expect(await page.locator('#ranking-a li.result').count()).toBe(2)
+  })
+})
