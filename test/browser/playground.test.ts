@@ -220,6 +220,36 @@ describe('pages in Chromium', () => {
       await page.screenshot({ path: artifact('playground-error.png'), fullPage: false })
     })
 
+    it('words a server failure (5xx) as the service\'s, a 4xx as a rejected request', async () => {
+      w = await openPage(browser, baseUrl)
+      const { page } = w
+      await gotoPlayground(w)
+      // The lexical backend never fails: the 503 a GPU outage gives (src/errors.ts) is answered here.
+      await page.route('**/v1/rerank', (route) =>
+        route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          headers: { 'retry-after': '5' },
+          body: JSON.stringify({ error: { code: 'backend_unavailable', message: 'no backend can be reached' }, request_id: 'req-503' }),
+        })
+      )
+      await page.fill('#query', 'battery range')
+      await page.fill('#candidates', 'first candidate\nsecond candidate')
+      await page.click('#submit')
+      await page.waitForSelector('#form-error:not([hidden])')
+      expect(await page.textContent('#form-error')).toBe('The service could not answer (503 backend_unavailable): no backend can be reached (request req-503)')
+      expect(await page.textContent('#form-error')).not.toContain('rejected')
+      // The page's watcher counts every 5xx as an error: here the one answered above is the point.
+      expect(w.errors.length).toBeGreaterThan(0)
+      expect(w.errors.every((e) => /503/u.test(e))).toBe(true)
+      w.errors.length = 0
+      await page.unroute('**/v1/rerank')
+      await page.fill('#query', '')
+      await page.click('#submit')
+      await page.waitForSelector('#query-error')
+      expect(await page.textContent('#form-error')).toMatch(/^Request rejected \(400 /u)
+    })
+
     it('works at 375 px and by keyboard alone', async () => {
       w = await openPage(browser, baseUrl, { viewport: { width: 375, height: 812 } })
       const { page } = w

@@ -122,8 +122,10 @@ export function showApiError(res: RerankCall, arm: Arm, armLabel: string): void 
   const field = err.field
   let message = String(err.message || err.code)
   if (field && !message.startsWith(field)) message = field + ': ' + message
+  // A 5xx is the service's failure, not something wrong in the request.
+  const what = res.status >= 500 ? 'The service could not answer' : 'Request rejected'
   const summary =
-    (armLabel ? armLabel + ' — ' : '') + 'Request rejected (' + res.status + ' ' + String(err.code) + ')' + (field ? ', field "' + field + '":' : ':')
+    (armLabel ? armLabel + ' — ' : '') + what + ' (' + res.status + ' ' + String(err.code) + ')' + (field ? ', field "' + field + '":' : ':')
   showError(summary, message, controlForField(field, arm))
   if (res.json?.request_id) byId('form-error').appendChild(h('span', { className: 'muted', text: ' (request ' + res.json.request_id + ')' }))
 }
