@@ -81,4 +81,48 @@ describe('playground with API keys on', () => {
     expect(await page.$('#api-key-error')).toBeNull()
     expect(await page.locator('#ranking-a li.result').count()).toBe(2)
   })
+  it('loads the template picker once a key is typed; an example needing a template says so rather than run without it', async () => {
+    w = await openPage(browser, server.url)
+    const { page } = w
+    await gotoPlayground(page)
+    // No key yet: the registry is refused, the picker hidden.
+    expect(await page.getAttribute('body', 'data-templates')).toBe('unavailable')
+    expect(await page.isHidden('#template-field-a')).toBe(true)
+
+    // The e-commerce example ranks with the ecommerce-buyer template: not run without it, and why.
+    await page.click('button[data-example="ecommerce"]')
+    await page.waitForSelector('#api-key-error')
+    expect(await page.textContent('#form-error')).toContain('the "E-commerce" example ranks with the template "ecommerce-buyer", which this page could not load (GET /v1/templates answered 401)')
+    expect(await activeId(page)).toBe('api-key')
+    expect(await page.locator('#ranking-a li.result').count()).toBe(0)
+    expect(await page.inputValue('#query')).not.toBe('')
+
+    // A key typed (the box loses focus: change): the picker appears with the registry.
+    await page.fill('#api-key', KEYS.rerank)
+    await page.keyboard.press('Tab')
+    await page.waitForSelector('body[data-templates="ready"]')
+    expect(await page.isVisible('#template-field-a')).toBe(true)
+    const listed = (await (await fetch(`${server.url}/v1/templates`, { headers: { authorization: `Bearer ${KEYS.rerank}` } })).json()) as { templates: Array<{ id: string }> }
+    const options = await page.locator('#template-a option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value).filter(Boolean))
+    expect(options).toEqual(listed.templates.map((t) => t.id))
+
+    // Now the example runs with its template.
+    await page.click('button[data-example="ecommerce"]')
+    await page.waitForSelector('#ranking-a li.result')
+    expect(await page.inputValue('#template-a')).toBe('ecommerce-buyer')
+    expect(await page.textContent('.instruction-used')).toContain('ecommerce-buyer')
+    expect(await page.isHidden('#form-error')).toBe(true)
+  })
+
+  it('an example clicked straight after typing the key (no blur first) waits for the registry', async () => {
+    w = await openPage(browser, server.url)
+    const { page } = w
+    await gotoPlayground(page)
+    await page.click('#options-panel > summary')
+    await page.fill('#api-key', KEYS.rerank)
+    await page.click('button[data-example="legal"]')
+    await page.waitForSelector('#ranking-a li.result')
+    expect(await page.inputValue('#template-a')).toBe('legal-authority')
+    expect(await page.getAttribute('body', 'data-templates')).toBe('ready')
+  })
 })

@@ -2,7 +2,8 @@
  * @module ui/client/playground-templates
  * The playground's template picker: loads `GET /v1/templates`, fills each arm's select, renders one
  * typed control per template variable (with its description, default and limits as a hint), and
- * reads the controls back into `template_vars`.
+ * reads the controls back into `template_vars`. With API keys on, the registry needs a key (scope
+ * "rerank"), so it is loaded again when the API key box changes.
  */
 import { byId, h, maybeById, valueControl, valueOf, type Props } from './dom'
 import type { TemplateInfo, TemplateVariable } from './rerank-types'
@@ -11,9 +12,29 @@ export type Arm = 'a' | 'b'
 
 /** The registry as loaded; null when this deployment has none or it could not be reached. */
 let templates: TemplateInfo[] | null = null
+/** Why `templates` is null: the HTTP status of the last `GET /v1/templates`, else 0 (network, empty). */
+let failedStatus = 0
+/** The load in progress (or the last one), and a counter so an older answer never wins. */
+let loading: Promise<void> = Promise.resolve()
+let generation = 0
 
 export function templatesAvailable(): boolean {
   return templates !== null
+}
+
+/** True when the last load was refused for the key (401: none or not accepted; 403: no scope). */
+export function templatesRefused(): boolean {
+  return templates === null && (failedStatus === 401 || failedStatus === 403)
+}
+
+/** Why the picker is hidden, for a message: e.g. "GET /v1/templates answered 401". */
+export function templatesProblem(): string {
+  return failedStatus ? 'GET /v1/templates answered ' + failedStatus : 'the template registry could not be loaded'
+}
+
+/** Resolves when the load in progress (if any) has settled. */
+export function templatesSettled(): Promise<void> {
+  return loading
 }
 
 /** `GET /v1/templates` answers `{ data: [...] }`; older shapes are accepted too. */
@@ -31,33 +52,64 @@ function isTemplate(t: unknown): t is TemplateInfo {
   return typeof t === 'object' && t !== null && typeof (t as { id?: unknown }).id === 'string'
 }
 
-export async function loadTemplates(): Promise<void> {
+class LoadFailure extends Error {
+  constructor(readonly status: number) {
+    super('HTTP ' + status)
+  }
+}
+
+function fillPicker(list: TemplateInfo[]): void {
+  for (const arm of ['a', 'b'] as const) {
+    const select = byId('template-' + arm, HTMLSelectElement)
+    const chosen = select.value
+    while (select.options.length > 1) select.remove(1)
+    for (const t of list) {
+      const label = t.id + (t.version !== undefined ? ' v' + String(t.version) : '') + (t.language ? ' · ' + t.language : '')
+      select.appendChild(h('option', { value: t.id, text: label }))
+    }
+    // A reload (a new key) keeps the arm's choice when the registry still has it.
+    select.value = list.some((t) => t.id === chosen) ? chosen : ''
+    if (select.value !== chosen) renderTemplateVars(arm, null)
+    byId('template-field-' + arm).hidden = false
+  }
+}
+
+async function load(seq: number): Promise<void> {
   const headers: Record<string, string> = {}
   const key = valueOf('api-key').trim()
   if (key) headers.authorization = 'Bearer ' + key
+  let list: TemplateInfo[] | null = null
+  let status = 0
   try {
     const r = await fetch('/v1/templates', { headers })
-    if (!r.ok) throw new Error('HTTP ' + r.status)
-    const list = templateList(await r.json()).filter(isTemplate)
-    if (list.length === 0) throw new Error('no templates')
-    templates = list
-    for (const arm of ['a', 'b'] as const) {
-      const select = byId('template-' + arm, HTMLSelectElement)
-      while (select.options.length > 1) select.remove(1)
-      for (const t of list) {
-        const label = t.id + (t.version !== undefined ? ' v' + String(t.version) : '') + (t.language ? ' · ' + t.language : '')
-        select.appendChild(h('option', { value: t.id, text: label }))
-      }
-      byId('template-field-' + arm).hidden = false
-    }
+    if (!r.ok) throw new LoadFailure(r.status)
+    list = templateList(await r.json()).filter(isTemplate)
+    if (list.length === 0) list = null
+  } catch (e) {
+    // No registry on this deployment (404), a key refused (401/403), or not reachable.
+    status = e instanceof LoadFailure ? e.status : 0
+  }
+  if (seq !== generation) return // a newer load (another key) has started: its answer counts
+  templates = list
+  failedStatus = status
+  if (list) {
+    fillPicker(list)
     document.body.setAttribute('data-templates', 'ready')
-  } catch {
-    // No registry on this deployment (404) or not reachable: the picker stays hidden.
-    templates = null
+  } else {
     byId('template-field-a').hidden = true
     byId('template-field-b').hidden = true
     document.body.setAttribute('data-templates', 'unavailable')
   }
+}
+
+/**
+ * Loads the registry with the key in the API key box: at page load, and again whenever the key
+ * changes (with keys on, the first load has no key and is refused).
+ */
+export function loadTemplates(): Promise<void> {
+  generation += 1
+  loading = load(generation)
+  return loading
 }
 
 export function findTemplate(id: string): TemplateInfo | null {

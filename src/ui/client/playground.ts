@@ -11,7 +11,7 @@ import { byId, checkbox, messageOf, readJsonBlock, valueControl, valueOf } from 
 import { clearErrors, showApiError, showError } from './playground-errors'
 import { renderCompare, renderSingle } from './playground-render'
 import { buildBody, callRerank, ClientFieldError } from './playground-request'
-import { loadTemplates, findTemplate, renderTemplateVars } from './playground-templates'
+import { findTemplate, loadTemplates, renderTemplateVars, templatesProblem, templatesRefused, templatesSettled } from './playground-templates'
 import type { RankedCall, RerankBody, RerankCall, RerankJson } from './rerank-types'
 
 const EXAMPLES = readJsonBlock('examples-data') as PlaygroundExample[]
@@ -65,10 +65,18 @@ async function run(): Promise<void> {
   }
 }
 
-function loadExample(id: string | null): void {
+/**
+ * Fills the form with an example and runs it. An example whose template this page could not load
+ * (with keys on: no key yet, or one refused) is filled but not run: without its template it would
+ * rank differently from what the example describes, so the page says why instead.
+ */
+async function loadExample(id: string | null): Promise<void> {
   const ex = EXAMPLES.find((e) => e.id === id)
   if (!ex) return
   clearErrors()
+  // A key typed since the last load (its change event may have started a load just now).
+  await templatesSettled()
+  if (ex.template && !findTemplate(ex.template.id) && templatesRefused() && valueOf('api-key').trim()) await loadTemplates()
   valueControl('query').value = ex.query
   valueControl('candidates').value = ex.candidates
   valueControl('instruction-a').value = ex.instructionA
@@ -82,6 +90,16 @@ function loadExample(id: string | null): void {
   const w = ex.fusion?.weights || { semantic: 0.6, business: 0.3, time: 0.1 }
   for (const k of ['semantic', 'business', 'time']) valueControl('w-' + k).value = w[k] !== undefined ? String(w[k]) : ''
   valueControl('boosts').value = ex.fusion ? JSON.stringify(ex.fusion.boosts, null, 2) : '[]'
+  if (ex.template && !template) {
+    const refused = templatesRefused()
+    showError(
+      'Example not run:',
+      'the "' + ex.label + '" example ranks with the template "' + ex.template.id + '", which this page could not load (' + templatesProblem() + ')' +
+        (refused ? ': enter an API key in "API key" under More options, then choose the example again.' : '.'),
+      refused ? 'api-key' : null
+    )
+    return
+  }
   void run()
 }
 
@@ -173,9 +191,11 @@ byId('td-kind').addEventListener('change', syncDecayKind)
 byId('template-a').addEventListener('change', () => renderTemplateVars('a', null))
 byId('template-b').addEventListener('change', () => renderTemplateVars('b', null))
 for (const button of document.querySelectorAll<HTMLElement>('[data-example]')) {
-  button.addEventListener('click', () => loadExample(button.getAttribute('data-example')))
+  button.addEventListener('click', () => void loadExample(button.getAttribute('data-example')))
 }
 byId('report-form').addEventListener('submit', (e) => void openReport(e))
+// With keys on, the registry is only listed with a key: reload it for the key now in the box.
+byId('api-key').addEventListener('change', () => void loadTemplates())
 syncCompare()
 syncDecayKind()
 void loadTemplates()
