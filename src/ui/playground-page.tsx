@@ -154,6 +154,7 @@ const BODY = renderStatic(
           <input type="text" id="report-id" placeholder="experiment id" autocomplete="off" aria-describedby="report-id-error" />
           <button type="submit" id="report-open">Open report</button>
           <span class="field-error" id="report-id-error" hidden>Enter an experiment id.</span>
+          <span class="muted" id="report-note" role="status" hidden></span>
         </form>
       </nav>
     </header>

@@ -5,9 +5,11 @@
  * with the key.
  */
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchChromium, openPage, type WatchedPage } from './browser'
+import { artifact, launchChromium, openPage, type WatchedPage } from './browser'
 import { startDevServer, type DevServer } from './server'
 
 const chromiumPath = inject('chromiumPath' as never) as string
@@ -124,5 +126,73 @@ describe('playground with API keys on', () => {
     await page.waitForSelector('#ranking-a li.result')
     expect(await page.inputValue('#template-a')).toBe('legal-authority')
     expect(await page.getAttribute('body', 'data-templates')).toBe('ready')
+  })
+  it('"Open report" with a key saves the report as a file that shows styled; without a key it says where the key goes', async () => {
+    const created = await fetch(`${server.url}/v1/experiments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.all}` },
+      body: JSON.stringify({
+        id: 'keyed-report',
+        name: 'Keyed report',
+        variants: [
+          { key: 'control', weight: 0.5, instruction: 'Prefer official documentation' },
+          { key: 'treatment', weight: 0.5, instruction: 'Prefer community answers' },
+        ],
+      }),
+    })
+    expect([201, 409]).toContain(created.status)
+    w = await openPage(browser, server.url)
+    const { page } = w
+    await gotoPlayground(page)
+
+    // No key: the 401 is explained by the box, and the key box is shown.
+    await page.fill('#report-id', 'keyed-report')
+    await page.click('#report-open')
+    await page.waitForSelector('#report-id-error:not([hidden])')
+    expect(await page.textContent('#report-id-error')).toBe(
+      'No report: this deployment requires an API key. Enter one in "API key" under More options, then open the report again.'
+    )
+    expect(await page.getAttribute('#options-panel', 'open')).toBe('')
+    expect(await page.isVisible('#api-key')).toBe(true)
+
+    // A key without the experiments scope.
+    await page.fill('#api-key', KEYS.rerank)
+    await page.click('#report-open')
+    await page.waitForFunction(() => document.getElementById('report-id-error')?.textContent?.includes('scope'))
+    expect(await page.textContent('#report-id-error')).toContain('this API key may not read reports (scope "experiments")')
+
+    // The admin key: the report comes as a file, and the playground stays.
+    await page.fill('#api-key', KEYS.all)
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#report-open')])
+    expect(download.suggestedFilename()).toBe('experiment-keyed-report-report.html')
+    expect(new URL(page.url()).pathname).toBe('/')
+    expect(await page.isHidden('#report-id-error')).toBe(true)
+    expect(await page.textContent('#report-note')).toContain('experiment-keyed-report-report.html')
+    // Saved under its own name: Chromium reads a file:// page's type from the extension.
+    const file = artifact(download.suggestedFilename())
+    await download.saveAs(file)
+    const html = readFileSync(file, 'utf8')
+    expect(html).toContain('Experiment report')
+    expect(html).toContain(`<base href="${server.url}/v1/experiments/keyed-report/">`)
+
+    // Opened from disk, the file is the styled report (no CSP header there to block its style),
+    // and its links lead back to the service.
+    const viewer = await browser.newPage()
+    try {
+      const problems: string[] = []
+      viewer.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text())
+      })
+      viewer.on('pageerror', (e) => problems.push(e.message))
+      await viewer.goto(pathToFileURL(file).href)
+      expect(await viewer.title()).toBe('Experiment keyed-report: report')
+      const banner = viewer.locator('.banner')
+      expect(await banner.evaluate((el) => getComputedStyle(el).borderTopLeftRadius)).toBe('8px')
+      expect(await viewer.getAttribute('a[href="/docs"]', 'href')).toBe('/docs')
+      expect(await viewer.locator('a[href="/docs"]').evaluate((a) => (a as HTMLAnchorElement).href)).toBe(`${server.url}/docs`)
+      expect(problems).toEqual([])
+    } finally {
+      await viewer.close()
+    }
   })
 })

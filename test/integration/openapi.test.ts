@@ -172,7 +172,8 @@ function externalReferences(html: string): string[] {
     const url = m[1] as string
     if (/^(?:[a-z][a-z0-9+.-]*:)?\/\//iu.test(url) && !url.startsWith('data:')) found.push(url)
   }
-  for (const m of html.matchAll(/url\(\s*["']?([^"')]+)|@import\s+["']?([^"';\s]+)/giu)) {
+  // CSS url(): not the tail of a longer name (the playground's `URL.createObjectURL(blob)`).
+  for (const m of html.matchAll(/(?<![\w$])url\(\s*["']?([^"')]+)|@import\s+["']?([^"';\s]+)/giu)) {
     const url = (m[1] ?? m[2]) as string
     if (!url.startsWith('data:')) found.push(url)
   }

@@ -7,7 +7,7 @@
  * rankings. Keyboard: Enter in the query, Ctrl/⌘+Enter in a text area, or the submit button.
  */
 import type { PlaygroundExample } from '../playground-examples'
-import { byId, checkbox, messageOf, readJsonBlock, valueControl, valueOf } from './dom'
+import { byId, checkbox, h, messageOf, readJsonBlock, valueControl, valueOf } from './dom'
 import { clearErrors, showApiError, showError } from './playground-errors'
 import { renderCompare, renderSingle } from './playground-render'
 import { buildBody, callRerank, ClientFieldError } from './playground-request'
@@ -137,15 +137,41 @@ async function errorMessage(r: Response): Promise<string> {
   return 'HTTP ' + r.status + (r.statusText ? ' ' + r.statusText : '')
 }
 
+/** The report file offered last (an object URL), released when another replaces it. */
+let reportFileUrl: string | null = null
+
+/**
+ * The report as a file to download, for a deployment with keys. A navigation cannot carry the
+ * Authorization header (the page would be a 401), and a blob: page would inherit this page's CSP
+ * (HTML Standard, "policy containers": a blob: URL's document gets its creator's), whose style hash
+ * is not the report's, so the report's HTML (self-contained, no script) is saved as a file instead.
+ * A <base> points its links (JSON, playground, API reference) back at this service.
+ */
+function offerReportFile(id: string, html: string): void {
+  const base = '<base href="' + location.origin + '/v1/experiments/' + encodeURIComponent(id) + '/">'
+  const file = new Blob([html.replace(/<head>/iu, '<head>\n' + base)], { type: 'text/html' })
+  if (reportFileUrl) URL.revokeObjectURL(reportFileUrl)
+  reportFileUrl = URL.createObjectURL(file)
+  const name = 'experiment-' + id.replace(/[^A-Za-z0-9._-]+/gu, '_') + '-report.html'
+  const link = h('a', { href: reportFileUrl, download: name, id: 'report-file', text: name })
+  const note = byId('report-note')
+  note.textContent = ''
+  note.append('Report saved as ', link, ' (this deployment needs a key, so it opens from your downloads).')
+  note.hidden = false
+  link.click()
+}
+
 /**
  * Opens the experiments API's report page (src/routes/experiments.ts, `?format=html`). The report
  * is asked for first, so an id the API does not know is explained next to the box (the API's own
- * message) instead of replacing the playground with a raw JSON error.
+ * message) instead of replacing the playground with a raw JSON error. With a key in the API key
+ * box the report is saved as a file (offerReportFile); without one, the browser goes to the page.
  */
 async function openReport(e: Event): Promise<void> {
   e.preventDefault()
   const input = byId('report-id', HTMLInputElement)
   const button = byId('report-open', HTMLButtonElement)
+  byId('report-note').hidden = true
   const id = input.value.trim()
   if (!id) {
     showReportError(input, 'Enter an experiment id.')
@@ -155,23 +181,33 @@ async function openReport(e: Event): Promise<void> {
   const headers: Record<string, string> = {}
   const key = valueOf('api-key').trim()
   if (key) headers.authorization = 'Bearer ' + key
-  let problem: string | null
+  let problem: string | null = null
+  let html: string | null = null
   button.disabled = true
   try {
     const r = await fetch(url, { headers })
-    problem = r.ok ? null : 'No report: ' + (await errorMessage(r))
+    if (r.ok) html = await r.text()
+    else if (r.status === 401 || r.status === 403) {
+      // The key box is in the collapsed "More options": opened, so the advice can be followed.
+      byId('options-panel', HTMLDetailsElement).open = true
+      problem =
+        'No report: ' +
+        (r.status === 403 ? 'this API key may not read reports (scope "experiments")' : key ? 'the API key was not accepted' : 'this deployment requires an API key') +
+        '. Enter one in "API key" under More options, then open the report again.'
+    } else problem = 'No report: ' + (await errorMessage(r))
   } catch (err) {
     problem = 'Network error: ' + messageOf(err)
   } finally {
     button.disabled = false
   }
-  if (problem) {
-    showReportError(input, problem)
+  if (problem !== null || html === null) {
+    showReportError(input, problem ?? 'No report.')
     return
   }
   byId('report-id-error').hidden = true
   input.removeAttribute('aria-invalid')
-  location.assign(url)
+  if (key) offerReportFile(id, html)
+  else location.assign(url)
 }
 
 byId('rerank-form').addEventListener('submit', (e) => {
