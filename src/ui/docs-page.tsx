@@ -5,6 +5,7 @@
  * (so the page needs no second request and works offline) and rendered in the browser by
  * src/ui/client/docs.ts (bundled by scripts/build-ui.mjs).
  */
+import { accessRuleFor } from '../auth/route-access'
 import { BASE_CSS } from './base-styles'
 import { DOCS_SCRIPT } from './generated/client-scripts'
 import { buildPage, type BuiltPage } from './html'
@@ -52,6 +53,11 @@ const BODY = renderStatic(
         <nav class="toc panel" aria-label="Contents"><ul id="toc-list"></ul></nav>
         <div>
           <section class="panel" id="intro" aria-label="Introduction"></section>
+          <section class="panel" aria-labelledby="key-h">
+            <h2 id="key-h">API key</h2>
+            <div class="field"><label for="docs-api-key">Key for every "Try it" form <span class="hint">(only if this deployment requires one; sent as Authorization: Bearer; kept in this page only)</span></label>
+              <input type="password" id="docs-api-key" autocomplete="off" /></div>
+          </section>
           <div id="operations"></div>
           <h2 id="errors-h">Errors</h2>
           <p class="muted">Every error uses the envelope <code>{'{ "error": { "code", "message", "field"? }, "request_id" }'}</code>.</p>
@@ -64,14 +70,33 @@ const BODY = renderStatic(
   </>
 )
 
+const METHODS = ['get', 'post', 'put', 'patch', 'delete']
+
+/**
+ * What each documented operation needs when API keys are configured, from the table access control
+ * enforces (auth/route-access.ts), keyed "method path" (e.g. "post /v1/feedback" → "feedback"):
+ * a scope, "authenticated" (any valid key) or "public".
+ */
+export function accessByOperation(openapi: { paths?: Record<string, object> }): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [path, item] of Object.entries(openapi.paths ?? {})) {
+    for (const method of METHODS) {
+      if (!(method in item)) continue
+      const rule = accessRuleFor(method.toUpperCase(), path)
+      out[`${method} ${path}`] = rule.kind === 'scope' ? rule.scope : rule.kind
+    }
+  }
+  return out
+}
+
 /** The page for one OpenAPI document (the isolate keeps one per document: src/services.ts `pages`). */
-export function docsPage(openapi: object): Promise<BuiltPage> {
+export function docsPage(openapi: { paths?: Record<string, object> }): Promise<BuiltPage> {
   return buildPage({
     title: 'rerank-edge API reference',
     description: 'The rerank-edge API: endpoints, fields, limits and errors, with a "try it" form.',
     css: CSS,
     body: BODY,
     script: DOCS_SCRIPT,
-    data: { 'openapi-data': openapi },
+    data: { 'openapi-data': openapi, 'access-data': accessByOperation(openapi) },
   })
 }

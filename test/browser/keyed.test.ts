@@ -34,7 +34,7 @@ async function gotoPlayground(page: Page): Promise<void> {
   await page.waitForSelector('body[data-ready][data-templates]')
 }
 
-describe('playground with API keys on', () => {
+describe('with API keys on', () => {
   beforeAll(async () => {
     ;[server, browser] = await Promise.all([startDevServer(90_000, { API_KEYS }), launchChromium(chromiumPath)])
     // The deployment really is keyed.
@@ -194,5 +194,41 @@ describe('playground with API keys on', () => {
     } finally {
       await viewer.close()
     }
+  })
+
+  describe('API reference with API keys on', () => {
+    it('names the scope each operation needs (from the access table) and has one key box for every "Try it" form', async () => {
+      w = await openPage(browser, server.url)
+      const { page } = w
+      await page.goto(`${server.url}/docs`)
+      await page.waitForSelector('body[data-ready]')
+      const auth = (op: string) => page.locator(`#op-${op} [data-auth]`)
+      expect(await auth('createFeedback').getAttribute('data-auth')).toBe('feedback')
+      expect(await auth('createFeedback').textContent()).toBe(
+        'Auth: none on open deployments; Authorization: Bearer <key> with the "feedback" scope when API keys are configured.'
+      )
+      expect(await auth('createExperiment').textContent()).toBe('Auth: Authorization: Bearer <key> with the "experiments" scope.')
+      expect(await auth('stats').getAttribute('data-auth')).toBe('stats')
+      expect(await auth('listTemplates').getAttribute('data-auth')).toBe('rerank')
+      expect(await page.textContent('#operations')).not.toContain('(admin)')
+
+      // One key box on the page; each form sends what it holds.
+      expect(await page.locator('input[type=password]').count()).toBe(1)
+      const send = async (op: string) => {
+        const section = page.locator(`#op-${op}`)
+        if ((await section.locator('details.try').getAttribute('open')) === null) await section.locator('details.try > summary').click()
+        await section.locator('.response').evaluate((el) => (el.textContent = ''))
+        await section.locator('button[type=submit]').click()
+        const status = section.locator('[data-status]')
+        await status.waitFor()
+        return status.getAttribute('data-status')
+      }
+      expect(await send('listTemplates')).toBe('401')
+      await page.fill('#docs-api-key', KEYS.rerank)
+      expect(await send('listTemplates')).toBe('200')
+      expect(await send('listExperiments')).toBe('403')
+      await page.fill('#docs-api-key', KEYS.all)
+      expect(await send('listExperiments')).toBe('200')
+    })
   })
 })

@@ -1,11 +1,11 @@
 /**
  * @module ui/client/docs-try-it
- * The API reference's "try it" form for one operation: one box per parameter, an optional API
- * key, the example request body; it sends the request from this origin (the page's CSP allows
+ * The API reference's "try it" form for one operation: one box per parameter, the example
+ * request body, and the page's one API key box (optional); it sends the request from this origin (the page's CSP allows
  * `connect-src 'self'` only) and shows the status, the headers that explain a response and the
  * body, pretty-printed when it is JSON.
  */
-import { h, messageOf } from './dom'
+import { h, messageOf, valueOf } from './dom'
 import { resolve } from './docs-schema'
 import type { OpenApiDoc, OperationObject } from './openapi-types'
 
@@ -54,9 +54,8 @@ export function tryItForm(spec: OpenApiDoc, path: string, method: string, op: Op
     form.appendChild(h('div', { className: 'field' },
       h('label', { for: inputId }, String(p.name) + ' ', h('span', { className: 'hint', text: '(' + String(p.in) + (p.required ? ', required' : '') + ')' })), input))
   }
-  const authId = id + '-auth'
-  const auth = h('input', { type: 'password', id: authId, autocomplete: 'off' })
-  form.appendChild(h('div', { className: 'field' }, h('label', { for: authId }, 'API key ', h('span', { className: 'hint', text: '(optional; sent as Authorization: Bearer)' })), auth))
+  // One key box for the whole page (src/ui/docs-page.tsx), read when the form is sent.
+  form.appendChild(h('p', { className: 'hint' }, 'API key: the one in ', h('a', { href: '#docs-api-key', text: 'the box at the top' }), ', if any.'))
   let body: HTMLTextAreaElement | null = null
   const example = exampleFor(op)
   if (example !== null) {
@@ -84,7 +83,8 @@ export function tryItForm(spec: OpenApiDoc, path: string, method: string, op: Op
       else if (where === 'header') headers[name] = v
     }
     if (query.length) url += '?' + query.join('&')
-    if (auth.value.trim()) headers.authorization = 'Bearer ' + auth.value.trim()
+    const key = valueOf('docs-api-key').trim()
+    if (key) headers.authorization = 'Bearer ' + key
     const init: RequestInit = { method: method.toUpperCase(), headers }
     if (body) {
       init.body = body.value

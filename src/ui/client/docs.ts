@@ -12,6 +12,8 @@ import { tryItForm } from './docs-try-it'
 import type { OpenApiDoc, OperationObject } from './openapi-types'
 
 const SPEC = readJsonBlock('openapi-data') as OpenApiDoc
+/** "method path" → the scope a key needs there, "authenticated" or "public" (src/ui/docs-page.tsx). */
+const ACCESS = readJsonBlock('access-data') as Record<string, string>
 const METHODS = ['get', 'post', 'put', 'patch', 'delete']
 
 function responsesView(op: OperationObject): HTMLElement {
@@ -54,7 +56,9 @@ function operationView(path: string, method: string, op: OperationObject): HTMLE
   if (op.description) sec.appendChild(prose(op.description))
   if (op.security && op.security.length) {
     const optional = op.security.some((s) => Object.keys(s).length === 0)
-    sec.appendChild(h('p', { className: 'muted', text: optional ? 'Auth: none on open deployments; Authorization: Bearer <key> when API keys are configured.' : 'Auth: Authorization: Bearer <key> (admin).' }))
+    const need = ACCESS[method + ' ' + path]
+    const key = 'Authorization: Bearer <key>' + (need && need !== 'authenticated' && need !== 'public' ? ' with the "' + need + '" scope' : '')
+    sec.appendChild(h('p', { className: 'muted', 'data-auth': need ?? '', text: optional ? 'Auth: none on open deployments; ' + key + ' when API keys are configured.' : 'Auth: ' + key + '.' }))
   }
   if (op.parameters && op.parameters.length) {
     sec.appendChild(h('h4', { text: 'Parameters' }))
