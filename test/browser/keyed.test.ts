@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -32,6 +34,23 @@ const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id 
 async function gotoPlayground(page: Page): Promise<void> {
   await page.goto(`${server.url}/`)
   await page.waitForSelector('body[data-ready][data-templates]')
+}
+
+/** An experiment of the keys' tenant, created with the admin key (409: an earlier test made it). */
+async function createExperiment(id: string): Promise<void> {
+  const created = await fetch(`${server.url}/v1/experiments`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.all}` },
+    body: JSON.stringify({
+      id,
+      name: 'Keyed report',
+      variants: [
+        { key: 'control', weight: 0.5, instruction: 'Prefer official documentation' },
+        { key: 'treatment', weight: 0.5, instruction: 'Prefer community answers' },
+      ],
+    }),
+  })
+  expect([201, 409]).toContain(created.status)
 }
 
 describe('with API keys on', () => {
@@ -128,19 +147,7 @@ describe('with API keys on', () => {
     expect(await page.getAttribute('body', 'data-templates')).toBe('ready')
   })
   it('"Open report" with a key saves the report as a file that shows styled; without a key it says where the key goes', async () => {
-    const created = await fetch(`${server.url}/v1/experiments`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.all}` },
-      body: JSON.stringify({
-        id: 'keyed-report',
-        name: 'Keyed report',
-        variants: [
-          { key: 'control', weight: 0.5, instruction: 'Prefer official documentation' },
-          { key: 'treatment', weight: 0.5, instruction: 'Prefer community answers' },
-        ],
-      }),
-    })
-    expect([201, 409]).toContain(created.status)
+    await createExperiment('keyed-report')
     w = await openPage(browser, server.url)
     const { page } = w
     await gotoPlayground(page)
@@ -193,6 +200,54 @@ describe('with API keys on', () => {
       expect(problems).toEqual([])
     } finally {
       await viewer.close()
+    }
+  })
+
+  it('README "Access control": the report page is a 401 by URL and a file with the key; CORS from another origin as described', async () => {
+    // `open …/report.html` only on an open deployment; `curl -H "Authorization: Bearer $KEY" … > report.html` here.
+    await createExperiment('keyed-report')
+    expect((await fetch(`${server.url}/v1/experiments/keyed-report/report.html`)).status).toBe(401)
+    const page = await fetch(`${server.url}/v1/experiments/keyed-report/report.html`, { headers: { authorization: `Bearer ${KEYS.all}` } })
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(await page.text()).toContain('Experiment report')
+
+    // A page on another origin (another port) calling the API from the browser.
+    const other = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>other origin</title>'))
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve))
+    const tab = await browser.newPage()
+    try {
+      await tab.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`)
+      const seen = await tab.evaluate(
+        async ({ api, key }) => {
+          const body = JSON.stringify({ query: 'capital of France', documents: ['Paris is the capital of France.', 'Bananas.'] })
+          const call = (init: RequestInit) => fetch(api + '/v1/rerank', { method: 'POST', body, ...init })
+          const ok = await call({ headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json' } })
+          const refused = await call({ headers: { 'content-type': 'application/json' } })
+          let withCredentials = 'answered'
+          try {
+            await call({ credentials: 'include', headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json' } })
+          } catch (e) {
+            withCredentials = (e as Error).name
+          }
+          return {
+            ok: ok.status,
+            requestId: ok.headers.get('x-request-id'),
+            refused: refused.status,
+            wwwAuthenticate: refused.headers.get('www-authenticate'),
+            withCredentials,
+          }
+        },
+        { api: server.url, key: KEYS.rerank }
+      )
+      expect(seen.ok).toBe(200)
+      expect(seen.requestId).toMatch(/\S/u)
+      expect(seen.refused).toBe(401)
+      expect(seen.wwwAuthenticate).toMatch(/^Bearer realm=/u)
+      expect(seen.withCredentials).toBe('TypeError')
+    } finally {
+      await tab.close()
+      other.close()
     }
   })
 
