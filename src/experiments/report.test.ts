@@ -6,40 +6,13 @@
  *   user has one exposure (then the ratio metric is a plain per-user mean).
  */
 import { describe, expect, it } from 'vitest'
-import type { ExperimentRecord } from './experiment-schema'
+import { clickUser, twoArmExperiment } from '../../test/support/report-fixtures'
 import { buildExperimentReport, UNIT_OF_ANALYSIS } from './report'
 import { aggregateUnits, type UnitRow } from './unit-aggregate'
 
-const experiment: ExperimentRecord = {
-  id: 'exp',
-  name: 'Exp',
-  description: '',
-  status: 'running',
-  variants: [
-    { key: 'control', weight: 0.5, instruction: 'Prefer official documentation' },
-    { key: 'treatment', weight: 0.5, instruction: 'Prefer official documentation pages' },
-  ],
-  coverage: 1,
-  seed: null,
-  hash_version: 2,
-  version: 2,
-  created_at: '2026-01-01T00:00:00.000Z',
-  updated_at: '2026-01-01T00:00:00.000Z',
-  started_at: '2026-01-01T00:00:00.000Z',
-  stopped_at: null,
-}
+const experiment = twoArmExperiment('Prefer official documentation pages')
 
-/** A user who searched `n` times and clicked rank 1 `top1` times (and nothing else). */
-const user = (variantIndex: number, n: number, top1: number): UnitRow => ({
-  variantIndex,
-  exposures: n,
-  clicked: top1,
-  top1Clicked: top1,
-  rrSum: top1,
-  converted: 0,
-  conversionValue: 0,
-  ndcgValues: [],
-})
+const user = clickUser
 const times = <T>(k: number, row: T): T[] => Array.from({ length: k }, () => row)
 
 describe('buildExperimentReport: the user is the unit', () => {

@@ -4,40 +4,14 @@
  * as the charts already show.
  */
 import { describe, expect, it } from 'vitest'
-import type { ExperimentRecord } from '../experiments/experiment-schema'
+import { clickUser, twoArmExperiment } from '../../test/support/report-fixtures'
 import { buildExperimentReport } from '../experiments/report'
 import { aggregateUnits, type UnitRow } from '../experiments/unit-aggregate'
 import { experimentReportHtmlBody } from './experiment-report-page'
 
-const experiment: ExperimentRecord = {
-  id: 'exp',
-  name: 'Exp',
-  description: '',
-  status: 'running',
-  variants: [
-    { key: 'control', weight: 0.5, instruction: 'Prefer official documentation' },
-    { key: 'treatment', weight: 0.5, instruction: 'Prefer community answers' },
-  ],
-  coverage: 1,
-  seed: null,
-  hash_version: 2,
-  version: 2,
-  created_at: '2026-01-01T00:00:00.000Z',
-  updated_at: '2026-01-01T00:00:00.000Z',
-  started_at: '2026-01-01T00:00:00.000Z',
-  stopped_at: null,
-}
+const experiment = twoArmExperiment('Prefer community answers')
 
-const user = (variantIndex: number, n: number, top1: number): UnitRow => ({
-  variantIndex,
-  exposures: n,
-  clicked: top1,
-  top1Clicked: top1,
-  rrSum: top1,
-  converted: 0,
-  conversionValue: 0,
-  ndcgValues: [],
-})
+const user = clickUser
 
 /** The cells of the per-arm table's row for `arm`, as text. */
 function armRow(html: string, arm: string): string[] {

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
+import { expect } from 'vitest'
 
 export const ARTIFACTS = join(new URL('../..', import.meta.url).pathname, 'test-artifacts')
 
@@ -55,6 +56,15 @@ export async function openPage(browser: Browser, baseUrl: string, options: Brows
     if (!url.startsWith(baseUrl) && !url.startsWith('data:')) foreignRequests.push(url)
   })
   return { page, errors, foreignRequests, close: () => context.close() }
+}
+
+/** Closes a watched page, failing the test on any console error, exception, CSP violation or request to another host. */
+export async function closeWatched(w: WatchedPage | undefined): Promise<void> {
+  if (!w) return
+  const { errors, foreignRequests } = w
+  await w.close()
+  expect(errors, 'console errors, exceptions or CSP violations').toEqual([])
+  expect(foreignRequests, 'requests outside the server under test').toEqual([])
 }
 
 export function artifact(name: string): string {

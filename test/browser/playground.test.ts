@@ -7,7 +7,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { formatRankChange, kendallTauB, spearmanRho } from '../../src/ui/rank-correlation'
-import { artifact, launchChromium, openPage, type WatchedPage } from './browser'
+import { artifact, launchChromium, openPage, type WatchedPage, closeWatched } from './browser'
 
 const chromiumPath = inject('chromiumPath' as never) as string
 const baseUrl = inject('baseUrl' as never) as string
@@ -64,12 +64,9 @@ describe('pages in Chromium', () => {
     let w: WatchedPage | undefined
 
     afterEach(async () => {
-      if (!w) return
-      const { errors, foreignRequests } = w
-      await w.close()
+      const watched = w
       w = undefined
-      expect(errors, 'console errors, exceptions or CSP violations').toEqual([])
-      expect(foreignRequests, 'requests outside the server under test').toEqual([])
+      await closeWatched(watched)
     })
 
     it('reranks with a template that has a typed variable, and shows ranked results with scores', async () => {

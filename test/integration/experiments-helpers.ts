@@ -60,3 +60,14 @@ export const twoArms = (a = 'Prefer official documentation pages', b = 'Prefer c
   { key: 'control', weight: 0.5, instruction: a },
   { key: 'treatment', weight: 0.5, instruction: b },
 ]
+
+/** One exposure of the `public` tenant written straight to D1 (arm 0, `control`), for rankings no rerank call is needed to serve. */
+export async function seedExposure(requestId: string, experimentId: string, rankedIds: readonly string[], unitId = 'u'): Promise<void> {
+  await db()
+    .prepare(
+      `INSERT INTO exposures (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at)
+       VALUES ('public', ?1, ?2, 'control', 0, ?3, ?4, '2026-11-01T00:00:00.000Z')`
+    )
+    .bind(requestId, experimentId, unitId, JSON.stringify(rankedIds))
+    .run()
+}

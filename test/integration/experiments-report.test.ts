@@ -10,7 +10,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { ExperimentReport } from '../../src/experiments/report'
 import { ARM_SUMS_SQL, GRADED_EXPOSURES_SQL, LATEST_GRADES_SQL, prefixIds } from '../../src/experiments/report-repo'
-import { api, createExperiment, db } from './experiments-helpers'
+import { api, createExperiment, db, seedExposure } from './experiments-helpers'
 
 const RANKED = ['d0', 'd1', 'd2', 'd3']
 
@@ -226,13 +226,7 @@ describe('report queries', () => {
     await createExperiment({ id: 'rep-prefix', name: 'prefix', variants: ARMS })
     // A ranking that repeats ids near the top, then 1,000 more: the 10th distinct id, j, sits at index 12.
     const ranked = ['a', 'b', 'a', 'c', 'd', 'b', 'e', 'f', 'g', 'h', 'i', 'a', 'j', ...Array.from({ length: 1000 }, (_, i) => `tail-${i}`)]
-    await db()
-      .prepare(
-        `INSERT INTO exposures (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at)
-         VALUES ('public', 'r-prefix', 'rep-prefix', 'control', 0, 'u', ?1, '2026-11-01T00:00:00.000Z')`
-      )
-      .bind(JSON.stringify(ranked))
-      .run()
+    await seedExposure('r-prefix', 'rep-prefix', ranked, 'u')
     await feedback({ request_id: 'r-prefix', grades: { j: 3, 'tail-5': 1 } })
     const rows = await db().prepare(GRADED_EXPOSURES_SQL).bind('public', 'rep-prefix').all<{ ranked_ids: string }>()
     expect(rows.results.map((r) => prefixIds(r.ranked_ids))).toEqual([['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']])

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { D1_MAX_VALUE_BYTES, fakeVllm, rerank } from './helpers'
-import { api, createExperiment, db, twoArms } from './experiments-helpers'
+import { api, createExperiment, db, twoArms, seedExposure } from './experiments-helpers'
 
 const DOCS = [
   { id: 'p1', text: 'How to reset a password in the admin console.' },
@@ -88,13 +88,7 @@ describe('POST /v1/feedback', () => {
   it('records a POST at its limits (1,000 clicks, 1,000 grades, a conversion) whole, in order, every number as sent', async () => {
     await createExperiment({ id: 'fb-max', name: 'Feedback at its limits', variants: twoArms() })
     const ids = Array.from({ length: 1000 }, (_, i) => `doc-${i}`)
-    await db()
-      .prepare(
-        `INSERT INTO exposures (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at)
-         VALUES ('public', 'fb-max-call', 'fb-max', 'control', 0, 'u-max', ?1, '2026-11-01T00:00:00.000Z')`
-      )
-      .bind(JSON.stringify(ids))
-      .run()
+    await seedExposure('fb-max-call', 'fb-max', ids, 'u-max')
     // Grades that do not survive a careless text round trip (the rows reach D1 as one JSON value).
     const tricky = [0.1, 19.99, 1e-7, 99.99999999999999, 2.5, 1 / 3, 5e-324, 0.30000000000000004]
     const grades = Object.fromEntries(ids.map((id, i) => [id, tricky[i % tricky.length] as number]))
@@ -120,13 +114,7 @@ describe('POST /v1/feedback', () => {
   it('records 1,000 clicks and 1,000 grades on ids of 256 CJK characters (1.5 MB of rows: more than one D1 value holds)', async () => {
     await createExperiment({ id: 'fb-cjk', name: 'Feedback with long ids', variants: twoArms() })
     const ids = Array.from({ length: 1000 }, (_, i) => `${'漢'.repeat(250)}${String(i).padStart(6, '0')}`)
-    await db()
-      .prepare(
-        `INSERT INTO exposures (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at)
-         VALUES ('public', 'fb-cjk-call', 'fb-cjk', 'control', 0, 'u-cjk', ?1, '2026-11-01T00:00:00.000Z')`
-      )
-      .bind(JSON.stringify(ids))
-      .run()
+    await seedExposure('fb-cjk-call', 'fb-cjk', ids, 'u-cjk')
     const res = await api<FeedbackReply>('POST', '/v1/feedback', { request_id: 'fb-cjk-call', clicks: ids, grades: Object.fromEntries(ids.map((id) => [id, 1])) })
     expect(res.status, res.text).toBe(201)
     const { results } = await db().prepare('SELECT kind, doc_id, rank FROM feedback WHERE request_id = ?1 ORDER BY id').bind('fb-cjk-call').all<{ kind: string; doc_id: string; rank: number }>()
