@@ -17,6 +17,7 @@
  * Pure: no I/O, no clock.
  */
 import { z } from 'zod'
+import { accessRuleFor } from '../auth/route-access'
 import type { Config } from '../config'
 import type { ERROR_CODES } from './doc-schemas'
 import { coreDescriptions } from './core-operations'
@@ -126,12 +127,13 @@ export function buildOpenApiDocument(
   const usedSchemas = new Set<string>(['ErrorEnvelope'])
   // The statuses of the public error contract (src/errors.ts) are always described.
   const usedErrors = new Set<ErrorStatus>([400, 401, 404, 405, 413, 429, 502, 503, 504])
+  const keyed = config.API_KEYS.length > 0
 
   for (const entry of entries) {
     const item: Record<string, Json> = {}
     for (const method of entry.methods) {
       const doc = registry.operations.get(operationKey(method, entry.path)) ?? genericOperation(method, entry)
-      item[method] = operationObject(doc, entry, usedSchemas, usedErrors)
+      item[method] = operationObject(doc, entry, usedSchemas, usedErrors, keyed)
     }
     paths[entry.path] = item
   }
@@ -212,7 +214,7 @@ function genericOperation(method: string, entry: PathEntry): OperationDoc {
   }
 }
 
-function operationObject(doc: OperationDoc, entry: PathEntry, usedSchemas: Set<string>, usedErrors: Set<ErrorStatus>): Json {
+function operationObject(doc: OperationDoc, entry: PathEntry, usedSchemas: Set<string>, usedErrors: Set<ErrorStatus>, keyed: boolean): Json {
   const op: Json = { operationId: doc.operationId, summary: doc.summary, tags: doc.tags }
   if (doc.description) op.description = doc.description
 
@@ -269,9 +271,23 @@ function operationObject(doc: OperationDoc, entry: PathEntry, usedSchemas: Set<s
   responses.default = { $ref: `#/components/responses/${ERROR_RESPONSES[500].name}` }
   op.responses = responses
 
-  if (doc.security === 'optional-bearer') op.security = [{}, { bearerAuth: [] }, { apiKeyHeader: [] }]
-  else if (doc.security === 'bearer') op.security = [{ bearerAuth: [] }, { apiKeyHeader: [] }]
+  op.security = securityOf(doc.method, entry.path, keyed)
   return op
+}
+
+/**
+ * What a caller of this deployment needs, from the table access control itself reads
+ * (auth/route-access.ts), so the document cannot disagree with the middleware: open (no API_KEYS)
+ * → no key needed (`{}`), a key accepted; keyed → a key, with the scope the route needs named as
+ * the requirement's role (OpenAPI 3.1 §4.8.30: for non-OAuth schemes the array MAY list the roles
+ * required); public routes → none either way (an empty list overrides nothing: no global security).
+ */
+function securityOf(method: string, path: string, keyed: boolean): Json[] {
+  const rule = accessRuleFor(method.toUpperCase(), path)
+  if (rule.kind === 'public') return []
+  const roles = rule.kind === 'scope' ? [rule.scope] : []
+  const schemes: Json[] = [{ bearerAuth: roles }, { apiKeyHeader: roles }]
+  return keyed ? schemes : [{}, ...schemes]
 }
 
 function errorResponse(status: ErrorStatus, info: ErrorResponseInfo, config: Config): Json {

@@ -82,7 +82,6 @@ function rerankOperation(path: string, operationId: string, note: string): Opera
       'Per-pair scores are cached (`Cache-Status`, `meta.cache`); `Cache-Control: no-cache` recomputes, `no-store` bypasses the cache. ' +
       'Unknown top-level fields are ignored and reported in `meta.warnings`.',
     tags: ['Rerank'],
-    security: 'optional-bearer',
     parameters: [
       { name: 'Cache-Control', in: 'header', description: '`no-cache`: recompute and refresh cached scores; `no-store`: neither read nor write the cache.', schema: { type: 'string', enum: ['no-cache', 'no-store'] } },
       { name: 'X-Request-Id', in: 'header', description: 'Your id for this request (1–128 of A-Z a-z 0-9 . _ : -): a correlation field, echoed in X-Client-Request-Id and stored with an exposure; the call gets its own id (X-Request-Id).', schema: { type: 'string', maxLength: 128 } },
@@ -130,7 +129,6 @@ const OPERATIONS: OperationDoc[] = [
     summary: 'List models (OpenAI shape)',
     description: 'The model this deployment scores with: `VLLM_MODEL` when vLLM backends are configured, else `lexical-bm25`.',
     tags: ['Service'],
-    security: 'optional-bearer',
     responses: {
       200: {
         description: 'One entry: the served model.',
@@ -147,7 +145,6 @@ const OPERATIONS: OperationDoc[] = [
     summary: 'Rolling request statistics',
     description: "This isolate's summary of the last 5 minutes (or 10,000 requests): request rate, p50/p95 latency, status classes, cache hit ratio, backend errors, what the cache saved the GPU; and `edge_store`, the KV score tier's reads, writes, their failures and the writes merged into a later one (one write per scope per second) since the isolate started. Needs the `stats` scope when API keys are configured.",
     tags: ['Service'],
-    security: 'optional-bearer',
     responses: { 200: { description: 'The summary.' } },
     errors: [401, 403],
   },
@@ -158,7 +155,6 @@ const OPERATIONS: OperationDoc[] = [
     summary: 'List instruction templates',
     description: 'Every template with its version, language, typed variables (defaults, bounds) and an example. Use `template` + `template_vars` in a rerank call.',
     tags: ['Templates'],
-    security: 'optional-bearer',
     responses: { 200: { description: 'The registry.', schema: 'TemplateList' } },
     errors: [401, 403],
   },
@@ -168,7 +164,6 @@ const OPERATIONS: OperationDoc[] = [
     operationId: 'getTemplate',
     summary: 'Get one instruction template',
     tags: ['Templates'],
-    security: 'optional-bearer',
     parameters: [{ name: 'id', in: 'path', description: 'Template id, e.g. `legal-authority`.', example: 'legal-authority', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$' } }],
     responses: { 200: { description: 'The template.', schema: 'TemplateListing' } },
     errors: [401, 403, 404],
@@ -180,7 +175,6 @@ const OPERATIONS: OperationDoc[] = [
     summary: 'Create an experiment',
     description: 'Admin. Variants are instructions or templates with weights summing to 1; the first is the control.',
     tags: ['Experiments'],
-    security: 'bearer',
     requestBody: {
       schema: 'ExperimentCreate',
       example: {
@@ -202,7 +196,6 @@ const OPERATIONS: OperationDoc[] = [
     operationId: 'listExperiments',
     summary: 'List experiments',
     tags: ['Experiments'],
-    security: 'bearer',
     parameters: [
       { name: 'status', in: 'query', description: 'Only experiments in this status.', schema: { type: 'string', enum: ['draft', 'running', 'stopped'] } },
       { name: 'limit', in: 'query', description: 'Page size, 1–100 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 100 } },
@@ -217,7 +210,6 @@ const OPERATIONS: OperationDoc[] = [
     operationId: 'getExperiment',
     summary: 'Get an experiment',
     tags: ['Experiments'],
-    security: 'bearer',
     parameters: [{ name: 'id', in: 'path', description: 'Experiment id (a slug).', schema: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$' } }],
     responses: { 200: { description: 'The experiment.' } },
     errors: [401, 403, 404],
@@ -229,7 +221,6 @@ const OPERATIONS: OperationDoc[] = [
     summary: 'Update an experiment',
     description: 'Admin. Give the `version` you last read to detect concurrent edits (409).',
     tags: ['Experiments'],
-    security: 'bearer',
     parameters: [{ name: 'id', in: 'path', description: 'Experiment id.' }],
     requestBody: { schema: 'ExperimentUpdate', example: { status: 'stopped' } },
     responses: { 200: { description: 'Updated.' } },
@@ -242,7 +233,6 @@ const OPERATIONS: OperationDoc[] = [
     summary: 'Delete an experiment',
     description: 'Admin. Refused (409) while it runs or once it has exposures: stop it instead, so its report stays.',
     tags: ['Experiments'],
-    security: 'bearer',
     parameters: [{ name: 'id', in: 'path', description: 'Experiment id.' }],
     responses: { 204: { description: 'Deleted.' } },
     errors: [401, 403, 404, 409],
@@ -254,7 +244,6 @@ const OPERATIONS: OperationDoc[] = [
     summary: 'Experiment report',
     description: 'Per arm: exposures, users, CTR@1, MRR of clicks, mean nDCG, lift with 95% CI and p-value, analysed over users (the randomised unit: ratio metrics, delta-method variance), sample-ratio-mismatch check on users. JSON, or the report page with charts for browsers.',
     tags: ['Experiments'],
-    security: 'bearer',
     parameters: [
       { name: 'id', in: 'path', description: 'Experiment id.' },
       { name: 'format', in: 'query', description: '`json` (default) or `html` (the report page).', schema: { type: 'string', enum: ['json', 'html'] } },
@@ -272,7 +261,6 @@ const OPERATIONS: OperationDoc[] = [
     summary: 'Experiment report page (HTML)',
     description: 'The report with charts, for people. Linked from the playground. Takes the same `method`, `alpha` and `tuning` as the JSON report.',
     tags: ['Experiments'],
-    security: 'bearer',
     parameters: [{ name: 'id', in: 'path', description: 'Experiment id.' }],
     responses: { 200: { description: 'The report page.', contentType: 'text/html' } },
     errors: [400, 401, 403, 404],
@@ -284,7 +272,6 @@ const OPERATIONS: OperationDoc[] = [
     summary: 'Record feedback',
     description: 'Clicks, graded relevance per result, or a conversion, tied to the `request_id` of a rerank call. Bad or unknown ids are 4xx; feedback more than 7 days after the experiment stopped is a 409.',
     tags: ['Experiments'],
-    security: 'optional-bearer',
     requestBody: { schema: 'FeedbackRequest', example: { request_id: '5b7c2a8e-1f0d-4c6e-9a51-0d2f3e4b6c7a', clicks: ['doc-3'], grades: { 'doc-3': 3, 'doc-1': 0 } } },
     responses: { 201: { description: '`{ request_id, experiment, variant, recorded: { clicks, grades, conversions } }`.' } },
     errors: [400, 401, 403, 404, 408, 409, 413],

@@ -55,8 +55,6 @@ export interface OperationDoc {
   requestBody?: { schema: string; description?: string; required?: boolean; example?: unknown; examples?: Record<string, { summary: string; value: unknown }> }
   responses: Record<number, ResponseDoc>
   errors?: ErrorStatus[]
-  /** 'optional-bearer': open deployments need no key; with API keys configured, `Authorization: Bearer`. */
-  security?: 'none' | 'optional-bearer' | 'bearer'
 }
 
 export interface SchemaEntry {

@@ -153,6 +153,40 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(asObject(at(doc, 'paths', '/healthz', 'get', 'responses')))).not.toContain('418')
   })
 
+  it('says who may call each operation on this deployment, as access control decides it', async () => {
+    const keyed = { ...quiet, API_KEYS: JSON.stringify([{ id: 'docs-all', hash: await hashApiKey('docs-all-key'), tenant: 'docs', scopes: ['rerank', 'experiments', 'feedback', 'stats'] }]) }
+    const open = asObject(at(await openapi(), 'paths'))
+    const closed = asObject(at(await openapi(keyed), 'paths'))
+    const operations = Object.entries(closed).flatMap(([path, item]) => Object.keys(asObject(item)).map((method) => ({ path, method })))
+    expect(operations.length).toBeGreaterThan(15)
+    const checked = { keyed: 0, public: 0 }
+    for (const { path, method } of operations) {
+      const security = at(closed, path, method, 'security') as Array<Record<string, string[]>>
+      const openSecurity = at(open, path, method, 'security') as Array<Record<string, string[]>>
+      expect(Array.isArray(security), `${method} ${path}`).toBe(true)
+      // Open: nothing needs a key (an empty requirement object, or no requirement at all).
+      expect(openSecurity.length === 0 || openSecurity.some((r) => Object.keys(r).length === 0), `open ${method} ${path}`).toBe(true)
+      if (method === 'head' || method === 'options') continue
+      const url = path.replace(/\{[^}]+\}/gu, 'x')
+      const res = await callWorker(url, method === 'get' || method === 'delete' ? undefined : {}, { method: method.toUpperCase(), vars: keyed })
+      if (security.length === 0) {
+        checked.public++
+        expect(res.status, `keyed ${method} ${path}: documented as public`).not.toBe(401)
+      } else {
+        checked.keyed++
+        expect(security.some((r) => Object.keys(r).length === 0), `keyed ${method} ${path}: a key is required`).toBe(false)
+        expect(res.status, `keyed ${method} ${path}: documented as needing a key`).toBe(401)
+      }
+    }
+    expect(checked.keyed).toBeGreaterThan(10)
+    expect(checked.public).toBeGreaterThan(3)
+    // The role names the scope the route needs (auth/route-access.ts).
+    expect(at(closed, '/v1/experiments', 'post', 'security')).toEqual([{ bearerAuth: ['experiments'] }, { apiKeyHeader: ['experiments'] }])
+    expect(at(closed, '/v1/rerank', 'post', 'security')).toEqual([{ bearerAuth: ['rerank'] }, { apiKeyHeader: ['rerank'] }])
+    expect(at(closed, '/v1/feedback', 'post', 'security')).toEqual([{ bearerAuth: ['feedback'] }, { apiKeyHeader: ['feedback'] }])
+    expect(at(open, '/v1/experiments', 'post', 'security')).toEqual([{}, { bearerAuth: ['experiments'] }, { apiKeyHeader: ['experiments'] }])
+  })
+
   it('answers 405 with Allow for other methods', async () => {
     const res = await callWorker('/openapi.json', {}, { method: 'POST', vars: quiet })
     expect(res.status).toBe(405)
