@@ -120,12 +120,27 @@ async function main() {
   // A backend that answers at once (bench/lib/instant-backend.ts): what is measured is the proxy.
   const fake = await startInstantBackend()
   const backend = fake.url
-  const before = workerdPids()
-  const worker = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000' }, kv: false, quiet: true })
-  const workerPid = newWorkerdPid(before)
-  const beforeNoLog = workerdPids()
-  const workerNoLog = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000', LOG_REQUESTS: 'false' }, kv: false, quiet: true })
-  const workerNoLogPid = newWorkerdPid(beforeNoLog)
+  // Each group of rows has its own worker (one isolate, one heap): a row's CPU then includes the
+  // garbage collection its own traffic causes, not the debt the rows before it left on a shared
+  // heap (one worker served every row until 2026-12-03; see ISOLATE_NOTE).
+  const memoryOnly = async (extra: Record<string, string> = {}) => {
+    const before = workerdPids()
+    const w = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000', ...extra }, kv: false, quiet: true })
+    return { url: w.url, pid: newWorkerdPid(before), dispose: () => w.dispose() }
+  }
+  /** The cached rows at 1 connection. */
+  const cachedWorker = await memoryOnly()
+  /** The cached rows' throughput phases (8 connections). */
+  const tpWorker = await memoryOnly()
+  /** The miss rows (and, after them, the mixed-isolate cached call). */
+  const missWorker = await memoryOnly()
+  const worker = missWorker
+  const workerPid = missWorker.pid
+  /** The peer comparison (100 fresh passages per call). */
+  const peerWorker = await memoryOnly()
+  const workerNoLog = await memoryOnly({ LOG_REQUESTS: 'false' })
+  const workerNoLogPid = workerNoLog.pid
+  const missNoLog = await memoryOnly({ LOG_REQUESTS: 'false' })
   const beforeKv = workerdPids()
   const workerKv = await startWorker({ vars: { VLLM_URLS: backend, VLLM_MODEL: MODEL, BACKEND_TIMEOUT_MS: '60000' }, quiet: true })
   const workerKvPid = newWorkerdPid(beforeKv)
@@ -146,14 +161,17 @@ async function main() {
   const bodies: Record<string, string> = {}
   await bodyLoad({ url: workerNoLog.url + CACHED[0]!.path, body: bodyOf(CACHED[0]!), connections: 1, requests: 2 })
   for (const s of CACHED) {
-    const first = await bodyLoad({ url: worker.url + s.path, body: bodyOf(s), connections: 1, requests: 2 })
-    if (first.failures > 0) throw new Error(`warm-up of ${s.name} failed`)
-    const res = await fetch(worker.url + s.path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyOf(s) })
-    const text = await res.text()
-    if (!/^rerank-edge; hit/u.test(res.headers.get('cache-status') ?? '')) throw new Error(`${s.name}: not a full hit: ${res.headers.get('cache-status')}`)
-    bodies[`BODY_${s.name}`] = text
+    for (const w of s.throughputMs === undefined ? [cachedWorker] : [cachedWorker, tpWorker]) {
+      const first = await bodyLoad({ url: w.url + s.path, body: bodyOf(s), connections: 1, requests: 2 })
+      if (first.failures > 0) throw new Error(`warm-up of ${s.name} failed`)
+      const res = await fetch(w.url + s.path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyOf(s) })
+      const text = await res.text()
+      if (!/^rerank-edge; hit/u.test(res.headers.get('cache-status') ?? '')) throw new Error(`${s.name}: not a full hit: ${res.headers.get('cache-status')}`)
+      bodies[`BODY_${s.name}`] = text
+    }
   }
   const bare = await miniflareFor(BARE_SCRIPT, bodies)
+  const bareTp = await miniflareFor(BARE_SCRIPT, bodies)
   // The cold-isolate row's pairs reach KV once, after the response (waitUntil), before any round.
   const kvColdUrl = `${workerKvCold.url}/v2/rerank`
   await bodyLoad({ url: kvColdUrl, body: bodyOf({ ...CACHED[2]!, docs: 1000 }, 500_000), connections: 1, requests: 1 })
@@ -162,11 +180,14 @@ async function main() {
   await coldCheck.arrayBuffer()
   if (!/^rerank-edge; hit;.* memory=0 edge=1000 /u.test(coldCheck.headers.get('cache-status') ?? '')) throw new Error(`KV-only row: not a full edge hit: ${coldCheck.headers.get('cache-status')}`)
   const forward = await miniflareFor(FORWARD_SCRIPT, { BACKEND: backend })
+  const forwardPeer = await miniflareFor(FORWARD_SCRIPT, { BACKEND: backend })
   const portkey = await startPortkey()
   for (const s of CACHED) {
-    const r = await bodyLoad({ url: `${bare.url}/${s.name}`, body: bodyOf(s), connections: 1, requests: 1 })
-    const want = Buffer.byteLength(bodies[`BODY_${s.name}`] as string)
-    if (r.lastBytes !== want) throw new Error(`bare ${s.name}: ${r.lastBytes} bytes, worker ${want}`)
+    for (const b of [bare, bareTp]) {
+      const r = await bodyLoad({ url: `${b.url}/${s.name}`, body: bodyOf(s), connections: 1, requests: 1 })
+      const want = Buffer.byteLength(bodies[`BODY_${s.name}`] as string)
+      if (r.lastBytes !== want) throw new Error(`bare ${s.name}: ${r.lastBytes} bytes, worker ${want}`)
+    }
   }
 
   const cached: Record<string, { worker: Sample[]; bare: Sample[]; workerTp: Sample[]; bareTp: Sample[] }> = {}
@@ -174,6 +195,8 @@ async function main() {
   type MissTarget = 'miss' | 'missBatch128' | 'missOneCall' | 'noStore' | 'forward' | 'missShort' | 'missShortBatch128' | 'missShortOneCall' | 'missShortNoLog' | 'forwardShort' | 'missKv' | 'kvCached'
   const miss: Record<MissTarget, Sample[]> = { miss: [], missBatch128: [], missOneCall: [], noStore: [], forward: [], missShort: [], missShortBatch128: [], missShortOneCall: [], missShortNoLog: [], forwardShort: [], missKv: [], kvCached: [] }
   const noLogCached: Sample[] = []
+  /** The cached 1,000-passage `/v2` call on the miss rows' worker, right after its misses. */
+  const mixedCached: Sample[] = []
   type PeerTarget = 'direct' | 'forward' | 'worker' | 'portkey'
   const peers: Record<string, Record<PeerTarget, Sample[]>> = { '1': { direct: [], forward: [], worker: [], portkey: [] }, '8': { direct: [], forward: [], worker: [], portkey: [] } }
   let fresh = 1_000_000
@@ -200,7 +223,7 @@ async function main() {
     const flip = round % 2 === 1
     for (const s of CACHED) {
       const body = bodyOf(s)
-      const w = () => measure(workerPid, () => bodyLoad({ url: worker.url + s.path, body, connections: 1, requests: s.requests }))
+      const w = () => measure(cachedWorker.pid, () => bodyLoad({ url: cachedWorker.url + s.path, body, connections: 1, requests: s.requests }))
       const b = () => measure(bare.pid, () => bodyLoad({ url: `${bare.url}/${s.name}`, body, connections: 1, requests: s.requests }))
       const c = cached[s.name]!
       if (flip) {
@@ -211,8 +234,8 @@ async function main() {
         c.bare.push(await b())
       }
       if (s.throughputMs !== undefined) {
-        const wt = () => measure(workerPid, () => bodyLoad({ url: worker.url + s.path, body, connections: 8, durationMs: s.throughputMs }))
-        const bt = () => measure(bare.pid, () => bodyLoad({ url: `${bare.url}/${s.name}`, body, connections: 8, durationMs: s.throughputMs }))
+        const wt = () => measure(tpWorker.pid, () => bodyLoad({ url: tpWorker.url + s.path, body, connections: 8, durationMs: s.throughputMs }))
+        const bt = () => measure(bareTp.pid, () => bodyLoad({ url: `${bareTp.url}/${s.name}`, body, connections: 8, durationMs: s.throughputMs }))
         if (flip) {
           c.bareTp.push(await bt())
           c.workerTp.push(await wt())
@@ -235,19 +258,26 @@ async function main() {
       ['missShort', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
       ['missShortBatch128', () => measure(batch128.pid, () => bodyLoad({ url: `${batch128.w.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
       ['missShortOneCall', () => measure(batchOne.pid, () => bodyLoad({ url: `${batchOne.w.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
-      ['missShortNoLog', () => measure(workerNoLogPid, () => bodyLoad({ url: `${workerNoLog.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
+      ['missShortNoLog', () => measure(missNoLog.pid, () => bodyLoad({ url: `${missNoLog.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, shortPassage) }), connections: 1, requests: MISS_N }))],
       ['forwardShort', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(1000, shortPassage)), connections: 1, requests: MISS_N }))],
       ['kvCached', () => measure(workerKvColdPid, () => bodyLoad({ url: kvColdUrl, body: fixed1000, connections: 1, requests: MISS_N }))],
       ['missKv', () => measure(workerKvPid, () => bodyLoad({ url: `${workerKv.url}/v2/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(1000, realisticPassage) }), connections: 1, requests: MISS_N }))],
     ]
     for (const [t, run] of flip ? [...missRuns].reverse() : missRuns) miss[t].push(await run())
+    // A cached call in an isolate that also serves misses (as a deployed one does): the 1,000
+    // passages again (the misses may have evicted some: one unmeasured call brings them back).
+    {
+      const s = CACHED[2]!
+      await bodyLoad({ url: missWorker.url + s.path, body: bodyOf(s), connections: 1, requests: 1 })
+      mixedCached.push(await measure(missWorker.pid, () => bodyLoad({ url: missWorker.url + s.path, body: bodyOf(s), connections: 1, requests: s.requests })))
+    }
     // Worker vs forward-only vs Portkey vs direct, 100 fresh passages per call.
     for (const conns of [1, 8]) {
       const ms = 2000
       const runs: Array<[PeerTarget, () => Promise<Sample>]> = [
         ['direct', () => measure(0, () => bodyLoad({ url: `${backend}/v1/rerank`, body: () => formattedBody(freshDocs(100, realisticPassage)), connections: conns, durationMs: ms }))],
-        ['forward', () => measure(forward.pid, () => bodyLoad({ url: forward.url, body: () => formattedBody(freshDocs(100, realisticPassage)), connections: conns, durationMs: ms }))],
-        ['worker', () => measure(workerPid, () => bodyLoad({ url: `${worker.url}/v1/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(100, realisticPassage), return_documents: false }), connections: conns, durationMs: ms }))],
+        ['forward', () => measure(forwardPeer.pid, () => bodyLoad({ url: forwardPeer.url, body: () => formattedBody(freshDocs(100, realisticPassage)), connections: conns, durationMs: ms }))],
+        ['worker', () => measure(peerWorker.pid, () => bodyLoad({ url: `${peerWorker.url}/v1/rerank`, body: () => JSON.stringify({ model: MODEL, query: QUERY, documents: freshDocs(100, realisticPassage), return_documents: false }), connections: conns, durationMs: ms }))],
         ['portkey', () => measure(portkey.pid, () => bodyLoad({ url: `${portkey.url}/v1/rerank`, body: () => formattedBody(freshDocs(100, realisticPassage)), headers: portkeyHeaders, connections: conns, durationMs: ms }))],
       ]
       const order = runs.map((_, i) => runs[(i + round) % runs.length]!)
@@ -256,12 +286,17 @@ async function main() {
     console.log(`round ${round + 1}/${ROUNDS}: c100v1 worker cpu ${cached.c100v1!.worker.at(-1)!.cpu.toFixed(3)} bare ${cached.c100v1!.bare.at(-1)!.cpu.toFixed(3)}; miss1000 cpu ${miss.miss.at(-1)!.cpu.toFixed(2)} forward ${miss.forward.at(-1)!.cpu.toFixed(2)}`)
   }
   const load1 = loadavg()[0] ?? 0
-  await Promise.all([...batchWorkers.map((b) => b.w.dispose()), worker.dispose(), workerNoLog.dispose(), workerKv.dispose(), workerKvCold.dispose(), bare.dispose(), forward.dispose(), portkey.stop(), fake.stop()])
+  await Promise.all([
+    ...batchWorkers.map((b) => b.w.dispose()),
+    ...[cachedWorker, tpWorker, missWorker, peerWorker, workerNoLog, missNoLog].map((w) => w.dispose()),
+    workerKv.dispose(), workerKvCold.dispose(), bare.dispose(), bareTp.dispose(), forward.dispose(), forwardPeer.dispose(), portkey.stop(), fake.stop(),
+  ])
 
   const failures = [
     ...Object.values(cached).flatMap((c) => [...c.worker, ...c.bare, ...c.workerTp, ...c.bareTp]),
     ...Object.values(miss).flat(),
     ...noLogCached,
+    ...mixedCached,
     ...Object.values(peers).flatMap((p) => Object.values(p).flat()),
   ].reduce((n, s) => n + s.failures, 0)
   const ratio = (a: Sample[], b: Sample[], k: keyof Sample) => fmt(a.map((x, i) => (x[k] as number) / ((b[i]?.[k] as number) || Number.NaN)), 3)
@@ -275,6 +310,7 @@ async function main() {
     'wall latency is inflated and noisy; CPU per request (user + system time of the one workerd process serving the target, /proc, 10 ms ticks, ' +
     'over the round) is the steadier figure; "of which main thread" is the thread that runs the isolates and the HTTP server (the rest is V8\'s helper threads, mostly concurrent GC marking). ' +
     'Every Worker runs in its own Miniflare (one workerd each, the Miniflare entry worker included: bypassing it with a direct socket took about 0.5 ms off a cached 1,000-passage call and off the bare route alike in a trial run, so it is left in); ' +
+    ISOLATE_NOTE + ' ' +
     'the worker with its default access log on (as deployed). Passages: 300–2,000 characters (mean ≈ 1,150), bench/lib/passages.ts. ' +
     'The backend is a stand-in that answers at once in vLLM 0.13\'s reply shape, documents echoed (bench/lib/instant-backend.ts: no tokenizer, so its own cost does not drown the proxies\'). Median (min–max) over rounds.')
   lines.push('')
@@ -290,6 +326,8 @@ async function main() {
   }
   lines.push('')
   lines.push(`The access log's share (logging is on by default): the first row's call on a worker with \`LOG_REQUESTS=false\` costs ${col(noLogCached, 'cpu', 3)} ms CPU (p50 ${col(noLogCached, 'p50', 3)} ms).`)
+  lines.push('')
+  lines.push(`In an isolate that also serves misses, as a deployed one does: the third row's call (1,000 realistic passages, \`/v2/rerank\`) on the miss rows' worker, right after its misses each round, costs ${col(mixedCached, 'cpu', 3)} ms CPU (p50 ${col(mixedCached, 'p50', 3)} ms), against ${col(cached.c1000v2!.worker, 'cpu', 3)} ms on the worker that serves only cached calls (not broken down here: what the misses leave behind in the isolate is charged to the cached call).`)
   lines.push('')
   lines.push('### The miss path, 1,000 documents per call')
   lines.push('')
@@ -350,6 +388,13 @@ async function main() {
   writeFileSync('bench/results/rerank-cpu.md', lines.join('\n') + '\n')
   console.log(lines.join('\n'))
 }
+
+/**
+ * Why each group of rows has its own worker. Measured with a throwaway harness (two workers of the
+ * same bundle, cached 1,000 realistic passages on `/v2/rerank`, 9 paired rounds of 40 calls).
+ */
+const ISOLATE_NOTE =
+  'Each group of rows runs on its own worker (the cached rows at 1 connection, their throughput phases, the misses, the peer comparison; likewise two bare routes and two forward-only Workers), so that a row\'s CPU includes the garbage collection its own traffic causes and not the debt that other rows left on a shared heap: until 2026-12-03 one worker served every row, and in a trial that evening a cached 1,000-passage call cost 1.52× (1.09–2.77×, 9 paired rounds) as much CPU right after a 4-second 8-connection phase on the same isolate as on an isolate serving only cached calls (runs before 23:00 in the run-to-run table were measured that way; the "isolate that also serves misses" line below keeps a shared-heap figure).'
 
 /** From bench/lib/workerd-profile.ts runs (profiles are not re-taken by this bench: update by hand). */
 const WHERE_CPU_GOES = `### Where the CPU goes (V8 profiles inside workerd)
