@@ -57,142 +57,22 @@
  * counts them per call and drops the connection of any past `subrequestsPerCall` (default 50), the
  * same failure a refused fetch is to the worker. Upstream fetches alone are counted (the KV and D1
  * calls of the same invocation are not seen here), so the double is still a little kind.
+ *
+ * Where the parts live: the modes, control and counters in `fake-vllm-control.ts`, reading and
+ * counting the pairs in `fake-vllm-pairs.ts`, the 200's body in `fake-vllm-reply.ts`, the Qwen3
+ * format and tokenizer in `fake-vllm-model.ts`, vLLM's lax parsing rules in `fake-vllm-rules.ts`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { z } from 'zod'
-import {
-  contextLengthMessage,
-  fakeScore,
-  FIRST_ADDED_TOKEN_ID,
-  FIXED_CONTROL_TOKENS,
-  parseQwen3Document,
-  parseQwen3Query,
-  pythonFloat,
-  qwen3,
-  qwen3TokenIds,
-} from './fake-vllm-model'
+import { controlPatchSchema, defaultControl, emptyStats, type FakeControl, type FakeStats, type Instance, type RecordedRequest } from './fake-vllm-control'
+import { qwen3 } from './fake-vllm-model'
+import { countPairs } from './fake-vllm-pairs'
+import { rerankReply, scoresOf } from './fake-vllm-reply'
 import { bearerMatches, claimRequestId, laxInt } from './fake-vllm-rules'
 
+export { FAKE_MODES, type FakeControl, type FakeMode, type FakeStats, type RecordedRequest } from './fake-vllm-control'
 
-export const FAKE_MODES = [
-  'ok',
-  'slow', // answer after delayMs
-  'hang', // never answer
-  'error500', // the JSON 500 vLLM writes when scoring raised (do_rerank's HTTPException(500))
-  'error503',
-  'html', // a proxy's HTML error page with status 502
-  'garbage', // 200 with a non-JSON body
-  'nan', // a NaN score as vLLM answers it: a plain-text 500 "Internal Server Error" (see where it is written)
-  'proxy_nan', // not vLLM: a proxy or other server answering 200 with a bare NaN score (Python's json.dumps default)
-  'out_of_range', // 200 with a score of 1.7
-  'wrong_count', // 200 with one result missing
-  'unknown_index', // 200 with an index past the documents
-  'duplicate_index',
-  'reset', // destroy the socket without answering
-  'error429', // 429 with `Retry-After: retryAfter` (when set), as a rate-limiting proxy in front would
-  'constant', // every score 0.5 (broken head, vllm#27857)
-  'extremes', // saturated and vanishing scores as a real head gives them: 1.0 (ties), 1.2e-05, 0.0
-  'redirect', // 308 to `redirectTo` + the path, as Caddy's HTTP→HTTPS redirect answers an http:// URL (caddyserver/caddy#3722)
-  'usage_bogus', // good scores, but `usage.prompt_tokens` is `bogusTokens` (a broken server or proxy in front)
-  'usage_total_only', // good scores, `usage` with `total_tokens` alone, as vLLM wrote RerankUsage before PR #30596 (0.13.0 may: gpu-backend/fixtures/rerank-response-legacy.json)
-] as const
-
-export type FakeMode = (typeof FAKE_MODES)[number]
-
-export interface FakeControl {
-  mode: FakeMode
-  /** Delay for `slow` (and added to every reply when > 0 in `ok`). */
-  delayMs: number
-  /** How many requests the mode applies to before falling back to `ok`; -1 = forever. */
-  times: number
-  apiKey: string | null
-  servedModel: string
-  /** Max tokens of one formatted pair, counted with the real Qwen3 tokenizer (vLLM `--max-model-len`). */
-  maxModelLen: number
-  /** A request with a document containing this text is answered 400 at once, before any delay. */
-  failOn: string | null
-  /** `Retry-After` value sent with error429 / error503 (null: none). */
-  retryAfter: string | null
-  /** How `GET /health` answers: 200, 503 with an empty body (vLLM's dead engine), or never. */
-  health: 'ok' | 'error503' | 'hang'
-  /** Record this instance's requests: true/false, or null for the server's `record` option. */
-  record: boolean | null
-  /**
-   * A Cloudflare Access policy in front of the server (gpu-backend/README.md recommends one), or
-   * null. A request without this service token, on any path (`/health` included), never reaches
-   * vLLM: Access answers "a redirect or 403" (developers.cloudflare.com/cloudflare-one/
-   * access-controls/authenticate-agents): `redirect` is a 302 to a login page that answers 200 HTML.
-   */
-  access: { clientId: string; clientSecret: string; unauthenticated: 'redirect' | 'forbidden' } | null
-  /** Where `redirect` mode sends a rerank call (an origin; the path is kept). */
-  redirectTo: string | null
-  /** The raw JSON number `usage_bogus` mode writes as the token counts (`1e300`, `-1000`, `2.5`). */
-  bogusTokens: string
-}
-
-/**
- * What `/__control` accepts: a patch of known fields with the right types. A misspelt field or
- * mode is a 400, never silently ignored (the fake would serve the normal path, and a test meant to
- * exercise a fault would pass for the wrong reason).
- */
-const controlPatchSchema = z
-  .strictObject({
-    mode: z.enum(FAKE_MODES),
-    delayMs: z.number().min(0),
-    times: z.number().int().min(-1),
-    apiKey: z.string().nullable(),
-    servedModel: z.string(),
-    maxModelLen: z.number().int().min(1),
-    failOn: z.string().nullable(),
-    retryAfter: z.string().nullable(),
-    health: z.enum(['ok', 'error503', 'hang']),
-    record: z.boolean().nullable(),
-    access: z.strictObject({ clientId: z.string(), clientSecret: z.string(), unauthenticated: z.enum(['redirect', 'forbidden']) }).nullable(),
-    redirectTo: z.string().nullable(),
-    bogusTokens: z.string(),
-  })
-  .partial()
-
-/** Counters kept even when requests are not recorded (load runs). */
-export interface FakeStats {
-  /** Rerank requests received. */
-  requests: number
-  inFlight: number
-  maxInFlight: number
-  /**
-   * Requests by outcome: the HTTP status, or `reset` / `aborted` (the client left, or a hang), or
-   * `over_subrequests` (the call had made its `subrequestsPerCall` fetches: connection dropped).
-   */
-  outcomes: Record<string, number>
-}
-
-export interface RecordedRequest {
-  path: string
-  authorization: string | null
-  /** Cloudflare Access service-token headers, when sent. */
-  cfAccess?: { clientId: string; clientSecret: string }
-  /** The `X-Request-Id` header, when sent. */
-  requestId?: string
-  body: unknown
-  /** The instruction, query and raw document texts parsed back out of the Qwen3 format. */
-  parsed?: { instruction: string; query: string; documents: string[] }
-  /** The scores this fake computed, by document index (before any misbehaviour). */
-  scores?: number[]
-  /** Real Qwen3 tokens of each pair (query + document), by document index. */
-  pairTokens?: number[]
-  /** Control-token ids in each pair beyond the model card's fixed ones (must be 0). */
-  controlTokens?: number[]
-  at: number
-}
-
-interface Instance {
-  control: FakeControl
-  requests: RecordedRequest[]
-  stats: FakeStats
-  /** The `X-Request-Id`s of requests in flight (claimRequestId): kept across `/__reset`, as they still run. */
-  running: Set<string>
-}
 
 export interface FakeVllmOptions {
   port?: number
@@ -220,21 +100,6 @@ export interface FakeVllm {
   instance(name: string): Instance
 }
 
-const defaultControl = (): FakeControl => ({
-  mode: 'ok',
-  delayMs: 0,
-  times: -1,
-  apiKey: null,
-  servedModel: 'qwen3-reranker-8b',
-  maxModelLen: 8192,
-  failOn: null,
-  retryAfter: null,
-  health: 'ok',
-  record: null,
-  access: null,
-  redirectTo: null,
-  bogusTokens: '1e300',
-})
 
 /** Subrequests one invocation may make on the Workers Free plan (developers.cloudflare.com/workers/platform/limits). */
 const WORKERS_FREE_SUBREQUESTS = 50
@@ -244,15 +109,13 @@ const RERANK_PATHS = ['/rerank', '/v1/rerank', '/v2/rerank']
 /** Where the `access` gate sends a request without its token (Access's own login page is elsewhere; any page that answers 200 will do). */
 const ACCESS_LOGIN_PATH = '/cdn-cgi/access/login'
 
-/** `extremes` mode's scores, by document index: fp32 sigmoid saturates to exactly 1.0 and 0.0. */
-const EXTREMES = [1.0, 0.000012, 1.0, 0.0, 0.99999, 3.4e-7]
 
 /** vLLM's AuthenticationMiddleware: only /v1 paths are guarded (vllm/entrypoints/openai/api_server.py), the scheme in any case (bearerMatches). */
 function authorized(req: IncomingMessage, path: string, c: FakeControl): boolean {
   return c.apiKey === null || !path.startsWith('/v1') || bearerMatches(req.headers.authorization, c.apiKey)
 }
 
-const emptyStats = (): FakeStats => ({ requests: 0, inFlight: 0, maxInFlight: 0, outcomes: {} })
+
 
 function vllmError(res: ServerResponse, status: number, type: string, message: string) {
   send(res, status, { error: { message, type, param: null, code: status } })
@@ -485,49 +348,13 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
     if (typeof body.model === 'string' && body.model !== '' && body.model !== c.servedModel) {
       return vllmError(res, 404, 'NotFoundError', `The model \`${String(body.model)}\` does not exist.`)
     }
-    const pq = parseQwen3Query(query)
-    if (!pq) return vllmError(res, 400, 'BadRequestError', 'fake-vllm: query is not in the Qwen3-Reranker format')
-    const docs: string[] = []
-    for (const [i, d] of (documents as string[]).entries()) {
-      const pd = parseQwen3Document(d)
-      if (pd === null) {
-        return vllmError(res, 400, 'BadRequestError', `fake-vllm: documents[${i}] is not in the Qwen3-Reranker format`)
-      }
-      docs.push(pd)
-    }
-    rec.parsed = { ...pq, documents: docs }
-    // `_validate_score_input_lens` (vllm/entrypoints/score_utils.py, called by ServingScores in
-    // pooling/score/serving.py, whose ValueError do_rerank returns as a 400): no documents, no request.
-    if (docs.length === 0) return vllmError(res, 400, 'BadRequestError', 'At least one text_pair element must be given')
-    if (body.truncate_prompt_tokens !== undefined && body.truncate_prompt_tokens !== null) {
-      // We never want vLLM's truncation: pooling runners keep the first tokens, so it cuts the
-      // prompt's suffix (vllm PR #20771 sets left truncation for generate runners only).
-      return vllmError(res, 400, 'BadRequestError', 'fake-vllm: truncate_prompt_tokens must not be used')
-    }
-    // Count every pair as vLLM does (module doc); one over-long pair rejects the whole request.
-    const pairTokens: number[] = []
-    const controlTokens: number[] = []
-    let promptTokens = 0
-    for (const d of documents as string[]) {
-      // A lone surrogate: the Hugging Face fast tokenizer refuses the Python str (TypeError
-      // "TextEncodeInput must be Union[...]", huggingface/transformers PR #43459), which
-      // ServingScores does not catch; `do_rerank` wraps any such exception in HTTPException(500)
-      // (vllm/entrypoints/pooling/score/api_router.py) and `http_exception_handler` writes it as
-      // ErrorResponse JSON with the status phrase as its type (vllm/entrypoints/openai/api_server.py).
-      if (!(query + d).isWellFormed()) {
-        return vllmError(res, 500, 'Internal Server Error', 'TextEncodeInput must be Union[TextInputSequence, Tuple[InputSequence, InputSequence]]')
-      }
-      const ids = qwen3TokenIds(query + d)
-      const t = ids.length
-      if (t > c.maxModelLen) return vllmError(res, 400, 'BadRequestError', contextLengthMessage(c.maxModelLen, t))
-      let control = 0
-      for (const id of ids) if (id >= FIRST_ADDED_TOKEN_ID) control++
-      pairTokens.push(t)
-      controlTokens.push(control - FIXED_CONTROL_TOKENS)
-      promptTokens += t
-    }
-    rec.pairTokens = pairTokens
-    rec.controlTokens = controlTokens
+    const pairs = countPairs(query, documents as string[], body.truncate_prompt_tokens, c.maxModelLen)
+    if (pairs.parsed) rec.parsed = { ...pairs.parsed.pq, documents: pairs.parsed.docs }
+    if ('error' in pairs) return vllmError(res, pairs.error.status, pairs.error.type, pairs.error.message)
+    const { pq, docs } = pairs.parsed
+    const promptTokens = pairs.promptTokens
+    rec.pairTokens = pairs.pairTokens
+    rec.controlTokens = pairs.controlTokens
 
     await acquire()
     try {
@@ -540,39 +367,19 @@ export async function startFakeVllm(opts: FakeVllmOptions = {}): Promise<FakeVll
       release()
     }
 
-    let results = docs.map((d, index) => ({
-      index,
-      document: { text: (documents as string[])[index], multi_modal: null },
-      relevance_score: mode === 'constant' ? 0.5 : mode === 'extremes' ? EXTREMES[index % EXTREMES.length] as number : fakeScore(pq.instruction, pq.query, d),
-    }))
-    rec.scores = results.map((r) => r.relevance_score)
-    results.sort((a, b) => b.relevance_score - a.relevance_score)
-    results = results.slice(0, topN > 0 ? topN : results.length)
-    const reply = {
-      id: `rerank-${Math.random().toString(16).slice(2)}`,
-      model: c.servedModel,
-      usage: mode === 'usage_total_only' ? { total_tokens: promptTokens } : { prompt_tokens: promptTokens, total_tokens: promptTokens },
-      results,
-    }
-    if (mode === 'wrong_count') reply.results = results.slice(1)
-    if (mode === 'unknown_index' && results[0]) results[0].index = docs.length + 3
-    if (mode === 'duplicate_index' && results[0] && results[1]) results[1].index = results[0].index
-    if (mode === 'out_of_range' && results[0]) results[0].relevance_score = 1.7
-    // Scores written as vLLM writes them (pythonFloat): `1.0`, `1.2e-05`.
-    let text = JSON.stringify(reply).replace(/"relevance_score":(-?[0-9][0-9.e+-]*)/gu, (_m, n: string) => `"relevance_score":${pythonFloat(Number(n))}`)
-    if (mode === 'usage_bogus') text = text.replace(/"(prompt|total)_tokens":\d+/gu, (_m, k: string) => `"${k}_tokens":${c.bogusTokens}`)
     if (mode === 'nan') {
       // A NaN score never reaches vLLM's wire: `do_rerank` builds the reply with Starlette's
       // JSONResponse after (outside) its try (vllm/entrypoints/pooling/score/api_router.py), whose
       // `render` is json.dumps(allow_nan=False) (starlette/responses.py JSONResponse), so the
       // ValueError reaches Starlette's ServerErrorMiddleware (starlette/middleware/errors.py): its
       // own plain-text 500, after the GPU work was done.
+      rec.scores = scoresOf(mode, pq, docs)
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
       return res.end('Internal Server Error')
     }
-    // Not vLLM: a server writing floats with Python's json.dumps defaults (allow_nan=True) puts the
-    // bare token NaN in a 200, which JSON.parse rejects or a lenient client accepts.
-    if (mode === 'proxy_nan' && results[0]) text = text.replace(/"relevance_score":[0-9.e-]+/u, '"relevance_score":NaN')
+    const reply = rerankReply(mode, c, { documents: documents as string[], docs, pq, promptTokens, topN })
+    rec.scores = reply.scores
+    const text = reply.text
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(text)
   }

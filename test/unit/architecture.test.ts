@@ -178,4 +178,14 @@ describe('architecture (import graph of src/)', () => {
       .map(([f, lines]) => `${f}: ${lines}`)
     expect(long).toEqual([])
   })
+
+  it('the test doubles and test support modules are under 400 lines too', () => {
+    const shared = ['test/fakes', 'test/support'].flatMap((d) => walk(join(ROOT, d)))
+    expect(shared.length).toBeGreaterThan(5)
+    const long = shared
+      .map((abs) => [relative(ROOT, abs), readFileSync(abs, 'utf8').split('\n').length - 1] as const)
+      .filter(([, lines]) => lines > 400)
+      .map(([f, lines]) => `${f}: ${lines}`)
+    expect(long).toEqual([])
+  })
 })
