@@ -155,18 +155,19 @@ export class ByteBoundedLru {
     return e
   }
 
-  set(scope: string, doc: string, score: number, expiresAt: number, tokens?: number, cut = false): void {
+  /** Stores the pair; false when it cannot fit at all (a zero or tiny capacity, a huge document). */
+  set(scope: string, doc: string, score: number, expiresAt: number, tokens?: number, cut = false): boolean {
     let s = this.#scopes.get(scope)
     const old = s?.docs.get(doc)
     if (old !== undefined) this.#remove(old)
-    if (this.#capacity <= ENTRY_OVERHEAD_BYTES) return
+    if (this.#capacity <= ENTRY_OVERHEAD_BYTES) return false
     const bytes = ByteBoundedLru.entryBytes(doc)
     // Make room for the entry, and for its scope unless that exists (eviction may drop the scope
     // it was counting on: then make room for that too; at most two rounds).
     for (;;) {
       s = this.#scopes.get(scope)
       const need = bytes + (s === undefined ? ByteBoundedLru.scopeBytes(scope) : 0)
-      if (need > this.#capacity) return
+      if (need > this.#capacity) return false
       this.#evictDownTo(this.#capacity - need)
       if (this.#scopes.get(scope) === s) break
     }
@@ -180,6 +181,7 @@ export class ByteBoundedLru {
     this.#queue.push(e)
     this.#size++
     this.#bytes += bytes
+    return true
   }
 
   /** Whether (`scope`, `doc`) is held, without marking it used or expiring it. */

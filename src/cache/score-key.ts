@@ -27,11 +27,12 @@
  *   passages; longer ones go to `crypto.subtle` (`bench/cache-key.bench.ts` measures both; the
  *   tests check the JS hash against `crypto.subtle` and node:crypto). A collision of the outer
  *   SHA-256 is needed to confuse two pairs.
- * - Text is hashed as WTF-8: UTF-8 for well-formed text, and for a lone surrogate (which JSON
- *   escapes as "\udXXX" on its way to vLLM, so it is what the model reads) bytes no well-formed
- *   text has. TextEncoder would write U+FFFD for it, and the edge tier would then serve the score
- *   of the U+FFFD text for a text never scored, while the memory tier (keyed by the UTF-16 string)
- *   told them apart. Both tiers now distinguish exactly the same texts.
+ * - Text is hashed as WTF-8: UTF-8 for well-formed text, and for a lone surrogate bytes no
+ *   well-formed text has. TextEncoder would write U+FFFD for it, and the edge tier would then serve
+ *   the score of the U+FFFD text for a different text, while the memory tier (keyed by the UTF-16
+ *   string) told them apart. The vLLM scorer's `prepare` already replaces lone surrogates by U+FFFD
+ *   (backends/vllm/well-formed-text.ts: vLLM's tokenizer refuses them), so that is what is keyed
+ *   there; WTF-8 keeps both tiers exact for any scorer that does not.
  * - `documents` are what the scorer's `prepare` returns (ScoreRequest): metadata folded and
  *   control tokens neutralised, *before* the token budget cuts them, so a hit never pays for the
  *   budget; the budget (context length, the caller's `max_tokens_per_doc`) is in the scope

@@ -18,7 +18,8 @@
  * the exact document text, two-level (scope → document string): V8 hashes each document string
  * once per call (deduplication) and caches the hash in the string, so a hit costs no SHA-256, no
  * concatenation and no copy. Tier 3 names a pair by its SHA-256 pair digest over the same UTF-16
- * text (as WTF-8, so a lone surrogate is not its U+FFFD twin there either), derived only for the
+ * text (as WTF-8: were a scorer to pass a lone surrogate through, it would not be its U+FFFD twin
+ * there either; the vLLM scorer replaces it before keying), derived only for the
  * documents that reach it. All three tiers therefore tell apart exactly the same texts.
  *
  * Cost kept with each score: the prompt tokens its pair took (the scorer's per-batch split, or the
@@ -193,11 +194,14 @@ export async function scoreWithCache(
     promptTokens = result.promptTokens
     // Pairs the backend did not score as sent (re-cut to fit its context) are served, not cached.
     const skip = new Set(result.uncacheable ?? [])
+    let kept = false
     forwardDocs.forEach((doc, j) => {
-      if (!skip.has(j)) deps.memory.set(scopeHex, doc, result.scores[j] as number, expiresAt, tokens?.[j], cut.has(j))
+      if (!skip.has(j) && deps.memory.set(scopeHex, doc, result.scores[j] as number, expiresAt, tokens?.[j], cut.has(j))) kept = true
     })
-    stored = skip.size < forwardDocs.length
-    if (store && stored) {
+    const cacheable = skip.size < forwardDocs.length
+    // `stored` (RFC 9211) only when a tier took something: no memory room and no edge store is not.
+    stored = kept || (store !== null && cacheable)
+    if (store && cacheable) {
       const written = forwardDocs.flatMap((_, j) => (skip.has(j) ? [] : [j]))
       counts.edgeWrites = 1
       deps.waitUntil(

@@ -235,6 +235,18 @@ describe('per-pair score cache', () => {
     expect(await forwarded(fake)).toHaveLength(10)
   })
 
+  it('with no memory room and no edge store, nothing is stored and Cache-Status does not say stored', async () => {
+    const fake = fakeVllm('cache-nowhere')
+    const options = { vars: { VLLM_URLS: fake.url, CACHE_MEMORY_BYTES: '0', SCORE_CACHE: undefined } } as unknown as CallOptions
+    const body = { query: uniqueQuery('nowhere'), documents: docs(2) }
+    const first = await rerank(body, options)
+    expect(first.status).toBe(200)
+    expect(first.headers.get('cache-status')).toMatch(/^rerank-edge; fwd=miss; detail="hits=0 misses=2 /u)
+    const second = await rerank(body, options)
+    expect(second.json.meta.cache).toEqual({ hits: 0, misses: 2 })
+    expect(await forwarded(fake)).toHaveLength(4)
+  })
+
   it('CACHE_ENABLED=false bypasses the cache', async () => {
     const fake = fakeVllm('cache-disabled')
     const vars = { VLLM_URLS: fake.url, CACHE_ENABLED: 'false' }
