@@ -131,6 +131,15 @@ for arg in "$@"; do
       die "do not pass --api-key on the command line; set VLLM_API_KEY (or VLLM_API_KEY_FILE)" ;;
     --task | --task=*)
       die "--task was removed in vLLM v0.13.0 (PR #30397); this image uses --runner=pooling" ;;
+    # The worker sends the Qwen3 prompt already formatted (src/backends/vllm/qwen3-prompt.ts), and
+    # this script sets what makes vLLM score it as the model card does. A chat template would wrap
+    # the prompt a second time (vLLM applies one to score requests when it is given explicitly,
+    # PR #30550), and a later --runner/--hf-overrides/--pooler-config would replace this image's
+    # (argparse keeps the last): every score would be silently wrong, so they are refused.
+    --chat-template | --chat-template=* | --chat_template | --chat_template=*)
+      die "$arg: the worker sends the Qwen3 prompt already formatted; a chat template would wrap it twice" ;;
+    --runner | --runner=* | --hf-overrides | --hf-overrides=* | --hf_overrides | --hf_overrides=* | --pooler-config | --pooler-config=* | --pooler_config | --pooler_config=*)
+      die "${arg%%=*} is set by this image for Qwen3-Reranker (--runner=pooling and the hf-overrides); passing it would replace that and score wrongly" ;;
   esac
 done
 

@@ -30,6 +30,12 @@ const urlList = z
       }
       // The position, never the value: a URL may carry a token, and this message reaches the wire.
       if (!ok) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} of ${urls.length} is not an http(s) URL` })
+      // The client appends /v1/rerank itself: an OpenAI-style base URL ending in /v1 (or a full
+      // endpoint) would post to /v1/v1/rerank and get a bare 404 on every call. A path prefix of a
+      // reverse proxy (https://host/gpu-a) stays allowed.
+      else if (/\/(?:v1|v2|v1\/rerank|v2\/rerank|rerank)$/iu.test(new URL(u).pathname)) {
+        ctx.addIssue({ code: 'custom', message: `entry ${i + 1} of ${urls.length} ends in an API path (/v1, /rerank…): give the server's base URL, the worker appends /v1/rerank` })
+      }
     })
     return urls
   })

@@ -252,6 +252,21 @@ describe.each(shells)('entrypoint.sh under %s', (shell) => {
     expect(run({}, ['--print', '--task', 'score']).stderr).toMatch(/--task was removed/u)
   })
 
+  it('refuses flags that would re-wrap or re-score the prompt: a chat template, the runner, the overrides, the pooler', () => {
+    const chat = run({}, ['--print', '--chat-template=/t.jinja'])
+    expect(chat.status).toBe(64)
+    expect(chat.stderr).toMatch(/wrap it twice/u)
+    for (const flag of [['--chat-template', '/t.jinja'], ['--runner', 'generate'], ['--runner=generate'], ['--hf-overrides={}'], ['--pooler-config', '{}'], ['--pooler_config={}']]) {
+      const refused = run({}, ['--print', ...flag])
+      expect(refused.status, flag.join(' ')).toBe(64)
+      expect(refused.stdout, flag.join(' ')).toBe('')
+    }
+    // Other extra flags still pass through.
+    const passed = run({}, ['--print', '--max-log-len=77'])
+    expect(passed.status).toBe(0)
+    expect(passed.lines).toContain('--max-log-len=77')
+  })
+
   it('reads the key from VLLM_API_KEY_FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'key-'))
     const file = join(dir, 'key')
