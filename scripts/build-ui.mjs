@@ -33,6 +33,10 @@ const ENTRIES = {
 
 export const OUTPUT = 'src/ui/generated/client-scripts.js'
 
+/**
+ * @param {string} entry the entry point, relative to the repository root
+ * @returns {Promise<string>} the minified IIFE
+ */
 async function bundle(entry) {
   const result = await build({
     absWorkingDir: ROOT,
@@ -59,7 +63,10 @@ async function bundle(entry) {
   return text
 }
 
-/** Builds every page script; writes OUTPUT only when it changed. Returns whether it wrote. */
+/**
+ * Builds every page script; writes OUTPUT only when it changed. Returns whether it wrote.
+ * @returns {Promise<boolean>}
+ */
 export async function buildUi() {
   const scripts = await Promise.all(Object.entries(ENTRIES).map(async ([name, entry]) => [name, await bundle(entry)]))
   const source =

@@ -13,6 +13,20 @@ const STRING_KEY = /^\s*([A-Za-z0-9_-]+)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(?:#.*)?$/u
 /** Sections of a TOML file: `{ table, array, start, end, values: { key: { value, line } } }`. */
 /** @typedef {{ table: string, array: boolean, start: number, end: number, values: Record<string, { value: string, line: number }> }} TomlSection */
 
+/**
+ * A KV namespace wrangler.toml declares (`[[kv_namespaces]]`): its binding, the title this script
+ * gives it, its id and the line of that id (both absent when the table has no `id = "…"`).
+ * @typedef {{ binding: string, title: string, id: string | undefined, idLine: number | undefined }} DeclaredKv
+ */
+/**
+ * A D1 database wrangler.toml declares (`[[d1_databases]]`): binding, `database_name`,
+ * `database_id` and the line of that id (each absent when the table lacks it).
+ * @typedef {{ binding: string, name: string | undefined, id: string | undefined, idLine: number | undefined }} DeclaredD1
+ */
+/** An entry of `wrangler kv namespace list` (Cloudflare API: a namespace's `{ id, title, … }`). @typedef {{ id: string, title: string }} KvNamespaceListed */
+/** An entry of `wrangler d1 list --json` (Cloudflare API: a database's `{ uuid, name, … }`). @typedef {{ uuid: string, name: string }} D1DatabaseListed */
+/** An entry of `wrangler secret list` (`{ name, type }`). @typedef {{ name: string, type: string }} SecretListed */
+
 /** @param {string} text @returns {{ lines: string[], sections: TomlSection[] }} */
 export function tomlSections(text) {
   const lines = text.split('\n')
@@ -37,6 +51,8 @@ export function tomlSections(text) {
  * What wrangler.toml declares: the worker name, KV namespaces (binding, id, line of the id) and D1
  * databases (binding, name, id, line of the id). The KV title this script uses is
  * `<worker>-<binding>`, the title `wrangler kv namespace create <worker>-<binding>` gives.
+ * @param {string} text wrangler.toml
+ * @returns {{ worker: string, kv: DeclaredKv[], d1: DeclaredD1[] }}
  */
 export function declaredResources(text) {
   const { sections } = tomlSections(text)
@@ -56,7 +72,12 @@ export function declaredResources(text) {
   return { worker, kv, d1 }
 }
 
-/** The JSON array in a wrangler command's stdout (it may print a banner or warnings around it). */
+/**
+ * The JSON array in a wrangler command's stdout (it may print a banner or warnings around it).
+ * Its entries are as wrangler printed them, unchecked: the caller says what it expects.
+ * @param {string} stdout
+ * @returns {unknown[]}
+ */
 export function jsonArrayIn(stdout) {
   const start = stdout.indexOf('[')
   const end = stdout.lastIndexOf(']')
@@ -66,22 +87,37 @@ export function jsonArrayIn(stdout) {
   return value
 }
 
-/** `wrangler kv namespace list` → id of the namespace titled `title` (Cloudflare API `{id, title}`). */
+/**
+ * `wrangler kv namespace list` → id of the namespace titled `title` (Cloudflare API `{id, title}`).
+ * @param {ReadonlyArray<KvNamespaceListed | null | undefined>} listed
+ * @param {string} title
+ * @returns {string | undefined}
+ */
 export function kvIdByTitle(listed, title) {
   return listed.find((n) => n && n.title === title)?.id
 }
 
-/** `wrangler d1 list --json` → uuid of the database named `name` (Cloudflare API `{uuid, name}`). */
+/**
+ * `wrangler d1 list --json` → uuid of the database named `name` (Cloudflare API `{uuid, name}`).
+ * @param {ReadonlyArray<D1DatabaseListed | null | undefined>} listed
+ * @param {string | undefined} name `database_name` as wrangler.toml declares it (absent when it has none)
+ * @returns {string | undefined}
+ */
 export function d1IdByName(listed, name) {
   return listed.find((d) => d && d.name === name)?.uuid
 }
 
 /** TOML basic string: JSON's escapes are TOML's (TOML 1.0 "Basic strings"), minus `\/` which JSON.stringify never emits. */
+/** @param {string} s */
 const tomlString = (s) => JSON.stringify(s)
 
 /**
  * The deploy config: wrangler.toml with each resource id replaced (`ids`: binding → id) and the
  * given `[vars]` values set (only keys already in `[vars]`; others are appended to it).
+ * @param {string} text wrangler.toml
+ * @param {Record<string, string>} ids
+ * @param {Record<string, string>} [vars]
+ * @returns {string}
  */
 export function deployConfigText(text, ids, vars = {}) {
   const { lines, sections } = tomlSections(text)
@@ -92,9 +128,10 @@ export function deployConfigText(text, ids, vars = {}) {
     const key = s.table === 'd1_databases' ? 'database_id' : s.table === 'kv_namespaces' ? 'id' : undefined
     const at = key ? s.values[key]?.line : undefined
     if (at === undefined) throw new Error(`wrangler.toml: [[${s.table}]] ${binding} has no ${key}`)
-    out[at] = `${key} = ${tomlString(ids[binding])}`
+    out[at] = `${key} = ${tomlString(/** @type {string} */ (ids[binding]))}` // `binding in ids` above
   }
   const varsSection = sections.find((s) => !s.array && s.table === 'vars')
+  /** @type {string[]} */
   const extra = []
   for (const [k, v] of Object.entries(vars)) {
     const existing = varsSection?.values[k]
@@ -112,7 +149,10 @@ export function deployConfigText(text, ids, vars = {}) {
   ].join('\n')
 }
 
-/** The secrets the worker reads (src/config.ts), each with what it is for. */
+/**
+ * The secrets the worker reads (src/config.ts), each with what it is for.
+ * @type {Array<[name: string, purpose: string]>}
+ */
 export const SECRETS = [
   ['VLLM_API_KEY', 'bearer token of the vLLM servers (the --api-key they were started with)'],
   ['API_KEYS', 'hashed client keys, a JSON array of the entries `npm run hash-key -- <key>` prints; unset = open access (npm run deploy refuses that without --allow-open)'],
@@ -120,7 +160,11 @@ export const SECRETS = [
   ['VLLM_ACCESS_CLIENT_SECRET', 'Cloudflare Access service token secret (with VLLM_ACCESS_CLIENT_ID)'],
 ]
 
-/** The string values of a config's top-level `[vars]` table. */
+/**
+ * The string values of a config's top-level `[vars]` table.
+ * @param {string} text
+ * @returns {Record<string, string>}
+ */
 function varsOf(text) {
   const section = tomlSections(text).sections.find((s) => !s.array && s.table === 'vars')
   return Object.fromEntries(Object.entries(section?.values ?? {}).map(([k, v]) => [k, v.value]))
@@ -130,11 +174,17 @@ function varsOf(text) {
  * The `[vars]` a deploy sets: those the last deploy config (`previous`, its text, or undefined)
  * set away from wrangler.toml's defaults, kept (`kept` names them), then `given` (this
  * environment's config vars) over them. So a redeploy without VLLM_URLS keeps the backend.
+ * @param {string} source wrangler.toml
+ * @param {string | undefined} previous
+ * @param {Record<string, string>} given
+ * @returns {{ vars: Record<string, string>, kept: string[] }}
  */
 export function deployVars(source, previous, given) {
   const defaults = varsOf(source)
   const last = previous === undefined ? {} : varsOf(previous)
+  /** @type {Record<string, string>} */
   const vars = {}
+  /** @type {string[]} */
   const kept = []
   for (const [k, v] of Object.entries(last)) {
     if (v !== defaults[k] && !Object.hasOwn(given, k)) {
@@ -152,9 +202,13 @@ const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0|\[::\])$/
  * What is wrong with VLLM_URLS for a deployed worker: a loopback address it cannot reach (an error),
  * plain http that would carry the VLLM_API_KEY bearer token in clear (a warning). Entries are
  * named by position and host only (a URL may carry a token).
+ * @param {string} csv VLLM_URLS
+ * @returns {{ errors: string[], warnings: string[] }}
  */
 export function backendUrlProblems(csv) {
+  /** @type {string[]} */
   const errors = []
+  /** @type {string[]} */
   const warnings = []
   const urls = csv.split(',').map((u) => u.trim()).filter((u) => u !== '')
   urls.forEach((u, i) => {

@@ -57,13 +57,33 @@ const env = {
   // Offline for a dry run: no `Request.cf` lookup (developers.cloudflare.com/workers/wrangler/system-environment-variables/).
   ...(dryRun ? { CLOUDFLARE_CF_FETCH_ENABLED: 'false' } : {}),
 }
+/** @param {string} line */
 const say = (line) => console.log(`deploy: ${line}`)
+/** @param {string} line */
 const fail = (line) => {
   console.error(`deploy: ${line}`)
   process.exit(1)
 }
 
-/** Runs wrangler; returns stdout, or exits with wrangler's own message when it fails (unless `tolerate`). */
+/**
+ * Runs wrangler; returns stdout, or exits with wrangler's own message when it fails (unless `tolerate`).
+ * @overload
+ * @param {string[]} args
+ * @param {{ capture?: boolean, tolerate?: false }} [options]
+ * @returns {string} stdout (or '' when not captured): a failure exits
+ */
+/**
+ * `tolerate`: a failure returns undefined instead of exiting.
+ * @overload
+ * @param {string[]} args
+ * @param {{ capture?: boolean, tolerate: boolean }} options
+ * @returns {string | undefined}
+ */
+/**
+ * @param {string[]} args
+ * @param {{ capture?: boolean, tolerate?: boolean }} [options]
+ * @returns {string | undefined}
+ */
 function wrangler(args, { capture = true, tolerate = false } = {}) {
   say(`wrangler ${args.join(' ')}`)
   const r = spawnSync('wrangler', args, { env, encoding: 'utf8', stdio: capture ? ['ignore', 'pipe', tolerate ? 'pipe' : 'inherit'] : 'inherit' })
@@ -78,13 +98,20 @@ function wrangler(args, { capture = true, tolerate = false } = {}) {
 
 const source = readFileSync('wrangler.toml', 'utf8')
 const declared = declaredResources(source)
+/** Binding → id of each resource, as found or created. @type {Record<string, string>} */
 const ids = {}
-/** The account's KV namespaces and D1 databases, listed once (again after a create). @type {{ kv?: any[], d1?: any[] }} */
+/**
+ * The account's KV namespaces and D1 databases, listed once (again after a create).
+ * @type {{ kv?: import('./deploy-config.mjs').KvNamespaceListed[], d1?: import('./deploy-config.mjs').D1DatabaseListed[] }}
+ */
 const inAccount = {}
 
 // ── vars: the last deploy's, then this environment's ────────────────────────────────────────────
 const previous = !dryRun && existsSync(DEPLOY_CONFIG) ? readFileSync(DEPLOY_CONFIG, 'utf8') : undefined
-const given = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => CONFIG_VAR.test(k) && !SECRET_NAMES.has(k) && v !== undefined && v !== ''))
+// The filter keeps only defined values.
+const given = /** @type {Record<string, string>} */ (
+  Object.fromEntries(Object.entries(process.env).filter(([k, v]) => CONFIG_VAR.test(k) && !SECRET_NAMES.has(k) && v !== undefined && v !== ''))
+)
 const { vars, kept } = deployVars(source, previous, given)
 if (lexical) vars.VLLM_URLS = ''
 if (kept.length > 0) say(`kept from the last deploy: ${kept.join(', ')} (set them to change them)`)
@@ -133,7 +160,9 @@ if (secrets.VLLM_ACCESS_CLIENT_ID !== undefined || secrets.VLLM_ACCESS_CLIENT_SE
 
 // Before anything is created: would the worker be open? (`secret list` fails for a worker that does not exist yet.)
 const listed = wrangler(['secret', 'list', '-c', 'wrangler.toml'], { tolerate: true })
-const alreadySet = new Set(listed === undefined ? [] : jsonArrayIn(listed).map((s) => s?.name))
+const alreadySet = new Set(
+  listed === undefined ? [] : /** @type {Array<import('./deploy-config.mjs').SecretListed | null>} */ (jsonArrayIn(listed)).map((s) => s?.name)
+)
 if (secrets.API_KEYS === undefined && !alreadySet.has('API_KEYS')) {
   if (!allowOpen) {
     fail(
@@ -160,7 +189,9 @@ for (const db of declared.d1) {
   let id = d1IdByName(d1Listed(), db.name)
   if (id) say(`D1 database "${db.name}" exists: ${id}`)
   else {
-    wrangler(['d1', 'create', db.name])
+    // Typed as declared: `db.name` is undefined only for a [[d1_databases]] without database_name
+    // (not this repository's wrangler.toml), which nothing here checks; spawnSync would pass "undefined".
+    wrangler(['d1', 'create', /** @type {string} */ (db.name)])
     id = d1IdByName(d1Listed(true), db.name)
     if (!id) throw new Error(`created D1 database "${db.name}" but it is not listed`)
     say(`D1 database "${db.name}" created: ${id}`)
@@ -188,7 +219,9 @@ else {
   }
 }
 
-const setNames = new Set(jsonArrayIn(wrangler(['secret', 'list', '-c', DEPLOY_CONFIG])).map((s) => s?.name))
+const setNames = new Set(
+  /** @type {Array<import('./deploy-config.mjs').SecretListed | null>} */ (jsonArrayIn(wrangler(['secret', 'list', '-c', DEPLOY_CONFIG]))).map((s) => s?.name)
+)
 const missing = SECRETS.filter(([name]) => !setNames.has(name))
 for (const [name] of SECRETS) if (setNames.has(name)) say(`secret ${name} is set`)
 if (missing.length > 0) {
@@ -198,15 +231,19 @@ if (missing.length > 0) {
 say('done')
 
 function kvListed(fresh = false) {
-  if (fresh || inAccount.kv === undefined) inAccount.kv = jsonArrayIn(wrangler(['kv', 'namespace', 'list']))
+  if (fresh || inAccount.kv === undefined) inAccount.kv = /** @type {import('./deploy-config.mjs').KvNamespaceListed[]} */ (jsonArrayIn(wrangler(['kv', 'namespace', 'list'])))
   return inAccount.kv
 }
 function d1Listed(fresh = false) {
-  if (fresh || inAccount.d1 === undefined) inAccount.d1 = jsonArrayIn(wrangler(['d1', 'list', '--json']))
+  if (fresh || inAccount.d1 === undefined) inAccount.d1 = /** @type {import('./deploy-config.mjs').D1DatabaseListed[]} */ (jsonArrayIn(wrangler(['d1', 'list', '--json'])))
   return inAccount.d1
 }
 
-/** The gzip-compressed size of every file wrangler wrote to `dir` (what the size limit counts, approximately). */
+/**
+ * The gzip-compressed size of every file wrangler wrote to `dir` (what the size limit counts, approximately).
+ * @param {string} dir
+ * @returns {number}
+ */
 function bundleGzipBytes(dir) {
   let total = 0
   for (const name of readdirSync(dir)) {

@@ -20,14 +20,20 @@
 const LINE =
   /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/gm
 
-/** dotenv@16.3.1 lib/main.js `parse`, verbatim: how wrangler reads `.dev.vars`. */
+/**
+ * dotenv@16.3.1 lib/main.js `parse`, verbatim: how wrangler reads `.dev.vars`.
+ * @param {string | Buffer} src the file's content (dotenv's own parameter type)
+ * @returns {Record<string, string>}
+ */
 export function parseDotenv(src) {
+  /** @type {Record<string, string>} */
   const obj = {}
   const lines = String(src).replace(/\r\n?/gm, '\n')
   let match
   LINE.lastIndex = 0
   while ((match = LINE.exec(lines)) != null) {
-    const key = match[1]
+    // Group 1 is not optional in LINE: a match always has it.
+    const key = /** @type {string} */ (match[1])
     let value = (match[2] || '').trim()
     const maybeQuote = value[0]
     value = value.replace(/^(['"`])([\s\S]*)\1$/gm, '$2')
@@ -43,6 +49,8 @@ export function parseDotenv(src) {
 /**
  * The text to put after `NAME=` so that wrangler's env-file reader yields `value` exactly, or
  * undefined when dotenv@16.3.1 has no form for it.
+ * @param {string} value
+ * @returns {string | undefined}
  */
 export function encodeEnvValue(value) {
   const v = String(value).replace(/\$/gu, '\\$')
@@ -57,10 +65,15 @@ export function encodeEnvValue(value) {
 /**
  * The env file for `wrangler dev --env-file`: `.dev.vars` entries overridden by `fromEnv`.
  * Returns the text and the names that could not be encoded (the caller refuses to start).
+ * @param {Record<string, string>} devVars
+ * @param {Record<string, string>} fromEnv
+ * @returns {{ text: string, names: string[], unencodable: string[] }}
  */
 export function buildEnvFile(devVars, fromEnv) {
   const merged = { ...devVars, ...fromEnv }
+  /** @type {string[]} */
   const lines = []
+  /** @type {string[]} */
   const unencodable = []
   for (const [name, value] of Object.entries(merged)) {
     const encoded = encodeEnvValue(value)

@@ -9,10 +9,16 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 
+/** @param {string} key */
 const hash = (key) => `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`
 const args = process.argv.slice(2)
 
-/** The entry, and the whole var in the quoting `.dev.vars` and a POSIX shell both read literally. */
+/**
+ * The entry, and the whole var in the quoting `.dev.vars` and a POSIX shell both read literally.
+ * @param {string} key
+ * @param {string} [id]
+ * @param {string} [tenant]
+ */
 function printEntry(key, id = 'k1', tenant = 'default') {
   const entry = { id, hash: hash(key), tenant, scopes: ['rerank'] }
   console.log(`hash: ${entry.hash}`)

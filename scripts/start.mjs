@@ -44,8 +44,9 @@ const env = {
 }
 
 const devVars = existsSync('.dev.vars') ? parseDotenv(readFileSync('.dev.vars', 'utf8')) : {}
-const fromEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([k, v]) => CONFIG_VAR.test(k) && v !== undefined)
+// The filter keeps only defined values.
+const fromEnv = /** @type {Record<string, string>} */ (
+  Object.fromEntries(Object.entries(process.env).filter(([k, v]) => CONFIG_VAR.test(k) && v !== undefined))
 )
 const { text, names, unencodable } = buildEnvFile(devVars, fromEnv)
 if (unencodable.length > 0) {
@@ -79,11 +80,16 @@ function run(args, filter) {
   return child
 }
 
-/** Copies `from` to `to` line by line, dropping the lines `drop` matches. */
+/**
+ * Copies `from` to `to` line by line, dropping the lines `drop` matches.
+ * @param {import('node:stream').Readable} from
+ * @param {import('node:stream').Writable} to
+ * @param {(line: string) => boolean} drop
+ */
 function forwardLines(from, to, drop) {
   let pending = ''
   from.setEncoding('utf8')
-  from.on('data', (chunk) => {
+  from.on('data', (/** @type {string} */ chunk) => {
     pending += chunk
     const lines = pending.split('\n')
     pending = lines.pop() ?? ''
@@ -100,13 +106,19 @@ const WRANGLER_REQUEST_LINE = /^(?:\x1b\[[0-9;]*m)*\[wrangler:info\](?:\x1b\[[0-
 // wrangler's "Ready on …" comes when it listens, before the worker has answered once; ours (after
 // GET /healthz answers) is the one to wait for, so theirs is dropped too.
 const WRANGLER_READY_LINE = /^(?:\x1b\[[0-9;]*m)*\[wrangler:info\](?:\x1b\[[0-9;]*m)* Ready on /u
+/** @type {(line: string) => boolean} */
 const dropLine =
   process.env.LOG_LEVEL === undefined ? (line) => WRANGLER_REQUEST_LINE.test(line) || WRANGLER_READY_LINE.test(line) : () => false
 
+/**
+ * @param {import('node:child_process').ChildProcess} child
+ * @returns {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} how it exited
+ */
 function wait(child) {
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
 }
 
+/** @param {NodeJS.Signals} signal forwarded to the child's process group */
 function stop(signal) {
   if (stopping) return
   stopping = true
@@ -151,6 +163,7 @@ if (migrate.code !== 0) {
   process.exit(migrate.code ?? 1)
 }
 
+/** @param {string} name */
 const sourceOf = (name) => (name in fromEnv ? 'environment' : '.dev.vars')
 const configured = names.filter((k) => k !== 'VLLM_API_KEY').map((k) => `${k} (${sourceOf(k)})`)
 
