@@ -186,12 +186,13 @@ for (const ns of declared.kv) {
   ids[ns.binding] = id
 }
 for (const db of declared.d1) {
+  // Without a name there is nothing to find or create (wrangler would be asked for a database
+  // literally called "undefined").
+  if (db.name === undefined) throw new Error(`wrangler.toml: the [[d1_databases]] entry bound as ${db.binding} has no database_name`)
   let id = d1IdByName(d1Listed(), db.name)
   if (id) say(`D1 database "${db.name}" exists: ${id}`)
   else {
-    // Typed as declared: `db.name` is undefined only for a [[d1_databases]] without database_name
-    // (not this repository's wrangler.toml), which nothing here checks; spawnSync would pass "undefined".
-    wrangler(['d1', 'create', /** @type {string} */ (db.name)])
+    wrangler(['d1', 'create', db.name])
     id = d1IdByName(d1Listed(true), db.name)
     if (!id) throw new Error(`created D1 database "${db.name}" but it is not listed`)
     say(`D1 database "${db.name}" created: ${id}`)
