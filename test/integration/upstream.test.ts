@@ -1,7 +1,8 @@
 /**
  * The upstream layer through the real worker in workerd, against fake vLLM instances: failover
  * with no client-visible failure, traffic moving off a slow upstream, deadlines, a bad reply
- * retried elsewhere (and nothing cached from it), the circuit breaker as `/healthz` shows it,
+ * retried elsewhere (and nothing cached from it), a misconfigured upstream (401, a login redirect)
+ * written off instead of drawing the traffic, the circuit breaker as `/healthz` shows it,
  * Retry-After, the `FALLBACK=lexical` policy, and what `/healthz` shows to whom.
  *
  * No assertion here reads the wall clock: where time matters (the breaker's cool-down) the test
@@ -192,15 +193,86 @@ describe('bad replies', () => {
     expect(await count(b)).toBe(6)
   })
 
-  it('a 4xx is not retried on the other backend', async () => {
+  it('a 400 the request caused is not retried on the other backend', async () => {
     const a = fakeVllm('4xx-a')
     const b = fakeVllm('4xx-b')
+    await a.control({ failOn: 'POISON' })
+    await b.control({ failOn: 'POISON' })
+    const r = await call({ ...body, documents: ['POISON doc', 'Gravity.'] }, { VLLM_URLS: `${a.url},${b.url}` })
+    expect(r.status).toBe(502)
+    expect(r.json.error.message).toMatch(/backend answered 400: fake-vllm: failOn text found/u)
+    expect((await count(a)) + (await count(b))).toBe(1)
+  })
+
+  it('a model no backend serves (404): tried once on each backend, never twice on one, then a 502 that names it', async () => {
+    const a = fakeVllm('404-a')
+    const b = fakeVllm('404-b')
     await a.control({ servedModel: 'other-model' })
     await b.control({ servedModel: 'other-model' })
     const r = await call(body, { VLLM_URLS: `${a.url},${b.url}` })
     expect(r.status).toBe(502)
-    expect(r.json.error.message).toMatch(/does not exist/u)
-    expect((await count(a)) + (await count(b))).toBe(1)
+    expect(r.json.error.code).toBe('backend_error')
+    expect(r.json.error.message).toMatch(/backend answered 404: The model `qwen3-reranker-8b` does not exist/u)
+    expect([await count(a), await count(b)]).toEqual([1, 1])
+  })
+})
+
+/**
+ * One upstream set up wrong (a key not yet rotated, an Access policy without the worker's token):
+ * its instant refusal used to count as the pool's fastest success and drew nearly every call.
+ */
+describe('a misconfigured upstream', () => {
+  const cases = [
+    { name: 'a stale key (401)', set: { apiKey: 'sk-the-old-key' }, error: /backend answered 401: Unauthorized/u },
+    { name: 'an Access login redirect (302)', set: { access: { clientId: 'x.access', clientSecret: 'y', unauthenticated: 'redirect' as const } }, error: /backend answered 302, a redirect/u },
+  ]
+  for (const c of cases) {
+    it(`${c.name} on one backend: every call is served by the other, and /healthz?detail=1 shows it failing`, async () => {
+      const bad = fakeVllm('misconf-bad')
+      const good = fakeVllm('misconf-good')
+      await bad.control({ apiKey: SECRET, ...c.set })
+      await good.control({ apiKey: SECRET })
+      const vars = { VLLM_URLS: `${bad.url},${good.url}`, VLLM_API_KEY: SECRET, UPSTREAM_BREAKER_FAILURES: '2', UPSTREAM_BREAKER_COOLDOWN_MS: '60000' }
+      const replies: Array<Awaited<ReturnType<typeof call>>> = []
+      let h = await healthz(vars)
+      for (let i = 0; i < 10 && h.json.upstreams[0]?.state !== 'open'; i++) {
+        replies.push(...(await wave(4, vars)))
+        h = await healthz(vars)
+      }
+      replies.push(...(await wave(4, vars)))
+      expect(replies.map((r) => r.status).filter((s) => s !== 200)).toEqual([])
+      expect(replies.every((r) => r.json.meta?.backend === 'vllm')).toBe(true)
+      expect((await stats(good)).requests).toBe(replies.length)
+      const u0 = h.json.upstreams[0] as UpstreamJson
+      expect(u0).toMatchObject({ state: 'open', available: false })
+      expect(u0.failures).toBeGreaterThanOrEqual(2)
+      expect(u0.last_error?.message).toMatch(c.error)
+      expect(h.json.upstreams[1]).toMatchObject({ state: 'closed', failures: 0 })
+      expect(h.json.status).toBe('degraded')
+      expect(h.text).not.toContain(SECRET)
+    })
+  }
+
+  it('a stale key on the only backend: a 502 that names the 401, before and after its breaker opens (never a 503)', async () => {
+    const bad = fakeVllm('misconf-only')
+    await bad.control({ apiKey: 'sk-the-old-key' })
+    const vars = { VLLM_URLS: bad.url, VLLM_API_KEY: SECRET, UPSTREAM_BREAKER_FAILURES: '2', UPSTREAM_BREAKER_COOLDOWN_MS: '60000' }
+    for (let i = 0; i < 3; i++) {
+      const r = await call(body, vars)
+      expect(r.status, `call ${i}`).toBe(502)
+      expect(r.json.error.code).toBe('backend_error')
+      expect(r.json.error.message).toMatch(/backend answered 401: Unauthorized/u)
+      expect(r.headers.get('retry-after')).toBeNull()
+      expect(r.text).not.toContain(SECRET)
+    }
+    // One fetch per call (the same upstream would answer the same); the third call found the
+    // breaker open and was refused without one, still naming the 401.
+    expect(await stats(bad)).toMatchObject({ requests: 2, outcomes: { '401': 2 } })
+    const h = await healthz(vars)
+    expect(h.status).toBe(503)
+    expect(h.json.status).toBe('down')
+    expect(h.json.upstreams[0]).toMatchObject({ state: 'open', failures: 2 })
+    expect(h.json.upstreams[0]?.last_error?.message).toMatch(/backend answered 401: Unauthorized/u)
   })
 })
 
@@ -324,9 +396,20 @@ describe('fallback policy', () => {
 
   it('a 4xx the request caused is not covered by FALLBACK=lexical (it would fail the same way)', async () => {
     const a = fakeVllm('fb-4xx')
+    await a.control({ failOn: 'POISON' })
+    const r = await call({ ...body, documents: ['POISON doc', 'Gravity.'] }, { VLLM_URLS: a.url, FALLBACK: 'lexical' })
+    expect(r.status).toBe(502)
+    expect(r.json.error.message).toMatch(/backend answered 400/u)
+    expect(await count(a)).toBe(1)
+  })
+
+  it('a misconfigured backend (another model: 404) is covered by FALLBACK=lexical, and the warning names the 404', async () => {
+    const a = fakeVllm('fb-404')
     await a.control({ servedModel: 'other-model' })
     const r = await call(body, { VLLM_URLS: a.url, FALLBACK: 'lexical' })
-    expect(r.status).toBe(502)
+    expect(r.status).toBe(200)
+    expect(r.json.meta.backend).toBe('lexical')
+    expect(r.json.meta.warnings?.some((w) => /backend answered 404: The model .* does not exist/u.test(w))).toBe(true)
     expect(await count(a)).toBe(1)
   })
 })

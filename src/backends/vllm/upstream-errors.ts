@@ -4,8 +4,9 @@
  *  - `UpstreamStatusError`: a non-2xx reply, carrying the reply's `Retry-After` (ms) when it had one.
  *  - `NoHealthyUpstreamError`: no upstream could take the call (every breaker open or every
  *    upstream throttled, or every attempt failed). 503 with `Retry-After` when the pool knows when
- *    one will be back (504 / 502 when the last attempt timed out / answered wrongly); the rerank
- *    pipeline catches it to switch to the lexical scorer when `FALLBACK=lexical`.
+ *    one will be back (504 / 502 when the last attempt timed out / answered wrongly, or when every
+ *    upstream is out after replies saying it is set up wrong: a 401, a 404); the rerank pipeline
+ *    catches it to switch to the lexical scorer when `FALLBACK=lexical`.
  */
 import { ApiError } from '../../errors'
 import { BackendError } from '../backend-error'
@@ -36,7 +37,8 @@ export class NoHealthyUpstreamError extends BackendError {
   }
 
   override toApiError(): ApiError {
-    // Every attempt timed out: still a gateway timeout; every reply was broken: still a bad
+    // Every attempt timed out: still a gateway timeout; every reply was broken, or refused the
+    // call as misconfigured (401, 404…, also with every breaker open after them): still a bad
     // gateway. Capacity (503, 429, unreachable, every breaker open): 503 with Retry-After.
     const f = this.lastFault
     if (f?.kind === 'timeout') return new ApiError('backend_timeout', this.message)

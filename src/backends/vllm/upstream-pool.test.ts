@@ -102,8 +102,8 @@ describe('upstream pool', () => {
     expect(single.pool.snapshot()[0]?.failures).toBe(3)
   })
 
-  it('never retries a 4xx: the request is wrong, not the upstream', async () => {
-    for (const err of [status(400), status(404), status(422)]) {
+  it('never retries a 400 or 422: the request is wrong, not the upstream (upstream-misconfigured.test.ts: 401, 404…)', async () => {
+    for (const err of [status(400), status(422)]) {
       const { pool, deadline } = setup(['http://a', 'http://b'])
       let calls = 0
       await expect(
@@ -113,6 +113,7 @@ describe('upstream pool', () => {
         }, { deadline })
       ).rejects.toBe(err)
       expect(calls).toBe(1)
+      expect(pool.snapshot().map((u) => u.failures)).toEqual([0, 0])
     }
   })
 
@@ -298,7 +299,8 @@ describe('upstream pool', () => {
     expect(calls).toBe(2)
     expect(pool.snapshot().map((u) => u.failures).sort()).toEqual([0, 1])
 
-    // A 4xx from the copy (one replica's 401 or 404) waits for the first attempt too, whose answer wins.
+    // A 4xx from the copy (one replica's 401 or 404) waits for the first attempt too, whose answer
+    // wins; the copy's upstream is booked the failure.
     const bad = setup(['http://a', 'http://b'], { hedgeAfterMs: 200 })
     const contexts: AttemptContext[] = []
     const slow2 = slowAttempt<string>()
@@ -310,6 +312,7 @@ describe('upstream pool', () => {
     }, { deadline: bad.deadline })
     expect(r2).toBe('first')
     expect(bad.pool.snapshot().map((u) => u.outstanding)).toEqual([0, 0])
+    expect(bad.pool.snapshot().map((u) => u.failures).sort()).toEqual([0, 1])
     // When every attempt meets the 4xx, the call ends with it (the request is what is wrong).
     const both = setup(['http://a', 'http://b'], { hedgeAfterMs: 200 })
     const slow3 = slowAttempt<string>()

@@ -7,7 +7,9 @@
  *    `(outstanding + 1) × latency` (`upstream-choice.ts`);
  *  - an upstream fault (`upstream-retry.ts`: unreachable, reset, 5xx, a broken reply) is retried
  *    with jittered exponential back-off, on a different upstream when one is available, never past
- *    the call's deadline and never more than `maxAttempts` times in all; a server error a call
+ *    the call's deadline and never more than `maxAttempts` times in all; a reply that says the
+ *    upstream is set up wrong (401, 403, 404, 405, 407, 413, a redirect) is booked like a 5xx and
+ *    retried only on an upstream the call has not tried; a server error or such a reply a call
  *    meets again on a second upstream is booked against the first only (the request, not the
  *    replicas, is then the likely cause);
  *  - an attempt unanswered after `hedgeAfterMs` is hedged: a copy goes to another available
@@ -18,7 +20,8 @@
  *    and booked those failures against healthy replicas; a hedge costs one more call, only for
  *    calls already late, and books nothing against the slow replica but its latency;
  *  - when no upstream can take a call, or every attempt failed, it throws `NoHealthyUpstreamError`
- *    (503/502/504 by the last fault, or the lexical fallback one level up).
+ *    (503/502/504 by the last fault, or the lexical fallback one level up); with every upstream out
+ *    after replies that say it is set up wrong, that reply's fault and message (a 502 naming the 401).
  *
  * One pool lives per isolate and configuration (`upstream-registry.ts`), so its state spans
  * requests. Clock, randomness and sleep are injected so the whole policy is unit-testable.
@@ -26,10 +29,10 @@
 import { DEFAULT_BREAKER_POLICY, type BreakerPolicy } from './upstream-breaker'
 import { effectiveLatency, loadCost, observeFailure, observeLatency, pickTwoChoices } from './upstream-choice'
 import { BackendError } from '../backend-error'
-import { available, createUpstream, outstanding, snapshotOf, type Upstream, type UpstreamSnapshot } from './upstream-state'
+import { available, createUpstream, misconfiguredCause, outstanding, snapshotOf, type Upstream, type UpstreamSnapshot } from './upstream-state'
 import type { UpstreamAllowance } from '../subrequest-budget'
 import { NoHealthyUpstreamError } from './upstream-errors'
-import { classifyFailure, DEFAULT_BACKOFF, planRetry, type BackoffPolicy } from './upstream-retry'
+import { classifyFailure, DEFAULT_BACKOFF, planRetry, poisonClass, type BackoffPolicy } from './upstream-retry'
 
 export interface AttemptContext {
   /** Absolute deadline of this attempt (ms): the call's (a slow attempt is hedged, never cut). */
@@ -92,6 +95,9 @@ interface LiveAttempt<T = unknown> {
   outcome?: { ok: true; value: T } | { ok: false; error: unknown }
 }
 
+/** An upstream (its index) that answered a call with a fault of class `cls` (`poisonClass`). */
+type PoisonMet = { at: number; cls: string }
+
 /** Resolves after `ms`, or at once when `signal` aborts (a hedge timer the call no longer needs). */
 const sleepFor = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -146,8 +152,12 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
     return Number.isFinite(soonest) ? Math.max(0, soonest) : undefined
   }
 
-  const noneAvailable = (t: number, reason: string, last?: unknown): NoHealthyUpstreamError =>
-    new NoHealthyUpstreamError(`no healthy backend: ${reason}`, nextAvailableIn(t), last instanceof BackendError ? last.fault : undefined)
+  const noneAvailable = (t: number, reason: string, last?: unknown): NoHealthyUpstreamError => {
+    // Nothing tried in this call: every upstream out after saying it is set up wrong is that (502), not "circuit open" (503).
+    const cause = last === undefined ? misconfiguredCause(upstreams, t) : undefined
+    const why = cause ? `every backend is out of service after answering as misconfigured (last: ${cause.message})` : reason
+    return new NoHealthyUpstreamError(`no healthy backend: ${why}`, nextAvailableIn(t), cause?.fault ?? (last instanceof BackendError ? last.fault : undefined))
+  }
 
   /**
    * An attempt that says nothing about its upstream: if it was the half-open probe, the slot is
@@ -159,11 +169,10 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
   }
 
   /**
-   * Books a failed attempt on its upstream and decides what happens next: the delay before the
-   * next attempt (0 while another attempt of the call still runs), or a throw (the error itself, or `NoHealthyUpstreamError` when retriable
-   * capacity failures ran out of attempts or time).
+   * Books a failed attempt on its upstream and decides what happens next: the delay before the next attempt (0 while
+   * another attempt still runs), or a throw (the error itself, or `NoHealthyUpstreamError` when upstream faults ran out).
    */
-  const afterFailure = (a: LiveAttempt, e: unknown, n: number, call: CallOptions, serverErrorsAt: ReadonlySet<number>, othersRunning: boolean): number => {
+  const afterFailure = (a: LiveAttempt, e: unknown, n: number, call: CallOptions, poisonAt: readonly PoisonMet[], tried: ReadonlySet<number>, othersRunning: boolean): number => {
     const { u, t0 } = a
     const t1 = now()
     if (call.signal?.aborted) {
@@ -172,15 +181,17 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
       throw e
     }
     let verdict = classifyFailure(e, call.deadline - t1)
-    // A server error the same call already met on another upstream points at the request (a
-    // "poison" input that fails on every replica), not at this upstream: still retried, so a call
-    // is served when one replica is sick, but not booked again; else one such call would count a
-    // failure on every replica it tries, and a few of them in a row would open every breaker.
-    const metElsewhere = [...serverErrorsAt].some((i) => i !== u.index)
-    if (verdict.health === 'failure' && metElsewhere && isServerError(e)) verdict = { ...verdict, health: 'neutral' }
+    // A server error (or a 413…: `poisonClass`) the same call already met on another upstream
+    // points at the request (a "poison" input that fails on every replica), not at this upstream:
+    // still retried, so a call is served when one replica is sick, but not booked again; else one
+    // such call would count a failure on every replica it tries, and a few in a row would open
+    // every breaker.
+    const cls = poisonClass(e)
+    const metElsewhere = cls !== undefined && poisonAt.some((p) => p.at !== u.index && p.cls === cls)
+    if (verdict.health === 'failure' && metElsewhere) verdict = { ...verdict, health: 'neutral' }
     if (verdict.health === 'failure') {
       u.failures++
-      u.lastError = { message: e instanceof Error ? e.message.slice(0, 200) : String(e).slice(0, 200), at: t1 }
+      u.lastError = { message: e instanceof Error ? e.message.slice(0, 200) : String(e).slice(0, 200), at: t1, fault: e instanceof BackendError ? e.fault : undefined }
       u.latency = observeFailure(u.latency, t1 - t0, t1, prior())
       u.breaker.onFailure(t1)
     } else if (verdict.health === 'answered') {
@@ -205,6 +216,7 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
       maxAttempts,
       verdict,
       otherUpstream,
+      untriedUpstream: upstreams.some((o) => !tried.has(o.index) && available(o, t1)),
       now: t1,
       deadline: call.deadline,
       minAttemptMs,
@@ -212,18 +224,15 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
       backoff,
     })
     if (delay !== null) return delay
-    // A request the upstream rejected (4xx) stays what it was. Upstream faults that ran out of
-    // attempts or time mean the pool as a whole could not serve: `NoHealthyUpstreamError` (so
-    // FALLBACK=lexical can answer), which keeps the last fault's status class (504 for a
-    // timeout, 502 for a broken reply, 503 for capacity).
+    // A request the upstream rejected (400, 422) stays what it was. Upstream faults that ran out
+    // of attempts, upstreams or time mean the pool as a whole could not serve:
+    // `NoHealthyUpstreamError` (so FALLBACK=lexical can answer), which keeps the last fault's status
+    // class and message (504 for a timeout, 502 for a broken reply or a 401/404, 503 for capacity).
     if (verdict.retry || verdict.health === 'failure') {
       throw noneAvailable(t1, `every attempt failed (last: ${e instanceof Error ? e.message : String(e)})`, e)
     }
     throw e
   }
-
-  /** An upstream's 5xx answer other than 503 (capacity) and 429: the class a poison request causes. */
-  const isServerError = (e: unknown): boolean => e instanceof BackendError && e.fault.kind === 'status' && e.fault.status >= 500 && e.fault.status !== 503
 
   /**
    * A hedge (a second copy of a slow attempt, sent to another upstream): the upstream for it, or
@@ -258,8 +267,8 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
       if (upstreams.length === 0) throw new NoHealthyUpstreamError('no healthy backend: none configured')
       const tried = new Set<number>()
       let lastError: unknown
-      /** Upstreams that answered this call with a server error (isServerError). */
-      const serverErrorsAt = new Set<number>()
+      /** Upstreams that answered this call with a fault a poison request causes too (`poisonClass`). */
+      const poisonAt: PoisonMet[] = []
       /** Attempts in flight, oldest first; more than one only while a hedge runs. */
       const live: LiveAttempt<T>[] = []
       let launched = 0
@@ -354,9 +363,10 @@ export function createUpstreamPool(urls: readonly string[], options: UpstreamPoo
             try {
               // With another attempt still running, a failure only waits for it (the client gone
               // ends the call at once).
-              delay = afterFailure(a, outcome.error, launched - 1, call, serverErrorsAt, live.length > 0)
+              delay = afterFailure(a, outcome.error, launched - 1, call, poisonAt, tried, live.length > 0)
             } finally {
-              if (isServerError(outcome.error)) serverErrorsAt.add(a.u.index)
+              const cls = poisonClass(outcome.error)
+              if (cls !== undefined) poisonAt.push({ at: a.u.index, cls })
             }
           }
           if (live.length === 0 && delay !== undefined && delay > 0) await sleep(delay)

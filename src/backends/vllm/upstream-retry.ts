@@ -12,18 +12,59 @@
  *    server or proxy, and the same pairs scored elsewhere are fine), 429, and a timeout that
  *    leaves time on the call's deadline (an attempt runs to the call's deadline since the pool
  *    hedges instead of cutting, so this is only a fetch whose own timer fired early);
- *  - never retried: any other 4xx (the request itself is wrong; it would fail everywhere; the
- *    context-length 400 is re-truncated by the client instead), a timeout at the call's own
+ *  - retried on another upstream only, and booked against this one like a 5xx: a reply that says
+ *    this upstream is set up wrong (`isMisconfiguredStatus`). The worker sends the same key, model
+ *    name and path to every upstream, so one upstream's 401 or 404 is that upstream's fault, and
+ *    its instant answer must not read as the pool's fastest success (it drew nearly every call);
+ *  - never retried: any other 4xx (400, 422: the request itself is wrong; it would fail everywhere;
+ *    the context-length 400 is re-truncated by the client instead), a timeout at the call's own
  *    deadline, and a call that has no subrequests left (nothing was sent).
  */
 import { BackendError } from '../backend-error'
 
 export interface FailureVerdict {
   retry: boolean
+  /** Retry only on an upstream the call has not tried: the same one would answer the same. */
+  elsewhereOnly?: true
   /** What the outcome tells the breaker: the upstream failed, it answered, or nothing. */
   health: 'failure' | 'answered' | 'neutral'
   /** Delay the upstream asked for, ms (429/503 `Retry-After`). */
   retryAfterMs?: number
+}
+
+/**
+ * Statuses that say the upstream, not the request, is wrong:
+ *  - 401: a stale key on one host during a key rotation (vLLM's `{"error":"Unauthorized"}`,
+ *    vllm/entrypoints/openai/api_server.py AuthenticationMiddleware; gpu-backend/README.md);
+ *  - 403: a Cloudflare Access policy refusing the service token (gpu-backend/README.md "Reaching it
+ *    from the Cloudflare Worker safely"), or a firewall in front;
+ *  - 404: a host serving another model (vLLM's NotFoundError "The model `x` does not exist.",
+ *    vllm/entrypoints/openai/serving_engine.py `_check_model`), or a wrong base path (Starlette's
+ *    `{"detail":"Not Found"}`, or the proxy's 404, gpu-backend/proxy/Caddyfile);
+ *  - 405: a base URL pointing at something that serves that path but not POST;
+ *  - 407: a forward proxy asking for its own credentials;
+ *  - 413: a proxy's body cap (gpu-backend/proxy/Caddyfile `PROXY_MAX_BODY`, 16 MB), which another
+ *    upstream's proxy may not have;
+ *  - 3xx: vLLM never redirects; the client refuses redirects (`redirect: 'manual'`, vllm-client.ts),
+ *    so a redirect is an http:// URL in front of TLS or an Access login page (RFC 9110 §15.4).
+ */
+export function isMisconfiguredStatus(status: number): boolean {
+  return (status >= 300 && status < 400) || MISCONFIGURED_4XX.has(status)
+}
+
+const MISCONFIGURED_4XX: ReadonlySet<number> = new Set([401, 403, 404, 405, 407, 413])
+
+/**
+ * The class of an upstream fault a "poison" request could cause on every upstream, or undefined:
+ * any 5xx but 503 (capacity) as one class (a 500 on one replica, a proxy's 502 page on the next),
+ * and each misconfiguration status as its own (a body over every proxy's cap is a 413 everywhere;
+ * a WAF in front of every replica can 403 a document's text). The pool books a class once per call.
+ */
+export function poisonClass(e: unknown): string | undefined {
+  if (!(e instanceof BackendError) || e.fault.kind !== 'status') return undefined
+  const s = e.fault.status
+  if (s >= 500 && s !== 503) return '5xx'
+  return isMisconfiguredStatus(s) ? String(s) : undefined
 }
 
 /**
@@ -52,7 +93,8 @@ export function classifyFailure(e: unknown, callTimeLeftMs: number): FailureVerd
       // 429 is back-pressure, not sickness: the upstream is throttled, its breaker untouched.
       if (f.status === 429) return withAfter({ retry: true, health: 'neutral' })
       if (f.status >= 500) return { retry: true, health: 'failure' }
-      // Any other 4xx proves the upstream is alive; the request is what is wrong.
+      if (isMisconfiguredStatus(f.status)) return { retry: true, health: 'failure', elsewhereOnly: true }
+      // Any other 4xx (400, 422) proves the upstream is alive; the request is what is wrong.
       return { retry: false, health: 'answered' }
   }
 }
@@ -94,8 +136,10 @@ export interface RetryPlanInput {
   retry: number
   maxAttempts: number
   verdict: FailureVerdict
-  /** Whether an untried, available upstream exists to send the retry to. */
+  /** Whether another available upstream exists to send the retry to, tried by this call or not. */
   otherUpstream: boolean
+  /** Whether an available upstream this call has not tried exists (`elsewhereOnly` needs one). */
+  untriedUpstream?: boolean
   now: number
   deadline: number
   /** Shortest useful attempt: no retry starts with less than this left on the deadline. */
@@ -107,6 +151,7 @@ export interface RetryPlanInput {
 /** The delay before the next attempt, ms, or null: do not retry. */
 export function planRetry(input: RetryPlanInput): number | null {
   if (!input.verdict.retry) return null
+  if (input.verdict.elsewhereOnly && input.untriedUpstream !== true) return null
   if (input.retry + 1 >= input.maxAttempts) return null
   let delay = fullJitterDelay(input.retry, input.random, input.backoff)
   // Retry-After binds the upstream that sent it; another upstream may be asked at once.

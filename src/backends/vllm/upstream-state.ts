@@ -3,8 +3,10 @@
  * What the pool (`upstream-pool.ts`) knows of one vLLM upstream: its circuit breaker, latency
  * estimate, calls in flight, throttling and counters, and the read-only view `/healthz` shows.
  */
+import type { BackendFault } from '../backend-error'
 import { CircuitBreaker, type BreakerPolicy, type BreakerState } from './upstream-breaker'
 import type { LatencyEstimate } from './upstream-choice'
+import { isMisconfiguredStatus } from './upstream-retry'
 
 export interface UpstreamSnapshot {
   id: string
@@ -41,7 +43,8 @@ export interface Upstream {
   requests: number
   hedges: number
   failures: number
-  lastError: { message: string; at: number } | null
+  /** The last failure booked here; `fault` is kept for `misconfiguredCause`, never shown. */
+  lastError: { message: string; at: number; fault?: BackendFault } | null
 }
 
 /** How long past its deadline a call still counts as in flight (its own timeout ends it first). */
@@ -79,6 +82,24 @@ export const available = (u: Upstream, t: number): boolean => u.breaker.canPass(
 export function outstanding(u: Upstream, t: number): number {
   for (const [id, deadline] of u.inFlight) if (t > deadline + STALE_CALL_GRACE_MS) u.inFlight.delete(id)
   return u.inFlight.size
+}
+
+/**
+ * Why no upstream can take a call, when each one is out because its last failure was a reply that
+ * says it is set up wrong (upstream-retry.ts `isMisconfiguredStatus`: a wrong key, model or URL):
+ * the newest such failure, for an error that names it (a 502), not a bare "circuit open" 503 that
+ * reads as capacity. Undefined when any upstream is out for another reason (throttled, or its last
+ * failure was a 5xx, a timeout, a refused connection): capacity, which stays a 503.
+ */
+export function misconfiguredCause(upstreams: readonly Upstream[], t: number): { message: string; fault: BackendFault } | undefined {
+  let newest: { message: string; at: number; fault: BackendFault } | undefined
+  for (const u of upstreams) {
+    const last = u.lastError
+    const fault = last?.fault
+    if (!last || fault?.kind !== 'status' || !isMisconfiguredStatus(fault.status) || u.throttledUntil > t) return undefined
+    if (!newest || last.at >= newest.at) newest = { message: last.message, at: last.at, fault }
+  }
+  return newest
 }
 
 export function snapshotOf(u: Upstream, t: number): UpstreamSnapshot {
