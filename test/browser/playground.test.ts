@@ -323,6 +323,10 @@ describe('pages in Chromium', () => {
         expect(await section.locator('h3').textContent()).toContain('/v1/rerank')
         // Fields with their limits, from the schema.
         expect(await section.textContent()).toContain('max length 8000')
+        // An open deployment (no API_KEYS): the document lists "no key" first, a key is still accepted.
+        expect(await page.locator('#op-createFeedback [data-auth]').textContent()).toBe(
+          'Auth: none on open deployments; Authorization: Bearer <key> with the "feedback" scope when API keys are configured.'
+        )
         await section.locator('details.try > summary').click()
         await section.locator('button[type=submit]').click()
         const status = section.locator('[data-status]')
