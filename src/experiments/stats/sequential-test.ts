@@ -12,7 +12,7 @@
  * Pure: no I/O.
  */
 import { toArmStat, type ArmInput } from './arm-stat'
-import { effectMoments, type ComparisonResult, type Effect, type TestOptions } from './welch-test'
+import { effectMoments, type ComparisonResult, type Effect, type Moment, type TestOptions } from './welch-test'
 
 export const SEQUENTIAL_METHOD = 'gbstats-sequential-two-sided-ttest' as const
 export const SEQUENTIAL_METHOD_LABEL =
@@ -48,12 +48,12 @@ export function sequentialTest(a: ArmInput, b: ArmInput, options: SequentialOpti
   const moments = effectMoments(control, treatment)
   const method = SEQUENTIAL_METHOD
   if (typeof moments === 'string') {
-    return { method, alpha, control, treatment, dof: null, absolute: null, relative: null, error: moments }
+    return { method, alpha, control, treatment, dof: null, absolute: null, relative: null, error: moments, relativeError: moments }
   }
   const n = control.n + treatment.n
   const rho = sequentialRho(alpha, tuning)
   const nRho2p1 = n * rho * rho + 1
-  const effect = (m: { estimate: number; se: number }): Effect => {
+  const effect = (m: Moment): Effect => {
     const s2 = m.se * m.se * n
     const halfwidth = Math.sqrt(s2) * Math.sqrt((2 * nRho2p1 * Math.log(Math.sqrt(nRho2p1) / alpha)) / (n * rho) ** 2)
     const st2 = (m.estimate * m.estimate * n) / (m.se * m.se)
@@ -72,7 +72,8 @@ export function sequentialTest(a: ArmInput, b: ArmInput, options: SequentialOpti
     treatment,
     dof: moments.dof,
     absolute: effect(moments.absolute),
-    relative: effect(moments.relative),
+    relative: typeof moments.relative === 'string' ? null : effect(moments.relative),
     error: null,
+    relativeError: typeof moments.relative === 'string' ? moments.relative : null,
   }
 }

@@ -4,7 +4,7 @@
  * test vector. χ² values computed by hand from the definition.
  */
 import { describe, expect, it } from 'vitest'
-import { srmCheck } from './srm-check'
+import { assignedShares, srmCheck } from './srm-check'
 
 describe('srmCheck', () => {
   it.each([
@@ -37,6 +37,18 @@ describe('srmCheck', () => {
     const r = srmCheck([500, 495, 5], [0.5, 0.5, 0])
     expect(r.p).toBeGreaterThan(0.5)
     expect(r).toMatchObject({ mismatch: true, zeroWeightUnits: 5 })
+  })
+
+  it('reports the assigned share of each arm (normalised weights) next to the observed share', () => {
+    // Weights the schema accepts (sum 0.99..1.01) are not shares until normalised: 0.3/0.99, 0.69/0.99.
+    const r = srmCheck([300, 700], [0.3, 0.69])
+    expect(r.assignedShares[0]).toBeCloseTo(0.3 / 0.99, 14)
+    expect(r.assignedShares[1]).toBeCloseTo(0.69 / 0.99, 14)
+    expect(r.observedShares).toEqual([0.3, 0.7])
+    expect(r.expected[0]).toBeCloseTo((1000 * 0.3) / 0.99, 10)
+    expect(srmCheck([0, 0], [0.5, 0.5])).toMatchObject({ assignedShares: [0.5, 0.5], observedShares: null })
+    expect(assignedShares([1, 3, 0])).toEqual([0.25, 0.75, 0])
+    expect(() => assignedShares([0, 0])).toThrow(RangeError)
   })
 
   it('takes a threshold', () => {

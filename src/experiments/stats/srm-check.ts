@@ -27,6 +27,26 @@ export interface SrmResult {
   zeroWeightUnits: number
   /** Expected units per arm under the configured weights. */
   expected: number[]
+  /** Each arm's share of the units under the configured weights, w_i / Σw (sums to 1). */
+  assignedShares: number[]
+  /** Each arm's share of the units observed, o_i / Σo; null when no unit was observed. */
+  observedShares: number[] | null
+}
+
+/**
+ * The share of units each arm is assigned: its weight over the weights' sum. Assignment
+ * (assign-variant.ts, GrowthBook `getBucketRanges`) gives arm i the bucket range c·w_i, so among
+ * units in the experiment arm i gets w_i / Σw whatever the coverage c; the schema lets Σw be
+ * anywhere in [0.99, 1.01], so the raw weights are not shares.
+ */
+export function assignedShares(weights: readonly number[]): number[] {
+  let total = 0
+  for (const w of weights) {
+    if (!Number.isFinite(w) || w < 0) throw new RangeError(`weights must be finite and ≥ 0, got ${w}`)
+    total += w
+  }
+  if (!(total > 0)) throw new RangeError('the weights sum to 0')
+  return weights.map((w) => w / total)
 }
 
 /**
@@ -47,16 +67,16 @@ export function srmCheck(
     if (!Number.isFinite(o) || o < 0) throw new RangeError(`srmCheck: counts must be finite and ≥ 0, got ${o}`)
     total += o
   }
-  let totalWeight = 0
   for (const w of expectedWeights) {
     if (!Number.isFinite(w) || w < 0) throw new RangeError(`srmCheck: weights must be finite and ≥ 0, got ${w}`)
-    totalWeight += w
   }
-  if (!(totalWeight > 0)) throw new RangeError('srmCheck: the weights sum to 0')
+  if (!expectedWeights.some((w) => w > 0)) throw new RangeError('srmCheck: the weights sum to 0')
 
-  const expected = expectedWeights.map((w) => (w / totalWeight) * total)
+  const shares = assignedShares(expectedWeights)
+  const expected = shares.map((s) => s * total)
   const dof = k - 1
-  if (total === 0) return { chi2: 0, dof, p: 1, mismatch: false, zeroWeightUnits: 0, expected }
+  if (total === 0) return { chi2: 0, dof, p: 1, mismatch: false, zeroWeightUnits: 0, expected, assignedShares: shares, observedShares: null }
+  const observedShares = observedCounts.map((o) => o / total)
 
   let chi2 = 0
   let zeroWeightUnits = 0
@@ -69,5 +89,5 @@ export function srmCheck(
     chi2 += ((o - e) * (o - e)) / e
   })
   const p = chiSquareSf(chi2, dof)
-  return { chi2, dof, p, mismatch: p < threshold || zeroWeightUnits > 0, zeroWeightUnits, expected }
+  return { chi2, dof, p, mismatch: p < threshold || zeroWeightUnits > 0, zeroWeightUnits, expected, assignedShares: shares, observedShares }
 }

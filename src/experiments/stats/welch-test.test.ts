@@ -93,14 +93,57 @@ describe('welchTest (gbstats TwoSidedTTest)', () => {
     close(r90.absolute?.ci[1] as number, 0.2528604788700948)
   })
 
-  it('a zero rate in an arm gives no effect, as gbstats (ZERO_NEGATIVE_VARIANCE)', () => {
+  it('a control arm of variance 0 (no one clicked) is still tested: absolute difference, no relative lift', () => {
+    // gbstats gives no effect here (ZERO_NEGATIVE_VARIANCE); the difference is still testable.
+    // By hand: p_b = 150/1010, v_b = p_b(1 − p_b) = 0.126507..., se = √(v_b/1010) = 0.0111917...,
+    // dof = n_b − 1 = 1009 (Welch–Satterthwaite with v_a = 0), t = 13.27 → p far below 1e-30.
     const r: ComparisonResult = welchTest({ n: 1000, x: 0 }, { n: 1010, x: 150 })
-    expect(r).toMatchObject({ error: 'zero_variance', absolute: null, relative: null, dof: null })
+    expect(r).toMatchObject({ error: null, relative: null, relativeError: 'baseline_zero' })
+    const pb = 150 / 1010
+    close(r.absolute?.estimate as number, pb, 1e-14)
+    close(r.absolute?.se as number, Math.sqrt((pb * (1 - pb)) / 1010), 1e-14)
+    close(r.dof as number, 1009, 1e-12)
+    expect(r.absolute?.pValue).toBeLessThan(1e-30)
+    expect(r.absolute?.ci[0]).toBeGreaterThan(0)
+  })
+
+  it('a treatment arm of variance 0 at 0 has an absolute test; its relative lift is degenerate and left out', () => {
+    // Control 14/28 (v_a = 0.25, se = √(0.25/28)), treatment 0/30: Δ = −0.5, dof = 27.
+    const r = welchTest({ n: 28, x: 14 }, { n: 30, x: 0 })
+    expect(r).toMatchObject({ error: null, relative: null, relativeError: 'zero_variance' })
+    close(r.absolute?.estimate as number, -0.5, 1e-14)
+    close(r.absolute?.se as number, Math.sqrt(0.25 / 28), 1e-14)
+    close(r.dof as number, 27, 1e-12)
+    // Sequential too, and neither gives a non-finite number anywhere.
+    const s = sequentialTest({ n: 28, x: 14 }, { n: 30, x: 0 })
+    expect(s).toMatchObject({ error: null, relative: null, relativeError: 'zero_variance' })
+    for (const x of [r, s]) {
+      const nums = [x.dof, x.absolute?.estimate, x.absolute?.se, x.absolute?.pValue, ...(x.absolute?.ci ?? [])]
+      expect(nums.every((v) => typeof v === 'number' && Number.isFinite(v))).toBe(true)
+    }
+  })
+
+  it('a control of variance 0 at a non-zero mean has both effects (relative se from the treatment alone)', () => {
+    // Control: every one of 20 users clicked (mean 1, v_a = 0); treatment 15/20 (v_b = 0.1875).
+    const r = welchTest({ n: 20, x: 20 }, { n: 20, x: 15 })
+    close(r.relative?.estimate as number, -0.25, 1e-14)
+    close(r.relative?.se as number, Math.sqrt(0.1875 / 20), 1e-14)
+    close(r.absolute?.se as number, Math.sqrt(0.1875 / 20), 1e-14)
+    close(r.dof as number, 19, 1e-12)
+  })
+
+  it('both arms of variance 0 give no effect at all', () => {
+    const r = welchTest({ n: 1000, x: 0 }, { n: 1010, x: 0 })
+    expect(r).toMatchObject({ error: 'zero_variance', relativeError: 'zero_variance', absolute: null, relative: null, dof: null })
   })
 
   it('fewer than 2 units, or a zero mean baseline, gives no effect', () => {
     expect(welchTest({ n: 1, x: 1 }, { n: 10, x: 5 }).error).toBe('too_few_units')
-    expect(welchTest({ n: 10, mean: 0, variance: 1 }, { n: 10, mean: 1, variance: 1 }).error).toBe('baseline_zero')
+    const zeroBase = welchTest({ n: 10, mean: 0, variance: 1 }, { n: 10, mean: 1, variance: 1 })
+    expect(zeroBase).toMatchObject({ error: null, relative: null, relativeError: 'baseline_zero' })
+    // The absolute difference is Welch's t on (0, 1) vs (1, 1), n = 10 each: t = 1/√0.2, dof = 18.
+    close(zeroBase.absolute?.se as number, Math.sqrt(0.2), 1e-14)
+    close(zeroBase.dof as number, 18, 1e-12)
   })
 
   it('a mean metric from per-unit values equals the sums form', () => {
