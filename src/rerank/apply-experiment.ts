@@ -89,7 +89,9 @@ export async function applyExperiment(
   if (unitHeader !== undefined && unitHeader.length > MAX_UNIT_CHARS) {
     throw badField(UNIT_HEADER, `at most ${MAX_UNIT_CHARS} characters`)
   }
-  const unitId = body.user ?? unitHeader ?? ''
+  // An empty id is no id (GrowthBook skips an empty hash value): `user: ""` must not hide the
+  // header's unit, and no caller's "" may become one shared unit (assign-variant.ts records none).
+  const unitId = nonEmpty(body.user) ?? nonEmpty(unitHeader) ?? ''
 
   const db = deps?.db
   if (!db) throw new ApiError('internal_error', 'experiments need the D1 binding "DB", which this deployment lacks')
@@ -240,4 +242,8 @@ export function scheduleExposure(
     createdAt: new Date(call.now).toISOString(),
   }
   waitUntil(recordExposure(deps.db, exposure))
+}
+
+function nonEmpty(id: string | null | undefined): string | undefined {
+  return id === undefined || id === null || id === '' ? undefined : id
 }

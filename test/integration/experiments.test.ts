@@ -344,6 +344,26 @@ describe('assignment in the rerank pipeline', () => {
     for (const id of ['exp-draft', 'exp-stopped', 'exp-coverage']) expect(await exposureRows(id)).toHaveLength(0)
   })
 
+  it('takes an empty unit id ("" in `user` or X-Rerank-User) as none: no shared "" unit, and `user: ""` does not hide the header', async () => {
+    const fake = fakeVllm('empty-unit')
+    const arms = twoArms('Control arm text', 'Treatment arm text')
+    await createExperiment({ id: 'exp-empty-unit', name: 'Empty unit', variants: arms })
+    for (const [user, header] of [['', undefined], [undefined, ''], ['', '']] as const) {
+      const body = { query: 'empty unit', documents: DOCS, experiment: 'exp-empty-unit', ...(user === undefined ? {} : { user }) }
+      const { status, json } = await rerank(body, { vars: { VLLM_URLS: fake.url }, headers: header === undefined ? {} : { 'X-Rerank-User': header } })
+      expect(status).toBe(200)
+      expect(metaOf(json)).toMatchObject({ in_experiment: false, reason: 'empty_unit', variant_index: 0 })
+    }
+    // `user: ""` and a header: the header's unit is the unit.
+    const withHeader = await rerank({ query: 'empty unit header', documents: DOCS, experiment: 'exp-empty-unit', user: '' }, {
+      vars: { VLLM_URLS: fake.url },
+      headers: { 'X-Rerank-User': 'unit-h' },
+    })
+    const expected = assignVariant({ id: 'exp-empty-unit', status: 'running', variants: arms }, 'unit-h')
+    expect(metaOf(withHeader.json)).toMatchObject({ in_experiment: true, reason: 'assigned', variant_index: expected.variantIndex })
+    expect((await exposureRows('exp-empty-unit')).map((r) => r.unit_id)).toEqual(['unit-h'])
+  })
+
   it('answers 400 on `experiment` for an unknown or malformed id, and on `instruction` when both are given', async () => {
     const fake = fakeVllm('bad-experiment')
     const unknown = await rerank({ query: 'q', documents: DOCS, experiment: 'no-such-exp', user: 'u' }, { vars: { VLLM_URLS: fake.url } })
