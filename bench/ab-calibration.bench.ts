@@ -253,7 +253,7 @@ Users are heterogeneous (bench/lib/ab-simulation.ts): 80 % light searchers (mean
 conversion and result-quality propensities, so clicks are correlated within a user; 20 % of searches are graded.
 Mean ${aa.meanExposures.toFixed(0)} exposures per experiment. Every read goes through the report's own pure code
 (\`aggregateUnits\` → \`buildExperimentReport\`, as \`GET /v1/experiments/{id}/report\`): ratio metrics over users,
-delta-method variance. "Significant" is the report's flag (relative lift, p < α = 0.05). Rates with Wilson 95 % intervals.
+delta-method variance. "Significant" is the report's flag (the absolute difference's test, p < α = 0.05). Rates with Wilson 95 % intervals.
 
 | metric | Welch, read once (A/A) | sequential, read every ${BATCH} exposures (A/A) | Welch, read every ${BATCH} (A/A) | old per-exposure Welch (A/A) | power: Welch | power: sequential, peeking |
 |---|---:|---:|---:|---:|---:|---:|

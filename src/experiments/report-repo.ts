@@ -31,6 +31,9 @@ interface ArmRow {
   converted_sq: number
   converted_n: number
   value_sum: number
+  click_events: number
+  grade_events: number
+  conversion_events: number
 }
 interface GradeRow {
   request_id: string
@@ -45,30 +48,39 @@ interface GradedExposureRow {
 }
 
 // Per exposure: its click summary (clicks are recorded with the rank they were served at, so no
-// JSON is read) and its conversions; per (arm, unit): sums over its exposures; per arm: sums over units.
+// JSON is read), its conversions and its feedback rows by kind; per (arm, unit): sums over its
+// exposures; per arm: sums over units. An empty unit id is no unit (assign-variant.ts records no
+// exposure for it, as GrowthBook skips an empty hash value): were one stored, its exposures would
+// otherwise be summed as one giant user, so they are left out.
 export const ARM_SUMS_SQL = `
 WITH clicks AS (
-  SELECT request_id, MAX(rank = 1) AS top1, 1.0 / MIN(rank) AS rr
+  SELECT request_id, MAX(rank = 1) AS top1, 1.0 / MIN(rank) AS rr, COUNT(*) AS events
   FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'click' GROUP BY request_id
 ), conversions AS (
-  SELECT request_id, SUM(COALESCE(value, 1)) AS v
+  SELECT request_id, SUM(COALESCE(value, 1)) AS v, COUNT(*) AS events
   FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'conversion' GROUP BY request_id
+), grades AS (
+  SELECT request_id, COUNT(*) AS events
+  FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'grade' GROUP BY request_id
 ), per_unit AS (
   SELECT e.variant_index AS variant_index, e.unit_id AS unit_id, COUNT(*) AS n,
          SUM(c.request_id IS NOT NULL) AS clicked, COALESCE(SUM(c.top1), 0) AS top1,
          COALESCE(SUM(c.rr), 0.0) AS rr, SUM(v.request_id IS NOT NULL) AS converted,
-         COALESCE(SUM(v.v), 0.0) AS value_sum
+         COALESCE(SUM(v.v), 0.0) AS value_sum, COALESCE(SUM(c.events), 0) AS click_events,
+         COALESCE(SUM(g.events), 0) AS grade_events, COALESCE(SUM(v.events), 0) AS conversion_events
   FROM exposures e
   LEFT JOIN clicks c ON c.request_id = e.request_id
   LEFT JOIN conversions v ON v.request_id = e.request_id
-  WHERE e.tenant = ?1 AND e.experiment_id = ?2
+  LEFT JOIN grades g ON g.request_id = e.request_id
+  WHERE e.tenant = ?1 AND e.experiment_id = ?2 AND e.unit_id <> ''
   GROUP BY e.variant_index, e.unit_id
 )
 SELECT variant_index, COUNT(*) AS units, SUM(n) AS exposures, SUM(n * n) AS exposures_sq,
        SUM(clicked) AS clicked, SUM(top1) AS top1, SUM(top1 * top1) AS top1_sq, SUM(top1 * n) AS top1_n,
        SUM(rr) AS rr, SUM(rr * rr) AS rr_sq, SUM(rr * n) AS rr_n,
        SUM(converted) AS converted, SUM(converted * converted) AS converted_sq, SUM(converted * n) AS converted_n,
-       SUM(value_sum) AS value_sum
+       SUM(value_sum) AS value_sum, SUM(click_events) AS click_events, SUM(grade_events) AS grade_events,
+       SUM(conversion_events) AS conversion_events
 FROM per_unit GROUP BY variant_index`
 
 // The latest grade per (exposure, document): the highest feedback id wins. Served by
@@ -92,7 +104,7 @@ SELECT e.request_id, e.variant_index, e.unit_id,
           SELECT value, MIN(key) AS first FROM json_each(e.ranked_ids) GROUP BY value ORDER BY first LIMIT ${DEFAULT_NDCG_K}
         )) AS ranked_ids
 FROM exposures e
-WHERE e.tenant = ?1 AND e.request_id IN (
+WHERE e.tenant = ?1 AND e.unit_id <> '' AND e.request_id IN (
   SELECT DISTINCT request_id FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'grade')`
 
 export async function readArmAggregates(
@@ -120,6 +132,7 @@ export async function readArmAggregates(
       top1Clicked: r.top1,
       converted: r.converted,
       conversionValue: r.value_sum,
+      feedbackEvents: { clicks: r.click_events, grades: r.grade_events, conversions: r.conversion_events },
     })
     const denominator = { units: r.units, sumY: r.exposures, sumY2: r.exposures_sq }
     a.ratios.ctr_at_1 = { ...denominator, sumX: r.top1, sumX2: r.top1_sq, sumXY: r.top1_n }

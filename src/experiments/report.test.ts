@@ -7,13 +7,15 @@
  */
 import { describe, expect, it } from 'vitest'
 import { clickUser, twoArmExperiment } from '../../test/support/report-fixtures'
-import { buildExperimentReport, UNIT_OF_ANALYSIS } from './report'
+import { buildExperimentReport, MIN_METRIC_EVENTS, REPORT_METRICS, UNIT_OF_ANALYSIS } from './report'
 import { aggregateUnits, type UnitRow } from './unit-aggregate'
 
 const experiment = twoArmExperiment('Prefer official documentation pages')
 
 const user = clickUser
 const times = <T>(k: number, row: T): T[] => Array.from({ length: k }, () => row)
+/** Control: 1 heavy searcher (10 searches, all clicked at rank 1) among 10 users; treatment: 4 among 10. */
+const heavyCase = () => aggregateUnits([user(0, 10, 10), ...times(9, user(0, 1, 0)), ...times(4, user(1, 10, 10)), ...times(6, user(1, 1, 0))], 2)
 
 describe('buildExperimentReport: the user is the unit', () => {
   // A heavy-user case: both arms carry the same kind of instruction; control has 1 heavy
@@ -141,5 +143,120 @@ describe('buildExperimentReport: concentrated samples', () => {
     const r = buildExperimentReport(experiment, aggregateUnits(rows, 2), { generatedAt: 'now' })
     expect(r.arms.map((a) => a.effective_units)).toEqual([150, 150])
     expect(r.notes.join(' ')).not.toMatch(/effective_units/u)
+  })
+})
+
+describe('buildExperimentReport: significant is the reported test', () => {
+  const binaryRows = (arm: number, users: number, clickers: number) => [...times(clickers, user(arm, 1, 1)), ...times(users - clickers, user(arm, 1, 0))]
+
+  it('flags 5/100 vs 15/100 users on the absolute difference (p < 0.05, interval above 0), though the relative lift’s p is 0.18', () => {
+    const r = buildExperimentReport(experiment, aggregateUnits([...binaryRows(0, 100, 5), ...binaryRows(1, 100, 15)], 2), { generatedAt: 'now' })
+    const ctr = r.comparisons[0]?.metrics.ctr_at_1
+    // By hand, one search per user: per-user variances 5·95/(100·99) and 15·85/(100·99),
+    // se = √((0.047980 + 0.128788)/100) = 0.042044, t = 0.1/se = 2.3785 on ~164 dof: p ≈ 0.019.
+    expect(ctr?.absolute?.estimate).toBeCloseTo(0.1, 12)
+    expect(ctr?.absolute?.se).toBeCloseTo(Math.sqrt((475 / 9900 + 1275 / 9900) / 100), 12)
+    expect(ctr?.absolute?.p_value).toBeGreaterThan(0.01)
+    expect(ctr?.absolute?.p_value).toBeLessThan(0.025)
+    expect(ctr?.absolute?.ci[0]).toBeGreaterThan(0)
+    // The relative lift's delta-method se also carries the control's noise scaled by the lift: p ≈ 0.18.
+    expect(ctr?.relative?.p_value).toBeGreaterThan(0.1)
+    expect(ctr?.significant).toBe(true)
+  })
+
+  it('never disagrees with its own p-value and interval (Welch and sequential, every metric)', () => {
+    let flagged = 0
+    let checked = 0
+    for (const method of ['welch', 'sequential'] as const) {
+      for (const [c, t] of [[5, 15], [10, 12], [30, 50], [50, 30], [2, 9], [40, 41], [0, 8]] as const) {
+        const rows = [...binaryRows(0, 200, c), ...binaryRows(1, 200, t), { ...user(0, 2, 1), ndcgValues: [0.2, 0.4] }, { ...user(1, 2, 1), ndcgValues: [0.9, 0.7] }]
+        const r = buildExperimentReport(experiment, aggregateUnits(rows, 2), { generatedAt: 'now', method, tuning: 400 })
+        for (const m of REPORT_METRICS) {
+          const cmp = r.comparisons[0]?.metrics[m]
+          if (!cmp?.absolute) continue
+          checked++
+          const excludesZero = cmp.absolute.ci[0] > 0 || cmp.absolute.ci[1] < 0
+          expect(cmp.significant, `${method} ${c}/${t} ${m}`).toBe(cmp.absolute.p_value < r.method.alpha)
+          expect(cmp.significant, `${method} ${c}/${t} ${m}`).toBe(excludesZero)
+          if (cmp.significant) flagged++
+        }
+      }
+    }
+    // Both outcomes occur, so the equalities above were tested both ways.
+    expect(flagged).toBeGreaterThan(0)
+    expect(flagged).toBeLessThan(checked)
+  })
+
+  it('tests an arm in which no one clicked (variance 0): an absolute difference, no relative lift, no NaN', () => {
+    const r = buildExperimentReport(experiment, aggregateUnits([...binaryRows(0, 150, 0), ...binaryRows(1, 150, 12)], 2), { generatedAt: 'now' })
+    const ctr = r.comparisons[0]?.metrics.ctr_at_1
+    expect(r.arms[0]?.metrics.ctr_at_1).toMatchObject({ mean: 0, variance: 0 })
+    // se from the treatment alone: per-user variance 12·138/(150·149), over 150 users; dof 149.
+    expect(ctr).toMatchObject({ error: null, relative: null, relative_error: 'baseline_zero' })
+    expect(ctr?.absolute?.estimate).toBeCloseTo(12 / 150, 12)
+    expect(ctr?.absolute?.se).toBeCloseTo(Math.sqrt((12 * 138) / (150 * 149) / 150), 12)
+    expect(ctr?.dof).toBeCloseTo(149, 9)
+    expect(ctr?.significant).toBe(ctr !== undefined && ctr.absolute !== null && ctr.absolute.p_value < 0.05)
+    const nonFinite: string[] = []
+    JSON.stringify(r, (k, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) nonFinite.push(k)
+      return v
+    })
+    expect(nonFinite).toEqual([])
+  })
+})
+
+describe('buildExperimentReport: counts, shares and trust', () => {
+  it('reports per-arm feedback events, and assigned next to observed shares', () => {
+    const rows: UnitRow[] = [
+      { ...user(0, 3, 1), feedbackEvents: { clicks: 4, grades: 2, conversions: 1 } },
+      { ...user(0, 1, 0), feedbackEvents: { clicks: 0, grades: 0, conversions: 0 } },
+      { ...user(1, 2, 2), feedbackEvents: { clicks: 3, grades: 0, conversions: 2 } },
+    ]
+    const weighted = { ...experiment, variants: experiment.variants.map((v, i) => ({ ...v, weight: i === 0 ? 0.3 : 0.69 })) }
+    const r = buildExperimentReport(weighted, aggregateUnits(rows, 2), { generatedAt: 'now' })
+    expect(r.arms.map((a) => [a.exposures, a.units, a.feedback_events])).toEqual([
+      [4, 2, { clicks: 4, grades: 2, conversions: 1 }],
+      [2, 1, { clicks: 3, grades: 0, conversions: 2 }],
+    ])
+    expect(r.srm.assigned_shares[0]).toBeCloseTo(0.3 / 0.99, 14)
+    expect(r.srm.assigned_shares[1]).toBeCloseTo(0.69 / 0.99, 14)
+    expect(r.srm.observed_shares).toEqual([2 / 3, 1 / 3])
+    const empty = buildExperimentReport(experiment, aggregateUnits([], 2), { generatedAt: 'now' })
+    expect(empty.srm.observed_shares).toBeNull()
+  })
+
+  it('is trustworthy with enough users and events, and then has no untrusted_reason', () => {
+    // 150 users per arm, two searches each; every metric recorded with plenty of events.
+    const row = (arm: number, k: number): UnitRow => ({ ...user(arm, 2, k % 3 === 0 ? 1 : 0), clicked: k % 2, converted: k % 4 === 0 ? 1 : 0, ndcgValues: [0.5] })
+    const rows = [...Array.from({ length: 150 }, (_, k) => row(0, k)), ...Array.from({ length: 150 }, (_, k) => row(1, k + 1))]
+    const r = buildExperimentReport(experiment, aggregateUnits(rows, 2), { generatedAt: 'now' })
+    expect(r.trustworthy).toBe(true)
+    expect('untrusted_reason' in r).toBe(false)
+    expect(Object.values(r.comparisons[0]?.metrics ?? {}).map((m) => m.few_events)).toEqual([false, false, false, false])
+  })
+
+  it('is not trustworthy while a recorded metric has fewer than 10 events in an arm, and says which', () => {
+    // 150 users per arm; control 40 rank-1 clicks, treatment 6 (< MIN_METRIC_EVENTS); nobody converts or grades.
+    const rows = [...times(40, user(0, 1, 1)), ...times(110, user(0, 1, 0)), ...times(6, user(1, 1, 1)), ...times(144, user(1, 1, 0))]
+    const r = buildExperimentReport(experiment, aggregateUnits(rows, 2), { generatedAt: 'now' })
+    expect(MIN_METRIC_EVENTS).toBe(10)
+    expect(r.trustworthy).toBe(false)
+    expect(r.untrusted_reason).toMatch(/too few events for CTR@1 \(arm "treatment" has 6 searches with a rank-1 click; at least 10 each\)/u)
+    expect(r.comparisons[0]?.metrics.ctr_at_1.few_events).toBe(true)
+    // Not recorded at all (no event in any arm): not measured, so it does not hold the report back.
+    expect(r.comparisons[0]?.metrics.conversion_rate.few_events).toBe(false)
+    expect(r.untrusted_reason).not.toMatch(/Conversion/u)
+    expect(r.notes.join(' ')).toMatch(/Too few feedback events for CTR@1, MRR of clicks: the result is not yet trustworthy/u)
+  })
+
+  it('is not trustworthy on a sample-ratio mismatch or too few effective users', () => {
+    const srm = buildExperimentReport(experiment, aggregateUnits([...times(300, user(0, 1, 0)), ...times(150, user(1, 1, 0))], 2), { generatedAt: 'now' })
+    expect(srm.srm.mismatch).toBe(true)
+    expect(srm.trustworthy).toBe(false)
+    expect(srm.untrusted_reason).toMatch(/sample-ratio mismatch/u)
+    // (Σ searches)² / Σ searches²: 19² / (10² + 9) = 3.3 and 46² / (4·10² + 6) = 5.2.
+    const heavyOnly = buildExperimentReport(experiment, heavyCase(), { generatedAt: 'now' })
+    expect(heavyOnly.untrusted_reason).toMatch(/fewer than 100 effective users in arm "control" \(3\.3\), arm "treatment" \(5\.2\)/u)
   })
 })

@@ -16,7 +16,13 @@
  * Sample-ratio mismatch: χ² of the distinct units per arm against the configured weights
  * (stats/srm-check.ts, GrowthBook's check_srm, which counts users per variation). Units, not
  * exposures, because assignment is per unit: an arm whose users search more often has more
- * exposures without any fault in the split.
+ * exposures without any fault in the split. `srm.assigned_shares` (normalised weights) stand next
+ * to `srm.observed_shares`.
+ * `significant` is the absolute difference's test: its p_value < α, which is the same as its
+ * interval excluding 0 (both come from one t statistic, or one confidence sequence), so the flag
+ * never disagrees with the numbers shown next to it. The relative lift is reported as well (its
+ * delta-method p-value can differ) but decides nothing.
+ * `trustworthy` and `untrusted_reason`: report-trust.ts.
  */
 import type { ExperimentRecord } from './experiment-schema'
 import type { ArmStat } from './stats/arm-stat'
@@ -24,10 +30,11 @@ import { studentTQuantile } from './stats/distributions'
 import { DEFAULT_SEQUENTIAL_TUNING, SEQUENTIAL_METHOD, SEQUENTIAL_METHOD_LABEL, sequentialTest } from './stats/sequential-test'
 import { SRM_THRESHOLD, srmCheck } from './stats/srm-check'
 import { armFromRatioSums } from './stats/ratio-stat'
-import { WELCH_METHOD, WELCH_METHOD_LABEL, welchTest, type ComparisonResult, type Effect } from './stats/welch-test'
-import { REPORT_METRICS, type ArmAggregate, type ReportMetric } from './unit-aggregate'
+import { WELCH_METHOD, WELCH_METHOD_LABEL, welchTest, type ComparisonResult, type Effect, type TestError } from './stats/welch-test'
+import { assessTrust, effectiveUnits, MIN_EFFECTIVE_UNITS, MIN_METRIC_EVENTS } from './report-trust'
+import { REPORT_METRICS, type ArmAggregate, type FeedbackEvents, type ReportMetric } from './unit-aggregate'
 
-export { REPORT_METRICS, type ReportMetric }
+export { MIN_EFFECTIVE_UNITS, MIN_METRIC_EVENTS, REPORT_METRICS, type ReportMetric }
 
 /** What `method.unit_of_analysis` names: the `user` of the rerank call (or its unit header). */
 export const UNIT_OF_ANALYSIS = 'user' as const
@@ -37,25 +44,6 @@ export const UNIT_EXPLANATION =
   'Each user (the unit that was randomised) counts once: a metric is the ratio of per-user sums ' +
   '(e.g. rank-1 clicks / searches) and its uncertainty is measured between users (delta method), ' +
   'so a heavy searcher counts as one observation, not as many.'
-
-/**
- * Below this many effective units (`effective_units`) in an arm the report says its tests are not
- * to be trusted yet. The delta-method Welch test rests on a normal approximation over users, which
- * needs many users of comparable weight: when a few users make most of the exposures the variance
- * estimate itself is too noisy. In the A/A simulations of `npm run bench -- ab-calibration`
- * (bench/results/ab-calibration.md, "Small and concentrated samples") its false-positive rate
- * stays near α from an effective 100 units per arm and rises well above it below 50.
- */
-export const MIN_EFFECTIVE_UNITS = 100
-
-/**
- * Kish's effective sample size of an arm's users weighted by their exposures, (Σy)² / Σy²: the
- * number of equally active users the arm's exposures amount to (n when every user searched as
- * often; far fewer when a few users dominate).
- */
-export function effectiveUnits(sumY: number, sumY2: number): number {
-  return sumY2 > 0 ? (sumY * sumY) / sumY2 : 0
-}
 
 export const METRIC_LABELS: Record<ReportMetric, string> = {
   ctr_at_1: 'CTR@1',
@@ -100,6 +88,8 @@ export interface ReportArm {
   graded_exposures: number
   conversions: number
   conversion_value: number
+  /** Feedback rows recorded for this arm's exposures, by kind. */
+  feedback_events: FeedbackEvents
   metrics: Record<ReportMetric, ArmMetric>
 }
 
@@ -111,14 +101,19 @@ export interface ReportEffect {
 }
 
 export interface MetricComparison {
-  /** Treatment − control, and (treatment − control) / |control|. */
+  /** Treatment − control: the test. */
   absolute: ReportEffect | null
+  /** (treatment − control) / |control|, with its delta-method interval: descriptive. */
   relative: ReportEffect | null
   dof: number | null
-  /** p < α for the relative lift. */
+  /** `absolute.p_value` < α (equivalently, `absolute.ci` excludes 0); false without a test. */
   significant: boolean
-  /** Why no test could be computed: too_few_units, zero_variance, baseline_zero. */
-  error: string | null
+  /** Why no test could be computed: too_few_units, zero_variance. */
+  error: TestError | null
+  /** Why there is no relative lift: `error`, or baseline_zero / zero_variance of the lift alone. */
+  relative_error: TestError | null
+  /** The metric is recorded but an arm has fewer than MIN_METRIC_EVENTS events or non-events (report-trust.ts). */
+  few_events: boolean
 }
 
 export interface ReportComparison {
@@ -140,7 +135,7 @@ export interface ExperimentReport {
   }
   generated_at: string
   method: {
-    id: string
+    id: typeof WELCH_METHOD | typeof SEQUENTIAL_METHOD
     name: string
     alpha: number
     confidence_level: number
@@ -149,6 +144,10 @@ export interface ExperimentReport {
     sequential_tuning?: number
   }
   totals: { exposures: number; units: number }
+  /** False while the report cannot be acted on yet (report-trust.ts says when). */
+  trustworthy: boolean
+  /** Why not, when `trustworthy` is false (absent otherwise). */
+  untrusted_reason?: string
   arms: ReportArm[]
   comparisons: ReportComparison[]
   srm: {
@@ -156,6 +155,10 @@ export interface ExperimentReport {
     observed: number[]
     expected: number[]
     weights: number[]
+    /** Each arm's expected share of the users: its weight over the weights' sum. */
+    assigned_shares: number[]
+    /** Each arm's observed share of the users; null with no user yet. */
+    observed_shares: number[] | null
     chi2: number
     dof: number
     p_value: number
@@ -189,13 +192,16 @@ function effect(e: Effect | null): ReportEffect | null {
   return e === null ? null : { estimate: e.estimate, se: e.se, ci: e.ci, p_value: e.pValue }
 }
 
-function comparison(r: ComparisonResult): MetricComparison {
+/** The test's result on the wire; `significant` from the very effect whose p and CI are shown. */
+function comparison(r: ComparisonResult, fewEvents: boolean): MetricComparison {
   return {
     absolute: effect(r.absolute),
     relative: effect(r.relative),
     dof: r.dof,
-    significant: r.relative !== null && r.relative.pValue < r.alpha,
+    significant: r.absolute !== null && r.absolute.pValue < r.alpha,
     error: r.error,
+    relative_error: r.relativeError,
+    few_events: fewEvents,
   }
 }
 
@@ -225,6 +231,7 @@ export function buildExperimentReport(
       graded_exposures: a.gradedExposures,
       conversions: a.converted,
       conversion_value: a.conversionValue,
+      feedback_events: { ...a.feedbackEvents },
       metrics: {
         ctr_at_1: armMetric(s.ctr_at_1, a.ratios.ctr_at_1.sumY, alpha),
         mrr: armMetric(s.mrr, a.ratios.mrr.sumY, alpha),
@@ -234,18 +241,19 @@ export function buildExperimentReport(
     }
   })
 
+  const weights = experiment.variants.map((v) => v.weight)
+  const observed = arms.map((a) => a.units)
+  const srm = srmCheck(observed, weights, SRM_THRESHOLD)
+  const trust = assessTrust({ arms, metrics: REPORT_METRICS, labels: METRIC_LABELS, srmMismatch: srm.mismatch })
+
   const control = stats[0] as Record<ReportMetric, ArmStat>
   const test = (a: ArmStat, b: ArmStat) => (method === 'sequential' ? sequentialTest(a, b, { alpha, tuning }) : welchTest(a, b, { alpha }))
   const comparisons: ReportComparison[] = arms.slice(1).map((arm) => {
     const s = stats[arm.index] as Record<ReportMetric, ArmStat>
     const metrics = {} as Record<ReportMetric, MetricComparison>
-    for (const m of REPORT_METRICS) metrics[m] = comparison(test(control[m], s[m]))
+    for (const m of REPORT_METRICS) metrics[m] = comparison(test(control[m], s[m]), trust.fewEvents[m])
     return { variant: arm.key, variant_index: arm.index, control: arms[0]?.key ?? '', metrics }
   })
-
-  const weights = experiment.variants.map((v) => v.weight)
-  const observed = arms.map((a) => a.units)
-  const srm = srmCheck(observed, weights, SRM_THRESHOLD)
 
   const notes: string[] = [UNIT_EXPLANATION]
   if (srm.mismatch) {
@@ -265,6 +273,14 @@ export function buildExperimentReport(
           ` (effective_units, under ${MIN_EFFECTIVE_UNITS}). In A/A simulations Welch's test flags far more often than α at such sizes; wait for more users, or read ?method=sequential.`
       )
     }
+  }
+  const fewEventMetrics = REPORT_METRICS.filter((m) => trust.fewEvents[m])
+  if (fewEventMetrics.length > 0) {
+    notes.push(
+      `Too few feedback events for ${fewEventMetrics.map((m) => METRIC_LABELS[m]).join(', ')}: the result is not yet trustworthy ` +
+        `(each arm needs at least ${MIN_METRIC_EVENTS} events and ${MIN_METRIC_EVENTS} non-events of a rate, the success–failure condition of the normal approximation; ` +
+        'comparisons[].metrics.<metric>.few_events says which).'
+    )
   }
   if (comparisons.length > 0) {
     notes.push(
@@ -302,6 +318,8 @@ export function buildExperimentReport(
       exposures: arms.reduce((s, a) => s + a.exposures, 0),
       units: arms.reduce((s, a) => s + a.units, 0),
     },
+    trustworthy: trust.trustworthy,
+    ...(trust.trustworthy ? {} : { untrusted_reason: `Not yet trustworthy: ${trust.reasons.join('; ')}.` }),
     arms,
     comparisons,
     srm: {
@@ -309,6 +327,8 @@ export function buildExperimentReport(
       observed,
       expected: srm.expected,
       weights,
+      assigned_shares: srm.assignedShares,
+      observed_shares: srm.observedShares,
       chi2: srm.chi2,
       dof: srm.dof,
       p_value: srm.p,

@@ -34,7 +34,15 @@ export interface ArmAggregate {
   conversionValue: number
   /** Exposures with graded feedback. */
   gradedExposures: number
+  /** Feedback rows recorded for the arm's exposures, by kind (a click or grade per document, a regrade too). */
+  feedbackEvents: FeedbackEvents
   ratios: Record<ReportMetric, RatioSums>
+}
+
+export interface FeedbackEvents {
+  clicks: number
+  grades: number
+  conversions: number
 }
 
 /** What one unit did in one arm. */
@@ -49,6 +57,11 @@ export interface UnitRow {
   conversionValue: number
   /** nDCG@10 of each of the unit's graded exposures. */
   ndcgValues: readonly number[]
+  /**
+   * The unit's feedback rows by kind. Absent: one per clicked exposure, graded exposure and
+   * conversion (the fewest rows that data can come from), which is what simulations record.
+   */
+  feedbackEvents?: FeedbackEvents
 }
 
 export function emptyArmAggregate(variantIndex: number): ArmAggregate {
@@ -61,6 +74,7 @@ export function emptyArmAggregate(variantIndex: number): ArmAggregate {
     converted: 0,
     conversionValue: 0,
     gradedExposures: 0,
+    feedbackEvents: { clicks: 0, grades: 0, conversions: 0 },
     ratios: {
       ctr_at_1: emptyRatioSums(),
       mrr: emptyRatioSums(),
@@ -90,6 +104,10 @@ function addUnit(arm: ArmAggregate, u: UnitRow): void {
   arm.top1Clicked += u.top1Clicked
   arm.converted += u.converted
   arm.conversionValue += u.conversionValue
+  const events = u.feedbackEvents ?? { clicks: u.clicked, grades: u.ndcgValues.length, conversions: u.converted }
+  arm.feedbackEvents.clicks += events.clicks
+  arm.feedbackEvents.grades += events.grades
+  arm.feedbackEvents.conversions += events.conversions
   addUnitToRatio(arm.ratios.ctr_at_1, u.top1Clicked, u.exposures)
   addUnitToRatio(arm.ratios.mrr, u.rrSum, u.exposures)
   addUnitToRatio(arm.ratios.conversion_rate, u.converted, u.exposures)

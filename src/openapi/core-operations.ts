@@ -16,6 +16,7 @@ import { TEMPLATE_LANGUAGES, templateExampleSchema, templateIdSchema } from '../
 import { variableSpecSchema } from '../templates/variables'
 import { boostRulesSchema } from '../scoring/business-score'
 import { errorEnvelopeSchema, healthSchema, rerankResponseSchema } from './doc-schemas'
+import { experimentReportSchema } from './report-doc-schema'
 import { operationKey, type OpenApiDescriptions, type OperationDoc, type SchemaSource } from './operation-doc'
 
 const templateListingSchema = z.object({
@@ -242,7 +243,7 @@ const OPERATIONS: OperationDoc[] = [
     path: '/v1/experiments/{id}/report',
     operationId: 'experimentReport',
     summary: 'Experiment report',
-    description: 'Per arm: exposures, users, CTR@1, MRR of clicks, mean nDCG, lift with 95% CI and p-value, analysed over users (the randomised unit: ratio metrics, delta-method variance), sample-ratio-mismatch check on users. JSON, or the report page with charts for browsers.',
+    description: 'Per arm: exposures, users, feedback events, CTR@1, MRR of clicks, mean nDCG; per treatment the difference from the control with its 95% CI and p-value (the test `significant` reads) and the relative lift, analysed over users (the randomised unit: ratio metrics, delta-method variance); sample-ratio-mismatch check on users with assigned and observed shares; `trustworthy`, and `untrusted_reason` when not. JSON, or the report page with charts for browsers.',
     tags: ['Experiments'],
     parameters: [
       { name: 'id', in: 'path', description: 'Experiment id.' },
@@ -251,7 +252,7 @@ const OPERATIONS: OperationDoc[] = [
       { name: 'alpha', in: 'query', description: 'Significance level in [0.000001, 0.5); default 0.05 (95% intervals).', schema: { type: 'number', minimum: 0.000001, exclusiveMaximum: 0.5 } },
       { name: 'tuning', in: 'query', description: 'Sequential method: the anticipated total sample size (1 to 10^12).', schema: { type: 'integer', minimum: 1, maximum: 1e12 } },
     ],
-    responses: { 200: { description: 'The report (JSON, or HTML with `format=html`).' } },
+    responses: { 200: { description: 'The report (JSON, or HTML with `format=html`).', schema: 'ExperimentReport' } },
     errors: [400, 401, 403, 404],
   },
   {
@@ -309,6 +310,7 @@ const SCHEMAS: Array<[id: string, source: SchemaSource, description?: string]> =
   ['RerankRequest', (config) => rerankBodyDocSchema(config), 'Rerank request: a superset of Cohere v1/v2, Jina and vLLM rerank requests. Any optional field may also be `null`, which means the same as leaving it out (cohere-ai, Jina and vLLM clients send nulls for unset options).'],
   ['RerankResponse', rerankResponseSchema],
   ['ErrorEnvelope', errorEnvelopeSchema],
+  ['ExperimentReport', experimentReportSchema],
   ['Health', healthSchema],
   ['ModelList', modelListSchema, 'The served model, in the OpenAI list shape.'],
   ['TimeDecay', timeDecaySchema, 'Time decay: `{ kind: "exponential", half_life_days, missing? }` or `{ kind: "step", after_days, factor | steps: [{ after_days, factor }], missing? }`; `missing` (default 0.5) scores documents without a date. Step factors must not increase with age.'],

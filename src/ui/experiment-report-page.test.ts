@@ -8,6 +8,7 @@ import { clickUser, twoArmExperiment } from '../../test/support/report-fixtures'
 import { buildExperimentReport } from '../experiments/report'
 import { aggregateUnits, type UnitRow } from '../experiments/unit-aggregate'
 import { experimentReportHtmlBody } from './experiment-report-page'
+import { escapeHtml } from './html'
 
 const experiment = twoArmExperiment('Prefer community answers')
 
@@ -44,5 +45,35 @@ describe('experiment report page', () => {
     expect(control[8]).toBe('0.0% (0)')
     // The bar charts said so already.
     expect(html).toContain('treatment no data')
+  })
+})
+
+describe('experiment report page: the tested effect and trust', () => {
+  const times = <T>(k: number, row: T): T[] => Array.from({ length: k }, () => row)
+  // 5/100 vs 15/100 users clicked rank 1 (one search each): the absolute difference is significant
+  // (p ≈ 0.019), the relative lift's own p is ≈ 0.18; control has only 5 clicks (< 10).
+  const rows = [...times(5, user(0, 1, 1)), ...times(95, user(0, 1, 0)), ...times(15, user(1, 1, 1)), ...times(85, user(1, 1, 0))]
+  const report = buildExperimentReport(experiment, aggregateUnits(rows, 2), { generatedAt: 'now' })
+  const html = experimentReportHtmlBody(report)
+  const ctrPanel = html.slice(html.indexOf('id="h-ctr_at_1"'), html.indexOf('id="h-mrr"'))
+
+  it('shows the difference, its interval and its p-value in the row it marks significant', () => {
+    const ctr = report.comparisons[0]?.metrics.ctr_at_1
+    expect(ctr?.significant).toBe(true)
+    const row = ctrPanel.match(/<tr class="sig"><td>treatment[\s\S]*?<\/tr>/u)?.[0] ?? ''
+    const cells = [...row.matchAll(/<td class="num">([\s\S]*?)<\/td>/gu)].map((m) => (m[1] ?? '').replace(/<[^>]+>/gu, '').trim())
+    expect(cells[0]).toBe('+10.00 pp')
+    expect(cells[1]).toBe(`+${((ctr?.absolute?.ci[0] ?? NaN) * 100).toFixed(2)} pp … +${((ctr?.absolute?.ci[1] ?? NaN) * 100).toFixed(2)} pp`)
+    expect(cells[2]).toBe((ctr?.absolute?.p_value ?? NaN).toFixed(4))
+    expect(cells[3]).toBe('+200.0%')
+    // The plotted interval is the same test's, coloured because it misses 0.
+    expect(ctrPanel).toMatch(/<line class="lift up"/u)
+  })
+
+  it('says the report is not yet trustworthy, and why, and badges the metric with few events', () => {
+    expect(report.trustworthy).toBe(false)
+    expect(html).toContain(`<div class="banner warn" role="status">${escapeHtml(report.untrusted_reason ?? 'missing')}</div>`)
+    expect(report.untrusted_reason).toMatch(/arm "control" has 5 searches with a rank-1 click/u)
+    expect(ctrPanel).toContain('<span class="badge warn">few events</span>')
   })
 })

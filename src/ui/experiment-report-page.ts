@@ -3,8 +3,11 @@
  * The experiment report as a self-contained page (`GET /v1/experiments/{id}/report.html`, or
  * `…/report?format=html`): rendered on the server from the report JSON into inline SVG, so it
  * needs no script, no CDN and no network, and prints. Per metric: a bar per arm with its 95%
- * interval as a whisker, and a forest plot of each treatment's relative lift with its interval
- * against the zero line; a sample-ratio-mismatch banner; the full table. Every string that came
+ * interval as a whisker, and a forest plot of each treatment's difference from the control with
+ * its interval against the zero line: the absolute difference, the effect the report tests, so a
+ * bold ("significant") row is always one whose plotted interval misses 0 (report.ts); the relative
+ * lift is shown as a figure. A banner when the report is not trustworthy yet, with its reason;
+ * a sample-ratio-mismatch banner; the full table. Every string that came
  * from a user (names, arm keys) goes through `escapeHtml`. One sentence under "Unit" says what the
  * figures are over: users, the randomised unit (experiments/report.ts `UNIT_EXPLANATION`).
  */
@@ -17,6 +20,7 @@ const CSS = `${BASE_CSS}
 .banner.ok{border-color:var(--good);color:var(--good)}
 .banner.none{color:var(--muted)}
 .banner.bad{background:var(--bad-bg);border-color:var(--bad);color:var(--bad);font-weight:600}
+.banner.warn{background:var(--warn-bg);border-color:var(--warn);color:var(--warn);font-weight:600}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,34rem),1fr));gap:1rem}
 .scroll{overflow-x:auto}
 svg{display:block;width:100%;max-width:40rem;height:auto;font:12px var(--sans)}
@@ -48,6 +52,8 @@ const fmtP = (p: number) => (p < 0.0001 ? '< 0.0001' : p.toFixed(4))
 /** `p = 0.1234`, or `p < 0.0001`. */
 const pIs = (p: number) => (p < 0.0001 ? 'p < 0.0001' : `p = ${p.toFixed(4)}`)
 const signed = (v: number, digits: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(digits)}`
+/** A difference of the metric: percentage points for a rate, 4 decimals otherwise. */
+const fmtDiff = (metric: ReportMetric, v: number) => (RATE_METRICS.has(metric) ? `${signed(v * 100, 2)} pp` : signed(v, 4))
 const r1 = (v: number) => Math.round(v * 10) / 10
 
 /** Horizontal bars: one per arm, the mean, with the arm's interval as a whisker. */
@@ -91,47 +97,50 @@ function barChart(report: ExperimentReport, metric: ReportMetric): string {
   return `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(label)}">${parts.join('')}</svg>`
 }
 
-/** Each treatment's relative lift over the control with its interval, around a zero line. */
+/** Each treatment's difference from the control (the tested effect) with its interval, around a zero line. */
 function forestPlot(report: ExperimentReport, metric: ReportMetric): string {
   const rows = report.comparisons
   if (rows.length === 0) return ''
   const labelW = 120
-  const valueW = 70
+  const valueW = 80
   const width = 560
   const plotW = width - labelW - valueW
   const rowH = 26
   const height = rows.length * rowH + 26
-  let span = 0.1
+  let span = 0
   for (const r of rows) {
-    const rel = r.metrics[metric].relative
-    if (rel) span = Math.max(span, Math.abs(rel.ci[0]), Math.abs(rel.ci[1]))
+    const d = r.metrics[metric].absolute
+    if (d) span = Math.max(span, Math.abs(d.ci[0]), Math.abs(d.ci[1]))
   }
-  span = Math.min(span * 1.1, 10)
+  if (!(span > 0)) span = RATE_METRICS.has(metric) ? 0.01 : 0.1
+  span *= 1.1
   const x = (v: number) => labelW + ((Math.max(-span, Math.min(span, v)) + span) / (2 * span)) * plotW
   const parts: string[] = []
   const zero = x(0)
   parts.push(`<line class="zero" x1="${r1(zero)}" x2="${r1(zero)}" y1="0" y2="${rows.length * rowH + 4}"/>`)
   rows.forEach((r, i) => {
     const mid = i * rowH + 14
-    const rel = r.metrics[metric].relative
+    const d = r.metrics[metric].absolute
     parts.push(`<text x="${labelW - 8}" y="${mid + 4}" text-anchor="end">${escapeHtml(r.variant.slice(0, 18))}</text>`)
-    if (!rel) {
+    if (!d) {
       parts.push(`<text class="muted" x="${labelW + 6}" y="${mid + 4}">not enough data (${escapeHtml(r.metrics[metric].error ?? 'n/a')})</text>`)
       return
     }
-    const dir = rel.ci[0] > 0 ? ' up' : rel.ci[1] < 0 ? ' down' : ''
-    parts.push(`<line class="lift${dir}" x1="${r1(x(rel.ci[0]))}" x2="${r1(x(rel.ci[1]))}" y1="${mid}" y2="${mid}"/>`)
-    parts.push(`<circle class="dot" cx="${r1(x(rel.estimate))}" cy="${mid}" r="4"/>`)
-    parts.push(`<text x="${width - valueW + 6}" y="${mid + 4}">${pct(rel.estimate)}</text>`)
+    // Coloured exactly when the row is significant: the interval of the same test misses 0.
+    const dir = r.metrics[metric].significant ? (d.estimate > 0 ? ' up' : ' down') : ''
+    parts.push(`<line class="lift${dir}" x1="${r1(x(d.ci[0]))}" x2="${r1(x(d.ci[1]))}" y1="${mid}" y2="${mid}"/>`)
+    parts.push(`<circle class="dot" cx="${r1(x(d.estimate))}" cy="${mid}" r="4"/>`)
+    parts.push(`<text x="${width - valueW + 6}" y="${mid + 4}">${fmtDiff(metric, d.estimate)}</text>`)
   })
   const axisY = rows.length * rowH + 18
-  parts.push(`<text class="muted" x="${labelW}" y="${axisY}">${pct(-span)}</text>`)
+  parts.push(`<text class="muted" x="${labelW}" y="${axisY}">${fmtDiff(metric, -span)}</text>`)
   parts.push(`<text class="muted" x="${r1(zero)}" y="${axisY}" text-anchor="middle">0</text>`)
-  parts.push(`<text class="muted" x="${labelW + plotW}" y="${axisY}" text-anchor="end">${pct(span)}</text>`)
-  const label = `Relative lift of ${METRIC_LABELS[metric]} over ${rows[0]?.control ?? 'control'}: ${rows
+  parts.push(`<text class="muted" x="${labelW + plotW}" y="${axisY}" text-anchor="end">${fmtDiff(metric, span)}</text>`)
+  const level = `${Math.round(report.method.confidence_level * 100)}%`
+  const label = `Difference in ${METRIC_LABELS[metric]} from ${rows[0]?.control ?? 'control'}: ${rows
     .map((r) => {
-      const rel = r.metrics[metric].relative
-      return rel ? `${r.variant} ${pct(rel.estimate)} (95% CI ${pct(rel.ci[0])} to ${pct(rel.ci[1])})` : `${r.variant} not enough data`
+      const d = r.metrics[metric].absolute
+      return d ? `${r.variant} ${fmtDiff(metric, d.estimate)} (${level} CI ${fmtDiff(metric, d.ci[0])} to ${fmtDiff(metric, d.ci[1])})` : `${r.variant} not enough data`
     })
     .join('; ')}`
   return `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(label)}">${parts.join('')}</svg>`
@@ -143,19 +152,20 @@ function liftTable(report: ExperimentReport, metric: ReportMetric): string {
   const rows = report.comparisons
     .map((r) => {
       const c = r.metrics[metric]
-      if (!c.relative || !c.absolute) {
+      if (!c.absolute) {
         return `<tr><td>${escapeHtml(r.variant)}</td><td colspan="4" class="muted">not enough data (${escapeHtml(c.error ?? 'n/a')})</td></tr>`
       }
-      return `<tr${c.significant ? ' class="sig"' : ''}><td>${escapeHtml(r.variant)}</td>
-<td class="num">${pct(c.relative.estimate)}</td>
-<td class="num">${pct(c.relative.ci[0])} … ${pct(c.relative.ci[1])}</td>
-<td class="num">${fmtP(c.relative.p_value)}</td>
-<td class="num">${RATE_METRICS.has(metric) ? `${signed(c.absolute.estimate * 100, 2)} pp` : signed(c.absolute.estimate, 4)}</td></tr>`
+      const relative = c.relative ? pct(c.relative.estimate) : `<span class="muted">— (${escapeHtml(c.relative_error ?? 'n/a')})</span>`
+      return `<tr${c.significant ? ' class="sig"' : ''}><td>${escapeHtml(r.variant)}${c.few_events ? ' <span class="badge warn">few events</span>' : ''}</td>
+<td class="num">${fmtDiff(metric, c.absolute.estimate)}</td>
+<td class="num">${fmtDiff(metric, c.absolute.ci[0])} … ${fmtDiff(metric, c.absolute.ci[1])}</td>
+<td class="num">${fmtP(c.absolute.p_value)}</td>
+<td class="num">${relative}</td></tr>`
     })
     .join('')
   return `<div class="scroll"><table><thead><tr><th scope="col">vs ${escapeHtml(report.comparisons[0]?.control ?? 'control')}</th>
-<th scope="col" class="num">relative lift</th><th scope="col" class="num">${level} CI</th><th scope="col" class="num">p-value</th>
-<th scope="col" class="num">absolute</th></tr></thead><tbody>${rows}</tbody></table></div>`
+<th scope="col" class="num">difference</th><th scope="col" class="num">${level} CI</th><th scope="col" class="num">p-value</th>
+<th scope="col" class="num">relative lift</th></tr></thead><tbody>${rows}</tbody></table></div>`
 }
 
 function armTable(report: ExperimentReport): string {
@@ -171,13 +181,24 @@ function armTable(report: ExperimentReport): string {
 <td class="num">${value('mrr')}</td>
 <td class="num">${value('ndcg_at_10')} <span class="muted">(${a.graded_exposures})</span></td>
 <td class="num">${value('conversion_rate')} <span class="muted">(${a.conversions})</span></td>
-<td class="num">${a.conversion_value}</td></tr>`
+<td class="num">${a.conversion_value}</td>
+<td class="num">${share(report.srm.assigned_shares[i])} / ${share(report.srm.observed_shares?.[i])}</td>
+<td class="num">${a.feedback_events.clicks} / ${a.feedback_events.grades} / ${a.feedback_events.conversions}</td></tr>`
     })
     .join('')
   return `<div class="scroll"><table><caption class="sr-only">Per-arm figures</caption><thead><tr><th scope="col">arm</th><th scope="col" class="num">weight</th>
 <th scope="col" class="num">users</th><th scope="col" class="num" title="(Σ searches)² / Σ searches²: how many equally active users the arm's searches amount to">effective users</th><th scope="col" class="num">expected users</th><th scope="col" class="num">exposures</th>
 <th scope="col" class="num">CTR@1 (clicks)</th><th scope="col" class="num">MRR</th><th scope="col" class="num">nDCG@10 (graded)</th>
-<th scope="col" class="num">conversion (n)</th><th scope="col" class="num">value</th></tr></thead><tbody>${rows}</tbody></table></div>`
+<th scope="col" class="num">conversion (n)</th><th scope="col" class="num">value</th>
+<th scope="col" class="num">share assigned / observed</th><th scope="col" class="num" title="feedback rows recorded for the arm's searches">feedback: clicks / grades / conversions</th></tr></thead><tbody>${rows}</tbody></table></div>`
+}
+
+const share = (v: number | undefined) => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`)
+
+/** Why the report cannot be acted on yet (report-trust.ts); nothing before the first exposure, which its own banner says. */
+function trustBanner(report: ExperimentReport): string {
+  if (report.trustworthy || report.totals.units === 0) return ''
+  return `<div class="banner warn" role="status">${escapeHtml(report.untrusted_reason ?? 'Not yet trustworthy.')}</div>`
 }
 
 function srmBanner(report: ExperimentReport): string {
@@ -200,7 +221,7 @@ export function experimentReportHtmlBody(report: ExperimentReport): string {
   const metricPanels = REPORT_METRICS.map(
     (m) => `<section class="panel" aria-labelledby="h-${m}"><h2 id="h-${m}">${escapeHtml(METRIC_LABELS[m])}</h2>
 ${barChart(report, m)}
-${report.comparisons.length > 0 ? `<h3>Lift over ${escapeHtml(report.comparisons[0]?.control ?? 'control')}</h3>${forestPlot(report, m)}` : ''}
+${report.comparisons.length > 0 ? `<h3>Difference from ${escapeHtml(report.comparisons[0]?.control ?? 'control')}</h3>${forestPlot(report, m)}` : ''}
 ${liftTable(report, m)}</section>`
   ).join('\n')
   // The unit sentence is shown in the summary; the notes list repeats nothing.
@@ -212,6 +233,7 @@ ${liftTable(report, m)}</section>`
 <header class="top"><h1>Experiment report <span>${escapeHtml(e.name)} (${escapeHtml(e.id)})</span></h1>
 <nav><span class="badge">${escapeHtml(e.status)}</span><a href="report">JSON</a><a href="/">Playground</a><a href="/docs">API</a></nav></header>
 <main id="main">
+${trustBanner(report)}
 ${srmBanner(report)}
 <section class="panel"><h2>Summary</h2>
 <dl class="meta"><dt>Method</dt><dd>${escapeHtml(report.method.name)}; α = ${report.method.alpha}; unit of analysis: ${escapeHtml(report.method.unit_of_analysis)}</dd>

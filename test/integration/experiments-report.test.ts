@@ -10,7 +10,9 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { ExperimentReport } from '../../src/experiments/report'
 import { ARM_SUMS_SQL, GRADED_EXPOSURES_SQL, LATEST_GRADES_SQL, prefixIds } from '../../src/experiments/report-repo'
+import { asObject, validateJson, valueAt as at } from '../support/openapi/json-schema-check'
 import { api, createExperiment, db, seedExposure } from './experiments-helpers'
+import { callWorker } from './helpers'
 
 const RANKED = ['d0', 'd1', 'd2', 'd3']
 
@@ -114,6 +116,58 @@ describe('experiment report', () => {
     expect(control?.metrics.ndcg_at_10).toMatchObject({ n: 1, exposures: 2 })
   })
 
+  it('counts feedback events per arm, gives assigned and observed shares, and says why it is not trustworthy yet', async () => {
+    const r = (await api<ExperimentReport>('GET', '/v1/experiments/rep-gb/report')).json
+    // Rows recorded (a repeated click or a regrade is a row too): control 14 + 1 + 4 + 2 clicks,
+    // 3 + 1 + 1 grades, 3 conversions; treatment 16 + 6 + 1 clicks, 1 grade, 6 + 1 conversions.
+    expect(r.arms.map((a) => [a.exposures, a.units, a.feedback_events])).toEqual([
+      [28, 14, { clicks: 21, grades: 5, conversions: 3 }],
+      [30, 15, { clicks: 23, grades: 1, conversions: 7 }],
+    ])
+    expect(r.srm.assigned_shares).toEqual([0.5, 0.5])
+    expect(r.srm.observed_shares).toEqual([14 / 29, 15 / 29])
+    // 14 and 15 users (effective 14 and 15: two searches each); conversions 3 in control; MRR
+    // non-events 8 in control (28 − 20 clicked); nDCG@10 graded 2 and 1.
+    expect(r.trustworthy).toBe(false)
+    expect(r.untrusted_reason).toMatch(/^Not yet trustworthy: fewer than 100 effective users in arm "control" \(14\), arm "treatment" \(15\); /u)
+    expect(r.untrusted_reason).toMatch(/too few events for Conversion rate \(arm "control" has 3 searches with a conversion; arm "treatment" has 6/u)
+    expect(Object.entries(r.comparisons[0]?.metrics ?? {}).map(([m, c]) => [m, c.few_events])).toEqual([
+      ['ctr_at_1', false],
+      ['mrr', true],
+      ['ndcg_at_10', true],
+      ['conversion_rate', true],
+    ])
+  })
+
+  it('matches the ExperimentReport schema GET /openapi.json publishes (and the check can fail)', async () => {
+    const doc = asObject(await (await callWorker('/openapi.json')).json())
+    expect(at(doc, 'paths', '/v1/experiments/{id}/report', 'get', 'responses', '200', 'content', 'application/json', 'schema', '$ref')).toBe('#/components/schemas/ExperimentReport')
+    const schema = { $ref: '#/components/schemas/ExperimentReport' }
+    for (const q of ['', '?method=sequential']) {
+      const r = (await api<ExperimentReport>('GET', `/v1/experiments/rep-gb/report${q}`)).json
+      expect(validateJson(schema, r, doc), q).toEqual([])
+    }
+    await createExperiment({ id: 'rep-schema-empty', name: 'Empty', variants: ARMS })
+    const empty = (await api<ExperimentReport>('GET', '/v1/experiments/rep-schema-empty/report')).json
+    expect(empty.srm.observed_shares).toBeNull()
+    expect(validateJson(schema, empty, doc)).toEqual([])
+    const full = (await api<ExperimentReport>('GET', '/v1/experiments/rep-gb/report')).json
+    const { trustworthy: _t, ...withoutTrust } = full
+    expect(validateJson(schema, withoutTrust, doc).length).toBeGreaterThan(0)
+    expect(validateJson(schema, { ...full, untrusted_reason: 3 }, doc).length).toBeGreaterThan(0)
+    expect(validateJson(schema, { ...full, surprise: 1 }, doc).length).toBeGreaterThan(0)
+  })
+
+  it('treats an empty unit id as no unit: such exposures are not summed as one giant user', async () => {
+    await createExperiment({ id: 'rep-empty-unit', name: 'Empty unit', variants: ARMS })
+    for (const id of ['eu-1', 'eu-2', 'eu-3']) await seedExposure(id, 'rep-empty-unit', RANKED, '')
+    await seedExposure('eu-4', 'rep-empty-unit', RANKED, 'alice')
+    await seedExposure('eu-5', 'rep-empty-unit', RANKED, 'bob')
+    const r = (await api<ExperimentReport>('GET', '/v1/experiments/rep-empty-unit/report')).json
+    expect(r.arms[0]).toMatchObject({ units: 2, exposures: 2 })
+    expect(r.totals).toEqual({ exposures: 2, units: 2 })
+  })
+
   it('checks the sample ratio: χ² of users per arm against the weights', async () => {
     const r = (await api<ExperimentReport>('GET', '/v1/experiments/rep-gb/report')).json
     // (14 − 14.5)²/14.5 + (15 − 14.5)²/14.5 = 1/29; p = erfc(√(χ²/2)) for 1 dof = 0.852684 (scipy chi2.sf).
@@ -212,10 +266,11 @@ describe('experiment report', () => {
       expect(html).toContain('A/B &lt;script&gt;alert(1)&lt;/script&gt; &amp; co')
       expect(html).not.toContain('<script>alert(1)')
       expect(html).not.toMatch(/(src|href)="https?:/)
-      // The CTR@1 lift and its interval as printed (scipy values above, rounded).
-      expect(html).toContain('+6.7%')
-      expect(html).toContain('−75.1% … +88.4%')
-      expect(html).toContain('0.8683')
+      // The CTR@1 row: the difference (16/30 − 14/28 = +3.33 pp), its interval and p-value as
+      // printed (scipy's p above, rounded), then the relative lift (+6.7 %).
+      const ctr = (await api<ExperimentReport>('GET', '/v1/experiments/rep-gb/report')).json.comparisons[0]?.metrics.ctr_at_1
+      const pp = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v * 100).toFixed(2)} pp`
+      expect(html).toContain(`<td class="num">+3.33 pp</td>\n<td class="num">${pp(ctr?.absolute?.ci[0] ?? NaN)} … ${pp(ctr?.absolute?.ci[1] ?? NaN)}</td>\n<td class="num">0.8637</td>\n<td class="num">+6.7%</td>`)
       expect(html).toMatch(/unit of analysis: user/)
     }
   })
