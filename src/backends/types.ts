@@ -89,8 +89,26 @@ export interface PreparedPairs {
   budget?: DocumentBudget | undefined
 }
 
+/**
+ * A prompt template clients may already have applied themselves (the model card's example does),
+ * taken apart so the call is scored as the plain one would be (backends/vllm/qwen3-preformatted.ts).
+ */
+export interface PreformattedPrompts {
+  /** The template's name, for messages ("Qwen3-Reranker"). */
+  readonly template: string
+  /** The instruction and query inside a query in the template; undefined: not exactly the template. */
+  query(text: string): { instruction: string; query: string } | undefined
+  /** The document inside a document in the template; undefined: not exactly the template. */
+  document(text: string): string | undefined
+}
+
 export interface PairScorer {
   readonly kind: BackendKind
+  /**
+   * The client-side template this scorer takes apart (rerank/unwrap-preformatted.ts); absent: every
+   * text is plain.
+   */
+  readonly preformatted?: PreformattedPrompts
   /** What the scores mean: the served model name, or the lexical scorer's name. */
   readonly model: string
   /** Version of the prompt layout this scorer sends; part of every cache key. */

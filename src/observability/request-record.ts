@@ -21,7 +21,7 @@ export interface RerankLogInfo {
   upstreamMs: number
 }
 
-export type InstructionKind = 'none' | 'default' | 'raw' | 'template' | 'experiment'
+export type InstructionKind = 'none' | 'default' | 'raw' | 'template' | 'experiment' | 'query'
 
 export interface RequestRecord {
   ts: string
@@ -68,7 +68,7 @@ export interface RecordInput {
   configuredBackend: string | null
 }
 
-const KINDS = new Set<string>(['default', 'raw', 'template', 'experiment'])
+const KINDS = new Set<string>(['default', 'raw', 'template', 'experiment', 'query'])
 
 export function isRerankPath(path: string): boolean {
   return RERANK_PATHS.has(path)

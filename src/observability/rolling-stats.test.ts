@@ -45,6 +45,16 @@ describe('buildRequestRecord', () => {
     expect(r.ts).toBe(new Date(10_000).toISOString())
   })
 
+  it('logs a preformatted query\'s instruction as its own kind, counted apart and as non-default', () => {
+    expect(rec({ rerank: info('query', 1, 0) }).instruction_kind).toBe('query')
+    const s = new RollingStats({ capacity: 10, windowMs: 60_000 })
+    s.record(rec({ rerank: info('query', 1, 0) }), 1_000)
+    s.record(rec({ rerank: info('default', 1, 0) }), 1_000)
+    const sum = s.summary(1_000)
+    expect(sum.by_instruction_kind).toEqual({ query: 1, default: 1 })
+    expect(sum.non_default_instruction_share).toBe(0.5)
+  })
+
   it('says "none" outside rerank, null for a failed rerank call, and never logs a query string', () => {
     expect(rec({ path: '/healthz', method: 'GET', rerank: undefined }).instruction_kind).toBe('none')
     const failed = rec({ status: 502, errorCode: 'backend_error', rerank: undefined })

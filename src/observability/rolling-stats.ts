@@ -226,4 +226,4 @@ export class RollingStats {
   }
 }
 
-const KIND_CODES = ['unknown', 'none', 'default', 'raw', 'template', 'experiment']
+const KIND_CODES = ['unknown', 'none', 'default', 'raw', 'template', 'experiment', 'query']

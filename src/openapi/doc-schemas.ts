@@ -107,7 +107,7 @@ export const rerankResponseSchema = z
         })
         .describe('What the cache hits of this call saved the GPU.'),
       instruction: z.string().describe('The instruction the pairs were scored under (raw, rendered template, experiment arm or default).'),
-      instruction_source: z.string().describe('Where the instruction came from: default, raw, template, experiment.'),
+      instruction_source: z.string().describe('Where the instruction came from: default, raw, template, experiment, or query (read from a query preformatted in the Qwen3-Reranker template).'),
       template: z.unknown().optional().describe('The template used ({ id, version, … }) when the call named one.'),
       experiment: z.unknown().optional().describe('{ id, variant } when the call was part of an experiment.'),
       truncated_documents: z.number().int().min(0).optional(),

@@ -4,7 +4,9 @@
  * one pass per document and one shape (documents/document.ts `NormalizedDocument`):
  *
  *  1. normalise: a string, a `{text, …}` object, or a Cohere v1 object ranked by `rank_fields`
- *     ("name: value" per line) becomes `{ text, id?, published_at?, source?, fields? }`;
+ *     ("name: value" per line) becomes `{ text, id?, published_at?, source?, fields? }`; in a call
+ *     whose query came in the model's template (unwrap-preformatted.ts), the text inside each
+ *     document's template is what is folded (a document not in it: 400);
  *  2. fold: its metadata is written around the text (documents/fold.ts: "[2024-03] [Source: X]
  *     text [stock: 127]"), kept as head, body and tail, under FOLDING merged with the call's
  *     `folding` (documents/folding-options.ts);
@@ -17,7 +19,7 @@
  * reads (a folding change is a new key, never a stale score). Plain strings, and objects without
  * metadata, fold to their text byte for byte.
  */
-import type { PairScorer, PreparedPairs } from '../backends/types'
+import type { PairScorer, PreformattedPrompts, PreparedPairs } from '../backends/types'
 import type { NormalizedDocument } from '../documents/document'
 import { foldDocumentParts, type FoldedDocument, type FoldingOptions } from '../documents/fold'
 import { resolveFolding } from '../documents/folding-options'
@@ -40,7 +42,12 @@ export interface PreparedDocuments {
 export async function prepareDocuments(
   scorer: PairScorer,
   body: RerankBody,
-  call: { instruction: string; folding: FoldingOptions }
+  call: {
+    instruction: string
+    folding: FoldingOptions
+    /** The query was in this template (unwrap-preformatted.ts): every document must be, and is taken apart. */
+    preformatted?: PreformattedPrompts | undefined
+  }
 ): Promise<PreparedDocuments> {
   const resolved = resolveFolding(call.folding, body.folding)
   if (!resolved.ok) throw fieldErrorToApiError(resolved.errors[0] ?? { field: 'folding', message: 'invalid folding options' })
@@ -49,7 +56,8 @@ export async function prepareDocuments(
   body.documents.forEach((input, i) => {
     const doc = normalizeDocument(input, i, body.rank_fields)
     documents[i] = doc
-    folded[i] = foldDocumentParts(doc, resolved.options)
+    // The caller's document stays as sent (returned as is); the model reads the text inside the template.
+    folded[i] = foldDocumentParts(call.preformatted ? { ...doc, text: unwrapDocument(call.preformatted, doc.text, input, i) } : doc, resolved.options)
   })
   const request = { instruction: call.instruction, query: body.query, documents: folded, maxTokensPerDoc: body.max_tokens_per_doc ?? undefined }
   const pairs = await scorer.prepare(request)
@@ -57,6 +65,15 @@ export async function prepareDocuments(
 }
 
 type DocumentInput = RerankBody['documents'][number]
+
+function unwrapDocument(prompts: PreformattedPrompts, text: string, input: DocumentInput, i: number): string {
+  const inner = prompts.document(text)
+  if (inner !== undefined) return inner
+  throw badField(
+    typeof input === 'string' ? `documents[${i}]` : `documents[${i}].text`,
+    `the query is a preformatted ${prompts.template} prompt, so every document must be one too ("<Document>: " + text + the template's suffix, exactly); this one is not: send all plain or all preformatted`
+  )
+}
 
 function normalizeDocument(d: DocumentInput, i: number, rankFields: readonly string[] | undefined): NormalizedDocument {
   if (typeof d === 'string') return { text: d }

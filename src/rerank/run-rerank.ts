@@ -3,7 +3,9 @@
  * The rerank pipeline, top to bottom; each step is one module and no step calls back into an
  * earlier one:
  *
- *  0. experiment and instruction: an `experiment` call takes its arm's instruction or template
+ *  0. preformatted prompt, experiment and instruction: a query (and documents) the client already
+ *     put in the model's template become the plain call (unwrap-preformatted.ts); an `experiment`
+ *     call takes its arm's instruction or template
  *     (apply-experiment.ts); the instruction is raw, a rendered template, or the scorer's default
  *     (resolve-instruction.ts); the ranking input is validated before anything is scored
  *     (rank-documents.ts `planRanking`);
@@ -34,6 +36,7 @@ import { prepareDocuments } from './prepare-documents'
 import { planRanking, rankResults } from './rank-documents'
 import { resolveInstructionWith, type InstructionInput, type ResolvedInstruction } from './resolve-instruction'
 import { scoreDocuments } from './score-documents'
+import { unwrapPreformatted } from './unwrap-preformatted'
 
 export interface RerankDeps {
   config: Config
@@ -82,9 +85,15 @@ export interface RerankOutcome {
 
 const KNOWN = new Set<string>(KNOWN_FIELDS)
 
-export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankContext): Promise<RerankOutcome> {
+export async function runRerank(deps: RerankDeps, sent: RerankBody, ctx: RerankContext): Promise<RerankOutcome> {
   const { config, scorer } = deps
-  const warnings = requestWarnings(config, scorer, body, ctx)
+  const warnings = requestWarnings(config, scorer, sent, ctx)
+
+  // 0. A query (and documents) the client already put in the model's template: the plain call.
+  const { body, preformatted } = unwrapPreformatted(scorer.preformatted, sent, { maxInstructionChars: config.MAX_INSTRUCTION_CHARS })
+  if (preformatted) {
+    warnings.push(`query and documents were preformatted in the ${preformatted.template} template: taken apart and scored as the plain call (meta.instruction_source "query"); the service formats the prompt itself, so plain text is enough`)
+  }
 
   // 0. Experiment arm, instruction, ranking input: validated before anything is scored.
   let experiment = await applyExperiment(deps.experiments, body, ctx.unitHeader, deps.now)
@@ -103,7 +112,7 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
   const ranking = planRanking(body, resolved.fusionDefaults, deps.now)
 
   // 1. Prepare: normalise, fold, neutralise, choose the budget (with it, the key decides what the model reads).
-  const prepared = await prepareDocuments(scorer, body, { instruction: resolved.instruction, folding: config.FOLDING })
+  const prepared = await prepareDocuments(scorer, body, { instruction: resolved.instruction, folding: config.FOLDING, preformatted })
   const { documents } = prepared
 
   // 2. Score: the cache, then the backend (or the lexical fallback) for what is left.
@@ -157,7 +166,8 @@ export async function runRerank(deps: RerankDeps, body: RerankBody, ctx: RerankC
     cachedPairsUnknownTokens: scored.cachedPairsUnknownTokens,
     gpuTokensPerSecond: gpuRateFor(config.CACHE_GPU_TOKENS_PER_SECOND, score.scorer.model),
     instruction: pairs.instruction,
-    instructionSource: experiment ? 'experiment' : resolved.source,
+    // A preformatted query's instruction is the caller's own, read from the query ('raw' otherwise).
+    instructionSource: experiment ? 'experiment' : preformatted && resolved.source === 'raw' ? 'query' : resolved.source,
     ...(experiment ? { experiment: experiment.meta } : {}),
     ...(resolved.template === undefined ? {} : { template: resolved.template }),
     // Cut by prepare (a scorer that fits eagerly), or by the scorer when scoring (now or when the

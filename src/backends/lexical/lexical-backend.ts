@@ -5,6 +5,7 @@
  * `meta.backend: "lexical"`. It does not read instructions.
  */
 import type { PairScorer, PrepareRequest, PreparedPairs, ScoreRequest, ScoreResult } from '../types'
+import { QWEN3_PREFORMATTED } from '../vllm/qwen3-preformatted'
 import { scoreLexical } from './lexical-scorer'
 
 export const LEXICAL_MODEL = 'lexical-bm25'
@@ -30,6 +31,9 @@ export function createLexicalScorer(): PairScorer {
     model: LEXICAL_MODEL,
     promptFormat: LEXICAL_PROMPT_FORMAT,
     defaultInstruction: LEXICAL_DEFAULT_INSTRUCTION,
+    // The service fronts Qwen3-Reranker: a client that formats its prompt does so whichever scorer
+    // answers, and BM25 must not count the template's words ("Judge", "Document", "yes"…).
+    preformatted: QWEN3_PREFORMATTED,
     prepare(request: PrepareRequest): Promise<PreparedPairs> {
       return Promise.resolve(prepareLexical(request))
     },

@@ -28,6 +28,7 @@ import type { PairScorer, PrepareRequest, ScoreOptions, ScoreRequest, ScoreResul
 import { contextLengthOf, refitBatch } from './context-length-tokens'
 import { apportionPairTokens } from './qwen3-pair-tokens'
 import { DEFAULT_INSTRUCTION, formatQwen3Query, PROMPT_FORMAT_VERSION } from './qwen3-prompt'
+import { QWEN3_PREFORMATTED } from './qwen3-preformatted'
 import { fitPreparedDocuments, prepareQwen3Pairs, type TokenCounter } from './qwen3-token-budget'
 import { loadQwen3Tokenizer } from './qwen3-tokenizer'
 import { distinctTexts } from './distinct-texts'
@@ -189,6 +190,7 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
     model: options.model,
     promptFormat: PROMPT_FORMAT_VERSION,
     defaultInstruction: DEFAULT_INSTRUCTION,
+    preformatted: QWEN3_PREFORMATTED,
     prepare,
     async score(prepared: ScoreRequest, opts: ScoreOptions): Promise<ScoreResult> {
       if (prepared.documents.length === 0) return { scores: [] }
