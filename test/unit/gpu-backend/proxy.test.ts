@@ -5,6 +5,8 @@
  * it) in front of vLLM stand-ins: the routes vLLM leaves open, and the spread over two replicas.
  */
 import { readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GPU_DIR, startCaddy, startFakeVllm, type FakeVllm, type RunningCaddy } from './support'
@@ -306,4 +308,45 @@ describe('Caddyfile with two replicas (UPSTREAMS lists both, as compose.gpus2.ya
     expect(b.paths.filter((p) => p === '/v1/rerank').length - before).toBe(20)
     expect((await fetch(`${caddy.url}/health`)).status).toBe(200)
   })
+})
+
+describe('Caddyfile health-check timeout (PROXY_HEALTH_TIMEOUT)', () => {
+  // A replica whose /health answers 800 ms late (a busy engine) and which scores at once: whether
+  // it stays in the rotation depends on the probe timeout alone.
+  let slow: Server
+  let upstream = ''
+  beforeAll(async () => {
+    slow = createServer((req, res) => {
+      if (req.url === '/health') setTimeout(() => res.writeHead(200).end(), 800)
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[]}')
+    })
+    await new Promise<void>((ok) => slow.listen(0, '127.0.0.1', ok))
+    upstream = `127.0.0.1:${(slow.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((ok) => (slow ? slow.close(() => ok()) : ok())))
+
+  /** Rerank statuses seen over ~2 s of probes every 100 ms, until the first 503. */
+  async function statusesWith(env: Record<string, string>): Promise<number[]> {
+    const caddy = await startCaddy(upstream, { PROXY_HEALTH_INTERVAL: '100ms', ...env })
+    try {
+      const seen: number[] = []
+      for (let i = 0; i < 20 && !seen.includes(503); i++) {
+        seen.push((await fetch(`${caddy.url}/v1/rerank`, { method: 'POST', body: '{}' })).status)
+        await new Promise((ok) => setTimeout(ok, 100))
+      }
+      return seen
+    } finally {
+      await caddy.stop()
+    }
+  }
+
+  it('a probe slower than PROXY_HEALTH_TIMEOUT takes the replica out (503)', async () => {
+    expect(await statusesWith({ PROXY_HEALTH_TIMEOUT: '100ms' })).toContain(503)
+  }, 30_000)
+
+  it('the default (2 s) keeps a replica whose /health takes 800 ms', async () => {
+    const seen = await statusesWith({})
+    expect(seen).toHaveLength(20)
+    expect(new Set(seen)).toEqual(new Set([200]))
+  }, 30_000)
 })
