@@ -66,7 +66,7 @@ describe('ByteBoundedLru', () => {
       }),
       { numRuns: 300 }
     )
-  })
+  }, 30_000)
 
   it('never exceeds its bound with many scopes, deletes and resizes (property)', () => {
     const op = fc.oneof(
@@ -94,7 +94,7 @@ describe('ByteBoundedLru', () => {
         }
       })
     )
-  })
+  }, 30_000)
 
   it('charges a scope once and frees it with its last entry', () => {
     const lru = new ByteBoundedLru(1 << 20)

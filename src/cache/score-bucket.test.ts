@@ -52,7 +52,7 @@ describe('score bucket', () => {
         expect(lookupBucket(bucket, [id(0x1_0000, 1)])).toEqual([undefined])
       })
     )
-  })
+  }, 30_000)
 
   it('names a pair by 16 bytes: ids sharing their first 15 are told apart, bytes after 16 do not count', () => {
     const { bucket } = roundTrip([

@@ -102,7 +102,7 @@ describe('foldDocument', () => {
         }
       }),
     )
-  })
+  }, 30_000)
 
   it('property: a document without metadata folds to its text', () => {
     fc.assert(
@@ -111,7 +111,7 @@ describe('foldDocument', () => {
         expect(foldDocument({ text }, zh)).toBe(text)
       }),
     )
-  })
+  }, 30_000)
 })
 
 describe('foldDocumentParts', () => {
@@ -139,5 +139,5 @@ describe('foldDocumentParts', () => {
         expect(p.body).toBe(doc.text)
       })
     )
-  })
+  }, 30_000)
 })

@@ -76,7 +76,7 @@ describe('assignVariant', () => {
         expect(assignVariant(base, unit)).toEqual(assignVariant({ ...base }, unit))
       })
     )
-  })
+  }, 30_000)
 
   it('an empty unit id is not in the experiment and gets control', () => {
     expect(assignVariant(base, '')).toEqual({

@@ -92,7 +92,7 @@ describe('hash properties', () => {
         expect(Math.abs((v1 as number) * 1000 - Math.round((v1 as number) * 1000))).toBeLessThan(1e-6)
       })
     )
-  })
+  }, 30_000)
 
   it('getBucketRanges: ranges are within [0, 1], start at the cumulative weight, cover `coverage`', () => {
     fc.assert(
@@ -113,7 +113,7 @@ describe('hash properties', () => {
         }
       )
     )
-  })
+  }, 30_000)
 
   it('a NaN coverage excludes everyone instead of producing NaN ranges', () => {
     expect(getBucketRanges(2, Number.NaN)).toEqual([

@@ -72,7 +72,7 @@ describe('ndcgAtK', () => {
         }
       )
     )
-  })
+  }, 30_000)
 })
 
 describe('exposureMetrics', () => {

@@ -19,7 +19,7 @@ describe('apportionTokens', () => {
       }),
       { numRuns: 500 }
     )
-  })
+  }, 30_000)
 
   it('splits in proportion to the weights', () => {
     expect(apportionTokens(100, [1, 3])).toEqual([25, 75])
@@ -48,5 +48,5 @@ describe('utf8Length', () => {
       { numRuns: 500 }
     )
     expect(utf8Length('a\ud800b')).toBe(5)
-  })
+  }, 30_000)
 })

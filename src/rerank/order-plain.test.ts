@@ -27,7 +27,7 @@ describe('orderPlain', () => {
       ),
       { numRuns: 1000 }
     )
-  })
+  }, 30_000)
 
   it('without ids (the native-sort path), too: any scores, many ties, 0 and -0', () => {
     fc.assert(
@@ -37,7 +37,7 @@ describe('orderPlain', () => {
       }),
       { numRuns: 2000 }
     )
-  })
+  }, 30_000)
 
   it('without ids, any finite scores (lexical scores are not in [0, 1]) and long runs of ties', () => {
     fc.assert(
@@ -47,7 +47,7 @@ describe('orderPlain', () => {
       }),
       { numRuns: 500 }
     )
-  })
+  }, 30_000)
 
   it('puts a NaN score last, in index order (no scorer returns one; the order stays a permutation)', () => {
     const docs = Array.from({ length: 5 }, (_, i) => ({ text: `t${i}` })) as NormalizedDocument[]

@@ -49,7 +49,7 @@ describe('fuseScores', () => {
         expect(final).toBeLessThanOrEqual(Math.max(model, business, time) + 1e-12)
       }),
     )
-  })
+  }, 30_000)
 
   it('property: scaling all weights by a constant changes nothing', () => {
     fc.assert(
@@ -60,7 +60,7 @@ describe('fuseScores', () => {
         expect(y).toBeCloseTo(x, 9)
       }),
     )
-  })
+  }, 30_000)
 })
 
 describe('resolveFusion', () => {

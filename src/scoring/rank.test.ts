@@ -108,5 +108,5 @@ describe('rankDocuments', () => {
         },
       ),
     )
-  })
+  }, 30_000)
 })

@@ -99,7 +99,7 @@ describe('time decay properties', () => {
         expect(b).toBeLessThanOrEqual(a)
       }),
     )
-  })
+  }, 30_000)
 
   it('through timeScore: an older date never scores higher than a newer one', () => {
     fc.assert(
@@ -112,5 +112,5 @@ describe('time decay properties', () => {
         expect(s).toBeLessThanOrEqual(1)
       }),
     )
-  })
+  }, 30_000)
 })

@@ -124,7 +124,7 @@ describe('renderTemplate', () => {
         if (a.ok) expect(renderTemplate(probe, a.vars)).toEqual(a)
       }),
     )
-  })
+  }, 30_000)
 
   it('property: a different variable value gives a different instruction', () => {
     fc.assert(
@@ -144,7 +144,7 @@ describe('renderTemplate', () => {
         expect(a.ok && b.ok && a.instruction !== b.instruction).toBe(true)
       }),
     )
-  })
+  }, 30_000)
 
   it('property: any bad value for a variable is an error naming template_vars.<name>', () => {
     const bad = fc.oneof(fc.string().filter((s) => !/^-?(?:0|[1-9]\d*)(?:\.\d+)?$/.test(s)), fc.constant(null), fc.boolean(), fc.object(), fc.integer({ max: -1 }))
@@ -158,5 +158,5 @@ describe('renderTemplate', () => {
         }
       }),
     )
-  })
+  }, 30_000)
 })

@@ -62,7 +62,7 @@ describe('rank correlation', () => {
         }
       )
     )
-  })
+  }, 30_000)
 
   it('is symmetric, bounded in [−1, 1], and invariant under monotone transforms', () => {
     const list = fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 2, maxLength: 25 })
@@ -81,7 +81,7 @@ describe('rank correlation', () => {
         }
       })
     )
-  })
+  }, 30_000)
 
   it('rank changes: positive delta means moved up in B; missing documents are reported', () => {
     const changes = rankChanges([2, 0, 1, 3], [0, 2, 3])

@@ -513,7 +513,7 @@ describe('fuzz: bad bodies at every endpoint and method', () => {
         { ...RUNS, numRuns: 1000 }
       )
     )
-  })
+  }, 30_000)
 
   it('oversized bodies are 413 naming the limit (8 MiB default, and a small configured limit)', async () => {
     const big = JSON.stringify({ query: 'q', documents: ['x'.repeat(8 * 1024 * 1024 + 16)] })
@@ -533,7 +533,7 @@ describe('fuzz: bad bodies at every endpoint and method', () => {
         { ...RUNS, numRuns: 150 }
       )
     })
-  })
+  }, 30_000)
 
   it('deeply nested bodies (to 50,000 levels) never crash the parser or the worker', async () => {
     await storesNothing(async () => {
@@ -562,7 +562,7 @@ describe('fuzz: bad bodies at every endpoint and method', () => {
         { ...RUNS, numRuns: 30 }
       )
     })
-  })
+  }, 30_000)
 
   it('required fields of the wrong type are 400 naming the field', async () => {
     await storesNothing(() =>
@@ -575,7 +575,7 @@ describe('fuzz: bad bodies at every endpoint and method', () => {
         { ...RUNS, numRuns: 250 }
       )
     )
-  })
+  }, 30_000)
 
   it('any field of any type, at every endpoint: a JSON 4xx or a 2xx, never a 5xx', async () => {
     await storesNothing(() =>
@@ -592,7 +592,7 @@ describe('fuzz: bad bodies at every endpoint and method', () => {
         { ...RUNS, numRuns: 1500 }
       )
     )
-  })
+  }, 30_000)
 
   it('numbers at the edge of float64 in every numeric field: a 200, or a 400 naming the field, never an overflow 500', async () => {
     await storesNothing(() =>
@@ -605,7 +605,7 @@ describe('fuzz: bad bodies at every endpoint and method', () => {
         { ...RUNS, numRuns: 2500 }
       )
     )
-  })
+  }, 30_000)
 
   it('prototype-polluting bodies pollute nothing', async () => {
     await storesNothing(async () => {
@@ -619,7 +619,7 @@ describe('fuzz: bad bodies at every endpoint and method', () => {
         { ...RUNS, numRuns: 300 }
       )
     })
-  })
+  }, 30_000)
 
   it('odd Unicode (lone surrogates, RTL overrides, NUL, U+10FFFF, noncharacters) in every string field', async () => {
     await storesNothing(() =>
@@ -630,7 +630,7 @@ describe('fuzz: bad bodies at every endpoint and method', () => {
         { ...RUNS, numRuns: 350 }
       )
     )
-  })
+  }, 30_000)
 
   it('odd Unicode reaches the vLLM backend path without a 5xx (the fake checks the prompt format)', async () => {
     const fakeUrl = `${testEnv.FAKE_VLLM_URL}/i/fuzz-${RUN}`
@@ -643,7 +643,7 @@ describe('fuzz: bad bodies at every endpoint and method', () => {
         { ...RUNS, numRuns: 80 }
       )
     )
-  })
+  }, 30_000)
 })
 
 describe('fuzz: bad headers, paths and query strings', () => {
@@ -659,7 +659,7 @@ describe('fuzz: bad headers, paths and query strings', () => {
         { ...RUNS, numRuns: 1500 }
       )
     )
-  })
+  }, 30_000)
 
   it('non-ASCII header values (sent as UTF-8 bytes) are handled like any other', async () => {
     await storesNothing(async () => {
@@ -692,7 +692,7 @@ describe('fuzz: bad headers, paths and query strings', () => {
         { ...RUNS, numRuns: 300 }
       )
     )
-  })
+  }, 30_000)
 
   it('one client guessing keys is stopped with 429, even when it finally sends the right key', async () => {
     const ip = '192.0.2.77'

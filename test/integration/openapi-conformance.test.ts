@@ -246,5 +246,5 @@ describe('the document matches what POST /v1/rerank accepts', () => {
       expect(allowed(body), `sample ${i} is allowed by the document`).toEqual([])
       expect(await expectAgreement(body, `random sample ${i}: ${JSON.stringify(body).slice(0, 160)}`, paths[i % 3])).toBe('accepted')
     }
-  })
+  }, 30_000)
 })

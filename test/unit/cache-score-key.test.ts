@@ -62,7 +62,7 @@ describe('score keys', () => {
       }),
       { numRuns: 50 }
     )
-  })
+  }, 30_000)
 
   it('change when any single input that reaches the model (or partitions tenants) changes', async () => {
     const doc = 'Beijing is the capital of China.'
@@ -150,5 +150,5 @@ describe('toBase64Url', () => {
         expect(toBase64Url(bytes)).toBe(Buffer.from(bytes).toString('base64url'))
       })
     )
-  })
+  }, 30_000)
 })

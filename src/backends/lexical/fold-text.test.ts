@@ -46,5 +46,5 @@ describe('foldText', () => {
       }),
       { numRuns: 3000 },
     )
-  })
+  }, 30_000)
 })

@@ -113,7 +113,7 @@ describe('scoreLexical', () => {
       }),
       { numRuns: 300 },
     )
-  })
+  }, 30_000)
 
   it('does not depend on document order beyond the permutation', () => {
     const q = 'life cycle of a flea'

@@ -59,5 +59,5 @@ describe('createQueryMatcher', () => {
       }),
       { numRuns: 400 },
     )
-  })
+  }, 30_000)
 })

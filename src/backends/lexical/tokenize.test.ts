@@ -46,7 +46,7 @@ describe('tokenize', () => {
       }),
       { numRuns: 500 },
     )
-  })
+  }, 30_000)
 
   it('reports spans that slice to the tokens', () => {
     const spans: string[] = []

@@ -26,7 +26,7 @@ describe('evenBatchSize', () => {
       }),
       { numRuns: 5000 }
     )
-  })
+  }, 30_000)
 
   it('never splits into more than maxBatches, however small the size asked', () => {
     expect(evenBatchSize(2000, 10, 14)).toBe(143) // 14 batches (13 of 143, one of 141), not 200 of 10

@@ -80,7 +80,7 @@ describe('vLLM reply scanner', () => {
       ),
       { numRuns: 400 }
     )
-  })
+  }, 30_000)
 
   it('agrees on arbitrary corruptions of a valid reply: cut, inserted and replaced characters (property)', () => {
     const base = reply(['alpha "a"', 'beta \\ b', 'gamma'], [0.25, 0.5, 0.75])
@@ -92,7 +92,7 @@ describe('vLLM reply scanner', () => {
       }),
       { numRuns: 3000 }
     )
-  })
+  }, 30_000)
 
   it('rejects, in the full reader\'s words, every fault it rejected before', () => {
     const docs = ['a', 'b']

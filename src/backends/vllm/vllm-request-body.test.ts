@@ -26,7 +26,7 @@ describe('rerankRequestBody', () => {
       }),
       { numRuns: 300 }
     )
-  })
+  }, 30_000)
 
   it('grows its buffer for text that is not ASCII (sized as if it were)', () => {
     const docs = ['河'.repeat(5000), 'a', '\u{1F600}'.repeat(3000)]

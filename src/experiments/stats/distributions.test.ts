@@ -68,7 +68,7 @@ describe('regularizedIncompleteBeta', () => {
         }
       )
     )
-  })
+  }, 30_000)
 })
 
 describe('regularized incomplete gamma', () => {
@@ -133,7 +133,7 @@ describe('Student t', () => {
         }
       )
     )
-  })
+  }, 30_000)
 
   it('handles the edges', () => {
     expect(studentTQuantile(0.5, 3)).toBe(0)
