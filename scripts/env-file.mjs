@@ -47,6 +47,34 @@ export function parseDotenv(src) {
 }
 
 /**
+ * The 1-based numbers of the lines `parseDotenv` skips without a word: not blank, not a `#`
+ * comment, and not part of any NAME=value it read (a quoted value may span lines). E.g. `NAME`
+ * alone, `NAME value`, `API KEYS=…`. The caller reports the numbers, never the lines (a line may
+ * hold a secret). Uses the same LINE pattern, so it agrees with what was read.
+ * @param {string} src the file's content
+ * @returns {number[]}
+ */
+export function unreadDotenvLines(src) {
+  const text = String(src).replace(/\r\n?/gmu, '\n')
+  const read = new Set()
+  const lineOf = (/** @type {number} */ offset) => text.slice(0, offset).split('\n').length
+  const re = new RegExp(LINE.source, LINE.flags)
+  let match
+  while ((match = re.exec(text)) != null) {
+    // A match starts at a line start (or the blanks before one) and ends at a line end.
+    const first = lineOf(match.index)
+    const last = lineOf(match.index + match[0].length)
+    for (let n = first; n <= last; n++) read.add(n)
+  }
+  /** @type {number[]} */
+  const unread = []
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() !== '' && !line.trimStart().startsWith('#') && !read.has(i + 1)) unread.push(i + 1)
+  })
+  return unread
+}
+
+/**
  * The text to put after `NAME=` so that wrangler's env-file reader yields `value` exactly, or
  * undefined when dotenv@16.3.1 has no form for it.
  * @param {string} value

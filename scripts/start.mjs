@@ -7,8 +7,11 @@
  *   exit) that wrangler reads with `--env-file`, so secrets never appear in `ps`. wrangler itself
  *   skips `.dev.vars` when `--env-file` is given, hence the merge; the file is written so that
  *   wrangler's dotenv reader gives back every value byte for byte (scripts/env-file.mjs).
- * - Truthful start-up: after wrangler starts, GET /healthz until the worker answers, then print
- *   what it really enforces (its `auth` and `backend` fields) and "ready on http://127.0.0.1:PORT".
+ * - Truthful start-up: a port someone already holds is refused before anything starts
+ *   (scripts/port-in-use.mjs). After wrangler starts, GET /healthz until the worker answers, then
+ *   print what it really enforces (its `auth` and `backend` fields) and "ready on
+ *   http://127.0.0.1:PORT"; or, when the worker refuses its configuration, that error, and stop
+ *   with exit status 2, never printing "ready" (scripts/start-banner.mjs).
  * - One structured JSON log line per request (the worker's access log; LOG_REQUESTS=false silences
  *   it). wrangler runs at `--log-level log` (LOG_LEVEL overrides: `warn` shows warnings and errors
  *   only) and its own request lines are dropped unless LOG_LEVEL is set.
@@ -21,15 +24,22 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildEnvFile, parseDotenv } from './env-file.mjs'
+import { buildEnvFile, parseDotenv, unreadDotenvLines } from './env-file.mjs'
 import { bannerLines } from './start-banner.mjs'
 import { CONFIG_VAR } from './config-vars.mjs'
-
+import { portInUse } from './port-in-use.mjs'
 
 const port = process.env.PORT ?? '8787'
 if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
   console.error(`PORT must be a TCP port number (1-65535), got "${port}"`)
   process.exit(2)
+}
+if (await portInUse(Number(port), '127.0.0.1')) {
+  console.error(
+    `rerank-edge: port ${port} is in use on 127.0.0.1 (another npm start, or another server); ` +
+      `stop it, or pick another port: PORT=${port === '8787' ? '8788' : '8787'} npm start`
+  )
+  process.exit(1)
 }
 
 const env = {
@@ -43,7 +53,17 @@ const env = {
   CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
 }
 
-const devVars = existsSync('.dev.vars') ? parseDotenv(readFileSync('.dev.vars', 'utf8')) : {}
+const devVarsText = existsSync('.dev.vars') ? readFileSync('.dev.vars', 'utf8') : ''
+const devVars = parseDotenv(devVarsText)
+const unread = unreadDotenvLines(devVarsText)
+if (unread.length > 0) {
+  // dotenv (wrangler's reader, parseDotenv) skips such lines without a word; a dropped API_KEYS
+  // line would leave access open. Line numbers only: the line may hold a secret.
+  console.error(
+    `rerank-edge: .dev.vars ${unread.length === 1 ? 'line' : 'lines'} ${unread.join(', ')} ignored: not NAME=value ` +
+      "(nor a comment, nor part of a quoted value); contents not shown. Quote a value that spans lines: NAME='…'"
+  )
+}
 // The filter keeps only defined values.
 const fromEnv = /** @type {Record<string, string>} */ (
   Object.fromEntries(Object.entries(process.env).filter(([k, v]) => CONFIG_VAR.test(k) && v !== undefined))
@@ -68,6 +88,18 @@ const cleanup = () => rmSync(envFile, { force: true })
 /** @type {import('node:child_process').ChildProcess | null} */
 let current = null
 let stopping = false
+/** The exit status once stopped: 0 for a signal from the user, 2 for a refused configuration. */
+let stopStatus = 0
+/** Why the start-up was refused: printed last, after wrangler's own output of the refusal. */
+/** @type {string[]} */
+let refusal = []
+
+/** Removes the env file, says why we refused (if we did) and exits. @param {number} code @returns {never} */
+function exit(code) {
+  cleanup()
+  for (const line of refusal) console.error(line)
+  process.exit(code)
+}
 
 /** @param {string[]} args @param {(line: string) => boolean} [filter] lines to drop from wrangler's output */
 function run(args, filter) {
@@ -123,10 +155,7 @@ function stop(signal) {
   if (stopping) return
   stopping = true
   const child = current
-  if (!child || child.exitCode !== null || child.pid === undefined) {
-    cleanup()
-    process.exit(0)
-  }
+  if (!child || child.exitCode !== null || child.pid === undefined) exit(stopStatus)
   const group = -child.pid
   try {
     process.kill(group, signal) // the whole group: wrangler and its workerd children
@@ -153,10 +182,7 @@ setInterval(() => {
 }, 500).unref()
 
 const migrate = await wait(run(['d1', 'migrations', 'apply', 'DB', '--local']))
-if (stopping) {
-  cleanup()
-  process.exit(0)
-}
+if (stopping) exit(stopStatus)
 if (migrate.code !== 0) {
   cleanup()
   console.error('applying local D1 migrations failed')
@@ -178,11 +204,14 @@ const dev = run([
 ], dropLine)
 
 /**
- * Asks the worker what it enforces, once it answers: the banner states facts, not guesses.
- * Any HTTP answer counts as "up" (a 503 `down` health or a 500 config error included).
+ * Asks the worker what it enforces, once it answers: the banner states facts, not guesses. A
+ * worker that refuses its configuration (a 500 naming the var) stops the start-up: its error is
+ * printed and we exit 2 without a "ready" line. An answer without a JSON body (not the worker's)
+ * is asked again for a few seconds before it counts as a refusal too.
  */
 async function announce() {
   const url = `http://127.0.0.1:${port}`
+  let strangeAnswers = 0
   for (;;) {
     if (stopping || dev.exitCode !== null) return
     let res
@@ -193,7 +222,11 @@ async function announce() {
       continue
     }
     const health = await res.json().catch(() => null)
-    const lines = bannerLines({
+    if ((!health || typeof health !== 'object') && ++strangeAnswers < 10) {
+      await new Promise((r) => setTimeout(r, 500))
+      continue
+    }
+    const { ready, lines } = bannerLines({
       status: res.status,
       health,
       url,
@@ -201,12 +234,18 @@ async function announce() {
       apiKeysSource: sourceOf('API_KEYS'),
       vllmUrls: fromEnv.VLLM_URLS ?? devVars.VLLM_URLS,
     })
-    for (const line of lines) console.log(line)
+    if (stopping) return
+    if (ready) {
+      for (const line of lines) console.log(line)
+    } else {
+      refusal = lines
+      stopStatus = 2
+      stop('SIGTERM')
+    }
     return
   }
 }
 void announce()
 
 const result = await wait(dev)
-cleanup()
-process.exit(stopping ? 0 : (result.code ?? 1))
+exit(stopping ? stopStatus : (result.code ?? 1))

@@ -2,8 +2,9 @@
  * `.dev.vars`, as README and `.dev.vars.example` recommend, through `npm start` (in a throwaway
  * copy of the project, so the developer's own `.dev.vars` is never touched): API_KEYS there is
  * enforced, the banner and /healthz agree, a quoted VLLM_API_KEY with `$ " \` reaches the
- * backend intact, the environment wins over `.dev.vars` for the same name, and the API_KEYS line
- * `npm run hash-key` prints for pasting works as pasted.
+ * backend intact, the environment wins over `.dev.vars` for the same name, the API_KEYS line
+ * `npm run hash-key` prints for pasting works as pasted, and a line dotenv cannot read is reported
+ * by number without its content.
  */
 import { execFileSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -13,13 +14,18 @@ import { projectCopy, REPO_ROOT, serve, type Served } from './serve'
 
 const API_KEY = 'rk_dev-vars-key'
 const VLLM_KEY = 'dv$HOME"x\\y'
-/** The API_KEYS line exactly as `npm run hash-key -- <key> <id> <tenant>` prints it for pasting. */
+/** Everything `npm run hash-key -- <key> <id> <tenant> --scopes …` prints on stdout: the paste line. */
 function hashKeyPasteLine(key: string): string {
-  const out = execFileSync(process.execPath, ['scripts/hash-api-key.mjs', key, 'dev', 'local'], { cwd: REPO_ROOT, encoding: 'utf8' })
-  const line = out.split('\n').find((l) => l.includes('API_KEYS='))
-  if (!line) throw new Error(`hash-key printed no API_KEYS line:\n${out}`)
-  return line.slice(line.indexOf('API_KEYS='))
+  const out = execFileSync(process.execPath, ['scripts/hash-api-key.mjs', key, 'dev', 'local', '--scopes', 'rerank,feedback'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+  if (!/^API_KEYS='[^\n]*'\n$/u.test(out)) throw new Error(`hash-key printed more or less than one API_KEYS line:\n${out}`)
+  return out.trimEnd()
 }
+/** A line dotenv skips (no `=`), holding what could be a secret: reported as line 7, never shown. */
+const UNREADABLE = 'VLLM_API_KEY_BACKUP dropped-secret-7f3a'
 
 let fake: FakeVllm
 let dir: string
@@ -38,6 +44,7 @@ beforeAll(async () => {
       `VLLM_URLS=${fake.url}/i/e2e-dev-vars`,
       'VLLM_MODEL=overridden-by-the-environment',
       'LOG_REQUESTS=false # the documented way to quiet the per-request lines',
+      UNREADABLE,
       '',
     ].join('\n')
   )
@@ -70,6 +77,11 @@ describe('npm start with .dev.vars', () => {
     expect(health.model).toBe('qwen3-reranker-8b')
     expect(s.output()).toMatch(/access requires an API key \(API_KEYS from \.dev\.vars\)/u)
     expect(s.output()).not.toMatch(/access is OPEN/u)
+  })
+
+  it('reports the .dev.vars line it could not read by number, without its content', () => {
+    expect(s.output()).toMatch(/rerank-edge: \.dev\.vars line 7 ignored: not NAME=value/u)
+    expect(s.output()).not.toContain('dropped-secret-7f3a')
   })
 
   it('LOG_REQUESTS=false in .dev.vars silences the per-request lines', async () => {

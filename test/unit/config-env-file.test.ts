@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error: a plain .mjs module without types
-import { buildEnvFile, encodeEnvValue, parseDotenv } from '../../scripts/env-file.mjs'
+import { buildEnvFile, encodeEnvValue, parseDotenv, unreadDotenvLines } from '../../scripts/env-file.mjs'
 
 type Parse = (src: string) => Record<string, string>
 type Expand = (o: { processEnv: Record<string, string>; parsed: Record<string, string> }) => unknown
@@ -84,12 +84,63 @@ describe('env file for wrangler --env-file', () => {
       ),
       { numRuns: 2000 }
     )
-  })
+  }, 30_000)
 
   it('merges .dev.vars with the environment, the environment winning', () => {
     const devVars = parseDotenv("API_KEYS=[{\"id\":\"a\"}]\nVLLM_API_KEY='from$file'\nVLLM_MODEL=dev # comment\n") as Record<string, string>
     expect(devVars).toEqual(real.parse("API_KEYS=[{\"id\":\"a\"}]\nVLLM_API_KEY='from$file'\nVLLM_MODEL=dev # comment\n"))
     const { text } = buildEnvFile(devVars, { VLLM_MODEL: 'env' })
     expect(readAsWrangler(text)).toEqual({ API_KEYS: '[{"id":"a"}]', VLLM_API_KEY: 'from$file', VLLM_MODEL: 'env' })
+  })
+})
+
+const unread = unreadDotenvLines as (src: string) => number[]
+
+describe('.dev.vars lines dotenv skips', () => {
+  it('are reported by number: a bare name, a name and a value without =, a name with a space', () => {
+    const src = [
+      'A=1', //                     1
+      'VLLM_API_KEY', //            2: no =
+      '# a comment', //             3
+      '', //                        4
+      'API_KEYS [{"id":"k1"}]', //  5: no =
+      "M='multi", //                6
+      "line'", //                   7: inside M's quoted value
+      '   ', //                     8
+      'API KEYS=x', //              9: a space in the name
+      'export E=2', //              10
+      'F: g', //                    11
+      'G="x" # c', //               12
+    ].join('\n')
+    expect(unread(src)).toEqual([2, 5, 9])
+    expect(real.parse(src)).toEqual({ A: '1', M: 'multi\nline', E: '2', F: 'g', G: 'x' })
+    expect(unread('A=1\r\nbad\r\n')).toEqual([2])
+    expect(unread('')).toEqual([])
+  })
+
+  it('are exactly the lines whose removal leaves what dotenv reads unchanged, never a line it read', () => {
+    const line = fc.oneof(
+      fc.constantFrom('A=1', 'B="x\ny"', "C='p", "q'", 'NAME', 'X Y=1', '# c', '', '  ', 'D: e', 'export F=g', '=v', 'H=`a', 'b`'),
+      fc.string({ maxLength: 8 })
+    )
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 10 }), (lines) => {
+        const src = lines.join('\n')
+        const skipped = new Set(unread(src))
+        const kept = src.replace(/\r\n?/gu, '\n').split('\n').filter((_, i) => !skipped.has(i + 1)).join('\n')
+        expect(real.parse(kept)).toEqual(real.parse(src))
+        for (const n of skipped) {
+          const l = src.replace(/\r\n?/gu, '\n').split('\n')[n - 1]!
+          expect(l.trim() === '' || l.trimStart().startsWith('#')).toBe(false)
+        }
+      }),
+      { numRuns: 1000 }
+    )
+  }, 30_000)
+
+  it('.dev.vars.example, copied as is, sets nothing and has no line dotenv skips', () => {
+    const example = readFileSync(new URL('../../.dev.vars.example', import.meta.url), 'utf8')
+    expect(real.parse(example)).toEqual({})
+    expect(unread(example)).toEqual([])
   })
 })
