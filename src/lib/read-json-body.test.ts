@@ -35,6 +35,21 @@ describe('readJsonObject', () => {
     expect(await readJsonObject(r, 1024, { graceMs: 30 })).toEqual({ query: 'q', documents: ['a'] })
   })
 
+  it('refuses a body nested deeper than 32 levels with a 400 naming the field, not the 33 keys down to it', async () => {
+    let meta: unknown = 'leaf'
+    for (let d = 0; d < 30; d++) meta = { m: meta }
+    // body (1) > documents (2) > the document (3) > meta and 29 more objects (4..33).
+    const deep = JSON.stringify({ query: 'q', documents: [{ text: 'a', meta }] })
+    const err = await readJsonObject(new Request('http://x/', { method: 'POST', body: deep }), 1 << 20).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ApiError)
+    expect((err as ApiError).status).toBe(400)
+    expect((err as ApiError).field).toBe('documents[0].meta')
+    expect((err as ApiError).message).toMatch(/^documents\[0\]\.meta: nests objects and arrays deeper than 32 levels/u)
+    // One level less is read.
+    const ok = JSON.stringify({ query: 'q', documents: [{ text: 'a', meta: (meta as { m: unknown }).m }] })
+    expect(await readJsonObject(new Request('http://x/', { method: 'POST', body: ok }), 1 << 20)).toHaveProperty('query', 'q')
+  })
+
   it('gives a large body time at the minimum rate (mod_reqtimeout-style)', () => {
     expect(bodyDeadlineMs(0)).toBe(10_000)
     expect(bodyDeadlineMs(8 * 1024 * 1024)).toBe(10_000 + 128_000)

@@ -2,7 +2,8 @@
  * @module read-json-body
  * Reads a request body as a JSON object with a hard byte limit, whatever the Content-Type
  * (curl's `-d` sends `application/x-www-form-urlencoded`). Too large → 413 naming the limit;
- * not UTF-8 or not JSON → 400; not an object → 400; not all there in time → 408.
+ * not UTF-8 or not JSON → 400; not an object → 400; nested deeper than 32 levels → 400 naming the
+ * field (lib/json-depth.ts); not all there in time → 408.
  *
  * Why a deadline: a client that declares `Content-Length: 1000` and sends 10 bytes would hold the
  * call (and its connection) for as long as we wait: the runtime itself never times out a body a
@@ -11,6 +12,8 @@
  * declared size at a minimum rate, so a slow but steady upload of a large body still gets through.
  */
 import { ApiError } from '../errors'
+import { firstTooDeep, MAX_JSON_DEPTH } from './json-depth'
+import { formatPath } from './zod-error'
 
 export interface ReadBodyOptions {
   /** Grace before the first byte counts against the rate, ms. */
@@ -60,6 +63,14 @@ export async function readJsonObject(request: Request, maxBytes: number, options
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ApiError('invalid_request', 'body: expected a JSON object', { field: 'body' })
+  }
+  const deep = firstTooDeep(value, MAX_JSON_DEPTH)
+  if (deep !== undefined) {
+    // Named by the body's field, and within an array of objects by the item's field
+    // (`documents[0].metadata`), not by 32 levels of keys.
+    const named = typeof deep[1] === 'number' && typeof deep[2] === 'string' ? deep.slice(0, 3) : deep.slice(0, 1)
+    const field = formatPath(named.map((k) => (typeof k === 'string' ? k.slice(0, 64) : k))) || 'body'
+    throw new ApiError('invalid_request', `${field}: nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels (at most ${MAX_JSON_DEPTH}, the body counting as one)`, { field })
   }
   return value as Record<string, unknown>
 }

@@ -17,7 +17,7 @@ export interface FieldError {
 }
 
 /** `['documents', 3, 'text']` → `documents[3].text` (under `prefix` when given); an empty path is `prefix`. */
-function formatPath(path: readonly PropertyKey[], prefix = ''): string {
+export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
   let out = prefix
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`

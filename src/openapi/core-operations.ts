@@ -50,9 +50,9 @@ const RERANK_EXAMPLE = {
 const RERANK_FIELD_DOCS: Record<string, string> = {
   query: 'The search query.',
   documents:
-    'Candidates to rank: strings, or objects `{ text, id?, published_at?, source?, fields? }`. Unknown keys in a document object are ignored. `published_at` is ISO-8601 (`2024-03-01`, `2024-03-01T12:00:00Z`).',
+    'Candidates to rank: strings, or objects `{ text, id?, published_at?, source?, fields? }`. Other keys in a document object, of any JSON type, are not read by the model and come back as sent in `document`. `id` is a string (at most 256 characters) or an integer, returned unchanged. `published_at` is ISO-8601 (`2024-03-01`, `2024-03-01T12:00:00Z`). Objects and arrays nest at most 32 levels in the whole body.',
   model: 'Accepted for compatibility; the served model scores (a different name adds a warning).',
-  top_n: 'Return only the best N results (0 or absent: all). Cohere/Jina name.',
+  top_n: 'Return only the best N results (0 or absent: all, as vLLM; negative: 400, as Cohere). Cohere/Jina name.',
   top_k: 'Alias of top_n (vLLM name).',
   return_documents: 'Include each document in its result. Default: true on /v1/rerank and /rerank, false on /v2/rerank (Cohere v2).',
   max_tokens_per_doc: 'Truncate each document to this many tokens before scoring.',

@@ -114,6 +114,7 @@ export async function runRerank(deps: RerankDeps, sent: RerankBody, ctx: RerankC
   // 1. Prepare: normalise, fold, neutralise, choose the budget (with it, the key decides what the model reads).
   const prepared = await prepareDocuments(scorer, body, { instruction: resolved.instruction, folding: config.FOLDING, preformatted })
   const { documents } = prepared
+  warnings.push(...prepared.warnings)
 
   // 2. Score: the cache, then the backend (or the lexical fallback) for what is left.
   const score = await scoreDocuments(

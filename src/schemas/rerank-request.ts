@@ -18,13 +18,24 @@
  */
 import { z } from 'zod'
 import type { Config } from '../config'
+import { documentIdSchema } from '../documents/document-id'
 import { parseIsoDate } from '../documents/iso-date'
 import { isSingleLine, SINGLE_LINE_ERROR } from '../lib/single-line'
 import { foldingOverrideSchema } from '../documents/folding-options'
 import { fusionSchema } from '../scoring/fusion'
 import { timeDecaySchema } from '../scoring/time-decay'
 
-const fieldValue = z.union([z.string().max(10_000), z.number().finite(), z.boolean()])
+/**
+ * A `fields` value: folded into the text when it is a string, a number or a boolean
+ * (documents/fold.ts). Any other JSON value (an object, an array, null) is still accepted, as Cohere
+ * v1 keeps every key of an object document ("all other fields will be preserved in the response",
+ * cohere-typescript `RerankRequest.documents`): the document is returned as sent, the value is not
+ * folded, and meta.warnings says so (rerank/prepare-documents.ts); null says nothing (null means absent).
+ */
+const fieldValue = z
+  .unknown()
+  .refine((v) => typeof v !== 'string' || v.length <= 10_000, 'at most 10000 characters')
+  .meta({ description: 'Folded when a string (at most 10,000 characters), a number or a boolean; any other JSON value is kept in the returned document, not folded, and named in meta.warnings.' })
 
 /** ISO-8601 date or date-time (e.g. 2024-03-01, 2024-03-01T10:00:00Z). */
 export const isoDate = z
@@ -51,6 +62,16 @@ export function withoutNulls<T extends Record<string, unknown>>(value: T): Witho
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = v
   return out as WithoutNulls<T>
+}
+
+/** The document keys this service reads (the rest are the caller's, kept as sent). */
+const DOCUMENT_KEYS = ['text', 'id', 'published_at', 'source', 'fields'] as const
+
+/** `value` without the listed keys whose value is `null`; every other key kept, null or not. */
+function withoutNullsOf<T extends Record<string, unknown>, K extends keyof T>(value: T, keys: readonly K[]): Omit<T, K> & WithoutNulls<Pick<T, K>> {
+  const out: Record<string, unknown> = { ...value }
+  for (const k of keys) if (out[k as string] === null) delete out[k as string]
+  return out as Omit<T, K> & WithoutNulls<Pick<T, K>>
 }
 
 export const KNOWN_FIELDS = [
@@ -116,7 +137,7 @@ function buildSchema(config: Config, nullAsAbsent: boolean) {
   const documentObject = z
     .object({
       text: opt(z.string().max(config.MAX_DOCUMENT_CHARS, `at most ${config.MAX_DOCUMENT_CHARS} characters`)),
-      id: opt(z.union([z.string().max(256), z.number().int()])),
+      id: opt(documentIdSchema),
       published_at: opt(isoDate),
       source: opt(z.string().max(256)),
       // A field's name is written into the document line the model reads (documents/fold.ts).
@@ -126,7 +147,9 @@ function buildSchema(config: Config, nullAsAbsent: boolean) {
 
   const document = z.union([
     z.string().max(config.MAX_DOCUMENT_CHARS, `at most ${config.MAX_DOCUMENT_CHARS} characters`),
-    documentObject.transform(withoutNulls),
+    // Null means absent for this service's own keys only; any other key is the caller's and is
+    // returned as sent, null included (Cohere v1: "all other fields will be preserved").
+    documentObject.transform((d) => withoutNullsOf(d, DOCUMENT_KEYS)),
   ])
 
   return z.object({
@@ -139,8 +162,13 @@ function buildSchema(config: Config, nullAsAbsent: boolean) {
       .min(1, 'at least 1 document')
       .max(config.MAX_DOCUMENTS, `at most ${config.MAX_DOCUMENTS} documents`),
     model: opt(z.string().max(BODY_LIMITS.modelChars)),
-    top_n: opt(z.number().int().min(0)),
-    top_k: opt(z.number().int().min(0)),
+    // A negative top_n is a 400, as on Cohere, whose reference gives top_n a minimum of 1
+    // (docs.cohere.com/reference/rerank; "If not passed, all the rerank results will be returned").
+    // vLLM instead returns every result for top_n <= 0 (vllm/entrypoints/openai/serving_score.py,
+    // `top_n = request.top_n if request.top_n > 0 else len(documents)`), and its RerankRequest
+    // defaults top_n to 0, so clients built from it send 0: 0 is accepted and means "all".
+    top_n: opt(z.number().int().min(0, 'must be 0 (all) or more')),
+    top_k: opt(z.number().int().min(0, 'must be 0 (all) or more')),
     return_documents: opt(z.boolean()),
     max_tokens_per_doc: opt(z.number().int().min(1).max(BODY_LIMITS.maxTokensPerDoc)),
     max_chunks_per_doc: opt(z.number().int().min(1)),

@@ -4,8 +4,15 @@
  * routes the SDK's real HTTP requests into the worker.
  */
 import { CohereClient, CohereClientV2 } from 'cohere-ai'
+// The SDK's response schemas: not in the package's exports map, so reached by path. The clients
+// parse with `skipValidation: true` (cohere-ai 8 Client.js `rerank`), which would let a wrong type
+// or a null where a number belongs through; these are parsed with validation on.
+import { RerankResponse as V1RerankResponseSchema, V2RerankResponse as V2RerankResponseSchema } from '../../node_modules/cohere-ai/serialization/index.js'
 import { describe, expect, it } from 'vitest'
-import { callWorker, fakeVllm } from './helpers'
+import { callWorker, fakeVllm, rerank } from './helpers'
+
+/** The SDK's own parse options (Client.js `rerank`), with validation on and unknown union members refused. */
+const STRICT = { unrecognizedObjectKeys: 'passthrough', allowUnrecognizedUnionMembers: false, allowUnrecognizedEnumValues: false, skipValidation: false } as const
 
 const DOCS = [
   'Carson City is the capital city of the American state of Nevada.',
@@ -72,6 +79,32 @@ describe('cohere-ai SDK', () => {
     const res = await client.rerank({ query: 'capital of Nevada', documents, returnDocuments: true })
     expect(res.results).toHaveLength(DOCS.length)
     for (const r of res.results) expect(r.document).toEqual(documents[r.index])
+  })
+
+  it('every reply shape parses under the SDK schemas with validation on (no null where the SDK wants a number or a string)', async () => {
+    const fake = fakeVllm('cohere-strict')
+    const bodies: Array<[path: string, body: Record<string, unknown>, vars: Record<string, string>]> = [
+      ['/v2/rerank', { model: 'rerank-v3.5', query: 'capital of the United States', documents: DOCS, top_n: 3 }, { VLLM_URLS: fake.url }],
+      ['/v2/rerank', { model: 'rerank-v3.5', query: 'capital', documents: DOCS, top_n: null, max_tokens_per_doc: null, priority: null }, { VLLM_URLS: '' }],
+      ['/v1/rerank', { query: 'capital of Nevada', documents: DOCS, return_documents: true, max_chunks_per_doc: null, rank_fields: null, top_n: null }, { VLLM_URLS: fake.url }],
+      ['/v1/rerank', { query: 'capital of Nevada', documents: DOCS.map((text, i) => ({ text, n: i, meta: { ok: true } })), return_documents: true }, { VLLM_URLS: '' }],
+      ['/v1/rerank', { query: 'capital of Nevada', documents: DOCS, return_documents: false }, { VLLM_URLS: '' }],
+    ]
+    for (const [path, body, vars] of bodies) {
+      const res = await rerank(body, { path, vars })
+      expect(res.status, `${path} ${JSON.stringify(body).slice(0, 80)}`).toBe(200)
+      const schema = path === '/v2/rerank' ? V2RerankResponseSchema : V1RerankResponseSchema
+      const parsed = schema.parse(res.json, STRICT)
+      expect(parsed.ok ? [] : parsed.errors, path).toEqual([])
+      if (!parsed.ok) continue
+      expect(parsed.value.results.length).toBeGreaterThan(0)
+      expect(parsed.value.meta?.billedUnits?.searchUnits).toBeTypeOf('number')
+      // No null anywhere in the reply: the SDK reads a null optional as absent, but a null required value fails.
+      expect(res.text).not.toMatch(/:null[,}]/u)
+    }
+    // The check can fail: a null relevance_score is refused.
+    const broken = V2RerankResponseSchema.parse({ id: 'x', results: [{ index: 0, relevance_score: null }] }, STRICT)
+    expect(broken.ok).toBe(false)
   })
 
   it('SDK errors surface as the SDK typed errors with our message', async () => {

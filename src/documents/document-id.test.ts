@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest'
+import { documentIdKey, documentIdSchema, MAX_DOCUMENT_ID_CHARS } from './document-id'
+
+describe('document ids', () => {
+  it('takes the strings and integers clients send, unchanged', () => {
+    for (const id of ['doc-1', '', 'x'.repeat(MAX_DOCUMENT_ID_CHARS), 0, 7, -3, Number.MAX_SAFE_INTEGER]) {
+      expect(documentIdSchema.parse(id)).toBe(id)
+    }
+  })
+
+  it('refuses what String() would make collide or change', () => {
+    for (const id of [1.5, 2 ** 53, true, null, ['1'], { id: 1 }, 'x'.repeat(MAX_DOCUMENT_ID_CHARS + 1)]) {
+      expect(documentIdSchema.safeParse(id).success, JSON.stringify(id)).toBe(false)
+    }
+  })
+
+  it('keys 7 and "7" as the same document', () => {
+    expect(documentIdKey(7)).toBe('7')
+    expect(documentIdKey('7')).toBe('7')
+    expect(documentIdKey(-0)).toBe('0')
+  })
+})
