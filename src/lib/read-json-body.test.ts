@@ -17,7 +17,39 @@ function stalledRequest(head: string, declared: number): Request {
   } as RequestInit)
 }
 
+/** A body that sends `head` and then fails, as workerd's stream does when the client goes away. */
+function cutOffRequest(head: string, declared: number | undefined): Request {
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(head))
+    },
+    pull(controller) {
+      controller.error(new Error('Network connection lost.'))
+    },
+  })
+  return new Request('http://x/v1/rerank', {
+    method: 'POST',
+    body: stream,
+    headers: declared === undefined ? {} : { 'content-length': String(declared) },
+    duplex: 'half',
+  } as RequestInit)
+}
+
 describe('readJsonObject', () => {
+  for (const declared of [1000, undefined]) {
+    it(`answers 400 naming the body when the connection ends mid-body (${declared === undefined ? 'chunked' : 'Content-Length'})`, async () => {
+      const err = await readJsonObject(cutOffRequest('{"query":', declared), 8 * 1024 * 1024, { graceMs: 5_000 }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(ApiError)
+      expect((err as ApiError).status).toBe(400)
+      expect((err as ApiError).code).toBe('invalid_request')
+      expect((err as ApiError).field).toBe('body')
+      expect((err as ApiError).message).toBe(
+        `body: incomplete: the connection ended before ${declared === undefined ? 'its last chunk' : 'the 1000 bytes its Content-Length declares'} arrived; send the whole body again`
+      )
+      expect((err as ApiError).headers).toEqual({ Connection: 'close' })
+    })
+  }
+
   it('answers 408 naming the body when the declared bytes never arrive', async () => {
     const err = await readJsonObject(stalledRequest('{"query":', 1000), 8 * 1024 * 1024, { graceMs: 30, minBytesPerSecond: 1e9 }).catch(
       (e: unknown) => e
