@@ -44,8 +44,9 @@ export function createApp(services: Services = createServices()): Hono<AppEnv> {
     '*',
     cors({
       // Location: the 201 of POST /v1/experiments; WWW-Authenticate: why a 401/403 (RFC 6750 §3,
-      // insufficient_scope and scope=); Allow: the methods a 405 names (RFC 9110 §15.5.6).
-      exposeHeaders: ['Cache-Status', 'Server-Timing', 'X-Request-Id', 'X-Client-Request-Id', 'Retry-After', 'Location', 'WWW-Authenticate', 'Allow'],
+      // insufficient_scope and scope=); Allow: the methods a 405 names (RFC 9110 §15.5.6);
+      // Accept-Encoding: the request codings a 415 accepts (RFC 9110 §15.5.16).
+      exposeHeaders: ['Cache-Status', 'Server-Timing', 'X-Request-Id', 'X-Client-Request-Id', 'Retry-After', 'Location', 'WWW-Authenticate', 'Allow', 'Accept-Encoding'],
       maxAgeSeconds: 86400,
     })
   )

@@ -36,6 +36,32 @@ function cutOffRequest(head: string, declared: number | undefined): Request {
 }
 
 describe('readJsonObject', () => {
+  for (const [header, named] of [
+    ['gzip', '"gzip"'],
+    ['br', '"br"'],
+    ['deflate, identity', '"deflate"'],
+    ['x-gzip, zstd', '"x-gzip, zstd"'],
+    ['g"z<ip>', 'a content coding'],
+  ] as const) {
+    it(`refuses Content-Encoding: ${header} with 415 and Accept-Encoding: identity, before reading the body`, async () => {
+      const r = new Request('http://x/', { method: 'POST', body: '{"query":"q"}', headers: { 'content-encoding': header } })
+      const err = await readJsonObject(r, 1024).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(ApiError)
+      expect((err as ApiError).status).toBe(415)
+      expect((err as ApiError).code).toBe('unsupported_media_type')
+      expect((err as ApiError).message).toBe(
+        `Content-Encoding: ${named} is not supported: request bodies are read as sent; send the body uncompressed, without Content-Encoding`
+      )
+      expect((err as ApiError).headers).toEqual({ 'Accept-Encoding': 'identity' })
+      expect(r.bodyUsed).toBe(false)
+    })
+  }
+
+  it('reads a body whose Content-Encoding is identity (no coding)', async () => {
+    const r = new Request('http://x/', { method: 'POST', body: '{"query":"q"}', headers: { 'content-encoding': 'Identity' } })
+    expect(await readJsonObject(r, 1024)).toEqual({ query: 'q' })
+  })
+
   for (const declared of [1000, undefined]) {
     it(`answers 400 naming the body when the connection ends mid-body (${declared === undefined ? 'chunked' : 'Content-Length'})`, async () => {
       const err = await readJsonObject(cutOffRequest('{"query":', declared), 8 * 1024 * 1024, { graceMs: 5_000 }).catch((e: unknown) => e)

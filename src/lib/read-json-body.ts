@@ -2,8 +2,9 @@
  * @module read-json-body
  * Reads a request body as a JSON object with a hard byte limit, whatever the Content-Type
  * (curl's `-d` sends `application/x-www-form-urlencoded`). Too large → 413 naming the limit;
- * not UTF-8 or not JSON → 400; not an object → 400; nested deeper than 32 levels → 400 naming the
- * field (lib/json-depth.ts); not all there in time → 408; cut off (the
+ * sent with a Content-Encoding → 415; not UTF-8 or not JSON → 400; not an object → 400; nested
+ * deeper than 32 levels → 400 naming the field (lib/json-depth.ts); not all there in time → 408;
+ * cut off (the
  * client closed or reset the connection before the declared bytes, or the last chunk, arrived) →
  * 400 naming the body.
  *
@@ -44,6 +45,7 @@ export function bodyDeadlineMs(bytes: number, options: ReadBodyOptions = {}): nu
 }
 
 export async function readJsonObject(request: Request, maxBytes: number, options: ReadBodyOptions = {}): Promise<Record<string, unknown>> {
+  refuseContentCoding(request.headers.get('content-encoding'))
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes)
   // With a declared length the runtime frames the body to exactly that many bytes, so one native
@@ -80,6 +82,31 @@ export async function readJsonObject(request: Request, maxBytes: number, options
     throw new ApiError('invalid_request', `${field}: nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels (at most ${MAX_JSON_DEPTH}, the body counting as one)`, { field })
   }
   return value as Record<string, unknown>
+}
+
+/**
+ * A body sent with a content coding (`Content-Encoding: gzip`, `br`, `deflate`, …) is refused
+ * before it is read: the worker reads request bodies as sent and decodes no coding, so a gzip body
+ * would otherwise surface as "not valid UTF-8", and a plain body mislabelled gzip would be served as
+ * if the label were not there. 415 is the status for an unsupported content coding, and its
+ * `Accept-Encoding` names the codings that would have been accepted; a value of `identity` alone
+ * says none (RFC 9110 §15.5.16 and §12.5.3, from RFC 7694 §3). `identity` itself is no coding.
+ */
+function refuseContentCoding(header: string | null): void {
+  if (header === null) return
+  const codings = header
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '')
+  const applied = codings.filter((c) => c !== 'identity')
+  if (applied.length === 0) return
+  // Quoted only when it is a plain token (RFC 9110 §5.6.2), so no header text reaches the message unvetted.
+  const named = applied.every((c) => /^[a-z0-9!#$%&'*+.^_`|~-]{1,32}$/u.test(c)) ? `"${applied.join(', ')}"` : 'a content coding'
+  throw new ApiError(
+    'unsupported_media_type',
+    `Content-Encoding: ${named} is not supported: request bodies are read as sent; send the body uncompressed, without Content-Encoding`,
+    { headers: { 'Accept-Encoding': 'identity' } }
+  )
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })

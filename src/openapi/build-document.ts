@@ -74,7 +74,12 @@ const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponseInfo> = {
     codes: ['payload_too_large'],
     description: (c) => `The body is larger than the limit of ${c.MAX_BODY_BYTES} bytes (MAX_BODY_BYTES); the message states the limit.`,
   },
-  415: { name: 'UnsupportedMediaType', codes: ['unsupported_media_type'], description: () => 'The body is not in a supported format.' },
+  415: {
+    name: 'UnsupportedMediaType',
+    codes: ['unsupported_media_type'],
+    description: () => 'The body was sent with a `Content-Encoding` (gzip, br, deflate, …): request bodies are read as sent, uncompressed; `Accept-Encoding: identity` says so.',
+    headers: ['Accept-Encoding'],
+  },
   429: {
     name: 'TooManyRequests',
     codes: ['rate_limited'],
@@ -106,6 +111,7 @@ const HEADERS: Record<string, Json> = {
   'X-Request-Id': { description: "Our id for this call, a fresh UUID (also the response's `id`); the caller's own `X-Request-Id` comes back as `X-Client-Request-Id`.", schema: { type: 'string' } },
   'Retry-After': { description: 'Seconds to wait before retrying (RFC 9110 §10.2.3).', schema: { type: 'integer', minimum: 0 } },
   Allow: { description: 'The methods this path supports (RFC 9110 §10.2.1).', schema: { type: 'string' } },
+  'Accept-Encoding': { description: 'On a 415: the request content codings accepted, `identity` (none; RFC 9110 §12.5.3).', schema: { type: 'string' } },
 }
 
 const TAGS: Json[] = [

@@ -70,7 +70,7 @@ const RERANK_FIELD_DOCS: Record<string, string> = {
   folding: "Per-call metadata folding options over the deployment's FOLDING config: how `published_at`, `source` and `fields` are written into the text the model reads (\"[2024-03] …\", \"[来源: …] …\").",
 }
 
-const RERANK_ERRORS = [400, 401, 403, 408, 413, 429, 502, 503, 504] as const
+const RERANK_ERRORS = [400, 401, 403, 408, 413, 415, 429, 502, 503, 504] as const
 
 function rerankOperation(path: string, operationId: string, note: string): OperationDoc {
   return {
@@ -189,7 +189,7 @@ const OPERATIONS: OperationDoc[] = [
       },
     },
     responses: { 201: { description: 'Created; `Location` names it.' } },
-    errors: [400, 401, 403, 408, 409, 413],
+    errors: [400, 401, 403, 408, 409, 413, 415],
   },
   {
     method: 'get',
@@ -225,7 +225,7 @@ const OPERATIONS: OperationDoc[] = [
     parameters: [{ name: 'id', in: 'path', description: 'Experiment id.' }],
     requestBody: { schema: 'ExperimentUpdate', example: { status: 'stopped' } },
     responses: { 200: { description: 'Updated.' } },
-    errors: [400, 401, 403, 404, 408, 409, 413],
+    errors: [400, 401, 403, 404, 408, 409, 413, 415],
   },
   {
     method: 'delete',
@@ -275,7 +275,7 @@ const OPERATIONS: OperationDoc[] = [
     tags: ['Experiments'],
     requestBody: { schema: 'FeedbackRequest', example: { request_id: '5b7c2a8e-1f0d-4c6e-9a51-0d2f3e4b6c7a', clicks: ['doc-3'], grades: { 'doc-3': 3, 'doc-1': 0 } } },
     responses: { 201: { description: '`{ request_id, experiment, variant, recorded: { clicks, grades, conversions } }`.' } },
-    errors: [400, 401, 403, 404, 408, 409, 413],
+    errors: [400, 401, 403, 404, 408, 409, 413, 415],
   },
   {
     method: 'get',

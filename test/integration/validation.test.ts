@@ -336,3 +336,54 @@ describe('validation', () => {
     }
   })
 })
+
+describe('a request body sent with a Content-Encoding (the worker decodes none)', () => {
+  const body = JSON.stringify(ok)
+  async function gzipped(text: string): Promise<ArrayBuffer> {
+    return new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer()
+  }
+
+  for (const [path, coding] of [
+    ['/v1/rerank', 'gzip'],
+    ['/v2/rerank', 'br'],
+    ['/rerank', 'deflate'],
+    ['/v1/feedback', 'gzip'],
+    ['/v1/experiments', 'GZIP, identity'],
+  ] as const) {
+    it(`POST ${path} with Content-Encoding: ${coding} → 415 naming the header, Accept-Encoding: identity`, async () => {
+      const res = await callWorker(path, undefined, {
+        vars: { VLLM_URLS: '' },
+        headers: { 'content-encoding': coding, origin: 'https://search.example' },
+        rawBody: await gzipped(body),
+      })
+      const json = (await res.json()) as { error: { code: string; message: string; field?: string } }
+      expect(res.status).toBe(415)
+      expect(json.error.code).toBe('unsupported_media_type')
+      expect(json.error.message).toMatch(/^Content-Encoding: "(gzip|br|deflate)" is not supported/u)
+      expect(json.error.message).toContain(`"${coding.split(',')[0]?.toLowerCase()}"`)
+      expect(res.headers.get('accept-encoding')).toBe('identity')
+      // A browser on another origin can read why (CORS exposes it).
+      const exposed = (res.headers.get('access-control-expose-headers') ?? '').split(',').map((h) => h.trim().toLowerCase())
+      expect(exposed).toContain('accept-encoding')
+    })
+  }
+
+  it('a plain body labelled gzip is refused too, not served as if the label were absent', async () => {
+    const res = await callWorker('/v1/rerank', undefined, { vars: { VLLM_URLS: '' }, headers: { 'content-encoding': 'gzip' }, rawBody: body })
+    expect(res.status).toBe(415)
+    expect(res.headers.get('accept-encoding')).toBe('identity')
+    await res.arrayBuffer()
+  })
+
+  it('Content-Encoding: identity is no coding: served', async () => {
+    const res = await rerank(ok, { vars: { VLLM_URLS: '' }, headers: { 'content-encoding': 'identity' } })
+    expect(res.status).toBe(200)
+    expect(res.json.results).toHaveLength(2)
+  })
+
+  it('other errors carry no Accept-Encoding (RFC 7694 §3: only a content-coding 415 may)', async () => {
+    const res = await rerank({ documents: ['a'] }, { vars: { VLLM_URLS: '' } })
+    expect(res.status).toBe(400)
+    expect(res.headers.get('accept-encoding')).toBeNull()
+  })
+})
