@@ -5,9 +5,9 @@ import { WindowLimiter } from './window-limiter'
 
 describe('readCredential', () => {
   it('reads a Bearer token (scheme in any case) before X-API-Key', () => {
-    expect(readCredential('Bearer abc.DEF-123_~+/=', undefined)).toEqual({ kind: 'key', token: 'abc.DEF-123_~+/=' })
-    expect(readCredential('bEaReR   tok', 'other')).toEqual({ kind: 'key', token: 'tok' })
-    expect(readCredential(undefined, ' k-1 ')).toEqual({ kind: 'key', token: 'k-1' })
+    expect(readCredential('Bearer abc.DEF-123_~+/=', undefined)).toEqual({ kind: 'key', token: 'abc.DEF-123_~+/=', header: 'Authorization' })
+    expect(readCredential('bEaReR   tok', 'other')).toEqual({ kind: 'key', token: 'tok', header: 'Authorization' })
+    expect(readCredential(undefined, ' k-1 ')).toEqual({ kind: 'key', token: 'k-1', header: 'X-API-Key' })
     expect(readCredential(undefined, undefined)).toEqual({ kind: 'missing' })
     expect(readCredential('', '')).toEqual({ kind: 'missing' })
   })
@@ -29,6 +29,20 @@ describe('accessRuleFor', () => {
       expect(accessRuleFor('HEAD', p)).toEqual({ kind: 'public' })
       expect(accessRuleFor('POST', p)).toEqual({ kind: 'authenticated' })
     }
+  })
+
+  it("guards /healthz's operator view (?detail=1, ?probe=1) with the stats scope, the plain answer staying public", () => {
+    const query = (q: Record<string, string>) => (name: string) => q[name]
+    const on: Array<Record<string, string>> = [{ detail: '1' }, { detail: 'TRUE' }, { probe: 'yes' }, { detail: '0', probe: 'on' }]
+    const off: Array<Record<string, string>> = [{}, { detail: '0' }, { detail: 'no' }, { probe_timeout_ms: '300' }]
+    for (const q of on) {
+      expect(accessRuleFor('GET', '/healthz', query(q)), JSON.stringify(q)).toEqual({ kind: 'scope', scope: 'stats' })
+      expect(accessRuleFor('HEAD', '/healthz', query(q)), JSON.stringify(q)).toEqual({ kind: 'scope', scope: 'stats' })
+    }
+    for (const q of off) {
+      expect(accessRuleFor('GET', '/healthz', query(q)), JSON.stringify(q)).toEqual({ kind: 'public' })
+    }
+    expect(accessRuleFor('POST', '/healthz', query({ detail: '1' }))).toEqual({ kind: 'authenticated' })
   })
 
   it('maps each capability to its scope', () => {

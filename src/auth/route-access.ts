@@ -16,8 +16,28 @@ const PUBLIC_GET_PREFIXES = ['/docs/', '/playground/']
 
 const under = (path: string, base: string) => path === base || path.startsWith(`${base}/`)
 
-export function accessRuleFor(method: string, path: string): AccessRule {
+/** A query flag that is on: `1`, `true`, `yes` or `on`, in any case. */
+export function flagOn(value: string | undefined): boolean {
+  return /^(1|true|yes|on)$/iu.test(value ?? '')
+}
+
+/**
+ * What `GET /healthz` was asked for (routes/health.ts): `?probe=1` probes the upstreams and
+ * implies `?detail=1`, the operator's view (origins, breaker states, last errors).
+ */
+export function healthView(query: (name: string) => string | undefined): { detail: boolean; probe: boolean } {
+  const probe = flagOn(query('probe'))
+  return { probe, detail: probe || flagOn(query('detail')) }
+}
+
+/**
+ * `query` reads the request's query parameters: `/healthz` is public, but its operator view
+ * (`?detail=1`, `?probe=1`) needs the `stats` scope, so on a keyed deployment a caller without a
+ * key, or with one no configured key matches, gets the 401 that says so, as on any keyed route.
+ */
+export function accessRuleFor(method: string, path: string, query: (name: string) => string | undefined = () => undefined): AccessRule {
   const read = method === 'GET' || method === 'HEAD'
+  if (read && path === '/healthz' && healthView(query).detail) return { kind: 'scope', scope: 'stats' }
   if (read && (PUBLIC_GET.has(path) || PUBLIC_GET_PREFIXES.some((p) => path.startsWith(p)))) return { kind: 'public' }
   if (RERANK_PATHS.has(path)) return { kind: 'scope', scope: 'rerank' }
   // Reading the registry is part of reranking; writing templates is an operator's (admin) job.

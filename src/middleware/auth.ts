@@ -3,12 +3,13 @@
  * Access control. With no `API_KEYS` configured the deployment is open (every caller is tenant
  * 'public' with all scopes) and the worker says so once per isolate, as a structured warning.
  * With keys, every route but the public ones (auth/route-access.ts) needs a valid key: 401 with
- * `WWW-Authenticate: Bearer` (RFC 6750 §3) when it is missing or wrong, 403 when the key lacks
- * the route's scope. The key's tenant partitions the score cache (c.var.tenant).
+ * `WWW-Authenticate: Bearer` (RFC 6750 §3) when it is missing, malformed or not recognised (the
+ * message says which, and names the headers a key is accepted in), 403 when the key lacks the
+ * route's scope. The key's tenant partitions the score cache (c.var.tenant).
  */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env'
-import { readCredential } from '../auth/credentials'
+import { ACCEPTED_KEY_HEADERS, readCredential } from '../auth/credentials'
 import { findKeyByDigest, sha256 } from '../auth/key-digest'
 import { clientOf, type FailedAuthPolicy } from '../auth/failed-auth-limiter'
 import { accessRuleFor } from '../auth/route-access'
@@ -61,12 +62,12 @@ export const accessControl = (): MiddlewareHandler<AppEnv> =>
       c.set('scopes', OPEN_SCOPES)
       return next()
     }
-    const rule = accessRuleFor(c.req.method, c.req.path)
+    const rule = accessRuleFor(c.req.method, c.req.path, (name) => c.req.query(name))
     const credential = readCredential(c.req.header('authorization'), c.req.header('x-api-key'))
     if (rule.kind === 'public') {
       c.set('scopes', NO_SCOPES)
-      // A public route serves everyone; a key, when sent, may unlock more (e.g. /healthz?detail=1).
-      // A wrong one is counted like anywhere else, but the public answer is still given.
+      // A public route serves everyone; a key, when sent, is read (the tenant and scopes it
+      // grants). A wrong one is counted like anywhere else, but the public answer is still given.
       if (credential.kind === 'missing') return next()
       const client = clientOf(c.req.header('cf-connecting-ip'))
       const { failedAuth, now: clock } = c.get('services')
@@ -83,7 +84,8 @@ export const accessControl = (): MiddlewareHandler<AppEnv> =>
       return next()
     }
     if (credential.kind === 'missing') {
-      throw unauthorized('missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"', false)
+      // RFC 6750 §3.1: a request with no credentials gets the challenge without an error code.
+      throw unauthorized(`missing API key: none was sent; send it as ${ACCEPTED_KEY_HEADERS}`, false)
     }
     // Key guessing: past the failure budget a client's credentials are not checked at all, so a
     // right guess looks like a wrong one until the window ends (auth/failed-auth-limiter.ts).
@@ -99,7 +101,10 @@ export const accessControl = (): MiddlewareHandler<AppEnv> =>
     const key = findKeyByDigest(keys, await sha256(credential.token))
     if (key === null) {
       failedAuth.fail(client, now)
-      throw unauthorized('invalid API key', true)
+      throw unauthorized(
+        `API key not recognised: the key sent in ${credential.header} matches no key configured for this deployment (keys are accepted as ${ACCEPTED_KEY_HEADERS})`,
+        true
+      )
     }
     c.set('keyId', key.id)
     c.set('tenant', key.tenant)

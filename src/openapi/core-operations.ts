@@ -113,7 +113,7 @@ const OPERATIONS: OperationDoc[] = [
       "The worker's state and which backend answers (vLLM upstreams or the embedded lexical scorer). `status`: `ok`, `degraded` (an upstream is out of service but calls are served, by another upstream or the lexical fallback) or `down` (503: no upstream can serve and there is no fallback).",
     tags: ['Service'],
     parameters: [
-      { name: 'detail', in: 'query', description: '`1` (or `true`, `yes`, `on`, any case): each upstream (origin, breaker state, last error). Needs the `stats` scope (403 without it).', schema: { type: 'string' } },
+      { name: 'detail', in: 'query', description: '`1` (or `true`, `yes`, `on`, any case): each upstream (origin, breaker state, last error). On a keyed deployment it needs a key with the `stats` scope: 401 without a key or with one no configured key matches, 403 with a key that lacks the scope.', schema: { type: 'string' } },
       { name: 'probe', in: 'query', description: "`1` (or `true`, `yes`, `on`): also probe each upstream's `/health` now (implies `detail`; results reused for 5 s). Needs the `stats` scope.", schema: { type: 'string' } },
       { name: 'probe_timeout_ms', in: 'query', description: 'Probe timeout in ms (default 1,500); values outside 50–5,000 are clamped to it.', schema: { type: 'integer' } },
     ],
@@ -121,7 +121,7 @@ const OPERATIONS: OperationDoc[] = [
       200: { description: 'The worker serves (`ok` or `degraded`).', schema: 'Health' },
       503: { description: '`down`: no upstream can serve and there is no lexical fallback (the same body, for load balancers).', schema: 'Health' },
     },
-    errors: [403],
+    errors: [401, 403],
   },
   {
     method: 'get',

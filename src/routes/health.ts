@@ -5,8 +5,9 @@
  * Public answer (anyone, no key): only what a client or a load balancer needs: `status`,
  * `backend` kind, `model`, `fallback` and `auth` mode. Upstream origins, breaker states and last
  * errors are operator information: they are shown with `?detail=1` (or `?probe=1`) to a caller
- * holding the `stats` scope (every caller of an open deployment holds it), and every backend
- * text in them passes the secret redactor (lib/redact-secrets.ts).
+ * holding the `stats` scope (every caller of an open deployment holds it; on a keyed one, no key or
+ * an unrecognised one is a 401, a key without the scope a 403), and every backend text in them
+ * passes the secret redactor (lib/redact-secrets.ts).
  *
  * `?probe=1` also calls each upstream's `/health` (short timeout, `probe_timeout_ms`, default
  * 1500). It needs the `stats` scope, and its result is reused for `PROBE_REUSE_MS` per isolate
@@ -23,6 +24,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
 import { probeUpstream, type AccessToken, type ProbeResult } from '../backends/vllm/upstream-health-client'
 import type { UpstreamSnapshot } from '../backends/vllm/upstream-pool'
+import { healthView } from '../auth/route-access'
 import { ApiError } from '../errors'
 import { allowOnly } from '../lib/allow-only'
 import { redactDeep, redactorFor } from '../lib/redact-secrets'
@@ -49,8 +51,6 @@ function probeShared(probes: Map<string, CachedProbe>, url: string, timeoutMs: n
   return result
 }
 
-const truthy = (v: string | undefined) => /^(1|true|yes|on)$/iu.test(v ?? '')
-
 healthRoutes.get('/', async (c) => {
   const config = c.get('config')
   c.header('Cache-Control', 'no-store')
@@ -60,8 +60,9 @@ healthRoutes.get('/', async (c) => {
     model: config.backend === 'vllm' ? config.VLLM_MODEL : 'lexical-bm25',
     fallback: config.FALLBACK,
   }
-  const probe = truthy(c.req.query('probe'))
-  const detail = probe || truthy(c.req.query('detail'))
+  const { probe, detail } = healthView((name) => c.req.query(name))
+  // Access control (auth/route-access.ts) already answered a keyed deployment's caller without the
+  // scope (401 without a recognised key, 403 with one lacking it); this states it where it is used.
   if (detail && !c.get('scopes').has('stats')) {
     throw new ApiError('forbidden', 'upstream detail and probes need an API key with the "stats" scope', {
       headers: { 'WWW-Authenticate': 'Bearer realm="rerank-edge", error="insufficient_scope", scope="stats"' },

@@ -107,6 +107,29 @@ describe('with API keys configured', () => {
     }
   })
 
+  it('says whether no key was sent or the key sent is not recognised, naming the header it came in and the headers accepted', async () => {
+    const vars = { ...QUIET, API_KEYS: await apiKeysVar() }
+    const client = { 'cf-connecting-ip': '198.51.100.41' }
+    const accepted = '"Authorization: Bearer <key>" or "X-API-Key: <key>"'
+    const none = await rerank(body, { vars, headers: client })
+    expect(none.status).toBe(401)
+    expect(none.json.error.message).toBe(`missing API key: none was sent; send it as ${accepted}`)
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="rerank-edge"')
+    for (const [header, headers] of [
+      ['Authorization', { authorization: `Bearer ${SPECS.acme?.key}x` }],
+      ['X-API-Key', { 'x-api-key': `${SPECS.acme?.key}x` }],
+    ] as const) {
+      const wrong = await rerank(body, { vars, headers: { ...client, ...headers } })
+      expect(wrong.status, header).toBe(401)
+      expect(wrong.json.error.code).toBe('unauthorized')
+      expect(wrong.json.error.message).toBe(
+        `API key not recognised: the key sent in ${header} matches no key configured for this deployment (keys are accepted as ${accepted})`
+      )
+      expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="rerank-edge", error="invalid_token"')
+      expect(wrong.text).not.toContain(`${SPECS.acme?.key}x`)
+    }
+  })
+
   it('accepts the key as a Bearer token (any case of the scheme) or as X-API-Key', async () => {
     const vars = { ...QUIET, API_KEYS: await apiKeysVar() }
     const acme = SPECS.acme as KeySpec

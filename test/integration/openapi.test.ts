@@ -136,6 +136,7 @@ describe('GET /openapi.json', () => {
       { method: 'get', path: '/openapi.json', url: '/openapi.json', status: 200 },
       { method: 'get', path: '/healthz', url: '/healthz?probe=1&probe_timeout_ms=300', vars: { ...quiet, VLLM_URLS: 'http://127.0.0.1:9' }, status: 503 },
       { method: 'get', path: '/healthz', url: '/healthz?detail=1', vars: keyed, headers: onlyRerank, status: 403 },
+      { method: 'get', path: '/healthz', url: '/healthz?detail=1', vars: keyed, status: 401 },
       { method: 'get', path: '/v1/experiments', url: '/v1/experiments?limit=0', status: 400 },
       { method: 'get', path: '/v1/experiments', url: '/v1/experiments?status=draft', status: 200 },
       { method: 'get', path: '/v1/experiments/{id}/report', url: '/v1/experiments/x/report', vars: keyed, status: 401 },

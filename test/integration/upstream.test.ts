@@ -512,7 +512,7 @@ describe('GET /healthz', () => {
     expect([...probed.values()]).toEqual([1, 1])
   })
 
-  it('with API keys: the public answer has no upstream detail; ?detail and ?probe need the stats scope', async () => {
+  it('with API keys: the public answer has no upstream detail; ?detail and ?probe need a key (401) with the stats scope (403)', async () => {
     const a = fakeVllm('hz-keys')
     const keys = JSON.stringify([
       { id: 'ops', hash: await hashApiKey('ops-key-1'), tenant: 't', scopes: ['stats'] },
@@ -524,11 +524,26 @@ describe('GET /healthz', () => {
     const pubText = await pub.text()
     expect(Object.keys(JSON.parse(pubText) as object).sort()).toEqual(['auth', 'backend', 'fallback', 'model', 'status'])
     expect(pubText).not.toContain('127.0.0.1')
-    for (const q of ['?detail=1', '?probe=1']) {
+    // A wrong key on the public answer is counted but still gets the public answer.
+    const wrongPub = await callWorker('/healthz', undefined, { vars, headers: { authorization: 'Bearer not-a-key', 'cf-connecting-ip': '198.51.100.77' } })
+    expect(wrongPub.status).toBe(200)
+    expect(Object.keys((await wrongPub.json()) as object).sort()).toEqual(['auth', 'backend', 'fallback', 'model', 'status'])
+    for (const q of ['?detail=1', '?probe=1', '?detail=TRUE']) {
+      // No key: 401 with the bare challenge (RFC 6750 §3.1), as on any keyed route.
       const anon = await callWorker(`/healthz${q}`, undefined, { vars })
-      expect(anon.status, q).toBe(403)
+      expect(anon.status, q).toBe(401)
+      expect(((await anon.json()) as { error: { code: string; message: string } }).error.message, q).toMatch(/^missing API key/u)
+      expect(anon.headers.get('www-authenticate'), q).toBe('Bearer realm="rerank-edge"')
+      // A key no configured key matches: 401 invalid_token, and no upstream detail.
+      const wrong = await callWorker(`/healthz${q}`, undefined, { vars, headers: { authorization: 'Bearer not-a-key', 'cf-connecting-ip': '198.51.100.77' } })
+      expect(wrong.status, q).toBe(401)
+      expect(wrong.headers.get('www-authenticate'), q).toContain('error="invalid_token"')
+      expect(await wrong.text(), q).not.toContain('127.0.0.1')
+      // A recognised key without the stats scope: 403 naming it.
       const app = await callWorker(`/healthz${q}`, undefined, { vars, headers: { authorization: 'Bearer app-key-1' } })
       expect(app.status, q).toBe(403)
+      expect(app.headers.get('www-authenticate'), q).toContain('scope="stats"')
+      await app.arrayBuffer()
     }
     const ops = await healthz(vars, '?detail=1', { authorization: 'Bearer ops-key-1' })
     expect(ops.status).toBe(200)
