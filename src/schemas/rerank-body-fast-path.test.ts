@@ -51,6 +51,7 @@ describe('fastRerankBody', () => {
       { query: 'q', documents: ['a'], max_tokens_per_doc: 0 },
       { query: 'q', documents: ['a'], return_documents: 'yes' },
       { query: null, documents: ['a'] },
+      { query: 'q', documents: ['a'], user: 'u\ud800' },
     ]
     for (const raw of declined) {
       expect(fastRerankBody(raw, config)).toBeUndefined()

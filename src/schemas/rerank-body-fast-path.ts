@@ -47,7 +47,7 @@ const OPTIONAL: ReadonlyArray<readonly [string, Check]> = [
   ['template', stringUpTo(() => BODY_LIMITS.idChars)],
   ['template_vars', onlyNull],
   ['experiment', stringUpTo(() => BODY_LIMITS.idChars)],
-  ['user', stringUpTo(() => BODY_LIMITS.userChars)],
+  ['user', (v, l) => stringUpTo(() => BODY_LIMITS.userChars)(v, l) && (v as string).isWellFormed()],
   ['time_decay', onlyNull],
   ['fusion', onlyNull],
   ['folding', onlyNull],

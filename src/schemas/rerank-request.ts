@@ -21,6 +21,7 @@ import type { Config } from '../config'
 import { documentIdSchema } from '../documents/document-id'
 import { parseIsoDate } from '../documents/iso-date'
 import { isSingleLine, SINGLE_LINE_ERROR } from '../lib/single-line'
+import { isStorableText, STORABLE_TEXT_ERROR } from '../lib/stored-text'
 import { foldingOverrideSchema } from '../documents/folding-options'
 import { fusionSchema } from '../scoring/fusion'
 import { timeDecaySchema } from '../scoring/time-decay'
@@ -182,7 +183,9 @@ function buildSchema(config: Config, nullAsAbsent: boolean) {
       z.record(z.string().max(64), z.unknown()).refine((v) => Object.keys(v).length <= MAX_TEMPLATE_VARS, `at most ${MAX_TEMPLATE_VARS} variables`)
     ),
     experiment: opt(z.string().max(BODY_LIMITS.idChars)),
-    user: opt(z.string().max(BODY_LIMITS.userChars)),
+    // Stored as an exposure's unit id (D1 TEXT, UTF-8): a lone surrogate would be kept as U+FFFD,
+    // merging distinct users in the report (lib/stored-text.ts), so it is refused here, before any write.
+    user: opt(z.string().max(BODY_LIMITS.userChars).refine(isStorableText, STORABLE_TEXT_ERROR)),
     time_decay: opt(timeDecaySchema),
     fusion: opt(fusionSchema),
     /** Per-call metadata folding options over the FOLDING config (documents/folding-options.ts). */

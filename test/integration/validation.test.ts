@@ -47,6 +47,8 @@ const bad: Array<[name: string, body: unknown, status: number, field: string | R
   ['instruction not a string', { ...ok, instruction: ['x'] }, 400, 'instruction'],
   ['now not a date', { ...ok, now: 'tomorrow' }, 400, 'now'],
   ['explain not boolean', { ...ok, explain: 1 }, 400, 'explain'],
+  // An exposure stores it as its unit id (D1 TEXT): a lone surrogate would come back as U+FFFD.
+  ['user with a lone surrogate', { ...ok, user: 'u\ud800' }, 400, 'user'],
 ]
 
 describe('validation', () => {
