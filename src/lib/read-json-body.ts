@@ -4,9 +4,8 @@
  * (curl's `-d` sends `application/x-www-form-urlencoded`). Too large → 413 naming the limit;
  * sent with a Content-Encoding → 415; not UTF-8 or not JSON → 400; not an object → 400; nested
  * deeper than 32 levels → 400 naming the field (lib/json-depth.ts); not all there in time → 408;
- * cut off (the
- * client closed or reset the connection before the declared bytes, or the last chunk, arrived) →
- * 400 naming the body.
+ * cut off (the client closed or reset the connection before the declared bytes, or the last
+ * chunk, arrived) → 400 naming the body.
  *
  * Why a cut-off body is a 400 and not the runtime's error: workerd rejects the read with a plain
  * `Error: Network connection lost.` (test/e2e/body-cut-off.test.ts sends one over a socket), which
