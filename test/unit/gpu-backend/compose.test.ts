@@ -357,6 +357,24 @@ describe('defaults live in defaults.env only', () => {
   })
 })
 
+describe('.env.example names every variable compose reads', () => {
+  // A setting compose interpolates but .env.example never mentions is one an operator cannot find
+  // (PROXY_HEALTH_TIMEOUT was documented in the README only). Set or commented out both count.
+  const example = readFileSync(join(GPU_DIR, '.env.example'), 'utf8')
+  const listed = new Set([...example.matchAll(/^(?:# ?)?([A-Z][A-Z0-9_]*)=/gmu)].map((m) => m[1]))
+  const composeFiles = ['compose.yaml', 'compose.gpus2.yaml', 'compose.tp2.yaml', 'compose.tls.yaml']
+  const read = composeFiles.flatMap((f) => [...readFileSync(join(GPU_DIR, f), 'utf8').matchAll(/\$\{([A-Z][A-Z0-9_]*)/gu)].map((m) => m[1]))
+
+  it.each([...new Set(read)].sort())('%s', (name) => {
+    expect({ name, listed: listed.has(name) }).toEqual({ name, listed: true })
+  })
+
+  it('the check can fail: a name compose reads that the file lacks is missed', () => {
+    expect(read.length).toBeGreaterThan(10)
+    expect(listed.has('NOT_A_SETTING')).toBe(false)
+  })
+})
+
 describe('compose.tls.yaml', () => {
   it('publishes only 80/443 of the proxy in TLS mode, with SITE_ADDRESS required', () => {
     const doc = load('compose.tls.yaml')
