@@ -60,7 +60,7 @@ export function createApp(services: Services = createServices()): Hono<AppEnv> {
   // Each sub-app is mounted at its own prefix and holds paths relative to it; sub-apps never
   // import each other (shared helpers live in lib/ or the capability folder).
   app.route('/healthz', healthRoutes)
-  for (const mount of RERANK_MOUNTS) app.route(mount.path, rerankRoutes({ returnDocumentsDefault: mount.returnDocumentsDefault }))
+  for (const mount of RERANK_MOUNTS) app.route(mount.path, rerankRoutes({ returnDocumentsDefault: mount.returnDocumentsDefault, apiVersion: mount.apiVersion }))
   app.route('/v1/templates', templateRoutes)
   app.route('/v1/experiments', experimentRoutes)
   app.route('/v1/feedback', feedbackRoutes)

@@ -94,7 +94,7 @@ export const rerankResponseSchema = z
       cached_prompt_tokens: z.number().int().min(0).describe('Prompt tokens the cached pairs cost when they were scored (each pair\'s share of its batch\'s usage): not spent again.'),
     }),
     meta: z.looseObject({
-      api_version: z.object({ version: z.string() }),
+      api_version: z.object({ version: z.enum(['1', '2']) }).describe('The Cohere API the path speaks, as Cohere answers: `"1"` from /v1/rerank and /rerank, `"2"` from /v2/rerank.'),
       billed_units: z.object({ search_units: z.number().int().min(0) }),
       backend: z.enum(['vllm', 'lexical']).describe('`lexical`: the embedded BM25 fallback answered (no GPU backend); it ignores instructions.'),
       model: z.string(),

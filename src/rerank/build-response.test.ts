@@ -8,6 +8,7 @@ const base: BuildResponseInput = {
   documents: [{ text: 'a' }, { text: 'b' }, { text: 'c' }],
   scores: [0.2, 0.9, 0.5],
   returnDocuments: false,
+  apiVersion: '2',
   hits: 2,
   misses: 1,
   promptTokens: 120,

@@ -71,6 +71,8 @@ export interface BuildResponseInput {
   order?: readonly number[]
   topN?: number
   returnDocuments: boolean
+  /** `meta.api_version.version`: the Cohere API version of the path that was called. */
+  apiVersion: string
   hits: number
   misses: number
   /** Pairs this call sent to the backend (score-with-cache `ScoredPairs.pairsScored`); default `misses`. */
@@ -140,7 +142,7 @@ export function buildResponse(input: BuildResponseInput): RerankResponse {
       cached_prompt_tokens: saved,
     },
     meta: {
-      api_version: { version: '2' },
+      api_version: { version: input.apiVersion },
       billed_units: { search_units: units },
       backend: input.backend,
       model: input.model,

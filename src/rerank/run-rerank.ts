@@ -71,6 +71,8 @@ export interface RerankContext {
   clientRequestId?: string | null
   /** Route default for `return_documents` (true on /v1/rerank and /rerank, false on /v2). */
   returnDocumentsDefault: boolean
+  /** `meta.api_version.version`: "1" on /v1/rerank and /rerank, "2" on /v2/rerank (rerank-paths.ts). */
+  apiVersion: string
   /** Top-level keys of the raw body not set to null (null means absent), for unknown-field warnings. */
   bodyKeys: readonly string[]
   /** The `X-Rerank-User` header: the experiment unit id when the body has no `user`. */
@@ -159,6 +161,7 @@ export async function runRerank(deps: RerankDeps, sent: RerankBody, ctx: RerankC
     ...(ranked.fusion === undefined ? {} : { fusion: ranked.fusion }),
     ...(topN === undefined ? {} : { topN }),
     returnDocuments: body.return_documents ?? ctx.returnDocumentsDefault,
+    apiVersion: ctx.apiVersion,
     hits: scored.hits,
     misses: scored.misses,
     pairsScored: scored.pairsScored,

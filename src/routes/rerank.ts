@@ -2,7 +2,7 @@
  * @module routes/rerank
  * `POST /v1/rerank`, `/v2/rerank`, `/rerank`: validate, run the pipeline, respond. One sub-app per
  * path (app.ts mounts `rerankRoutes(…)` at each); they differ only in whether documents are
- * returned by default.
+ * returned by default and in the `meta.api_version` they name (rerank/rerank-paths.ts).
  */
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../app-env'
@@ -13,6 +13,7 @@ import { allowOnly } from '../lib/allow-only'
 import { cacheModeFrom, cacheNamespace } from '../lib/cache-control'
 import { readJsonObject } from '../lib/read-json-body'
 import { serverTiming } from '../lib/server-timing'
+import type { RerankApiVersion } from '../rerank/rerank-paths'
 import { runRerank } from '../rerank/run-rerank'
 import { parseRerankBody } from '../schemas/rerank-body-fast-path'
 import type { Services } from '../services'
@@ -24,6 +25,8 @@ const JSON_CONTENT_TYPE = { 'Content-Type': 'application/json' }
 export interface RerankRouteOptions {
   /** `return_documents` when the body omits it: Cohere v2 never returns documents; Jina and vLLM clients expect them. */
   returnDocumentsDefault: boolean
+  /** `meta.api_version.version`: the Cohere API this path speaks (rerank/rerank-paths.ts). */
+  apiVersion: RerankApiVersion
 }
 
 export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
@@ -77,7 +80,7 @@ export function rerankRoutes(options: RerankRouteOptions): Hono<AppEnv> {
         clock: services.now,
       },
       parsed.data,
-      { requestId: c.get('requestId'), clientRequestId: c.get('clientRequestId'), returnDocumentsDefault: options.returnDocumentsDefault, bodyKeys: Object.keys(raw).filter((k) => raw[k] !== null), unitHeader: c.req.header('x-rerank-user') }
+      { requestId: c.get('requestId'), clientRequestId: c.get('clientRequestId'), returnDocumentsDefault: options.returnDocumentsDefault, apiVersion: options.apiVersion, bodyKeys: Object.keys(raw).filter((k) => raw[k] !== null), unitHeader: c.req.header('x-rerank-user') }
     )
     c.set('rerankInfo', { meta: outcome.response.meta, upstreamMs: outcome.timings.backendMs })
     c.header('Cache-Status', outcome.cacheStatus)

@@ -73,6 +73,19 @@ describe('cohere-ai SDK', () => {
     expect(typeof res.results[0]?.relevanceScore).toBe('number')
   })
 
+  it('meta.api_version names the API of the path called, as Cohere answers: "1" from /v1/rerank, "2" from /v2/rerank', async () => {
+    // Cohere's own answers, as the cohere-ai 8.1 wire tests replay them (tests/wire/main.test.ts
+    // `rerank (1)`: version "1"; tests/wire/v2.test.ts: version "2").
+    const fetch = workerFetch({ VLLM_URLS: '' })
+    const v1 = await new CohereClient({ token: 'any', baseUrl: 'http://rerank.test', fetch }).rerank({ query: 'capital of Nevada', documents: DOCS, topN: 1 })
+    const v2 = await new CohereClientV2({ token: 'any', baseUrl: 'http://rerank.test', fetch }).rerank({ model: 'rerank-v3.5', query: 'capital of Nevada', documents: DOCS, topN: 1 })
+    expect(v1.meta?.apiVersion?.version).toBe('1')
+    expect(v2.meta?.apiVersion?.version).toBe('2')
+    // vLLM's route answers in the /v1/rerank shape.
+    const plain = await rerank({ query: 'capital of Nevada', documents: DOCS }, { path: '/rerank', vars: { VLLM_URLS: '' } })
+    expect(plain.json.meta.api_version).toEqual({ version: '1' })
+  })
+
   it('CohereClient (v1).rerank with object documents gets each back with every field (Cohere: "all other fields will be preserved")', async () => {
     const client = new CohereClient({ token: 'any', baseUrl: 'http://rerank.test', fetch: workerFetch({ VLLM_URLS: '' }) })
     const documents = DOCS.map((text, i) => ({ text, title: `doc ${i}`, url: `https://example.com/${i}` }))
