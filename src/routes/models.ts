@@ -14,17 +14,11 @@ export const modelRoutes = new Hono<AppEnv>()
 modelRoutes.get('/', (c) => {
   const config = c.get('config')
   const vllm = config.backend === 'vllm'
-  const body: ModelList = {
-    object: 'list',
-    data: [
-      {
-        id: vllm ? config.VLLM_MODEL : 'lexical-bm25',
-        object: 'model',
-        created: Math.floor(c.get('startedAt') / 1000),
-        owned_by: vllm ? 'vllm' : 'rerank-edge',
-      },
-    ],
-  }
+  const id = vllm ? config.VLLM_MODEL : 'lexical-bm25'
+  const card: ModelList['data'][number] = { id, object: 'model', created: Math.floor(c.get('startedAt') / 1000), owned_by: vllm ? 'vllm' : 'rerank-edge', root: id }
+  // vLLM clients read the context length here (schemas/model-list.ts); the lexical scorer has none.
+  if (vllm) card.max_model_len = config.MAX_MODEL_LEN
+  const body: ModelList = { object: 'list', data: [card] }
   return c.json(body)
 })
 modelRoutes.all('/', allowOnly('GET', 'HEAD'))

@@ -320,8 +320,20 @@ describe('validation', () => {
     expect(Number.isInteger(json.data[0]?.created)).toBe(true)
     const lexical = (await (await callWorker('/v1/models/', undefined, { vars: { VLLM_URLS: '' } })).json()) as typeof json
     expect(lexical.data[0]?.id).toBe('lexical-bm25')
+    // The lexical scorer has no context length: none is claimed.
+    expect(lexical.data[0]).not.toHaveProperty('max_model_len')
     const doc = (await (await callWorker('/openapi.json')).json()) as { paths: Record<string, { get?: { operationId: string } }> }
     expect(doc.paths['/v1/models']?.get?.operationId).toBe('listModels')
+  })
+
+  it("GET /v1/models states the context length as vLLM's ModelCard does (max_model_len, root), which vLLM clients read", async () => {
+    // vLLM's ModelCard (vllm/entrypoints/openai/protocol.py) carries root and max_model_len;
+    // Continue's vLLM provider (core/llm/llms/Vllm.ts) takes its context length from
+    // Number.parseInt(data[0].max_model_len): NaN when it is missing.
+    const res = await callWorker('/v1/models', undefined, { vars: { VLLM_URLS: 'http://vllm.invalid', VLLM_MODEL: 'qwen3-reranker-4b', MAX_MODEL_LEN: '16384' } })
+    const card = ((await res.json()) as { data: Array<Record<string, unknown>> }).data[0]
+    expect(card).toMatchObject({ id: 'qwen3-reranker-4b', root: 'qwen3-reranker-4b', max_model_len: 16384 })
+    expect(Number.parseInt(String(card?.max_model_len))).toBe(16384)
   })
 
   it('a missing D1 table is a 503 that says to apply migrations', async () => {
