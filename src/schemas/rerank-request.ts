@@ -100,7 +100,9 @@ export const KNOWN_FIELDS = [
 /**
  * Fields peers define that this service does not apply, with what it does instead: said in
  * `meta.warnings` instead of "unknown field" (Cohere v2 `priority`, cohere-typescript
- * `V2RerankRequest`; vLLM's `RerankRequest` fields, vllm/entrypoints/pooling/score/protocol.py).
+ * `V2RerankRequest`; vLLM's `RerankRequest` fields, vllm/entrypoints/pooling/score/protocol.py,
+ * and those it inherits from `PoolingBasicRequestMixin`, vllm/entrypoints/pooling/base/protocol.py:
+ * `padding`, `truncation_side`, `cache_salt`).
  */
 export const PEER_FIELDS_IGNORED: Readonly<Record<string, string>> = {
   priority: 'priority ignored: calls are served in arrival order',
@@ -110,6 +112,10 @@ export const PEER_FIELDS_IGNORED: Readonly<Record<string, string>> = {
   activation: 'activation ignored: relevance_score is always the model probability in [0, 1]',
   mm_processor_kwargs: 'mm_processor_kwargs ignored: the model reads text only',
   request_id: 'request_id ignored: send your id in the X-Request-Id header (it comes back as X-Client-Request-Id; README "Request ids")',
+  padding: 'padding ignored: each pair is sent as the model reads it, unpadded',
+  truncation_side: 'truncation_side ignored: a document too long for the model context keeps its first tokens and its folded metadata (meta.truncated_documents counts them)',
+  // vLLM salts its prefix cache with it to keep users apart; the score cache here is partitioned otherwise.
+  cache_salt: 'cache_salt ignored: the score cache is partitioned by tenant, and by the X-Cache-Namespace header when sent (README "The score cache")',
 }
 
 /** Variables one call may pass to a template (a template declares a handful). */

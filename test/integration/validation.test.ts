@@ -117,6 +117,17 @@ describe('validation', () => {
     expect(warnings.join(' ')).not.toMatch(/use_activation|other/u)
   })
 
+  it("vLLM's own request fields are named as ignored with what happens instead, never as unknown (vLLM PoolingBasicRequestMixin)", async () => {
+    // What a client that dumps vLLM's RerankRequest model sends (vllm/entrypoints/pooling/base/protocol.py).
+    const res = await rerank({ ...ok, top_n: 0, padding: 'do_not_pad', truncation_side: 'left', cache_salt: 'salt-0123456789', priority: 0, request_id: 'r-1', user: 'u-1' }, { path: '/rerank', vars: { VLLM_URLS: '' } })
+    expect(res.status).toBe(200)
+    const warnings = res.json.meta.warnings ?? []
+    expect(warnings.filter((w) => w.startsWith('unknown field'))).toEqual([])
+    expect(warnings.find((w) => w.startsWith('cache_salt ignored:'))).toMatch(/X-Cache-Namespace/u)
+    expect(warnings.find((w) => w.startsWith('truncation_side ignored:'))).toMatch(/first tokens/u)
+    expect(warnings.find((w) => w.startsWith('padding ignored:'))).toBeDefined()
+  })
+
   it("says what it does instead of a Cohere field it accepts but does not apply, and names a header that works for a body request_id", async () => {
     const res = await rerank({ ...ok, max_chunks_per_doc: 3, request_id: 'mine' }, { vars: { VLLM_URLS: '' } })
     expect(res.status).toBe(200)
