@@ -17,6 +17,8 @@
  *    beside it is a 400 (two instructions, and the arm of an experiment decides its own), and it is
  *    held to MAX_INSTRUCTION_CHARS as a body `instruction` is. A blank one means the default, as a
  *    blank `instruction` does. `meta.instruction_source` says "query".
+ *  - `rank_fields` beside it is a 400 on `rank_fields`: it builds each document's text from fields,
+ *    which is never the template's one document text.
  *  - An empty query inside the template is a 400 on `query`, as an empty plain query is.
  * The caller's documents are still returned as sent.
  */
@@ -44,6 +46,15 @@ export function unwrapPreformatted(
     throw badField('experiment', `${why}, but the experiment's arm decides the instruction: send the plain query`)
   }
   if (body.template !== undefined) throw badField('template', `${why}: send either the template or the formatted query`)
+  if (body.rank_fields !== undefined && body.rank_fields.length > 0) {
+    // rank_fields composes each document's text from its fields ("name: value" lines), so that text
+    // is never the template's "<Document>: …" one: without this the first document would be named
+    // as not preformatted although its `text` is.
+    throw badField(
+      'rank_fields',
+      `the query is a preformatted ${prompts.template} prompt, whose documents are each one "<Document>: …" text; rank_fields composes a document's text from its fields instead: send the plain query with rank_fields, or the preformatted documents without it`
+    )
+  }
   if (body.instruction !== undefined && body.instruction.trim() !== '') {
     throw badField('instruction', `${why}: send the instruction in one place`)
   }

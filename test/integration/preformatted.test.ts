@@ -129,6 +129,19 @@ describe('a query and documents preformatted in the Qwen3-Reranker template', ()
     expect(await fake.requests()).toEqual([])
   })
 
+  it('rank_fields beside a preformatted query is a 400 naming rank_fields, not a false claim about the document', async () => {
+    const fake = fakeVllm('preformatted-rank-fields')
+    const vars = { VLLM_URLS: fake.url }
+    const query = cardQuery(DEFAULT_INSTRUCTION, uniqueQuery('rank-fields'))
+    // Every document is exactly the model card's form; rank_fields would compose "name: value" lines around it.
+    const documents = DOCS.map((d, i) => ({ title: `t${i}`, text: cardDocument(d), fields: { tags: ['x'] } }))
+    const res = await rerank({ query, documents, rank_fields: ['title', 'text'] }, { vars })
+    expect(res.status).toBe(400)
+    expect(res.json.error.field).toBe('rank_fields')
+    expect(res.json.error.message).toContain('preformatted')
+    expect(await fake.requests()).toEqual([])
+  })
+
   it('the lexical scorer reads the plain texts too: the same scores as the plain call, no template words', async () => {
     const query = uniqueQuery('lexical')
     const plain = await rerank({ query, documents: DOCS })
