@@ -47,14 +47,29 @@ for (let i = 0; i < argv.length; i++) {
 }
 
 /**
+ * What the worker takes, refused here before the line is pasted (as unknown scopes are): an id or
+ * tenant outside src/auth/api-keys.ts `TOKEN` makes the worker refuse API_KEYS (npm start exits 2),
+ * and a key outside src/auth/credentials.ts `X_API_KEY` (1 to 512 visible ASCII characters, the
+ * wider of the two headers' rules) could never be sent, so it would never match.
+ * test/unit/hash-api-key.test.ts checks the edges against the worker's own parser.
+ */
+const TOKEN = /^[A-Za-z0-9._:-]{1,64}$/u
+const SENDABLE_KEY = /^[\x21-\x7e]{1,512}$/u
+
+/**
  * The whole var, in the quoting `.dev.vars` and a POSIX shell both read literally (a JSON string
- * holds no ' here: ids and tenants with one are refused below).
+ * holds no ' here: TOKEN has none).
  * @param {string} key
  * @param {string} id
  * @param {string} tenant
  */
 function printEntry(key, id, tenant) {
-  if (`${id}${tenant}`.includes("'")) fail("id and tenant may not contain ' (the line is single-quoted)")
+  if (!TOKEN.test(id)) fail(`id: expected 1-64 characters of A-Z a-z 0-9 . _ : - (the worker refuses any other)\n${USAGE}`)
+  if (!TOKEN.test(tenant)) fail(`tenant: expected 1-64 characters of A-Z a-z 0-9 . _ : - (the worker refuses any other)\n${USAGE}`)
+  // The key itself is never echoed: it may be a real one.
+  if (!SENDABLE_KEY.test(key)) {
+    fail('key: expected 1-512 visible ASCII characters (no spaces): no other key can be sent as "Authorization: Bearer <key>" or "X-API-Key: <key>"')
+  }
   const entry = { id, hash: hash(key), tenant, scopes }
   console.error(`hash: ${entry.hash}`)
   console.error('paste this line into .dev.vars (or prefix npm start with it):')

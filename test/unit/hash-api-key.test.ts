@@ -66,6 +66,35 @@ describe('npm run hash-key', () => {
     expect(JSON.parse((parseDotenv(r.stdout) as Record<string, string>).API_KEYS!)[0].hash).toBe(await hashApiKey(key!))
   })
 
+  it('refuses an id or tenant the worker would refuse, and a key no client could send, printing no API_KEYS line', async () => {
+    // Each would otherwise be pasted into .dev.vars and then refused by the worker's API_KEYS parser
+    // (npm start exits 2), or accepted but never matched: a key with a space or past 512 characters
+    // fits neither "Authorization: Bearer" nor "X-API-Key" (src/auth/credentials.ts).
+    const cases: Array<{ args: string[]; input?: string; names: RegExp }> = [
+      { args: ['rk_secret', 'my key'], names: /\bid\b/u },
+      { args: ['rk_secret', 'dev', 'acme corp'], names: /tenant/u },
+      { args: ['rk_secret', 'x'.repeat(65)], names: /\bid\b/u },
+      { args: ['--new', 'dev', 'acme/eu'], names: /tenant/u },
+      { args: [], input: 'my secret key\n', names: /key/u },
+      { args: ['k'.repeat(513)], names: /key/u },
+    ]
+    for (const { args, input, names } of cases) {
+      const r = hashKey(args, input)
+      expect({ args: args.map((a) => a.slice(0, 20)), status: r.status, stdout: r.stdout }).toEqual({ args: args.map((a) => a.slice(0, 20)), status: 2, stdout: '' })
+      expect(r.stderr).toMatch(names)
+      expect(r.stderr).not.toContain('my secret key')
+    }
+    // The ids and tenants refused above are ones the worker refuses too.
+    const entry = async (id: string, tenant: string) => JSON.stringify([{ id, hash: await hashApiKey('k'), tenant, scopes: ['rerank'] }])
+    for (const [id, tenant] of [['my key', 'default'], ['dev', 'acme corp'], ['x'.repeat(65), 'default'], ['dev', 'acme/eu']] as const) {
+      expect(apiKeysVar.safeParse(await entry(id, tenant)).success).toBe(false)
+    }
+    // What the script accepts, the worker accepts (the edges of its id/tenant rule).
+    const edge = hashKey(['a.b_c:d-e', 'x'.repeat(64), 'T:1'])
+    expect(edge.status).toBe(0)
+    expect(apiKeysVar.safeParse((parseDotenv(edge.stdout) as Record<string, string>).API_KEYS!).success).toBe(true)
+  })
+
   it('refuses an unknown scope or option with status 2 and prints no API_KEYS line', () => {
     for (const args of [['k', '--scopes', 'rerank,admin'], ['k', '--scopes'], ['--bogus']]) {
       const r = hashKey(args)
