@@ -10,6 +10,9 @@
  *  - a metric that is being recorded has fewer than MIN_METRIC_EVENTS events (or non-events) in
  *    an arm. A metric with no event in any arm (no one sends grades, say) is not measured, and
  *    says nothing either way, so it does not hold the report back; its comparison has no test.
+ * A treatment arm of weight 0 is assigned no user (assign-variant.ts): it is left out of the last
+ * three rules, which would otherwise hold the report back for good. A user found in it anyway is a
+ * sample-ratio mismatch (srm-check.ts `zeroWeightUnits`), the first rule.
  */
 
 /**
@@ -45,6 +48,9 @@ export function effectiveUnits(sumY: number, sumY2: number): number {
 /** What the rules read of one arm (report.ts `ReportArm` has these fields). */
 export interface TrustArm {
   key: string
+  weight: number
+  /** Arm 0: every comparison is against it, so it counts whatever its weight. */
+  control: boolean
   units: number
   effective_units: number
   exposures: number
@@ -78,6 +84,11 @@ export function metricEvents(arm: TrustArm, metric: TrustMetric): MetricEvents {
   }
 }
 
+/** The arms the rules read: the control, and the arms users are assigned to (weight > 0; module doc). */
+export function assignedArms<T extends Pick<TrustArm, 'weight' | 'control'>>(arms: readonly T[]): T[] {
+  return arms.filter((a) => a.control || a.weight > 0)
+}
+
 /** A metric is measured once any arm has one event of it. */
 export function metricMeasured(arms: readonly TrustArm[], metric: TrustMetric): boolean {
   return arms.some((a) => metricEvents(a, metric).events > 0)
@@ -109,7 +120,8 @@ export interface TrustVerdict {
   fewEvents: Record<TrustMetric, boolean>
 }
 
-export function assessTrust({ arms, metrics, labels, srmMismatch }: TrustInput): TrustVerdict {
+export function assessTrust({ arms: all, metrics, labels, srmMismatch }: TrustInput): TrustVerdict {
+  const arms = assignedArms(all)
   const reasons: string[] = []
   if (srmMismatch) reasons.push('sample-ratio mismatch: users per arm do not follow the configured weights')
   const tiny = arms.filter((a) => a.units < 2)

@@ -250,6 +250,33 @@ describe('buildExperimentReport: counts, shares and trust', () => {
     expect(r.notes.join(' ')).toMatch(/Too few feedback events for CTR@1, MRR of clicks: the result is not yet trustworthy/u)
   })
 
+  it('an arm of weight 0 (no user is assigned it) does not hold the report back; a user in it still does (SRM)', () => {
+    const held = twoArmExperiment('Prefer short answers')
+    held.variants.push({ key: 'paused', weight: 0, instruction: 'Prefer long answers' })
+    const row = (arm: number, k: number): UnitRow => ({ ...user(arm, 2, k % 3 === 0 ? 1 : 0), clicked: k % 2, converted: k % 4 === 0 ? 1 : 0, ndcgValues: [0.5] })
+    const rows = [...Array.from({ length: 150 }, (_, k) => row(0, k)), ...Array.from({ length: 150 }, (_, k) => row(1, k + 1))]
+    const r = buildExperimentReport(held, aggregateUnits(rows, 3), { generatedAt: 'now' })
+    expect(r.arms.map((a) => a.units)).toEqual([150, 150, 0])
+    expect(r.srm.mismatch).toBe(false)
+    expect(r.untrusted_reason).toBeUndefined()
+    expect(r.trustworthy).toBe(true)
+    expect(r.comparisons[0]?.metrics.ctr_at_1.few_events).toBe(false)
+    // Its own comparison has no test, and says why.
+    expect(r.comparisons[1]?.metrics.ctr_at_1.error).toBe('too_few_units')
+    expect(r.notes.join(' ')).not.toMatch(/fewer than 2 users/u)
+    // A user who reached it anyway is a sample-ratio mismatch: not trustworthy.
+    const leaked = buildExperimentReport(held, aggregateUnits([...rows, row(2, 0)], 3), { generatedAt: 'now' })
+    expect(leaked.srm.zero_weight_units).toBe(1)
+    expect(leaked.trustworthy).toBe(false)
+    expect(leaked.untrusted_reason).toMatch(/sample-ratio mismatch/u)
+    // A control of weight 0 is still the arm every comparison needs: no test, not trustworthy.
+    const noControl = twoArmExperiment('Prefer short answers')
+    noControl.variants = [{ ...noControl.variants[0]!, weight: 0 }, { ...noControl.variants[1]!, weight: 1 }]
+    const r0 = buildExperimentReport(noControl, aggregateUnits(rows.filter((u) => u.variantIndex === 1), 2), { generatedAt: 'now' })
+    expect(r0.trustworthy).toBe(false)
+    expect(r0.untrusted_reason).toMatch(/fewer than 2 users in arm "control"/u)
+  })
+
   it('is not trustworthy on a sample-ratio mismatch or too few effective users', () => {
     const srm = buildExperimentReport(experiment, aggregateUnits([...times(300, user(0, 1, 0)), ...times(150, user(1, 1, 0))], 2), { generatedAt: 'now' })
     expect(srm.srm.mismatch).toBe(true)

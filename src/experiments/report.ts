@@ -31,7 +31,7 @@ import { DEFAULT_SEQUENTIAL_TUNING, SEQUENTIAL_METHOD, SEQUENTIAL_METHOD_LABEL, 
 import { SRM_THRESHOLD, srmCheck } from './stats/srm-check'
 import { armFromRatioSums } from './stats/ratio-stat'
 import { WELCH_METHOD, WELCH_METHOD_LABEL, welchTest, type ComparisonResult, type Effect, type TestError } from './stats/welch-test'
-import { assessTrust, effectiveUnits, MIN_EFFECTIVE_UNITS, MIN_METRIC_EVENTS } from './report-trust'
+import { assessTrust, assignedArms, effectiveUnits, MIN_EFFECTIVE_UNITS, MIN_METRIC_EVENTS } from './report-trust'
 import { REPORT_METRICS, type ArmAggregate, type FeedbackEvents, type ReportMetric } from './unit-aggregate'
 
 export { MIN_EFFECTIVE_UNITS, MIN_METRIC_EVENTS, REPORT_METRICS, type ReportMetric }
@@ -263,9 +263,11 @@ export function buildExperimentReport(
         'the comparison is not trustworthy until the cause is found (a bug in assignment, lost exposures, bots).'
     )
   }
-  if (arms.some((a) => a.units < 2)) notes.push('An arm has fewer than 2 users: no test can be computed yet.')
+  // An arm of weight 0 gets no users by design (report-trust.ts): no note for it.
+  const assigned = assignedArms(arms)
+  if (assigned.some((a) => a.units < 2)) notes.push('An arm has fewer than 2 users: no test can be computed yet.')
   else {
-    const thin = arms.filter((a) => a.effective_units < MIN_EFFECTIVE_UNITS)
+    const thin = assigned.filter((a) => a.effective_units < MIN_EFFECTIVE_UNITS)
     if (thin.length > 0) {
       notes.push(
         `Too few users of comparable weight for these tests to hold their ${alpha} false-positive rate: ` +
