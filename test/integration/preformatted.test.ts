@@ -129,6 +129,30 @@ describe('a query and documents preformatted in the Qwen3-Reranker template', ()
     expect(await fake.requests()).toEqual([])
   })
 
+  it('object documents with metadata of any JSON type: the plain twin shares the folded keys, each comes back as sent', async () => {
+    const fake = fakeVllm('preformatted-objects')
+    const vars = { VLLM_URLS: fake.url }
+    const query = uniqueQuery('objects')
+    const meta = (i: number) => ({ id: i === 0 ? 7 : `d${i}`, source: 'Wiki', fields: { stock: 3 + i, tags: ['a', i], extra: null }, owner: { team: 'x' }, note: null })
+    const plainDocs = DOCS.map((d, i) => ({ text: d, ...meta(i) }))
+    const cardDocs = DOCS.map((d, i) => ({ text: cardDocument(d), ...meta(i) }))
+    const card = await rerank({ query: cardQuery(DEFAULT_INSTRUCTION, query), documents: cardDocs, return_documents: true }, { vars })
+    expect(card.status).toBe(200)
+    // The model read the folded metadata around the plain text, not around the template.
+    const [sent] = await forwarded(fake)
+    expect(sent?.documents[0]).toContain(DOCS[0])
+    expect(sent?.documents[0]).toContain('Wiki')
+    expect(sent?.documents.some((d) => d.includes('<Document>'))).toBe(false)
+    expect(card.json.meta.warnings?.some((w) => w.includes('fields.tags is an array'))).toBe(true)
+    // Returned exactly as sent: the caller's template, the integer id, the nulls and the object.
+    const byIndex = Object.fromEntries(card.json.results.map((r) => [r.index, r.document]))
+    expect(byIndex[0]).toEqual(cardDocs[0])
+    const plain = await rerank({ query, documents: plainDocs, return_documents: true }, { vars })
+    expect(plain.status).toBe(200)
+    expect(plain.json.meta.cache).toEqual({ hits: 3, misses: 0 })
+    expect(scoresByIndex(plain.json)).toEqual(scoresByIndex(card.json))
+  })
+
   it('rank_fields beside a preformatted query is a 400 naming rank_fields, not a false claim about the document', async () => {
     const fake = fakeVllm('preformatted-rank-fields')
     const vars = { VLLM_URLS: fake.url }
