@@ -257,7 +257,7 @@ describe('per-pair score cache', () => {
     expect(await forwarded(fake)).toHaveLength(6)
   })
 
-  for (const mode of ['garbage', 'nan', 'proxy_nan', 'error500', 'out_of_range', 'wrong_count']) {
+  for (const mode of ['garbage', 'nan', 'proxy_nan', 'error500', 'out_of_range', 'wrong_count', 'unknown_index', 'duplicate_index', 'html']) {
     it(`a ${mode} backend reply caches nothing: the next good call forwards every pair`, async () => {
       const fake = fakeVllm(`cache-${mode}`)
       // One attempt: a bad reply is otherwise retried (upstream-retry.ts) and the retry would answer.
