@@ -18,7 +18,10 @@ export interface ScoreRequest {
    * not yet prompt-formatted; a scorer that fits documents lazily does it in `score`.
    */
   documents: readonly string[]
-  /** The token budget `prepare` chose for the call (`PreparedPairs.budget`); absent: the scorer's own. */
+  /**
+   * The token budget `prepare` chose for the call (`PreparedPairs.budget`), which the cache keyed;
+   * absent for a scorer that has none (the lexical one). The vLLM scorer refuses a call without it.
+   */
   budget?: DocumentBudget | undefined
 }
 

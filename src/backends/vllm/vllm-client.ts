@@ -196,7 +196,10 @@ export function createVllmScorer(options: VllmScorerOptions): PairScorer {
       if (prepared.documents.length === 0) return { scores: [] }
       // Only what is sent pays for the token budget (prepare left the documents unfitted, so a
       // cache hit never does): fitted under the budget prepare chose, which the cache keyed.
-      const budget = prepared.budget ?? { maxModelLen: maxModelLen() }
+      // No budget means the pairs were not prepared here, so their cache keys do not describe the
+      // cut this would make (the context length learned last): refuse rather than cache under them.
+      const budget = prepared.budget
+      if (budget === undefined) throw new Error('vLLM score called without the budget its prepare chose: the cache keys would not describe the cut')
       const fit = await fitPreparedDocuments(prepared, prepared.documents, budget, loadCounter)
       // Documents cut to the same text are one pair: sent once, its answer shared. (Only a cut can
       // make two alike: the cache forwards each prepared document once.)
