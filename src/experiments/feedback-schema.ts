@@ -14,6 +14,7 @@
  * document wins.
  */
 import { z } from 'zod'
+import { isDocumentId, MAX_DOCUMENT_ID_CHARS } from '../documents/document-id'
 import { isStorableText, STORABLE_TEXT_ERROR } from '../lib/stored-text'
 import { MAX_RANKED_IDS_BYTES } from './stored-ranking'
 
@@ -21,14 +22,14 @@ const MAX_FEEDBACK_ITEMS = 1000
 const MAX_GRADE = 100
 
 /**
- * Document ids are strings; integer ids are accepted as their decimal string (as `documents[].id` is).
+ * Document ids are strings; integer ids are accepted as their decimal string (as `documents[].id` is),
+ * by the same rule (documents/document-id.ts), but never empty: an empty `documents[i].id` is no id.
  * A custom check, not z.union: lib/zod-error.ts words every union failure for documents.
  */
 const docId = z
-  .custom<string | number>(
-    (v) => (typeof v === 'string' && v.length >= 1 && v.length <= 256 && isStorableText(v)) || (typeof v === 'number' && Number.isInteger(v)),
-    { error: 'must be a document id: a string of 1 to 256 characters of well-formed Unicode (or an integer)' }
-  )
+  .custom<string | number>(isDocumentId, {
+    error: `must be a document id: a string of 1 to ${MAX_DOCUMENT_ID_CHARS} characters of well-formed Unicode (or an integer)`,
+  })
   .transform((v) => String(v))
 
 export const feedbackBodySchema = z

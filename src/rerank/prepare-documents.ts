@@ -148,7 +148,8 @@ function normalizeDocument(d: DocumentInput, i: number, rankFields: readonly str
     throw badField(`documents[${i}].text`, 'required: a string (or name the fields to rank on in rank_fields)')
   }
   const out: NormalizedDocument = { text }
-  if (d.id !== undefined) out.id = documentIdKey(d.id)
+  const id = d.id === undefined ? undefined : documentIdKey(d.id)
+  if (id !== undefined) out.id = id
   if (d.published_at !== undefined) out.published_at = d.published_at
   if (d.source !== undefined) out.source = d.source
   if (d.fields !== undefined) {

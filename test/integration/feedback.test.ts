@@ -191,6 +191,26 @@ describe('POST /v1/feedback', () => {
     expect(n?.n).toBe(0)
   })
 
+  it('every document served can get feedback: an empty id is named by its index, an unstorable id is refused at the rerank call', async () => {
+    await createExperiment({ id: 'fb-odd-ids', name: 'Odd ids', variants: twoArms() })
+    const fake = fakeVllm('fb-odd-ids')
+    const documents = [{ id: '', text: 'How to reset a password in the admin console.' }, { id: 'p2', text: 'Password policy.' }]
+    const call = await rerank({ query: 'reset password', documents, experiment: 'fb-odd-ids', user: 'u-odd' }, { vars: { VLLM_URLS: fake.url } })
+    expect(call.status, call.text).toBe(200)
+    // The document comes back as sent, id "" included; its exposure names it by its index.
+    const first = call.json.results.find((r) => r.index === 0)
+    expect(first?.document).toEqual(documents[0])
+    const row = await db().prepare('SELECT ranked_ids FROM exposures WHERE request_id = ?1').bind(call.json.id).first<{ ranked_ids: string }>()
+    expect((JSON.parse(row?.ranked_ids ?? '[]') as string[]).sort()).toEqual(['0', 'p2'])
+    const click = await api<FeedbackReply>('POST', '/v1/feedback', { request_id: call.json.id, clicks: ['0'] })
+    expect(click.status, click.text).toBe(201)
+
+    const surrogate = await rerank({ query: 'reset password', documents: [{ id: 'doc-\ud800', text: 'a' }], experiment: 'fb-odd-ids', user: 'u-odd' }, { vars: { VLLM_URLS: fake.url } })
+    expect(surrogate.status).toBe(400)
+    expect(surrogate.json.error?.field).toBe('documents[0].id')
+    expect(surrogate.json.error?.message).toMatch(/well-formed Unicode/u)
+  })
+
   it.each([
     ['no request_id', { clicks: ['a'] }, 'request_id'],
     ['a malformed request_id', { request_id: 'has spaces', clicks: ['a'] }, 'request_id'],
