@@ -83,7 +83,8 @@ const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponseInfo> = {
   429: {
     name: 'TooManyRequests',
     codes: ['rate_limited'],
-    description: () => 'Rate limit reached; retry after the number of seconds in `Retry-After`.',
+    description: () =>
+      "Rate limit reached (the key's `rate_limit`), or too many failed authentications from this client (its key is then not checked until the window ends); retry after the number of seconds in `Retry-After`.",
     headers: ['Retry-After'],
   },
   500: { name: 'InternalError', codes: ['internal_error'], description: () => 'A bug, or a configuration the operator must fix (the message names the variable); never expected in a working deployment. Quote `request_id`.' },
@@ -269,6 +270,10 @@ function operationObject(doc: OperationDoc, entry: PathEntry, usedSchemas: Set<s
   }
   const errors = new Set<ErrorStatus>(doc.errors ?? [])
   if (entry.answers405) errors.add(405)
+  // Wherever a key is checked, too many failed checks from one client lock it out with a 429
+  // before the key is read (auth/failed-auth-limiter.ts), so an operation that can answer 401 can
+  // answer 429 too.
+  if (errors.has(401)) errors.add(429)
   for (const status of [...errors].sort((a, b) => a - b)) {
     usedErrors.add(status)
     responses[String(status)] = { $ref: `#/components/responses/${ERROR_RESPONSES[status].name}` }

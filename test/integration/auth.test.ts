@@ -239,6 +239,18 @@ describe('failed authentications', () => {
     expect((await rerank(body, { vars, headers: bearer(SPECS.acme as KeySpec) })).status).toBe(200)
     // Public routes still answer the locked client (without the key's extras).
     expect((await callWorker('/healthz', undefined, { vars, headers: { 'cf-connecting-ip': ip } })).status).toBe(200)
+    // Every keyed operation answers the locked client 429, and the OpenAPI document says it can.
+    const openapi = (await (await callWorker('/openapi.json', undefined, { vars })).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }
+    for (const [path, docPath] of [
+      ['/v1/stats', '/v1/stats'],
+      ['/v1/templates', '/v1/templates'],
+      ['/v1/experiments', '/v1/experiments'],
+      ['/healthz?detail=1', '/healthz'],
+    ] as const) {
+      const locked = await callWorker(path, undefined, { vars, headers: { ...bearer(SPECS.acme as KeySpec), 'cf-connecting-ip': ip } })
+      expect({ path, status: locked.status }).toEqual({ path, status: 429 })
+      expect({ path, documented: Object.keys(openapi.paths[docPath]?.get?.responses ?? {}) }).toEqual({ path, documented: expect.arrayContaining(['401', '429']) })
+    }
     isolateServices.failedAuth.clear()
   })
 
