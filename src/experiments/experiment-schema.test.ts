@@ -25,6 +25,12 @@ function firstError(schema: { safeParse: (v: unknown) => { success: boolean; err
 }
 
 describe('experimentCreateSchema', () => {
+  it('refuses a seed D1 could not store as sent (a lone surrogate), and keeps a well-formed one', () => {
+    expect(firstError(experimentCreateSchema, { ...valid, seed: 'salt-\ud800' }).field).toBe('seed')
+    expect(firstError(experimentUpdateSchema, { seed: '\udfff' }).field).toBe('seed')
+    expect(experimentCreateSchema.parse({ ...valid, seed: 'sél-🌱' }).seed).toBe('sél-🌱')
+  })
+
   it('accepts a valid body and fills the defaults', () => {
     const r = experimentCreateSchema.parse(valid)
     expect(r).toMatchObject({ coverage: 1, seed: null, hash_version: 2, status: 'draft', description: '' })

@@ -156,6 +156,9 @@ function buildSchemas(limits: ExperimentSchemaLimits = {}) {
       .string({ error: 'must be a string or null' })
       .min(1, 'must not be empty (use null for the experiment id)')
       .max(128, 'at most 128 characters')
+      // Stored in a D1 TEXT column: a lone surrogate would come back as U+FFFD, and every unit be
+      // hashed with another seed than the one sent (and than a GrowthBook SDK given it uses).
+      .refine(isStorableText, STORABLE_TEXT_ERROR)
       .nullable(),
     hash_version: z.literal([1, 2], { error: 'must be 1 or 2 (GrowthBook hash version)' }),
     status: z.enum(EXPERIMENT_STATUSES, { error: 'must be one of draft, running, stopped' }),

@@ -10,6 +10,7 @@ const exposure = (rankedIds: string[]): Exposure => ({
   unitId: 'u',
   rankedIds,
   createdAt: '2026-12-03T00:00:00.000Z',
+  armsJson: '[]',
 })
 
 describe('recordExposure without D1', () => {

@@ -30,6 +30,12 @@ export interface Exposure {
   rankedIds: readonly string[]
   /** ISO-8601, the request's clock. */
   createdAt: string
+  /**
+   * The arms of the definition the call was served from (`experiments.variants`, JSON). The row is
+   * written only while the stored experiment still has these arms: a definition cached for up to
+   * 5 s (experiment-cache.ts) may have been deleted and created again with other arms meanwhile.
+   */
+  armsJson: string
 }
 
 export interface StoredExposure {
@@ -46,14 +52,20 @@ export interface StoredExposure {
   created_at: string
 }
 
-/** Inserts the exposure; false when one with this request id already existed. Throws on D1 errors. */
+/**
+ * Inserts the exposure; false when one with this request id already existed, or when the stored
+ * experiment is no longer the one the call was served from (gone, a draft, or other arms: it was
+ * deleted and created again while another isolate still served its cached definition), since
+ * recording it would count one arm's treatment under another's. Throws on D1 errors.
+ */
 async function insertExposure(db: D1Database, e: Exposure): Promise<boolean> {
   const ranking = storedRanking(e.rankedIds)
   const result = await db
     .prepare(
       `INSERT OR IGNORE INTO exposures
          (tenant, request_id, experiment_id, variant_key, variant_index, unit_id, ranked_ids, created_at, client_request_id, ranked_total)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+       WHERE EXISTS (SELECT 1 FROM experiments WHERE tenant = ?1 AND id = ?3 AND status <> 'draft' AND json(variants) = json(?11))`
     )
     .bind(
       e.tenant,
@@ -65,7 +77,8 @@ async function insertExposure(db: D1Database, e: Exposure): Promise<boolean> {
       ranking.json,
       e.createdAt,
       e.clientRequestId ?? null,
-      ranking.kept < e.rankedIds.length ? e.rankedIds.length : null
+      ranking.kept < e.rankedIds.length ? e.rankedIds.length : null,
+      e.armsJson
     )
     .run()
   return result.meta.changes > 0

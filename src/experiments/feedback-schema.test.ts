@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest'
-import { feedbackBodySchema, planFeedback } from './feedback-schema'
+import { droppedGradeKey, feedbackBodySchema, planFeedback } from './feedback-schema'
 
 const parse = (v: unknown) => feedbackBodySchema.parse(v)
 
 describe('feedback body', () => {
   it('normalises integer ids to strings and `conversion: true` to 1', () => {
     expect(parse({ request_id: 'r-1', clicks: [3, 'a'], conversion: true })).toEqual({ request_id: 'r-1', clicks: ['3', 'a'], conversion: 1 })
+  })
+
+  it('names a "__proto__" grade, which zod\'s record would drop unchecked, and nothing else', () => {
+    const raw = JSON.parse('{"request_id":"r","grades":{"__proto__":3,"d1":1}}') as Record<string, unknown>
+    expect(Object.keys(parse(raw).grades ?? {})).toEqual(['d1'])
+    expect(droppedGradeKey(raw)).toMatchObject({ field: 'grades.__proto__' })
+    expect(droppedGradeKey({ request_id: 'r', grades: { constructor: 1, toString: 2 } })).toBeUndefined()
+    expect(droppedGradeKey({ request_id: 'r', grades: null })).toBeUndefined()
+    expect(droppedGradeKey(JSON.parse('{"request_id":"r","__proto__":{"grades":1}}') as Record<string, unknown>)).toBeUndefined()
   })
 
   it('needs something to record', () => {

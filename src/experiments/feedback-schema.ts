@@ -16,6 +16,7 @@
 import { z } from 'zod'
 import { isDocumentId, MAX_DOCUMENT_ID_CHARS } from '../documents/document-id'
 import { isStorableText, STORABLE_TEXT_ERROR } from '../lib/stored-text'
+import type { FieldError } from '../lib/zod-error'
 import { MAX_RANKED_IDS_BYTES } from './stored-ranking'
 
 const MAX_FEEDBACK_ITEMS = 1000
@@ -69,6 +70,22 @@ export const feedbackBodySchema = z
   })
 
 export type FeedbackBody = z.output<typeof feedbackBodySchema>
+
+/**
+ * A grade the schema would silently drop: zod's record skips an own `"__proto__"` key (it could
+ * replace the prototype of the object it builds; zod v4 core `$ZodRecord`), neither checking nor
+ * returning it, so `{"grades": {"__proto__": 3, "d1": 1}}` was answered `grades: 1` and lost a
+ * grade. Refused instead, by name, before the body is parsed. (A click on such an id is kept:
+ * `clicks` is an array.)
+ */
+export function droppedGradeKey(raw: Record<string, unknown>): FieldError | undefined {
+  const grades = raw.grades
+  if (typeof grades !== 'object' || grades === null || Array.isArray(grades) || !Object.hasOwn(grades, '__proto__')) return undefined
+  return {
+    field: 'grades.__proto__',
+    message: 'a document id of "__proto__" cannot be graded here (object validation drops that key, so the grade would be lost); give the document another id',
+  }
+}
 
 export interface FeedbackRow {
   kind: 'click' | 'grade' | 'conversion'

@@ -68,6 +68,8 @@ export interface AppliedExperiment {
   control: { meta: ExperimentMeta; input: InstructionInput }
   /** The template version the assigned arm was pinned to when the experiment started (arm-templates.ts). */
   pinnedTemplateVersion?: number | undefined
+  /** The arms of the definition served (JSON): the exposure is stored only while they are still the experiment's (exposure-repo.ts). */
+  armsJson: string
 }
 
 /** The experiment step, or null when the call names no experiment. */
@@ -130,6 +132,7 @@ export async function applyExperiment(
     unitId,
     warnings,
     pinnedTemplateVersion: variant.template_version,
+    armsJson: JSON.stringify(experiment.variants),
     control: {
       meta: { id: experiment.id, variant: control.key, variant_index: 0, in_experiment: false, reason: 'arm_unavailable' },
       input: armInput(control, body),
@@ -240,6 +243,7 @@ export function scheduleExposure(
     unitId: applied.unitId,
     rankedIds: rankedIds(call.response, call.documents),
     createdAt: new Date(call.now).toISOString(),
+    armsJson: applied.armsJson,
   }
   waitUntil(recordExposure(deps.db, exposure))
 }

@@ -10,12 +10,12 @@
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
-import { ApiError, zodToApiError } from '../errors'
+import { ApiError, fieldErrorToApiError, zodToApiError } from '../errors'
 import { getExperiment } from '../experiments/experiment-repo'
 import { feedbackWindowViolation } from '../experiments/experiment-rules'
 import { getExposure } from '../experiments/exposure-repo'
 import { insertFeedback } from '../experiments/feedback-repo'
-import { feedbackBodySchema, planFeedback } from '../experiments/feedback-schema'
+import { droppedGradeKey, feedbackBodySchema, planFeedback } from '../experiments/feedback-schema'
 import { allowOnly } from '../lib/allow-only'
 import { readJsonObject } from '../lib/read-json-body'
 import { requireScope } from '../middleware/auth'
@@ -26,6 +26,8 @@ feedbackRoutes.use('*', requireScope('feedback'))
 feedbackRoutes.post('/', async (c) => {
   const config = c.get('config')
   const raw = await readJsonObject(c.req.raw, config.MAX_BODY_BYTES)
+  const dropped = droppedGradeKey(raw)
+  if (dropped) throw fieldErrorToApiError(dropped)
   const parsed = feedbackBodySchema.safeParse(raw)
   if (!parsed.success) throw zodToApiError(parsed.error)
   const body = parsed.data
