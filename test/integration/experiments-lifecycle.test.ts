@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ExperimentReport } from '../../src/experiments/report'
 import { fakeVllm, rerank } from './helpers'
-import { api, createExperiment, db, exposureRows, twoArms } from './experiments-helpers'
+import { api, createExperiment, db, exposureRows, seedExposure, twoArms } from './experiments-helpers'
 
 const DOCS = [
   { id: 'k1', text: 'How to reset a password in the admin console.' },
@@ -252,5 +252,46 @@ describe('experiment lifecycle: a definition changed under running calls', () =>
     // Served from the cached (old) arms: the exposure must not count toward the new ones.
     expect(old.map((a) => a.instruction)).toContain(served.json.meta.instruction)
     expect(await exposureRows('lc-stale')).toEqual([])
+  })
+})
+
+describe('experiment lifecycle: all or nothing', () => {
+  it('a feedback POST spread over several statements (1.5 MB of rows) that fails in its last one writes none of its rows', async () => {
+    await createExperiment({ id: 'lc-atomic', name: 'Atomic feedback', variants: twoArms() })
+    const ids = Array.from({ length: 1000 }, (_, i) => `${'漢'.repeat(250)}${String(i).padStart(6, '0')}`)
+    await seedExposure('lc-atomic-call', 'lc-atomic', ids, 'u-atomic')
+    const last = ids[999] as string
+    // A real D1 failure on the last grade row only, which the last statement of the batch inserts.
+    await db()
+      .prepare(`CREATE TRIGGER fail_last_grade BEFORE INSERT ON feedback WHEN NEW.kind = 'grade' AND NEW.doc_id = '${last}' BEGIN SELECT RAISE(ABORT, 'injected feedback failure'); END`)
+      .run()
+    try {
+      const res = await api('POST', '/v1/feedback', { request_id: 'lc-atomic-call', clicks: ids, grades: Object.fromEntries(ids.map((id) => [id, 1])), conversion: 1 })
+      expect(res.status).toBeGreaterThanOrEqual(500)
+      const row = await db().prepare(`SELECT COUNT(*) AS n FROM feedback WHERE tenant = 'public' AND request_id = 'lc-atomic-call'`).first<{ n: number }>()
+      expect(row?.n).toBe(0)
+    } finally {
+      await db().prepare('DROP TRIGGER IF EXISTS fail_last_grade').run()
+    }
+    const retried = await api('POST', '/v1/feedback', { request_id: 'lc-atomic-call', clicks: ids.slice(0, 3), conversion: 1 })
+    expect(retried.status).toBe(201)
+  })
+
+  it('a stop between calls: calls answered before it keep their exposures and take feedback, calls after it record none', async () => {
+    const fake = fakeVllm('lc-stop')
+    await createExperiment({ id: 'lc-stop', name: 'Stop mid-way', variants: twoArms() })
+    const call = (user: string) => rerank({ query: 'stop', documents: DOCS, experiment: 'lc-stop', user }, { vars: { VLLM_URLS: fake.url } })
+    const before = await Promise.all(['s-1', 's-2', 's-3'].map(call))
+    expect((await api('PATCH', '/v1/experiments/lc-stop', { status: 'stopped' })).status).toBe(200)
+    const after = await call('s-4')
+    expect(metaOf(after.json)).toMatchObject({ variant_index: 0, in_experiment: false, reason: 'stopped' })
+    const rows = await exposureRows('lc-stop')
+    expect(new Set(rows.map((r) => r.request_id))).toEqual(new Set(before.map((r) => r.json.id)))
+    const fb = await api('POST', '/v1/feedback', { request_id: before[0]?.json.id, clicks: ['k1'] })
+    expect(fb.status).toBe(201)
+    expect((await api('POST', '/v1/feedback', { request_id: after.json.id, clicks: ['k1'] })).status).toBe(404)
+    const report = await api<ExperimentReport>('GET', '/v1/experiments/lc-stop/report')
+    expect(report.json.totals.exposures).toBe(3)
+    expect(report.json.arms.reduce((n, a) => n + a.feedback_events.clicks, 0)).toBe(1)
   })
 })
