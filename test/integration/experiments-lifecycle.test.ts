@@ -108,6 +108,27 @@ describe('experiment lifecycle: odd but valid definitions', () => {
     expect(byArm.size).toBeGreaterThan(5)
   })
 
+  it('two arms with one instruction share their cached scores (the key is the rendered instruction, not the arm)', async () => {
+    const fake = fakeVllm('lc-same')
+    const variants = [
+      { key: 'control', weight: 0.5, instruction: 'The very same instruction' },
+      { key: 'copy', weight: 0.5, instruction: 'The very same instruction' },
+    ]
+    await createExperiment({ id: 'lc-same', name: 'Same instruction', variants })
+    const byArm = new Map<number, string>()
+    for (let u = 0; byArm.size < 2 && u < 40; u++) {
+      const user = `same-${u}`
+      const arm = metaOf((await rerank({ query: `probe ${u}`, documents: DOCS, experiment: 'lc-same', user }, { vars: { VLLM_URLS: fake.url } })).json).variant_index
+      if (!byArm.has(arm)) byArm.set(arm, user)
+    }
+    const call = (user: string) => rerank({ query: 'same instruction query', documents: DOCS, experiment: 'lc-same', user }, { vars: { VLLM_URLS: fake.url } })
+    const first = await call(byArm.get(0) as string)
+    expect(first.json.meta.cache).toEqual({ hits: 0, misses: 3 })
+    const other = await call(byArm.get(1) as string)
+    expect(metaOf(other.json).variant_index).toBe(1)
+    expect(other.json.meta.cache).toEqual({ hits: 3, misses: 0 })
+  })
+
   it('concurrent creates of one id: exactly one 201, every other a 409 naming id, one row', async () => {
     const replies = await Promise.all(
       Array.from({ length: 6 }, (_, i) => api('POST', '/v1/experiments', { id: 'lc-race', name: `Racer ${i}`, variants: twoArms() }))
