@@ -8,6 +8,8 @@
  * call that was already answered. It retries transient failures, and if every attempt fails it
  * logs the whole exposure as one structured line (`exposure_write_failed`) so it can be replayed
  * from the logs. `INSERT OR IGNORE` on (tenant, request_id) makes retries and replays idempotent.
+ * A row is written only while the stored experiment still has the arms the call was served from;
+ * one served from a definition replaced meanwhile is logged (`exposure_discarded`), not stored.
  * `request_id` is our own id (a fresh UUID per call, middleware/request-id.ts), never the caller's
  * `X-Request-Id`: that one is kept in `client_request_id` (migrations/0004), so a caller that
  * reuses its id for many calls still records one exposure per call. `ranked_ids` keeps as much of
@@ -58,7 +60,7 @@ export interface StoredExposure {
  * deleted and created again while another isolate still served its cached definition), since
  * recording it would count one arm's treatment under another's. Throws on D1 errors.
  */
-async function insertExposure(db: D1Database, e: Exposure): Promise<boolean> {
+async function insertExposure(db: D1Database, e: Exposure): Promise<'inserted' | 'duplicate' | 'definition_changed'> {
   const ranking = storedRanking(e.rankedIds)
   const result = await db
     .prepare(
@@ -81,7 +83,10 @@ async function insertExposure(db: D1Database, e: Exposure): Promise<boolean> {
       e.armsJson
     )
     .run()
-  return result.meta.changes > 0
+  if (result.meta.changes > 0) return 'inserted'
+  // Nothing written: a retry of a write that did land, or a definition that is no longer stored.
+  const existing = await db.prepare('SELECT 1 AS one FROM exposures WHERE tenant = ?1 AND request_id = ?2').bind(e.tenant, e.requestId).first()
+  return existing === null ? 'definition_changed' : 'duplicate'
 }
 
 export interface RecordOptions {
@@ -111,7 +116,22 @@ export async function recordExposure(db: D1Database | undefined, e: Exposure, op
   if (db) {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        return await insertExposure(db, e)
+        const outcome = await insertExposure(db, e)
+        if (outcome === 'definition_changed') {
+          // Not a failure to replay: the call was served from arms the experiment no longer has.
+          log(
+            JSON.stringify({
+              level: 'warn',
+              msg: 'exposure_discarded',
+              reason: 'the experiment is gone, a draft, or has other arms than the definition the call was served from (cached up to 5 s)',
+              tenant: e.tenant,
+              request_id: e.requestId,
+              experiment_id: e.experimentId,
+              variant_key: e.variantKey,
+            })
+          )
+        }
+        return outcome === 'inserted'
       } catch (err) {
         lastError = err
         if (isPermanent(err) || attempt === attempts) break

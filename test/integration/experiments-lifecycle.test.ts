@@ -5,7 +5,7 @@
  * served from, report numbers that do not match the rows) or odd but valid input that must not be
  * a 500; the report is checked against counts read straight from D1.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { ExperimentReport } from '../../src/experiments/report'
 import { fakeVllm, rerank } from './helpers'
 import { api, createExperiment, db, exposureRows, seedExposure, twoArms } from './experiments-helpers'
@@ -268,8 +268,14 @@ describe('experiment lifecycle: a definition changed under running calls', () =>
       )
       .bind(JSON.stringify(fresh))
       .run()
-    const served = await rerank({ query: 'stale', documents: DOCS, experiment: 'lc-stale', user: 'stale-user' }, { vars: { VLLM_URLS: fake.url } })
+    const logged: string[] = []
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: unknown) => {
+      logged.push(String(line))
+    })
+    const served = await rerank({ query: 'stale', documents: DOCS, experiment: 'lc-stale', user: 'stale-user' }, { vars: { VLLM_URLS: fake.url } }).finally(() => spy.mockRestore())
     expect(served.status).toBe(200)
+    const line = logged.map((l) => JSON.parse(l) as { msg?: string; request_id?: string }).find((l) => l.msg === 'exposure_discarded')
+    expect(line?.request_id).toBe(served.json.id)
     // Served from the cached (old) arms: the exposure must not count toward the new ones.
     expect(old.map((a) => a.instruction)).toContain(served.json.meta.instruction)
     expect(await exposureRows('lc-stale')).toEqual([])
