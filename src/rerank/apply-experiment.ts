@@ -210,6 +210,24 @@ export function armAtFault(error: unknown, body: RerankBody): boolean {
   return body.template_vars === undefined || !Object.hasOwn(body.template_vars, name)
 }
 
+/**
+ * A warning when two documents of an experiment call go by one name in its exposure (the same
+ * `id`, or an `id` equal to the index of a document sent without one): feedback names documents,
+ * so a click on that name counts once, at the first rank it was served (feedback-schema.ts).
+ */
+export function sharedNameWarning(documents: readonly NormalizedDocument[]): string | undefined {
+  const first = new Map<string, number>()
+  for (let i = 0; i < documents.length; i++) {
+    const name = documents[i]?.id ?? String(i)
+    const seen = first.get(name)
+    if (seen !== undefined) {
+      return `experiment feedback: documents[${seen}] and documents[${i}] are both named ${JSON.stringify(name.slice(0, 64))} (an id, or the index of a document sent without one), so feedback on that name counts once, at its first rank; give every document a distinct id`
+    }
+    first.set(name, i)
+  }
+  return undefined
+}
+
 /** The served document ids, rank 1 first: each document's `id`, else its request index. */
 export function rankedIds(response: RerankResponse, documents: readonly NormalizedDocument[]): string[] {
   return response.results.map((r) => documents[r.index]?.id ?? String(r.index))

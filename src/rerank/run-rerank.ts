@@ -30,7 +30,7 @@ import type { Config } from '../config'
 import { KNOWN_FIELDS, PEER_FIELDS_IGNORED, type RerankBody } from '../schemas/rerank-request'
 import type { TemplateRegistry } from '../templates/registry'
 import { loadTemplateRegistry } from '../templates/template-source-store'
-import { applyExperiment, resolveArm, scheduleExposure, type ExperimentDeps } from './apply-experiment'
+import { applyExperiment, resolveArm, scheduleExposure, sharedNameWarning, type ExperimentDeps } from './apply-experiment'
 import { buildResponse, type RerankResponse } from './build-response'
 import { prepareDocuments } from './prepare-documents'
 import { planRanking, rankResults } from './rank-documents'
@@ -149,6 +149,8 @@ export async function runRerank(deps: RerankDeps, sent: RerankBody, ctx: RerankC
   // evidence about the arm: it is served but its exposure is not recorded (and the response says so).
   const skipExposure = score.scorer.kind === 'lexical' && config.backend === 'vllm' && experiment?.meta.in_experiment === true
   if (skipExposure) warnings.push("experiment exposure not recorded: the lexical fallback ignores the arm's instruction")
+  const sharedName = experiment?.meta.in_experiment === true && !skipExposure ? sharedNameWarning(documents) : undefined
+  if (sharedName !== undefined) warnings.push(sharedName)
   const topN = body.top_n ?? body.top_k
   const response = buildResponse({
     id: ctx.requestId,

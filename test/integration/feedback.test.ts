@@ -204,6 +204,12 @@ describe('POST /v1/feedback', () => {
     expect((JSON.parse(row?.ranked_ids ?? '[]') as string[]).sort()).toEqual(['0', 'p2'])
     const click = await api<FeedbackReply>('POST', '/v1/feedback', { request_id: call.json.id, clicks: ['0'] })
     expect(click.status, click.text).toBe(201)
+    expect(call.json.meta.warnings ?? []).not.toContainEqual(expect.stringMatching(/both named/u))
+
+    // An id equal to another document's index: the response says feedback cannot tell them apart.
+    const mixed = await rerank({ query: 'reset password', documents: [{ id: '1', text: 'a password reset' }, 'the menu'], experiment: 'fb-odd-ids', user: 'u-odd' }, { vars: { VLLM_URLS: fake.url } })
+    expect(mixed.status, mixed.text).toBe(200)
+    expect(mixed.json.meta.warnings).toContainEqual(expect.stringMatching(/documents\[0\] and documents\[1\] are both named "1"/u))
 
     const surrogate = await rerank({ query: 'reset password', documents: [{ id: 'doc-\ud800', text: 'a' }], experiment: 'fb-odd-ids', user: 'u-odd' }, { vars: { VLLM_URLS: fake.url } })
     expect(surrogate.status).toBe(400)
