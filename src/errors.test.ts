@@ -25,3 +25,26 @@ describe('one mapping from thrown errors to the wire (to-api-error.ts), for the 
     }
   })
 })
+
+describe('D1 failures Cloudflare lists as transient', () => {
+  it('are a 503 storage_unavailable that says retry, with Retry-After', () => {
+    for (const message of [
+      'D1_ERROR: Network connection lost.',
+      'D1_ERROR: D1 DB reset because its code was updated.',
+      'D1_ERROR: Internal error in D1 DB storage caused object to be reset.',
+      'D1_ERROR: Cannot resolve D1 DB due to transient issue on remote node.',
+      'D1_ERROR: D1 DB is overloaded. Too many requests queued.',
+    ]) {
+      const e = toApiError(new Error(message))
+      expect({ message, status: e.status, code: e.code }).toEqual({ message, status: 503, code: 'storage_unavailable' })
+      expect(e.message).toMatch(/retry shortly/u)
+      expect(e.headers?.['Retry-After']).toBe('2')
+    }
+  })
+
+  it('a D1 error that is not transient, or a transient-sounding error that is not D1, stays a 500', () => {
+    for (const message of ['D1_ERROR: UNIQUE constraint failed: experiments.id: SQLITE_CONSTRAINT', 'D1_EXEC_ERROR: near "INSERTZ": syntax error', 'Network connection lost.']) {
+      expect({ message, status: toApiError(new Error(message)).status }).toEqual({ message, status: 500 })
+    }
+  })
+})

@@ -28,7 +28,7 @@ export type ErrorCode =
   | 'backend_error' // 502: the backend answered wrongly
   | 'backend_unavailable' // 503: no backend can be reached
   | 'backend_timeout' // 504: the backend missed the deadline
-  | 'storage_unavailable' // 503: a store cannot be read (a KV read failed) or is not ready (D1 migrations not applied)
+  | 'storage_unavailable' // 503: a store cannot be read (a KV read failed), failed for a moment (a transient D1 error) or is not ready (D1 migrations not applied)
   | 'overloaded' // 503: this worker instance is busy with other large calls; retry (Retry-After)
 
 const STATUS: Record<ErrorCode, number> = {
@@ -125,6 +125,30 @@ export function fieldErrorToApiError(error: FieldError): ApiError {
 /** A zod failure of a body or query as a 400 naming the one field lib/zod-error.ts picks. */
 export function zodToApiError(error: z.ZodError, prefix = ''): ApiError {
   return fieldErrorToApiError(firstZodFieldError(error, prefix))
+}
+
+/**
+ * The D1 failures Cloudflare lists as transient, "Retry the operation"
+ * (developers.cloudflare.com/d1/observability/debug-d1/, "List of D1_ERRORs"; the retry guide's
+ * `shouldRetry` checks the first three): the database's Durable Object was reset or restarted, the
+ * network dropped, or it is overloaded. Nothing is wrong with the request or the code, so they are
+ * a 503 that says retry, not a 500 that reads as a bug.
+ */
+const TRANSIENT_D1 = [
+  'Network connection lost',
+  'caused object to be reset',
+  'reset because its code was updated',
+  'transient issue on remote node',
+  'D1 DB is overloaded',
+] as const
+
+export function transientStorageError(e: unknown): ApiError | undefined {
+  const message = e instanceof Error ? `${e.message} ${e.cause instanceof Error ? e.cause.message : ''}` : ''
+  // Only D1's own errors: workerd says "Network connection lost" of other streams too.
+  if (!/\bD1_[A-Z_]*ERROR\b|\bD1 DB\b/u.test(message)) return undefined
+  const which = TRANSIENT_D1.find((fragment) => message.includes(fragment))
+  if (which === undefined) return undefined
+  return new ApiError('storage_unavailable', `the database (D1) failed for a moment ("${which}"): retry shortly`, { headers: { 'Retry-After': '2' } })
 }
 
 /**

@@ -7,7 +7,7 @@
 import { HTTPException } from 'hono/http-exception'
 import { BackendError } from './backends/backend-error'
 import { ConfigError } from './config'
-import { ApiError, codeForStatus, missingTableError } from './errors'
+import { ApiError, codeForStatus, missingTableError, transientStorageError } from './errors'
 
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e
@@ -15,6 +15,8 @@ export function toApiError(e: unknown): ApiError {
   if (e instanceof ConfigError) return new ApiError('internal_error', e.message)
   const missingTable = missingTableError(e)
   if (missingTable) return missingTable
+  const transient = transientStorageError(e)
+  if (transient) return transient
   if (e instanceof HTTPException) return new ApiError(codeForStatus(e.status), e.message || 'request rejected')
   return new ApiError('internal_error', 'internal error')
 }

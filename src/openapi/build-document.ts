@@ -93,7 +93,7 @@ const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponseInfo> = {
     name: 'ServiceUnavailable',
     codes: ['backend_unavailable', 'storage_unavailable', 'overloaded'],
     description: () =>
-      'No scoring backend could be reached, a store cannot be read or the database is not migrated (`storage_unavailable`), or this worker instance is already working on as many request-body bytes as its memory allows (`overloaded`: retry after `Retry-After`).',
+      'No scoring backend could be reached, a store cannot be read, the database failed for a moment (a transient D1 error: retry) or is not migrated (`storage_unavailable`), or this worker instance is already working on as many request-body bytes as its memory allows (`overloaded`: retry after `Retry-After`).',
     headers: ['Retry-After'],
   },
   504: {

@@ -157,7 +157,7 @@ const OPERATIONS: OperationDoc[] = [
     description: 'Every template with its version, language, typed variables (defaults, bounds) and an example. Use `template` + `template_vars` in a rerank call.',
     tags: ['Templates'],
     responses: { 200: { description: 'The registry.', schema: 'TemplateList' } },
-    errors: [401, 403],
+    errors: [401, 403, 503],
   },
   {
     method: 'get',
@@ -167,7 +167,7 @@ const OPERATIONS: OperationDoc[] = [
     tags: ['Templates'],
     parameters: [{ name: 'id', in: 'path', description: 'Template id, e.g. `legal-authority`.', example: 'legal-authority', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$' } }],
     responses: { 200: { description: 'The template.', schema: 'TemplateListing' } },
-    errors: [401, 403, 404],
+    errors: [401, 403, 404, 503],
   },
   {
     method: 'post',
@@ -189,7 +189,7 @@ const OPERATIONS: OperationDoc[] = [
       },
     },
     responses: { 201: { description: 'Created; `Location` names it.' } },
-    errors: [400, 401, 403, 408, 409, 413, 415],
+    errors: [400, 401, 403, 408, 409, 413, 415, 503],
   },
   {
     method: 'get',
@@ -203,7 +203,7 @@ const OPERATIONS: OperationDoc[] = [
       { name: 'after', in: 'query', description: 'The `next_after` of the previous page.', schema: { type: 'string' } },
     ],
     responses: { 200: { description: '`{ data: [experiment…], has_more, next_after }` (`next_after`: the id to pass as `after` for the next page, or null).' } },
-    errors: [400, 401, 403],
+    errors: [400, 401, 403, 503],
   },
   {
     method: 'get',
@@ -213,7 +213,7 @@ const OPERATIONS: OperationDoc[] = [
     tags: ['Experiments'],
     parameters: [{ name: 'id', in: 'path', description: 'Experiment id (a slug).', schema: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$' } }],
     responses: { 200: { description: 'The experiment.' } },
-    errors: [401, 403, 404],
+    errors: [401, 403, 404, 503],
   },
   {
     method: 'patch',
@@ -225,7 +225,7 @@ const OPERATIONS: OperationDoc[] = [
     parameters: [{ name: 'id', in: 'path', description: 'Experiment id.' }],
     requestBody: { schema: 'ExperimentUpdate', example: { status: 'stopped' } },
     responses: { 200: { description: 'Updated.' } },
-    errors: [400, 401, 403, 404, 408, 409, 413, 415],
+    errors: [400, 401, 403, 404, 408, 409, 413, 415, 503],
   },
   {
     method: 'delete',
@@ -236,7 +236,7 @@ const OPERATIONS: OperationDoc[] = [
     tags: ['Experiments'],
     parameters: [{ name: 'id', in: 'path', description: 'Experiment id.' }],
     responses: { 204: { description: 'Deleted.' } },
-    errors: [401, 403, 404, 409],
+    errors: [401, 403, 404, 409, 503],
   },
   {
     method: 'get',
@@ -253,7 +253,7 @@ const OPERATIONS: OperationDoc[] = [
       { name: 'tuning', in: 'query', description: 'Sequential method: the anticipated total sample size (1 to 10^12).', schema: { type: 'integer', minimum: 1, maximum: 1e12 } },
     ],
     responses: { 200: { description: 'The report (JSON, or HTML with `format=html`).', schema: 'ExperimentReport' } },
-    errors: [400, 401, 403, 404],
+    errors: [400, 401, 403, 404, 503],
   },
   {
     method: 'get',
@@ -264,7 +264,7 @@ const OPERATIONS: OperationDoc[] = [
     tags: ['Experiments'],
     parameters: [{ name: 'id', in: 'path', description: 'Experiment id.' }],
     responses: { 200: { description: 'The report page.', contentType: 'text/html' } },
-    errors: [400, 401, 403, 404],
+    errors: [400, 401, 403, 404, 503],
   },
   {
     method: 'post',
@@ -275,7 +275,7 @@ const OPERATIONS: OperationDoc[] = [
     tags: ['Experiments'],
     requestBody: { schema: 'FeedbackRequest', example: { request_id: '5b7c2a8e-1f0d-4c6e-9a51-0d2f3e4b6c7a', clicks: ['doc-3'], grades: { 'doc-3': 3, 'doc-1': 0 } } },
     responses: { 201: { description: '`{ request_id, experiment, variant, recorded: { clicks, grades, conversions } }`.' } },
-    errors: [400, 401, 403, 404, 408, 409, 413, 415],
+    errors: [400, 401, 403, 404, 408, 409, 413, 415, 503],
   },
   {
     method: 'get',

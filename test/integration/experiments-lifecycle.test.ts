@@ -304,6 +304,25 @@ describe('experiment lifecycle: all or nothing', () => {
     expect(retried.status).toBe(201)
   })
 
+  it('a D1 failure Cloudflare lists as transient is a 503 storage_unavailable saying retry, and nothing of the POST is written', async () => {
+    await createExperiment({ id: 'lc-transient', name: 'Transient D1', variants: twoArms() })
+    await seedExposure('lc-transient-call', 'lc-transient', ['a', 'b'], 'u-transient')
+    // The local D1 cannot be made overloaded; a trigger raises D1's own words on the real insert.
+    await db().prepare(`CREATE TRIGGER fail_overloaded BEFORE INSERT ON feedback BEGIN SELECT RAISE(ABORT, 'D1 DB is overloaded. Too many requests queued.'); END`).run()
+    try {
+      const res = await api('POST', '/v1/feedback', { request_id: 'lc-transient-call', clicks: ['a'] })
+      expect(res.status, res.text).toBe(503)
+      expect(res.json.error).toMatchObject({ code: 'storage_unavailable' })
+      expect(res.json.error?.message).toMatch(/retry shortly/u)
+      expect(res.headers.get('retry-after')).toBe('2')
+      const row = await db().prepare(`SELECT COUNT(*) AS n FROM feedback WHERE request_id = 'lc-transient-call'`).first<{ n: number }>()
+      expect(row?.n).toBe(0)
+    } finally {
+      await db().prepare('DROP TRIGGER IF EXISTS fail_overloaded').run()
+    }
+    expect((await api('POST', '/v1/feedback', { request_id: 'lc-transient-call', clicks: ['a'] })).status).toBe(201)
+  })
+
   it('a stop between calls: calls answered before it keep their exposures and take feedback, calls after it record none', async () => {
     const fake = fakeVllm('lc-stop')
     await createExperiment({ id: 'lc-stop', name: 'Stop mid-way', variants: twoArms() })
