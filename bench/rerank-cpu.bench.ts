@@ -387,6 +387,8 @@ async function main() {
   mkdirSync('bench/results', { recursive: true })
   writeFileSync('bench/results/rerank-cpu.md', lines.join('\n') + '\n')
   console.log(lines.join('\n'))
+  // The run-to-run table compares runs of different days and commits, so no run can write it.
+  console.log('\nAdd this run\'s row to bench/results/rerank-cpu.runs.md (kept by hand), then `npm run bench -- none` to reassemble BENCHMARKS.md.')
 }
 
 /**
