@@ -41,6 +41,25 @@ describe('cors', () => {
     expect(res.headers.has('access-control-allow-headers')).toBe(false)
   })
 
+  it.each([
+    ['a non-ASCII character', 'x-jos\u00e9'],
+    ['a control character', 'x-a\u0001'],
+    ['a space inside a name', 'x rerank'],
+    ['a separator', 'x-a;b'],
+  ])('refuses a requested header list holding %s (400 naming it, nothing echoed)', async (_name, requested) => {
+    const res = await app().request('/json', { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': requested } })
+    expect(res.status).toBe(400)
+    expect(await res.text()).toContain('Access-Control-Request-Headers: expected a comma-separated list of header names')
+    expect(res.headers.has('access-control-allow-headers')).toBe(false)
+    expect(res.headers.get('access-control-allow-origin')).toBe('*')
+  })
+
+  it('echoes a list with empty elements and tabs (RFC 9110 §5.6.1)', async () => {
+    const res = await app().request('/json', { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'a,,\tb , c' } })
+    expect(res.status).toBe(204)
+    expect(res.headers.get('access-control-allow-headers')).toBe('a,,\tb , c')
+  })
+
   it("adds the origin and exposed headers to a route's own response, keeping the route's and earlier middleware's headers", async () => {
     const res = await app().request('/json', { method: 'POST', headers: { origin: 'https://app.example' } })
     expect(res.status).toBe(200)

@@ -1,7 +1,8 @@
 /**
  * @module middleware/cors
  * CORS for a public API (Fetch Standard §3.2, "CORS protocol"): any origin, no credentials, the
- * headers a browser client needs to read exposed, preflights answered here with 204.
+ * headers a browser client needs to read exposed, preflights answered here with 204 (400 when the
+ * requested header list is not a list of header names: it is echoed, so it is checked first).
  *
  * Why not `hono/cors`: it writes its headers onto `c.res` before the handler runs, which makes
  * Hono build a placeholder Response and then, when the handler answers, a second Response with
@@ -12,6 +13,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env'
+import { badField } from '../errors'
 
 export interface CorsOptions {
   /** Response headers a browser script may read (`Access-Control-Expose-Headers`). */
@@ -22,6 +24,23 @@ export interface CorsOptions {
 
 /** Every method a route here answers (OPTIONS is the preflight itself). */
 export const CORS_ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE'
+
+/** RFC 9110 §5.6.2 `token`, the grammar of a field name. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/u
+
+/**
+ * Whether `value` is a list of header names (RFC 9110 §5.6.1: elements split by commas, optional
+ * spaces or tabs around them, empty elements allowed), as every browser sends it. Anything else is
+ * refused rather than echoed: the runtime hands the worker a header's bytes decoded as UTF-8, with
+ * U+FFFD for bytes that are not, and control characters such as 0x01 as they are
+ * (test/e2e/header-bytes.test.ts), and echoing those would put them into the response head.
+ */
+function isHeaderNameList(value: string): boolean {
+  return value.split(',').every((element) => {
+    const name = element.replace(/^[\t ]+|[\t ]+$/gu, '')
+    return name === '' || TOKEN.test(name)
+  })
+}
 
 export const cors = (options: CorsOptions): MiddlewareHandler<AppEnv> => {
   const expose = options.exposeHeaders.join(', ')
@@ -36,7 +55,13 @@ export const cors = (options: CorsOptions): MiddlewareHandler<AppEnv> => {
         Vary: 'Access-Control-Request-Headers',
       }
       const requested = c.req.header('access-control-request-headers')
-      if (requested) headers['Access-Control-Allow-Headers'] = requested
+      if (requested) {
+        if (!isHeaderNameList(requested)) {
+          c.header('Access-Control-Allow-Origin', '*')
+          throw badField('Access-Control-Request-Headers', 'expected a comma-separated list of header names (RFC 9110 §5.6.2 tokens: visible ASCII without separators)')
+        }
+        headers['Access-Control-Allow-Headers'] = requested
+      }
       return c.body(null, 204, headers)
     }
     c.header('Access-Control-Allow-Origin', '*')

@@ -86,7 +86,7 @@ function rerankOperation(path: string, operationId: string, note: string): Opera
     parameters: [
       { name: 'Cache-Control', in: 'header', description: '`no-cache`: recompute and refresh cached scores; `no-store`: neither read nor write the cache.', schema: { type: 'string', enum: ['no-cache', 'no-store'] } },
       { name: 'X-Request-Id', in: 'header', description: 'Your id for this request (1–128 of A-Z a-z 0-9 . _ : -): a correlation field, echoed in X-Client-Request-Id and stored with an exposure; the call gets its own id (X-Request-Id).', schema: { type: 'string', maxLength: 128 } },
-      { name: 'X-Rerank-User', in: 'header', description: 'Experiment unit id (same as body `user`).', schema: { type: 'string', maxLength: 256 } },
+      { name: 'X-Rerank-User', in: 'header', description: 'Experiment unit id (same as body `user`), as UTF-8: a value holding U+FFFD (what the runtime makes of bytes that are not UTF-8) or a control character is a 400.', schema: { type: 'string', maxLength: 256 } },
       { name: 'X-Cache-Namespace', in: 'header', description: 'Optional sub-partition of your score cache (e.g. per index version).', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$', maxLength: 64 } },
     ],
     requestBody: {

@@ -18,6 +18,7 @@
  *    definition is used for up to 5 minutes, else 503.
  */
 import { ApiError, badField } from '../errors'
+import { headerTextProblem } from '../lib/header-text'
 import { assignVariant, type AssignmentReason } from '../experiments/assign-variant'
 import { experimentCacheKey, type ExperimentCache } from '../experiments/experiment-cache'
 import { getExperiment, type ExperimentRecord } from '../experiments/experiment-repo'
@@ -88,8 +89,11 @@ export async function applyExperiment(
   if (body.template !== undefined) {
     throw badField('template', 'not allowed together with "experiment": the experiment arm decides the template')
   }
-  if (unitHeader !== undefined && unitHeader.length > MAX_UNIT_CHARS) {
-    throw badField(UNIT_HEADER, `at most ${MAX_UNIT_CHARS} characters`)
+  if (unitHeader !== undefined) {
+    if (unitHeader.length > MAX_UNIT_CHARS) throw badField(UNIT_HEADER, `at most ${MAX_UNIT_CHARS} characters`)
+    // Bytes the runtime could not decode would make distinct units one (lib/header-text.ts).
+    const problem = headerTextProblem(unitHeader)
+    if (problem !== undefined) throw badField(UNIT_HEADER, `${problem}, or send the unit as the body's "user"`)
   }
   // An empty id is no id (GrowthBook skips an empty hash value): `user: ""` must not hide the
   // header's unit, and no caller's "" may become one shared unit (assign-variant.ts records none).
