@@ -5,6 +5,7 @@ import {
   experimentSchemas,
   experimentUpdateSchema,
   experimentVariantsSchema,
+  MAX_STORED_VARIANTS_BYTES,
 } from './experiment-schema'
 
 const valid = {
@@ -127,6 +128,24 @@ describe('experimentCreateSchema', () => {
     const body = { ...valid, variants: [{ ...valid.variants[0], instruction: long }, valid.variants[1]] }
     expect(firstError(experimentCreateSchema, body)).toMatchObject({ field: 'variants[0].instruction' })
     expect(experimentSchemas({ maxInstructionChars: 5000 }).create.safeParse(body).success).toBe(true)
+  })
+
+  it('refuses variants whose stored JSON would pass D1\'s value limit (a 400 naming variants and the limit), on create and update', () => {
+    const schemas = experimentSchemas({ maxInstructionChars: 100_000 })
+    // Ten CJK instructions of 31,000 characters: 93,000 bytes each, 930,000 in all, each one within MAX_INSTRUCTION_CHARS.
+    const arms = (chars: number) => Array.from({ length: 10 }, (_, i) => ({ key: `a${i}`, weight: 0.1, instruction: '字'.repeat(chars) }))
+    for (const [schema, body] of [
+      [schemas.create, { ...valid, variants: arms(31_000) }],
+      [schemas.update, { variants: arms(31_000) }],
+    ] as const) {
+      const e = firstError(schema, body)
+      expect(e.field).toBe('variants')
+      expect(e.message).toMatch(new RegExp(`too large to store: \\d+ bytes .*at most ${MAX_STORED_VARIANTS_BYTES}`))
+    }
+    // Just under: 29,000 characters an arm are 870,000 bytes of instructions and the JSON around them.
+    const under = arms(29_000)
+    expect(new TextEncoder().encode(JSON.stringify(under)).byteLength).toBeLessThanOrEqual(MAX_STORED_VARIANTS_BYTES)
+    expect(schemas.create.safeParse({ ...valid, variants: under }).success).toBe(true)
   })
 })
 

@@ -18,6 +18,18 @@ const DEFAULT_MAX_INSTRUCTION_CHARS = 2000
 const MIN_VARIANTS = 2
 const MAX_VARIANTS = 10
 
+/**
+ * Most UTF-8 bytes of the variants as stored (`experiments.variants`, their JSON), the limit named
+ * in the message. D1 refuses a string, BLOB or row over its size limit ("Maximum string, BLOB or
+ * table row size", developers.cloudflare.com/d1/platform/limits: 1,000,000 bytes in the version we
+ * could read, 2 MB in later ones; the smaller kept, as `stored-ranking` does), and the local D1 takes
+ * any size. Ten arms of 100,000-character instructions (MAX_INSTRUCTION_CHARS allows that) in CJK
+ * are 3 MB: the insert failed, a 500. 100,000 bytes are left for the row's other columns (name and
+ * description ≤ 6 KB) and the template versions pinned at the start (arm-templates.ts, ~30 bytes an arm).
+ */
+export const MAX_STORED_VARIANTS_BYTES = 900_000
+const encoder = new TextEncoder()
+
 export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped'] as const
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number]
 
@@ -133,6 +145,14 @@ function buildSchemas(limits: ExperimentSchemaLimits = {}) {
           message:
             `the weights must sum to 1 (between ${WEIGHT_SUM_MIN} and ${WEIGHT_SUM_MAX}); ` +
             `they sum to ${Number(total.toFixed(6))}`,
+        })
+      }
+      const bytes = encoder.encode(JSON.stringify(list)).byteLength
+      if (bytes > MAX_STORED_VARIANTS_BYTES) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: `too large to store: ${bytes} bytes of JSON (UTF-8); at most ${MAX_STORED_VARIANTS_BYTES} (shorten the instructions or template variables)`,
         })
       }
     })

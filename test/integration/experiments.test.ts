@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { assignVariant } from '../../src/experiments/assign-variant'
+import { MAX_STORED_VARIANTS_BYTES } from '../../src/experiments/experiment-schema'
 import { fakeVllm, rerank } from './helpers'
 import { api, createExperiment, db, exposureRows, twoArms } from './experiments-helpers'
 
@@ -160,6 +161,21 @@ describe('admin API /v1/experiments', () => {
     const del = await api('DELETE', '/v1/experiments/adm-exposed')
     expect(del.status).toBe(409)
     expect(del.json.error?.message).toMatch(/has 1 exposures/)
+  })
+
+  it('answers 400 on `variants` naming the limit when their JSON would pass D1\'s value limit (the strict D1 double refuses it as D1 does: it was a 500)', async () => {
+    // MAX_INSTRUCTION_CHARS allows 100,000 characters an arm; ten CJK ones are ~3 MB of JSON.
+    const vars = { MAX_INSTRUCTION_CHARS: '100000' }
+    const arms = Array.from({ length: 10 }, (_, i) => ({ key: `a${i}`, weight: 0.1, instruction: '字'.repeat(99_999) }))
+    const created = await api('POST', '/v1/experiments', { id: 'adm-huge', name: 'Huge', variants: arms }, { vars })
+    expect({ status: created.status, field: created.json.error?.field }).toEqual({ status: 400, field: 'variants' })
+    expect(created.json.error?.message).toMatch(new RegExp(`too large to store: \\d+ bytes .*at most ${MAX_STORED_VARIANTS_BYTES}`))
+    expect((await api('GET', '/v1/experiments/adm-huge')).status).toBe(404)
+
+    await createExperiment({ id: 'adm-huge-edit', name: 'Huge edit', variants: twoArms() }, false)
+    const edited = await api('PATCH', '/v1/experiments/adm-huge-edit', { variants: arms }, { vars })
+    expect({ status: edited.status, field: edited.json.error?.field }).toEqual({ status: 400, field: 'variants' })
+    expect((await api('GET', '/v1/experiments/adm-huge-edit')).json.variants[0]?.instruction).toBe(twoArms()[0]?.instruction)
   })
 
   it('needs the experiments scope when API keys are configured (403 for a rerank-only key)', async () => {
