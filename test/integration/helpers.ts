@@ -61,7 +61,8 @@ export function strictAnalytics(): { points: AnalyticsEngineDataPoint[]; writeDa
  * D1's limit on one string or BLOB ("Maximum string, BLOB or table row size",
  * developers.cloudflare.com/d1/platform/limits: 1,000,000 bytes in the version we could read, 2 MB
  * in later ones; the stricter kept). The local D1 takes any size (checked: 5 MB inserted), though
- * it does enforce the 100 bound parameters and the 100 KB statement.
+ * it does enforce the 100 bound parameters and the 100 KB statement. The limit holds for a whole row
+ * too: the test database refuses a row over it itself (test/strict-d1-rows.ts).
  */
 export const D1_MAX_VALUE_BYTES = 1_000_000
 
