@@ -67,29 +67,60 @@ export function strictAnalytics(): { points: AnalyticsEngineDataPoint[]; writeDa
 export const D1_MAX_VALUE_BYTES = 1_000_000
 
 /**
- * The D1 binding as strict as D1 on the size of a bound value: a statement bound with a string or
- * BLOB over `D1_MAX_VALUE_BYTES` throws as D1 answers it (SQLITE_TOOBIG). Everything else goes to
- * the real local binding (`bind` returns its statement, so `batch` gets real ones).
+ * D1's limit on what one query returns ("Maximum query result size 50 MB",
+ * developers.cloudflare.com/d1/platform/limits). The local D1 returns any size. Measured here as the
+ * UTF-8 bytes of the rows' JSON, the form D1 sends them to the Worker in.
+ */
+export const D1_MAX_RESULT_BYTES = 50 * 1000 * 1000
+
+/** What `strictD1` throws for a result over D1_MAX_RESULT_BYTES (D1 does not document its wording). */
+export const D1_RESULT_TOO_LARGE = 'D1_ERROR: query result too large'
+
+/**
+ * The D1 binding as strict as D1 on size: a statement bound with a string or BLOB over
+ * `D1_MAX_VALUE_BYTES` throws as D1 answers it (SQLITE_TOOBIG), and a statement (alone or in a
+ * `batch`) whose rows pass `D1_MAX_RESULT_BYTES` rejects. Everything else goes to the real local
+ * binding (`bind` returns its statement, so `batch` gets real ones).
  */
 function strictD1(db: D1Database): D1Database {
+  const encoder = new TextEncoder()
   const sizeOf = (v: unknown) =>
-    typeof v === 'string' ? new TextEncoder().encode(v).byteLength : v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? v.byteLength : 0
-  const statement = (stmt: D1PreparedStatement): D1PreparedStatement =>
-    new Proxy(stmt, {
+    typeof v === 'string' ? encoder.encode(v).byteLength : v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? v.byteLength : 0
+  const checkResult = <T>(result: T): T => {
+    // `first()` gives a row or null, `raw()` arrays, `all()`/`run()`/`batch()` `{ results }`.
+    const rows = typeof result === 'object' && result !== null && 'results' in result ? (result as { results: unknown }).results : result
+    const bytes = rows === null || rows === undefined ? 0 : encoder.encode(JSON.stringify(rows)).byteLength
+    if (bytes > D1_MAX_RESULT_BYTES) throw new Error(`${D1_RESULT_TOO_LARGE}: ${bytes} bytes, over ${D1_MAX_RESULT_BYTES}`)
+    return result
+  }
+  /** Each proxy's real statement: the runtime's `batch` reads internals a proxy does not have. */
+  const unwrapped = new WeakMap<D1PreparedStatement, D1PreparedStatement>()
+  const statement = (stmt: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(stmt, {
       get(target, prop) {
         if (prop === 'bind') {
           return (...values: unknown[]) => {
             if (values.some((v) => sizeOf(v) > D1_MAX_VALUE_BYTES)) throw new Error('D1_ERROR: string or blob too big: SQLITE_TOOBIG')
-            return target.bind(...values)
+            return statement(target.bind(...values))
           }
         }
         const v: unknown = Reflect.get(target, prop, target)
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+        if (typeof v !== 'function') return v
+        const f = (v as (...a: unknown[]) => unknown).bind(target)
+        if (prop === 'all' || prop === 'first' || prop === 'raw' || prop === 'run') return async (...a: unknown[]) => checkResult(await f(...a))
+        return f
       },
     })
+    unwrapped.set(proxy, stmt)
+    return proxy
+  }
   return new Proxy(db, {
     get(target, prop) {
       if (prop === 'prepare') return (sql: string) => statement(target.prepare(sql))
+      if (prop === 'batch') {
+        // The runtime's batch takes only its own statements: hand it what the proxies wrap.
+        return async (stmts: D1PreparedStatement[]) => (await target.batch(stmts.map((s) => unwrapped.get(s) ?? s))).map(checkResult)
+      }
       const v: unknown = Reflect.get(target, prop, target)
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
     },

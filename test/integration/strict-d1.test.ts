@@ -1,13 +1,14 @@
 /**
  * The D1 doubles are as strict as D1 on size (developers.cloudflare.com/d1/platform/limits,
- * "Maximum string, BLOB or table row size"): the binding the worker is called with refuses a bound
- * value over the limit (helpers.ts `strictD1`), and the test database itself refuses a row over it
- * (test/strict-d1-rows.ts), whether its values were bound or computed in SQL. Each case is run at the
+ * "Maximum string, BLOB or table row size", "Maximum query result size"): the binding the worker is
+ * called with refuses a bound value over the limit and a result over 50 MB (helpers.ts `strictD1`),
+ * and the test database itself refuses a row over the size limit (test/strict-d1-rows.ts), whether
+ * its values were bound or computed in SQL. Each case is run at the
  * limit's edge, so a double that stopped refusing, or refused too much, fails here.
  */
 import { describe, expect, it } from 'vitest'
 import { D1_MAX_ROW_BYTES } from '../strict-d1-rows'
-import { D1_MAX_VALUE_BYTES, workerEnv } from './helpers'
+import { D1_MAX_RESULT_BYTES, D1_MAX_VALUE_BYTES, D1_RESULT_TOO_LARGE, workerEnv } from './helpers'
 import { db } from './experiments-helpers'
 
 const strictDb = (): D1Database => {
@@ -55,5 +56,16 @@ describe('strict D1 doubles', () => {
     const computed = db().prepare("INSERT INTO experiments (tenant, id, name, variants) VALUES ('strict-d1', 'computed', hex(randomblob(500001)), '[]')")
     await expect(computed.run()).rejects.toThrow(/SQLITE_TOOBIG/)
     expect(await rowsOf('computed')).toBe(0)
+  })
+
+  it('the worker\'s binding rejects a result over D1_MAX_RESULT_BYTES (alone or in a batch), and returns one just under it', async () => {
+    // `rows` rows of 900,000 hex characters each, made inside SQLite: 56 are 50.4 MB, 55 are 49.5 MB.
+    const rows = (n: number) =>
+      strictDb().prepare('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1) SELECT hex(zeroblob(450000)) AS h FROM n').bind(n)
+    expect(56 * 900_000).toBeGreaterThan(D1_MAX_RESULT_BYTES)
+    await expect(rows(56).all()).rejects.toThrow(D1_RESULT_TOO_LARGE)
+    await expect(strictDb().batch([rows(1), rows(56)])).rejects.toThrow(D1_RESULT_TOO_LARGE)
+    const under = await rows(55).raw()
+    expect(under).toHaveLength(55)
   })
 })
