@@ -6,8 +6,9 @@
  * (arm, unit), the sums over its exposures; per arm, the number of units and the sums, squares and
  * cross-products a ratio metric's delta-method variance needs (stats/ratio-stat.ts) — so the
  * result has one row per arm however many users there are. nDCG@10 needs each graded exposure's
- * ranking (once) and its latest grade per document, so those rows come back and are scored with the
- * same pure function as everywhere (ranking-metrics.ts), then summed per unit in `addGradedUnit`.
+ * first 10 ranked ids (once) and the latest grades it can read (at most 20 per exposure), so those
+ * rows come back and are scored with the same pure function as everywhere (ranking-metrics.ts),
+ * then summed per unit in `addGradedUnit`.
  * The reads go in one `batch`, so they see one snapshot of the tables; every one of them is served
  * by an index on (tenant, experiment_id, …) (migrations/0006), so what a report reads grows with
  * the experiment, not with the tenant's history.
@@ -83,11 +84,36 @@ SELECT variant_index, COUNT(*) AS units, SUM(n) AS exposures, SUM(n * n) AS expo
        SUM(conversion_events) AS conversion_events
 FROM per_unit GROUP BY variant_index`
 
-// The latest grade per (exposure, document): the highest feedback id wins. Served by
-// idx_feedback_report (migrations/0006), which also holds doc_id.
+// The latest grade per (exposure, document) (the highest feedback id wins), but only those nDCG@10
+// can read: the grades of the ranking's first DEFAULT_NDCG_K distinct ids (its DCG) and the
+// DEFAULT_NDCG_K highest grades (its ideal DCG), at most 20 rows per exposure. Every latest grade,
+// one row per graded document, was 58 MB for 72 exposures with 1,000 graded documents of 256-character
+// ids (about 555 exposures with short ids), past D1's 50 MB result limit
+// (developers.cloudflare.com/d1/platform/limits/). The rows left out change no number: a document
+// outside the first 10 adds nothing to the DCG, and a grade below the 10 highest nothing to the ideal
+// DCG (ndcgCut sums the first 10 of the grades sorted descending; grades tied at the 10th are equal
+// values, so which of them comes back does not matter); an exposure with any grade keeps at least
+// its highest, so it still counts as graded (nDCG 0, not null, when every grade is 0). The first ids
+// are worked out from ranked_ids as GRADED_EXPOSURES_SQL does (a repeated id counts at its first
+// position), not from the stored feedback rank. Grades served by idx_feedback_report
+// (migrations/0006), which also holds doc_id; the rankings by the exposures' key. Window functions
+// need SQLite 3.25; D1 runs at least 3.38 (feedback-repo.ts already uses its `->>`).
 export const LATEST_GRADES_SQL = `
-SELECT request_id, doc_id, grade FROM feedback
-WHERE id IN (SELECT MAX(id) FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'grade' GROUP BY request_id, doc_id)`
+WITH latest AS (
+  SELECT request_id, doc_id, grade, ROW_NUMBER() OVER (PARTITION BY request_id ORDER BY grade DESC) AS by_grade
+  FROM feedback
+  WHERE id IN (SELECT MAX(id) FROM feedback WHERE tenant = ?1 AND experiment_id = ?2 AND kind = 'grade' GROUP BY request_id, doc_id)
+), first_ids AS (
+  SELECT request_id, value AS doc_id FROM (
+    SELECT e.request_id, j.value, ROW_NUMBER() OVER (PARTITION BY e.request_id ORDER BY MIN(j.key)) AS position
+    FROM exposures e, json_each(e.ranked_ids) j
+    WHERE e.tenant = ?1 AND e.request_id IN (SELECT request_id FROM latest)
+    GROUP BY e.request_id, j.value
+  ) WHERE position <= ${DEFAULT_NDCG_K}
+)
+SELECT l.request_id, l.doc_id, l.grade FROM latest l
+LEFT JOIN first_ids f ON f.request_id = l.request_id AND f.doc_id = l.doc_id
+WHERE l.by_grade <= ${DEFAULT_NDCG_K} OR f.request_id IS NOT NULL`
 
 // Each graded exposure's ranking, once: with the grades joined in SQL it came back once per grade
 // (a 100-id ranking graded on 4 documents, 4 times), 24 MB for a million exposures, toward D1's
