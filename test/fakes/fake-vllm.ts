@@ -55,8 +55,9 @@
  * (developers.cloudflare.com/workers/platform/limits, "Subrequests"); Miniflare enforces no such
  * limit. The worker names each fetch `X-Request-Id: <call id>-<n>` (vllm-client.ts), so the fake
  * counts them per call and drops the connection of any past `subrequestsPerCall` (default 50), the
- * same failure a refused fetch is to the worker. Upstream fetches alone are counted (the KV and D1
- * calls of the same invocation are not seen here), so the double is still a little kind.
+ * same failure a refused fetch is to the worker. Upstream fetches alone are counted here (the KV
+ * and D1 calls of the same invocation are not seen); the integration tests' invocation double
+ * (test/integration/subrequest-limit.ts) counts them all and refuses the 51st in the worker itself.
  *
  * Where the parts live: the modes, control and counters in `fake-vllm-control.ts`, reading and
  * counting the pairs in `fake-vllm-pairs.ts`, the 200's body in `fake-vllm-reply.ts`, the Qwen3

@@ -6,6 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import worker from '../../src/index'
 import type { Env } from '../../src/app-env'
+import { countSubrequests, InvocationSubrequests, inInvocation } from './subrequest-limit'
 
 export const testEnv = env as unknown as Env & { FAKE_VLLM_URL: string }
 
@@ -199,10 +200,33 @@ export async function callWorker(path: string, body?: unknown, options: CallOpti
   if (options.rawBody !== undefined) init.body = options.rawBody
   else if (body !== undefined) init.body = JSON.stringify(body)
   const request = new Request(`http://rerank.test${path}`, init)
-  const ctx = createExecutionContext()
   const env = options.env ?? { ...workerEnv, ...(options.vars ?? {}) }
-  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx)
-  await waitOnExecutionContext(ctx)
+  return invoke(request, env)
+}
+
+/** Each response's invocation: the subrequests it made (subrequest-limit.ts). */
+const invocations = new WeakMap<Response, InvocationSubrequests>()
+
+/** The subrequests the invocation that answered `response` made, its `waitUntil` work included. */
+export function subrequestsOf(response: Response): InvocationSubrequests {
+  const s = invocations.get(response)
+  if (s === undefined) throw new Error('not a response of callWorker')
+  return s
+}
+
+/**
+ * One worker invocation, as strict as the runtime on subrequests: every fetch, KV, D1 and
+ * rate-limiter call it makes counts, and the 51st fails (subrequest-limit.ts).
+ */
+async function invoke(request: Request, env: Env): Promise<Response> {
+  const ctx = createExecutionContext()
+  const counter = new InvocationSubrequests()
+  const response = await inInvocation(counter, async () => {
+    const r = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, countSubrequests(env), ctx)
+    await waitOnExecutionContext(ctx)
+    return r
+  })
+  invocations.set(response, counter)
   return response
 }
 
@@ -227,7 +251,7 @@ export interface WireJson {
 export async function rerank(
   body: unknown,
   options: CallOptions & { path?: string } = {}
-): Promise<{ status: number; json: WireJson; headers: Headers; text: string }> {
+): Promise<{ status: number; json: WireJson; headers: Headers; text: string; subrequests: InvocationSubrequests }> {
   const res = await callWorker(options.path ?? '/v1/rerank', body, options)
   const text = await res.text()
   let json: WireJson
@@ -236,7 +260,7 @@ export async function rerank(
   } catch {
     json = { __raw: text } as unknown as WireJson
   }
-  return { status: res.status, json, headers: res.headers, text }
+  return { status: res.status, json, headers: res.headers, text, subrequests: subrequestsOf(res) }
 }
 
 /**
@@ -256,9 +280,6 @@ export async function callWorkerWithBindings(
   if (options.rawBody !== undefined) init.body = options.rawBody
   else if (body !== undefined) init.body = JSON.stringify(body)
   const request = new Request(`http://rerank.test${path}`, init)
-  const ctx = createExecutionContext()
   const env = { ...workerEnv, ...(options.vars ?? {}), ...bindings } as Env
-  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx)
-  await waitOnExecutionContext(ctx)
-  return response
+  return invoke(request, env)
 }
