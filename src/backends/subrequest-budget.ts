@@ -20,11 +20,35 @@
 import { BackendError } from './backend-error'
 
 /**
- * Subrequests a rerank call may make besides its upstream calls: the score cache's KV read and
- * write, the TEMPLATES_KV read, the experiment definition read, and the exposure insert with its
- * two retries (experiments/exposure-repo.ts), plus one spare.
+ * The subrequests one rerank call may make besides its upstream fetches, each at its worst case
+ * (the integration test test/integration/subrequests.test.ts drives them through a double that
+ * counts every fetch, KV, D1 and rate-limiter call of an invocation and refuses the 51st):
  */
-export const RESERVED_SUBREQUESTS = 8
+export const STORAGE_SUBREQUESTS = {
+  /** middleware/rate-limit.ts: `RATE_LIMITER.limit`, once per keyed call (a Cloudflare service; counted, as nothing says it is exempt). */
+  rateLimit: 1,
+  /** experiments/experiment-repo.ts `getExperiment`, through the isolate's cache (experiment-cache.ts): at most one D1 read. */
+  experimentRead: 1,
+  /**
+   * templates/template-source-store.ts: the `TEMPLATES_KV` read, at most one per call (its loader is
+   * memoised per call, so an arm and the control it falls back to share it, even at TEMPLATES_TTL_SECONDS=0).
+   */
+  templateRead: 1,
+  /** cache/claim-pairs.ts → kv-score-store.ts: the score cache's read of the call's scope. */
+  scoreCacheRead: 1,
+  /** cache/edge-write.ts: a second read before the write, when the first failed, timed out or was skipped (`no-cache`). */
+  scoreCacheReread: 1,
+  /** cache/edge-write.ts → kv-score-store.ts: one `put` (write-pacer.ts sends at most one per call). */
+  scoreCacheWrite: 1,
+  /**
+   * experiments/exposure-repo.ts `recordExposure`: 3 attempts, each an INSERT and, when it changed
+   * nothing, a SELECT; a SELECT that fails is retried with its INSERT.
+   */
+  exposureWrite: 3 * 2,
+} as const
+
+/** The subrequests kept from MAX_SUBREQUESTS for storage: the sum of `STORAGE_SUBREQUESTS`. */
+export const RESERVED_SUBREQUESTS = Object.values(STORAGE_SUBREQUESTS).reduce((a, b) => a + b, 0)
 
 /** The fewest subrequests MAX_SUBREQUESTS may allow: the reserve and one batch's attempts. */
 export function minSubrequests(attemptsPerBatch: number): number {

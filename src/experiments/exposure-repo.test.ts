@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { STORAGE_SUBREQUESTS } from '../backends/subrequest-budget'
 import { MAX_LOGGED_RANKING_BYTES, recordExposure, type Exposure } from './exposure-repo'
 
 const exposure = (rankedIds: string[]): Exposure => ({
@@ -33,5 +34,33 @@ describe('recordExposure without D1', () => {
     expect(line.exposure.ranked_total).toBe(1000)
     expect(line.exposure.ranked_ids.length).toBeGreaterThan(400)
     expect(line.exposure.ranked_ids).toEqual(ids.slice(0, line.exposure.ranked_ids.length))
+  })
+})
+
+describe('recordExposure: its D1 calls against the subrequest budget', () => {
+  it('makes at most STORAGE_SUBREQUESTS.exposureWrite D1 calls: every INSERT changes nothing and every read-back fails', async () => {
+    const calls: string[] = []
+    // A D1 whose INSERT finds nothing to write (a definition replaced meanwhile) and whose SELECT
+    // fails as D1 does transiently (developers.cloudflare.com/d1/observability/debug-d1/).
+    const db = {
+      prepare: (sql: string) => ({
+        bind: () => ({
+          run: async () => {
+            calls.push('insert')
+            return { meta: { changes: 0 } }
+          },
+          first: async () => {
+            calls.push('select')
+            throw new Error('D1_ERROR: Network connection lost.')
+          },
+        }),
+        sql,
+      }),
+    } as unknown as D1Database
+    const lines: string[] = []
+    expect(await recordExposure(db, exposure(['a']), { sleep: async () => undefined, log: (l) => lines.push(l) })).toBe(false)
+    expect(calls).toEqual(['insert', 'select', 'insert', 'select', 'insert', 'select'])
+    expect(calls).toHaveLength(STORAGE_SUBREQUESTS.exposureWrite)
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ msg: 'exposure_write_failed' })
   })
 })

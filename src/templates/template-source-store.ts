@@ -109,7 +109,11 @@ async function readOverrides(kv: KVNamespace, ttlSeconds: number, nowMs: number,
 /**
  * A loader of one request's registry, read lazily (only template calls and the template routes
  * need it): the `TEMPLATES` var and TTL from the parsed config, the `TEMPLATES_KV` binding from the
- * worker's bindings, and the request's clock.
+ * worker's bindings, and the request's clock. It loads once per request, however often it is
+ * called: an experiment arm and the control arm it falls back to (rerank/apply-experiment.ts
+ * `resolveArm`) resolve against one registry, and at TEMPLATES_TTL_SECONDS=0 a second load would
+ * read TEMPLATES_KV again, a subrequest the call's budget does not hold
+ * (backends/subrequest-budget.ts `STORAGE_SUBREQUESTS.templateRead`).
  */
 export function templateRegistryLoader(
   config: { readonly TEMPLATES?: unknown; readonly TEMPLATES_TTL_SECONDS: number },
@@ -117,8 +121,11 @@ export function templateRegistryLoader(
   nowMs: number,
   state: TemplateState
 ): () => Promise<TemplateRegistry> {
-  return () =>
-    loadTemplateRegistry({ config: config.TEMPLATES, kv: bindings[TEMPLATES_KV_BINDING], ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs, state })
+  let loaded: Promise<TemplateRegistry> | undefined
+  return () => {
+    loaded ??= loadTemplateRegistry({ config: config.TEMPLATES, kv: bindings[TEMPLATES_KV_BINDING], ttlSeconds: config.TEMPLATES_TTL_SECONDS, nowMs, state })
+    return loaded
+  }
 }
 
 function isKvNamespace(x: unknown): x is KVNamespace {

@@ -220,19 +220,20 @@ describe('POST /v1/rerank with a vLLM backend', () => {
     const fake = fakeVllm('subrequests')
     const docs = Array.from({ length: 2000 }, (_, i) => `passage ${i} about topic ${i % 7}`)
     // 2,000 pairs at most 10 a call would be 200 fetches, four times the Workers Free plan's 50
-    // subrequests; with 3 attempts a batch and 8 kept for KV and D1, the call goes as 14 batches.
+    // subrequests; with 3 attempts a batch and 12 kept for storage (RESERVED_SUBREQUESTS), the call
+    // goes as 12 batches.
     const vars = { VLLM_URLS: fake.url, BACKEND_BATCH_SIZE: '10', MAX_DOCUMENTS: '2000', MAX_SUBREQUESTS: '50' }
     const { status, json, headers } = await rerank({ query: 'topic 3', documents: docs }, { vars })
     expect(status).toBe(200)
     expect(json.results).toHaveLength(2000)
     const reqs = await fake.requests()
-    expect(reqs).toHaveLength(14)
+    expect(reqs).toHaveLength(12)
     expect(reqs.reduce((n, r) => n + r.body.documents.length, 0)).toBe(2000)
     // Every fetch names the call (its X-Request-Id, as in the response) and counts from 1, so the
     // backend's logs can be matched to the worker's and concurrent batches never share an engine id.
     expect(new Set(reqs.map((r) => r.requestId?.replace(/-\d+$/u, '')))).toEqual(new Set([headers.get('x-request-id')]))
-    expect(reqs.map((r) => Number(r.requestId?.split('-').pop())).sort((a, b) => a - b)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1))
-    // A budget above the plan's (here 200 on a Free-plan account) splits the call into 64 batches:
+    expect(reqs.map((r) => Number(r.requestId?.split('-').pop())).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
+    // A budget above the plan's (here 200 on a Free-plan account) splits the call into 62 batches:
     // past the invocation's 50th subrequest the runtime refuses the fetch, as the strict double does
     // (test/integration/subrequest-limit.ts; Miniflare would not).
     const over = fakeVllm('subrequests-over')
@@ -244,7 +245,7 @@ describe('POST /v1/rerank with a vLLM backend', () => {
     // A budget that cannot hold one batch's attempts is a configuration error, named.
     const bad = await rerank({ query: 'q', documents: ['a'] }, { vars: { VLLM_URLS: fake.url, MAX_SUBREQUESTS: '10' } })
     expect(bad.status).toBe(500)
-    expect(bad.json.error.message).toBe("invalid configuration var MAX_SUBREQUESTS: 10 leaves no room for one upstream call's 3 attempts (at least 11)")
+    expect(bad.json.error.message).toBe("invalid configuration var MAX_SUBREQUESTS: 10 leaves no room for one upstream call's 3 attempts (at least 15)")
   })
 })
 
@@ -394,17 +395,17 @@ describe('exact token budgets against the strict fake (real Qwen3 tokenizer, vLL
   it('re-cut batches never take a call past its subrequests: the call stops with a 503 that says so, and the next one fits', async () => {
     const fake = fakeVllm('recut-budget')
     await fake.control({ maxModelLen: LEN })
-    // 14 subrequests leave 6 upstream fetches; with one attempt a batch, 60 documents go as 6
+    // 18 subrequests leave 6 upstream fetches; with one attempt a batch, 60 documents go as 6
     // batches of 10. Every document is over the backend's context (MAX_MODEL_LEN says 4,096), so
     // every batch is refused for length and would be re-cut and sent again: 12 fetches, 6 past
     // what Cloudflare would allow (there the 7th fetch throws), which Miniflare does not enforce.
-    const env = envWith({ VLLM_URLS: fake.url, MAX_MODEL_LEN: '4096', BACKEND_BATCH_SIZE: '10', MAX_SUBREQUESTS: '14', UPSTREAM_MAX_ATTEMPTS: '1' })
+    const env = envWith({ VLLM_URLS: fake.url, MAX_MODEL_LEN: '4096', BACKEND_BATCH_SIZE: '10', MAX_SUBREQUESTS: '18', UPSTREAM_MAX_ATTEMPTS: '1' })
     const documents = Array.from({ length: 60 }, (_, i) => `Harbour ${i}: ${'traffic rose again. '.repeat(400)}`)
     const body = { query: 'harbour traffic', documents }
     const first = await rerank(body, { env })
     expect(first.status).toBe(503)
     expect(first.json.error.code).toBe('backend_unavailable')
-    expect(first.json.error.message).toMatch(/limit of 6 backend calls \(MAX_SUBREQUESTS less 8 .*MAX_MODEL_LEN/u)
+    expect(first.json.error.message).toMatch(/limit of 6 backend calls \(MAX_SUBREQUESTS less 12 .*MAX_MODEL_LEN/u)
     expect((await stats(fake)).outcomes).toEqual({ 400: 6 })
     // The backend stated its context: the isolate's next call is cut to fit before it is sent.
     await fake.reset()

@@ -474,11 +474,12 @@ describe('GET /healthz', () => {
       return realFetch(input, init)
     })
     try {
-      const urls = Array.from({ length: 13 }, (_, i) => `${CLOSED}/gpu${i}`)
-      const h = await healthz({ VLLM_URLS: urls.join(','), MAX_SUBREQUESTS: '11' }, '?probe=1&probe_timeout_ms=500')
-      expect(probed.size).toBe(11)
+      // 15: the fewest MAX_SUBREQUESTS allows (RESERVED_SUBREQUESTS and one batch's 3 attempts).
+      const urls = Array.from({ length: 17 }, (_, i) => `${CLOSED}/gpu${i}`)
+      const h = await healthz({ VLLM_URLS: urls.join(','), MAX_SUBREQUESTS: '15' }, '?probe=1&probe_timeout_ms=500')
+      expect(probed.size).toBe(15)
       expect(h.json.unprobed_upstreams).toBe(2)
-      expect(h.json.upstreams.filter((u) => u.probe !== undefined)).toHaveLength(11)
+      expect(h.json.upstreams.filter((u) => u.probe !== undefined)).toHaveLength(15)
     } finally {
       spy.mockRestore()
     }
