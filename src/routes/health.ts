@@ -24,6 +24,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
 import { probeUpstream, type AccessToken, type ProbeResult } from '../backends/vllm/upstream-health-client'
 import type { UpstreamSnapshot } from '../backends/vllm/upstream-pool'
+import { STORAGE_SUBREQUESTS } from '../backends/subrequest-budget'
 import { healthView } from '../auth/route-access'
 import { ApiError } from '../errors'
 import { allowOnly } from '../lib/allow-only'
@@ -77,7 +78,8 @@ healthRoutes.get('/', async (c) => {
     const timeoutMs = Number.isFinite(asked) && asked > 0 ? Math.min(5000, Math.max(50, asked)) : PROBE_TIMEOUT_MS
     const { healthProbes, now } = c.var.services
     const at = now()
-    const probed = config.VLLM_URLS.slice(0, config.MAX_SUBREQUESTS)
+    // One subrequest stays for the rate limiter a keyed call passes first (subrequest-budget.ts).
+    const probed = config.VLLM_URLS.slice(0, config.MAX_SUBREQUESTS - STORAGE_SUBREQUESTS.rateLimit)
     unprobed = config.VLLM_URLS.length - probed.length
     const token = config.VLLM_ACCESS_CLIENT_ID ? { clientId: config.VLLM_ACCESS_CLIENT_ID, clientSecret: config.VLLM_ACCESS_CLIENT_SECRET } : undefined
     const results = await Promise.all(probed.map((url) => probeShared(healthProbes, url, timeoutMs, at, token)))

@@ -477,9 +477,10 @@ describe('GET /healthz', () => {
       // 15: the fewest MAX_SUBREQUESTS allows (RESERVED_SUBREQUESTS and one batch's 3 attempts).
       const urls = Array.from({ length: 17 }, (_, i) => `${CLOSED}/gpu${i}`)
       const h = await healthz({ VLLM_URLS: urls.join(','), MAX_SUBREQUESTS: '15' }, '?probe=1&probe_timeout_ms=500')
-      expect(probed.size).toBe(15)
-      expect(h.json.unprobed_upstreams).toBe(2)
-      expect(h.json.upstreams.filter((u) => u.probe !== undefined)).toHaveLength(15)
+      // One of the 15 stays for the rate limiter a keyed probe passes first.
+      expect(probed.size).toBe(14)
+      expect(h.json.unprobed_upstreams).toBe(3)
+      expect(h.json.upstreams.filter((u) => u.probe !== undefined)).toHaveLength(14)
     } finally {
       spy.mockRestore()
     }
