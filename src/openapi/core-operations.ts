@@ -243,7 +243,7 @@ const OPERATIONS: OperationDoc[] = [
     path: '/v1/experiments/{id}/report',
     operationId: 'experimentReport',
     summary: 'Experiment report',
-    description: 'Per arm: exposures, users, feedback events, CTR@1, MRR of clicks, mean nDCG; per treatment the difference from the control with its 95% CI and p-value (the test `significant` reads) and the relative lift, analysed over users (the randomised unit: ratio metrics, delta-method variance); sample-ratio-mismatch check on users with assigned and observed shares; `trustworthy`, and `untrusted_reason` when not. JSON, or the report page with charts for browsers.',
+    description: 'Per arm: exposures, users, feedback events, CTR@1, MRR of clicks, mean nDCG; per treatment the difference from the control with its 95% CI and p-value (the test `significant` reads) and the relative lift, analysed over users (the randomised unit: ratio metrics, delta-method variance); sample-ratio-mismatch check on users with assigned and observed shares; `trustworthy`, and `untrusted_reason` when not. JSON, or the report page with charts for browsers. Graded exposures are read 500 per D1 query, each one of the call\'s `MAX_SUBREQUESTS` subrequests: past the most that fit (24,000 on Workers Free) a 503 says so.',
     tags: ['Experiments'],
     parameters: [
       { name: 'id', in: 'path', description: 'Experiment id.' },

@@ -219,7 +219,7 @@ function reportOptions(c: Ctx): { method: ReportMethod; alpha: number; tuning?: 
 async function report(c: Ctx, format: 'json' | 'html') {
   const options = reportOptions(c)
   const { db, experiment } = await load(c)
-  const aggregates = await readArmAggregates(db, c.get('tenant'), experiment.id, experiment.variants.length)
+  const aggregates = await readArmAggregates(db, c.get('tenant'), experiment.id, experiment.variants.length, c.get('config').MAX_SUBREQUESTS)
   const built = buildExperimentReport(experiment, aggregates, { ...options, generatedAt: nowIso(c) })
   c.header('Cache-Control', 'no-store')
   if (format === 'json') return c.json(built)

@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { ExperimentReport } from '../../src/experiments/report'
-import { LATEST_GRADES_SQL } from '../../src/experiments/report-repo'
+import { GRADES_PAGE_SQL } from '../../src/experiments/report-repo'
 import { api, createExperiment, db } from './experiments-helpers'
 import { D1_MAX_RESULT_BYTES } from './helpers'
 
@@ -105,7 +105,7 @@ describe('experiment report with 1,000 graded documents per exposure', () => {
   })
 
   it('reads at most 20 grades per exposure: those of the first 10 documents and the 10 highest', async () => {
-    const { results } = await db().prepare(LATEST_GRADES_SQL).bind('public', 'rep-big').all<{ request_id: string; doc_id: string; grade: number }>()
+    const { results } = await db().prepare(GRADES_PAGE_SQL).bind('public', 'rep-big', '', Number.MAX_SAFE_INTEGER).all<{ request_id: string; doc_id: string; grade: number }>()
     const perExposure = new Map<string, number>()
     for (const r of results) perExposure.set(r.request_id, (perExposure.get(r.request_id) ?? 0) + 1)
     expect(perExposure.size).toBe(EXPOSURES)

@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { ExperimentReport } from '../../src/experiments/report'
-import { ARM_SUMS_SQL, GRADED_EXPOSURES_SQL, LATEST_GRADES_SQL, prefixIds } from '../../src/experiments/report-repo'
+import { ARM_SUMS_SQL, FEEDBACK_SNAPSHOT_SQL, GRADED_PAGE_SQL, GRADES_PAGE_SQL, prefixIds } from '../../src/experiments/report-repo'
 import { asObject, validateJson, valueAt as at } from '../support/openapi/json-schema-check'
 import { api, createExperiment, db, seedExposure } from './experiments-helpers'
 import { callWorker } from './helpers'
@@ -283,7 +283,7 @@ describe('report queries', () => {
     const ranked = ['a', 'b', 'a', 'c', 'd', 'b', 'e', 'f', 'g', 'h', 'i', 'a', 'j', ...Array.from({ length: 1000 }, (_, i) => `tail-${i}`)]
     await seedExposure('r-prefix', 'rep-prefix', ranked, 'u')
     await feedback({ request_id: 'r-prefix', grades: { j: 3, 'tail-5': 1 } })
-    const rows = await db().prepare(GRADED_EXPOSURES_SQL).bind('public', 'rep-prefix').all<{ ranked_ids: string }>()
+    const rows = await db().prepare(GRADED_PAGE_SQL).bind('public', 'rep-prefix', '', Number.MAX_SAFE_INTEGER).all<{ ranked_ids: string }>()
     expect(rows.results.map((r) => prefixIds(r.ranked_ids))).toEqual([['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']])
     // j counts at distinct rank 10; the ideal DCG still takes tail-5's grade.
     const r = (await api<ExperimentReport>('GET', '/v1/experiments/rep-prefix/report')).json
@@ -292,9 +292,21 @@ describe('report queries', () => {
 
   it('every read is served by an index on the experiment, so what a report reads grows with the experiment, not the tenant (EXPLAIN QUERY PLAN)', async () => {
     const plans: Record<string, string[]> = {}
-    for (const [name, sql] of Object.entries({ ARM_SUMS_SQL, LATEST_GRADES_SQL, GRADED_EXPOSURES_SQL })) {
-      const rows = await db().prepare(`EXPLAIN QUERY PLAN ${sql}`).bind('t', 'e').all<{ detail: string }>()
+    // The pages bind their start (the last request id of the page before) and the snapshot's last feedback id.
+    const reads: Record<string, [string, unknown[]]> = {
+      ARM_SUMS_SQL: [ARM_SUMS_SQL, ['t', 'e']],
+      FEEDBACK_SNAPSHOT_SQL: [FEEDBACK_SNAPSHOT_SQL, []],
+      GRADES_PAGE_SQL: [GRADES_PAGE_SQL, ['t', 'e', 'r', 1000]],
+      GRADED_PAGE_SQL: [GRADED_PAGE_SQL, ['t', 'e', 'r', 1000]],
+    }
+    /** Per read, the steps of the subquery that walks the graded ids from a page's start (request_id>?). */
+    const pageWalks: string[][] = []
+    for (const [name, [sql, params]] of Object.entries(reads)) {
+      const rows = await db().prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ id: number; parent: number; detail: string }>()
       plans[name] = rows.results.map((r) => r.detail)
+      for (const walk of rows.results.filter((r) => /idx_feedback_report \(.*request_id>\?\)/u.test(r.detail))) {
+        pageWalks.push(rows.results.filter((r) => r.parent === walk.parent).map((r) => r.detail))
+      }
     }
     const all = Object.values(plans).flat()
     // The tenant-wide index (tenant, request_id) read every feedback row of the tenant: 671,000 rows
@@ -303,5 +315,10 @@ describe('report queries', () => {
     expect(all.filter((d) => /^SCAN (feedback|exposures)\b/u.test(d)), JSON.stringify(plans)).toEqual([])
     expect(all.some((d) => /feedback USING (COVERING )?INDEX idx_feedback_report \(tenant=\? AND experiment_id=\? AND kind=\?\)/u.test(d)), JSON.stringify(plans)).toBe(true)
     expect(all.some((d) => /SEARCH (exposures|e) USING COVERING INDEX idx_exposures_report \(tenant=\? AND experiment_id=\?\)/u.test(d)), JSON.stringify(plans)).toBe(true)
+    // Each page walks the graded ids in index order from its start and stops at its end: a sort (a
+    // temp b-tree) there would read every graded id after the start, each page, to keep 500 of them.
+    expect(pageWalks.length, JSON.stringify(plans)).toBe(2)
+    expect(pageWalks.flat().filter((d) => /TEMP B-TREE/u.test(d)), JSON.stringify(plans)).toEqual([])
+    expect(plans.GRADED_PAGE_SQL?.filter((d) => /^SEARCH (e|x) USING (COVERING )?INDEX sqlite_autoindex_exposures_1 \(tenant=\? AND request_id=\?\)/u.test(d)), JSON.stringify(plans)).toHaveLength(2)
   })
 })
